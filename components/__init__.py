@@ -1,0 +1,1 @@
+"""Reusable UI pieces that know no page."""

@@ -1,0 +1,45 @@
+"""The shell: header (user, org, roles, logout), a menu built from permissions, the demo banner."""
+
+import reflex as rx
+
+from state.session import SessionState
+
+from . import text, tokens
+
+
+def _menu_item(item: rx.Var) -> rx.Component:
+    return rx.link(
+        rx.hstack(rx.text(item["label"]), align="center"),
+        href=item["route"],
+        underline="none",
+        style=tokens.MENU_LINK,
+        id="menu-" + item["route"].to(str),
+    )
+
+
+def header() -> rx.Component:
+    return rx.hstack(
+        rx.heading(text.APP_NAME, size="4"),
+        rx.spacer(),
+        rx.text(SessionState.user_name, weight="bold", id="shell-user"),
+        rx.text(SessionState.org_name, id="shell-org"),
+        rx.badge(SessionState.role_text, variant="surface", id="shell-roles"),
+        rx.button(text.LOGOUT, on_click=SessionState.logout, variant="soft", color_scheme="gray", id="logout"),
+        align="center",
+        spacing="4",
+        style=tokens.HEADER,
+    )
+
+
+def shell(content: rx.Component) -> rx.Component:
+    return rx.box(
+        header(),
+        rx.cond(SessionState.demo_mode, rx.text(text.DEMO_BANNER, size="2", style=tokens.BANNER)),
+        rx.hstack(
+            rx.vstack(rx.foreach(SessionState.menu, _menu_item), spacing="1", style=tokens.SIDEBAR, id="menu"),
+            rx.box(content, style=tokens.CONTENT),
+            align="start",
+            spacing="0",
+        ),
+        rx.moment(interval=60_000, on_change=SessionState.heartbeat, display="none"),
+    )

@@ -1,0 +1,12 @@
+"""Design tokens: colours through the theme, spacing and named styles."""
+
+import reflex as rx
+
+SIDEBAR_WIDTH = "13em"
+HEADER = {"background": rx.color("accent", 9), "color": "white", "padding": "0.6em 1.2em"}
+SIDEBAR = {"background": rx.color("gray", 2), "border_right": f"1px solid {rx.color('gray', 5)}",
+           "width": SIDEBAR_WIDTH, "min_height": "calc(100vh - 3.2em)", "padding": "1em 0.6em"}
+CONTENT = {"padding": "1.2em 1.6em", "flex": "1", "min_width": "0"}
+MENU_LINK = {"padding": "0.5em 0.8em", "border_radius": "6px", "width": "100%",
+             "_hover": {"background": rx.color("accent", 3)}}
+BANNER = {"background": rx.color("amber", 3), "color": rx.color("amber", 11), "padding": "0.4em 1.2em"}

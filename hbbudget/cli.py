@@ -1,0 +1,91 @@
+"""The `hbbudget` command: init-db, seed-demo, subjects import, audit verify (and later sim, worker)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .settings import ROOT
+
+
+def _migrate() -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.attributes["skip_logging"] = True
+    command.upgrade(cfg, "head")
+
+
+def cmd_init_db(args: argparse.Namespace) -> int:
+    from .services import setup
+
+    _migrate()
+    report = setup.init_reference_data()
+    print(f"数据库已迁移到最新版本；参考数据：{report}")
+    for line in setup.ensure_admin_accounts():
+        print(line)
+    return 0
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> int:
+    from .services import demo, setup
+
+    _migrate()
+    setup.init_reference_data()
+    print(demo.seed_demo())
+    return 0
+
+
+def cmd_subjects_import(args: argparse.Namespace) -> int:
+    from .services import subjects
+    from .services.errors import ServiceError
+
+    try:
+        report = subjects.import_file(Path(args.file), args.year)
+    except ServiceError as err:
+        print(f"导入失败：{err}", file=sys.stderr)
+        return 1
+    print(report.summary())
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from .db import session_scope
+    from .services import audit
+
+    with session_scope() as session:
+        result = audit.verify(session)
+    if result.ok:
+        print(f"审计日志完整：已校验 {result.checked} 条记录")
+        return 0
+    print(f"审计日志已被篡改：第一条异常记录 id={result.broken_id}：{result.reason}", file=sys.stderr)
+    return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hbbudget", description="河北省预算项目管理系统 命令行")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("init-db", help="迁移数据库并载入参考数据").set_defaults(func=cmd_init_db)
+    sub.add_parser("seed-demo", help="载入演示单位和演示用户（可重复运行）").set_defaults(func=cmd_seed_demo)
+
+    subj = sub.add_parser("subjects", help="政府收支分类科目").add_subparsers(dest="action", required=True)
+    imp = subj.add_parser("import", help="导入官方科目表（xlsx 或 csv，含编码和名称列）")
+    imp.add_argument("file")
+    imp.add_argument("--year", type=int, required=True)
+    imp.set_defaults(func=cmd_subjects_import)
+
+    aud = sub.add_parser("audit", help="审计日志").add_subparsers(dest="action", required=True)
+    aud.add_parser("verify", help="校验审计日志哈希链").set_defaults(func=cmd_audit_verify)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+"""Orgs (预算单位) as a tree with a materialized path, and the region codes."""
+
+from __future__ import annotations
+
+from sqlmodel import Field, SQLModel
+
+UNIT_TYPES = ("行政", "高校", "医院", "国企", "乡镇", "其他事业")
+
+
+class Region(SQLModel, table=True):
+    """行政区划 from the NBS list; finance_parent_code puts 辛集/定州 under the province."""
+
+    code: str = Field(primary_key=True, max_length=6)
+    name: str = Field(max_length=64)
+    level: str = Field(max_length=32)
+    parent_code: str | None = Field(default=None, max_length=6, index=True)
+    finance_parent_code: str | None = Field(default=None, max_length=6, index=True)
+    statistical_only: bool = False
+
+
+class Org(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True, index=True)
+    name: str = Field(max_length=128)
+    unit_type: str = Field(max_length=16)
+    parent_id: int | None = Field(default=None, foreign_key="org.id", index=True)
+    path: str = Field(default="/", max_length=512, index=True)  # "/1/4/9/": ids from the root down
+    level: int = 1
+    region_code: str | None = Field(default=None, max_length=6)
+    active: bool = True

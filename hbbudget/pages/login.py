@@ -1,0 +1,35 @@
+"""登录 page: uncontrolled inputs in a form (safe for Chinese IME), no shell."""
+
+import reflex as rx
+
+from components import text
+from hbbudget import routes
+from state.session import SessionState
+
+
+@rx.page(route=routes.LOGIN, title=f"{text.LOGIN} · {text.APP_SHORT}", on_load=SessionState.open_login)
+def login_page() -> rx.Component:
+    return rx.center(
+        rx.card(
+            rx.form(
+                rx.vstack(
+                    rx.heading(text.APP_NAME, size="5"),
+                    rx.text(text.LOGIN, size="3", color_scheme="gray"),
+                    rx.input(name="username", placeholder=text.USERNAME, id="username", max_length=64,
+                             auto_complete="username", width="100%"),
+                    rx.input(name="password", type="password", placeholder=text.PASSWORD, id="password",
+                             max_length=128, auto_complete="current-password", width="100%"),
+                    rx.cond(SessionState.login_error != "",
+                            rx.callout(SessionState.login_error, color_scheme="red", id="login-error", width="100%")),
+                    rx.button(text.LOGIN, type="submit", width="100%", id="login-submit"),
+                    rx.cond(SessionState.demo_mode, rx.text("演示账号见 README", size="1", color_scheme="gray")),
+                    spacing="3",
+                ),
+                on_submit=SessionState.login,
+                reset_on_submit=False,
+            ),
+            width="22em",
+        ),
+        height="100vh",
+        background=rx.color("gray", 2),
+    )

@@ -1,0 +1,4 @@
+"""Domain services: every write goes through here, in one transaction, with an audit entry.
+
+Services never import reflex.
+"""

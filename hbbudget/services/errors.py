@@ -1,0 +1,25 @@
+"""Errors a service raises; each carries a Chinese message fit to show the user."""
+
+
+class ServiceError(Exception):
+    """Base class: `str(err)` is the Chinese message for the user."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class AuthError(ServiceError):
+    """Login refused, session missing or expired."""
+
+
+class PermissionDenied(ServiceError):
+    """The user lacks the permission or the org scope."""
+
+
+class NotFound(ServiceError):
+    pass
+
+
+class ValidationError(ServiceError):
+    """Bad input: nothing was changed."""

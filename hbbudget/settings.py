@@ -1,0 +1,61 @@
+"""One Settings object, read from HBB_* environment variables with safe defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"HBB_{name}", default)
+
+
+def _int(name: str, default: int) -> int:
+    raw = _env(name, str(default))
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"环境变量 HBB_{name} 必须是整数，当前值为 {raw!r}") from exc
+
+
+def _bool(name: str, default: bool) -> bool:
+    return _env(name, "1" if default else "0").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    var_dir: Path = field(default_factory=lambda: Path(_env("VAR_DIR", str(ROOT / "var"))))
+    database_url: str = ""
+    port: int = field(default_factory=lambda: _int("PORT", 3000))
+    backend_port: int = field(default_factory=lambda: _int("BACKEND_PORT", 8000))
+    demo_mode: bool = field(default_factory=lambda: _bool("DEMO", False))
+    idle_timeout_minutes: int = field(default_factory=lambda: _int("IDLE_TIMEOUT_MINUTES", 30))
+    session_lifetime_hours: int = field(default_factory=lambda: _int("SESSION_LIFETIME_HOURS", 12))
+    max_failed_logins: int = field(default_factory=lambda: _int("MAX_FAILED_LOGINS", 5))
+    lockout_minutes: int = field(default_factory=lambda: _int("LOCKOUT_MINUTES", 15))
+    cookie_secure: bool = field(default_factory=lambda: _bool("COOKIE_SECURE", False))
+    allowed_origins: tuple[str, ...] = field(
+        default_factory=lambda: tuple(o for o in _env("ALLOWED_ORIGINS", "").split(",") if o)
+    )
+    max_upload_bytes: int = field(default_factory=lambda: _int("MAX_UPLOAD_BYTES", 10 * 1024 * 1024))
+    fiscal_year: int = field(default_factory=lambda: _int("FISCAL_YEAR", 0))
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            url = _env("DATABASE_URL", "") or f"sqlite:///{self.var_dir / 'hbbudget.db'}"
+            object.__setattr__(self, "database_url", url)
+
+    @property
+    def origins(self) -> list[str]:
+        """CORS: the app's own origin(s) only."""
+        if self.allowed_origins:
+            return list(self.allowed_origins)
+        return [f"http://localhost:{self.port}", f"http://127.0.0.1:{self.port}"]
+
+
+def get_settings() -> Settings:
+    """Fresh settings from the environment (cheap; tests change the environment)."""
+    return Settings()

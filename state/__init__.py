@@ -1,0 +1,1 @@
+"""Reflex states shared across pages: the login session and the permission guard."""

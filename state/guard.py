@@ -1,0 +1,79 @@
+"""The one guard every state event handler uses.
+
+`@guarded("budget.edit")` under `@rx.event` resolves the user from the server-side login session,
+checks the permission, and passes the `UserContext` as the handler's first argument. Services check
+the org scope and raise PermissionDenied; the guard turns that into a Chinese message and an audit
+entry. Arguments a client sends are bound against the handler's signature (the context excluded).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import reflex as rx
+
+from hbbudget import routes
+from hbbudget.services import audit, auth
+from hbbudget.services.errors import AuthError, PermissionDenied, ServiceError
+from hbbudget.services.permissions import PERMISSIONS
+
+from .session import SessionState
+
+log = logging.getLogger("hbbudget.guard")
+GUARD_ATTR = "_hbb_permission"
+
+
+def guarded(permission: str | None, *, during_password_change: bool = False) -> Callable:
+    """Guard a handler; `permission=None` means any signed-in user."""
+    if permission is not None and permission not in PERMISSIONS:
+        raise ValueError(f"unknown permission {permission}")
+
+    def decorate(fn: Callable) -> Callable:
+        sig = inspect.signature(fn)
+        params = list(sig.parameters.values())
+        public_sig = sig.replace(parameters=[params[0], *params[2:]])  # drop the context parameter
+        action = fn.__qualname__
+
+        @functools.wraps(fn)
+        async def wrapper(self, *args: Any, **kwargs: Any):  # noqa: ANN001
+            session_state = await self.get_state(SessionState)
+            client = session_state._client_addr()
+            try:
+                ctx = await asyncio.to_thread(auth.resolve, session_state.sid, client)
+            except AuthError as err:
+                session_state._clear()
+                return [rx.toast.error(err.message), rx.redirect(routes.LOGIN)]
+            session_state._show(ctx)
+            if ctx.must_change_password and not session_state.demo_mode and not during_password_change:
+                return [rx.toast.warning("请先修改初始密码"), rx.redirect(routes.PASSWORD)]
+            if permission is not None and not ctx.has(permission):
+                await asyncio.to_thread(audit.record_denied, ctx, permission, action)
+                return rx.toast.error(f"没有权限：{PERMISSIONS[permission][1]}")
+            try:
+                bound = public_sig.bind(self, *args, **kwargs)
+            except TypeError:
+                return rx.toast.error("请求参数无效")
+            try:
+                result = fn(self, ctx, *bound.args[1:], **bound.kwargs)
+                return await result if inspect.isawaitable(result) else result
+            except PermissionDenied as err:
+                await asyncio.to_thread(audit.record_denied, ctx, permission or "", action, err.message)
+                return rx.toast.error(err.message)
+            except ServiceError as err:
+                return rx.toast.error(err.message)
+            except Exception:  # no stack trace or SQL reaches the user
+                log.exception("handler %s failed", action)
+                return rx.toast.error("系统内部错误，请稍后重试或联系管理员")
+
+        wrapper.__signature__ = public_sig
+        wrapper.__annotations__ = {k: v for k, v in getattr(fn, "__annotations__", {}).items()
+                                   if k != params[1].name}
+        setattr(wrapper, GUARD_ATTR, permission or "")
+        return wrapper
+
+    return decorate

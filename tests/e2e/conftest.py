@@ -1,0 +1,117 @@
+"""The production build (`reflex run --env prod`) on a free port, on a fresh seeded SQLite database,
+driven by Debian's Chromium through the PyPI playwright package (never `playwright install`)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+BIN = Path(sys.executable).parent
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_ready(base: str, proc: subprocess.Popen, log: Path, timeout: float = 420) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"reflex exited early ({proc.returncode}):\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(base + "/ping", timeout=2).status_code == 200 and \
+                    httpx.get(base + "/login", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    raise RuntimeError(f"app not ready in {timeout}s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def app_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    folder = tmp_path_factory.mktemp("e2e")
+    port = _free_port()
+    env = dict(os.environ)
+    env.update({
+        "HBB_DATABASE_URL": f"sqlite:///{folder / 'e2e.db'}",
+        "HBB_DEMO": "0",
+        "HBB_PORT": str(port),
+        "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+        "REFLEX_USE_NPM": "1",
+        "REFLEX_TELEMETRY_ENABLED": "false",
+        "REFLEX_CHECK_LATEST_VERSION": "false",
+        "REFLEX_HTTP_CLIENT_BIND_ADDRESS": "0.0.0.0",
+        "E2E_FOLDER": str(folder),
+    })
+    env.pop("HBB_TEST_DATABASE_URL", None)
+    return env
+
+
+@pytest.fixture(scope="session")
+def app_url(app_env: dict[str, str]):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    subprocess.run([str(BIN / "hbbudget"), "seed-demo"], env=app_env, cwd=ROOT, check=True, timeout=300)
+    registry = subprocess.run([str(BIN / "npm"), "config", "get", "registry"], env=app_env,
+                              capture_output=True, text=True).stdout.strip()
+    if registry:
+        app_env["NPM_CONFIG_REGISTRY"] = registry
+    port = app_env["HBB_PORT"]
+    log = Path(app_env["E2E_FOLDER"]) / "reflex.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [str(BIN / "reflex"), "run", "--env", "prod", "--frontend-port", port, "--backend-port", port],
+            cwd=ROOT, env=app_env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://localhost:{port}"
+    try:
+        _wait_ready(base, proc, log)
+        yield base
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    context = browser.new_context(locale="zh-CN", base_url=app_url)
+    context.set_default_timeout(20_000)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def login(page, username: str, password: str) -> None:
+    page.goto("/login")
+    page.locator("#username").fill(username)
+    page.locator("#password").fill(password)
+    page.locator("#login-submit").click()

@@ -1,0 +1,47 @@
+"""Small builders for tests: an org tree and users with roles, written through the services."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from hbbudget.db import session_scope
+from hbbudget.models import Org, User, UserRole
+from hbbudget.services import orgs, roles
+from hbbudget.services.auth import hash_password
+
+PASSWORD = "Test@2026x"
+
+
+def make_tree() -> dict[str, int]:
+    """province → city → unit → dept; returns org ids by short name."""
+    with session_scope() as session:
+        roles.ensure_default_roles(session)
+        prov = orgs.create(session, "P", "省财政厅", "行政")
+        city = orgs.create(session, "C", "市财政局", "行政", prov)
+        unit = orgs.create(session, "U", "示范大学", "高校", city)
+        dept = orgs.create(session, "D", "信息学院", "高校", unit)
+        other = orgs.create(session, "O", "另一单位", "医院", city)
+        return {"prov": prov.id, "city": city.id, "unit": unit.id, "dept": dept.id, "other": other.id}
+
+
+def make_user(username: str, role_code: str, org_id: int, subtree: bool = True, *,
+              must_change: bool = False, password: str = PASSWORD) -> int:
+    with session_scope() as session:
+        roles.ensure_default_roles(session)
+        user = User(username=username, full_name=username.upper(), org_id=org_id,
+                    password_hash=hash_password(password), must_change_password=must_change)
+        session.add(user)
+        session.flush()
+        session.add(UserRole(user_id=user.id, role_id=roles.by_code(session, role_code).id, org_id=org_id,
+                             subtree=subtree))
+        return user.id
+
+
+def org_path(org_id: int) -> str:
+    with session_scope() as session:
+        return session.get(Org, org_id).path
+
+
+def user(username: str) -> User:
+    with session_scope() as session:
+        return session.exec(select(User).where(User.username == username)).one()
