@@ -64,6 +64,12 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 2
 
 
+def cmd_bank(args: argparse.Namespace) -> int:
+    from .integrations.bank.cli import main as bank_main
+
+    return bank_main(args.bank_args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hbbudget", description="河北省预算项目管理系统 命令行")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -79,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     aud = sub.add_parser("audit", help="审计日志").add_subparsers(dest="action", required=True)
     aud.add_parser("verify", help="校验审计日志哈希链").set_defaults(func=cmd_audit_verify)
+    bank = sub.add_parser("bank", help="银行对账单：hbbudget bank parse FILE [--format camt|json]", add_help=False)
+    bank.add_argument("bank_args", nargs=argparse.REMAINDER)
+    bank.set_defaults(func=cmd_bank)
     return parser
 
 

@@ -34,7 +34,7 @@ def _wait_ready(base: str, proc: subprocess.Popen, log: Path, timeout: float = 4
             raise RuntimeError(f"reflex exited early ({proc.returncode}):\n{log.read_text()[-3000:]}")
         try:
             if httpx.get(base + "/ping", timeout=2).status_code == 200 and \
-                    httpx.get(base + "/login", timeout=2).status_code == 200:
+                    httpx.get(base + "/login", timeout=2, follow_redirects=True).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
