@@ -15,7 +15,7 @@ def _migrate() -> None:
 
     cfg = Config(str(ROOT / "alembic.ini"))
     cfg.attributes["skip_logging"] = True
-    command.upgrade(cfg, "head")
+    command.upgrade(cfg, "heads")
 
 
 def cmd_init_db(args: argparse.Namespace) -> int:

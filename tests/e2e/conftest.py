@@ -57,6 +57,9 @@ def app_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "REFLEX_CHECK_LATEST_VERSION": "false",
         "REFLEX_HTTP_CLIENT_BIND_ADDRESS": "0.0.0.0",
         "E2E_FOLDER": str(folder),
+        # A build folder of its own: never collides with `make run` or another test run.
+        "REFLEX_WEB_WORKDIR": str(folder / "web"),
+        "REFLEX_STATES_WORKDIR": str(folder / "states"),
     })
     env.pop("HBB_TEST_DATABASE_URL", None)
     return env
