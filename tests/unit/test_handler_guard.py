@@ -154,3 +154,28 @@ async def test_bad_arguments_are_refused_in_chinese_without_change(people):
 def test_guard_hides_the_context_parameter_from_clients():
     params = inspect.signature(SubjectsState.choose_kind.fn).parameters
     assert list(params) == ["self", "kind"]
+
+
+async def test_heartbeat_ends_an_idle_session_without_touching_it(people):
+    from datetime import timedelta
+
+    from hbbudget.clock import now
+    from hbbudget.models import LoginSession
+
+    root = await _root_with("kuaiji")
+    session_state = await root.get_state(SessionState)
+    home = await root.get_state(AdminState)
+    await home.load()  # any guarded event signs the shell in
+    assert session_state.signed_in
+    with session_scope() as session:
+        row = session.exec(select(LoginSession)).one()
+        row.last_seen_at = now() - timedelta(minutes=20)
+        session.add(row)
+    assert await session_state.heartbeat() is None and session_state.signed_in
+    with session_scope() as session:
+        row = session.exec(select(LoginSession)).one()
+        assert now() - row.last_seen_at >= timedelta(minutes=20)
+        row.last_seen_at = now() - timedelta(minutes=31)
+        session.add(row)
+    result = await session_state.heartbeat()
+    assert "会话已超时" in str(result) and _redirects_to(result, "/login") and not session_state.signed_in
