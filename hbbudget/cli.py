@@ -70,6 +70,26 @@ def cmd_bank(args: argparse.Namespace) -> int:
     return bank_main(args.bank_args)
 
 
+def cmd_sim(args: argparse.Namespace) -> int:
+    from .sim.bank import BankSim, create_app
+    from .sim.faults import Faults
+    from .sim.server import serve_forever
+
+    accounts = [{"number": n, "name": name} for n, _, name in (a.partition(":") for a in args.account)]
+    if not accounts:
+        print("请用 --account 指定至少一个账户（账号[:户名]）", file=sys.stderr)
+        return 1
+    sim = BankSim(accounts, args.project_code)
+    try:
+        sim.faults = Faults.parse(args.faults)
+    except ValueError as err:
+        print(f"故障设置错误：{err}", file=sys.stderr)
+        return 1
+    print(f"银行模拟器：http://{args.host}:{args.port}（{len(accounts)} 个账户，每 {args.interval} 秒生成一笔交易）")
+    serve_forever(create_app(sim, auto_interval=args.interval), args.host, args.port)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hbbudget", description="河北省预算项目管理系统 命令行")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -85,6 +105,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     aud = sub.add_parser("audit", help="审计日志").add_subparsers(dest="action", required=True)
     aud.add_parser("verify", help="校验审计日志哈希链").set_defaults(func=cmd_audit_verify)
+    sim = sub.add_parser("sim", help="启动外部系统模拟器（银行网关）于 127.0.0.1")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=8701)
+    sim.add_argument("--account", action="append", default=[], help="账号[:户名]，可重复")
+    sim.add_argument("--project-code", action="append", default=[], help="摘要中会出现的项目编码，可重复")
+    sim.add_argument("--interval", type=float, default=10.0, help="自动生成交易的间隔秒数，0 为不生成")
+    sim.add_argument("--faults", default="", help="随机故障比例，如 http500:0.1,latency:0.2")
+    sim.set_defaults(func=cmd_sim)
+
     bank = sub.add_parser("bank", help="银行对账单：hbbudget bank parse FILE [--format camt|json]", add_help=False)
     bank.add_argument("bank_args", nargs=argparse.REMAINDER)
     bank.set_defaults(func=cmd_bank)
