@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-MODULES = ["bench.foundation", "bench.budgeting"]
+MODULES = ["bench.foundation", "bench.budgeting", "bench.execution"]
 
 
 def main(names: list[str]) -> int:

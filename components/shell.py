@@ -2,6 +2,8 @@
 
 import reflex as rx
 
+from hbbudget import routes
+from state.notifications import BellState
 from state.session import SessionState
 
 from . import text, tokens
@@ -17,10 +19,25 @@ def _menu_item(item: rx.Var) -> rx.Component:
     )
 
 
+def bell() -> rx.Component:
+    """Unread notifications; mounted only while signed in (refreshed on mount and by the heartbeat)."""
+    return rx.link(
+        rx.box(
+            rx.icon("bell", size=20),
+            rx.cond(SessionState.unread > 0,
+                    rx.badge(SessionState.unread, color_scheme="amber", variant="solid", size="1", radius="full",
+                             position="absolute", top="-0.6em", right="-0.9em", id="bell-count")),
+            style=tokens.BELL,
+        ),
+        href=routes.NOTIFICATIONS, title="消息", id="bell", on_mount=BellState.refresh,
+    )
+
+
 def header() -> rx.Component:
     return rx.hstack(
         rx.heading(text.APP_NAME, size="4"),
         rx.spacer(),
+        rx.cond(SessionState.signed_in, bell()),
         rx.text(SessionState.user_name, weight="bold", id="shell-user"),
         rx.text(SessionState.org_name, id="shell-org"),
         rx.badge(SessionState.role_text, variant="surface", id="shell-roles"),

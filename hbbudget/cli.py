@@ -64,6 +64,21 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 2
 
 
+def cmd_audit_purge(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from .services import audit
+    from .services.errors import ServiceError
+
+    try:
+        count = audit.purge(date.fromisoformat(args.before), "cli")
+    except (ServiceError, ValueError) as err:
+        print(f"清理失败：{err}", file=sys.stderr)
+        return 1
+    print(f"已清理 {args.before} 之前的审计记录 {count} 条")
+    return 0
+
+
 def cmd_bank(args: argparse.Namespace) -> int:
     from .integrations.bank.cli import main as bank_main
 
@@ -105,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     aud = sub.add_parser("audit", help="审计日志").add_subparsers(dest="action", required=True)
     aud.add_parser("verify", help="校验审计日志哈希链").set_defaults(func=cmd_audit_verify)
+    purge = aud.add_parser("purge", help="清理指定日期之前的审计记录（至少保留 184 天）")
+    purge.add_argument("--before", required=True, help="YYYY-MM-DD（北京时间）")
+    purge.set_defaults(func=cmd_audit_purge)
     sim = sub.add_parser("sim", help="启动外部系统模拟器（银行网关）于 127.0.0.1")
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=int, default=8701)

@@ -9,14 +9,41 @@ SUBJECTS = "/subjects"
 ADMIN = "/admin"
 ROLES = "/roles"
 AUDIT = "/audit"
+ORGS = "/orgs"
+SECURITY = "/security"
+PROJECTS = "/projects"
+PROJECT = "/projects/[project_id]"
+BUDGETS = "/budgets"
+BUDGET_EDITOR = "/budgets/[budget_id]"
+REVIEW = "/review"
+RULES = "/rules"
+TEMPLATES = "/templates"
+NOTIFICATIONS = "/notifications"
+
+
+def project_detail(project_id: int) -> str:
+    return f"/projects/{int(project_id)}"
+
+
+def budget_editor(budget_id: int) -> str:
+    return f"/budgets/{int(budget_id)}"
+
 
 # label, route, permission (None: any signed-in user), icon (lucide name)
 MENU: tuple[tuple[str, str, str | None, str], ...] = (
     ("工作台", HOME, None, "layout-dashboard"),
+    ("项目库", PROJECTS, "project.view", "folder-kanban"),
+    ("预算编制", BUDGETS, "budget.view", "table"),
+    ("预算审核", REVIEW, "budget.review", "clipboard-check"),
+    ("校验规则", RULES, "budget.rules", "list-checks"),
+    ("编制模板", TEMPLATES, "budget.templates", "layout-template"),
     ("基础数据", SUBJECTS, "subject.view", "book-open"),
     ("系统管理", ADMIN, "admin.users", "settings"),
+    ("单位管理", ORGS, "admin.orgs", "network"),
     ("角色权限", ROLES, "admin.roles", "shield"),
+    ("安全策略", SECURITY, "admin.security", "lock"),
     ("审计日志", AUDIT, "audit.view", "file-search"),
+    ("消息", NOTIFICATIONS, None, "bell"),
 )
 
 

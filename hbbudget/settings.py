@@ -36,6 +36,13 @@ class Settings:
     session_lifetime_hours: int = field(default_factory=lambda: _int("SESSION_LIFETIME_HOURS", 12))
     max_failed_logins: int = field(default_factory=lambda: _int("MAX_FAILED_LOGINS", 5))
     lockout_minutes: int = field(default_factory=lambda: _int("LOCKOUT_MINUTES", 15))
+    # Defaults of the security policy (the security admin may change them in the app, within bounds).
+    password_min_length: int = field(default_factory=lambda: _int("PASSWORD_MIN_LENGTH", 8))
+    password_min_classes: int = field(default_factory=lambda: _int("PASSWORD_MIN_CLASSES", 3))
+    password_expiry_days: int = field(default_factory=lambda: _int("PASSWORD_EXPIRY_DAYS", 90))
+    password_history: int = field(default_factory=lambda: _int("PASSWORD_HISTORY", 5))
+    inactive_days: int = field(default_factory=lambda: _int("INACTIVE_DAYS", 90))
+    scheduler: bool = field(default_factory=lambda: _bool("SCHEDULER", True))
     cookie_secure: bool = field(default_factory=lambda: _bool("COOKIE_SECURE", False))
     allowed_origins: tuple[str, ...] = field(
         default_factory=lambda: tuple(o for o in _env("ALLOWED_ORIGINS", "").split(",") if o)

@@ -22,6 +22,7 @@ from hbbudget.services import audit, auth
 from hbbudget.services.errors import AuthError, PermissionDenied, ServiceError
 from hbbudget.services.permissions import PERMISSIONS
 
+from .errors import GENERIC
 from .session import SessionState
 
 log = logging.getLogger("hbbudget.guard")
@@ -48,6 +49,9 @@ def guarded(permission: str | None, *, during_password_change: bool = False) -> 
             except AuthError as err:
                 session_state._clear()
                 return [rx.toast.error(err.message), rx.redirect(routes.LOGIN)]
+            except Exception:  # e.g. the database is down: still no stack trace or SQL for the user
+                log.exception("session check failed in %s", action)
+                return rx.toast.error(GENERIC)
             session_state._show(ctx)
             if ctx.must_change_password and not session_state.demo_mode and not during_password_change:
                 return [rx.toast.warning("请先修改初始密码"), rx.redirect(routes.PASSWORD)]
@@ -68,7 +72,7 @@ def guarded(permission: str | None, *, during_password_change: bool = False) -> 
                 return rx.toast.error(err.message)
             except Exception:  # no stack trace or SQL reaches the user
                 log.exception("handler %s failed", action)
-                return rx.toast.error("系统内部错误，请稍后重试或联系管理员")
+                return rx.toast.error(GENERIC)
 
         wrapper.__signature__ = public_sig
         wrapper.__annotations__ = {k: v for k, v in getattr(fn, "__annotations__", {}).items()

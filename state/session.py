@@ -7,7 +7,7 @@ import asyncio
 import reflex as rx
 
 from hbbudget import routes
-from hbbudget.services import auth
+from hbbudget.services import auth, notifications
 from hbbudget.services.errors import AuthError, ServiceError
 from hbbudget.services.permissions import UserContext
 from hbbudget.settings import get_settings
@@ -19,7 +19,7 @@ class SessionState(rx.State):
     """Identity lives on the server: the cookie only carries an opaque token (see services.auth)."""
 
     sid: str = rx.Cookie("", name="hbb_sid", same_site="strict", secure=_settings.cookie_secure,
-                         max_age=_settings.session_lifetime_hours * 3600)
+                         max_age=24 * 3600)  # the server-side policy decides; 24 h is its upper bound
     user_name: str = ""
     org_name: str = ""
     role_text: str = ""
@@ -28,6 +28,7 @@ class SessionState(rx.State):
     demo_mode: bool = _settings.demo_mode
     must_change_password: bool = False
     login_error: str = ""
+    unread: int = 0  # notifications not yet read (the bell in the shell header)
 
     def _show(self, ctx: UserContext) -> None:
         """Refresh what the shell shows; only changed fields are sent to the browser."""
@@ -49,6 +50,7 @@ class SessionState(rx.State):
         self.menu = []
         self.signed_in = False
         self.must_change_password = False
+        self.unread = 0
 
     def _client_addr(self) -> str:
         return str(self.router.session.client_ip or "")[:64]
@@ -104,7 +106,10 @@ class SessionState(rx.State):
         if not self.signed_in:
             return
         try:
-            await asyncio.to_thread(auth.resolve, self.sid, self._client_addr(), touch=False)
+            ctx = await asyncio.to_thread(auth.resolve, self.sid, self._client_addr(), touch=False)
         except AuthError as err:
             self._clear()
             return [rx.toast.error(err.message), rx.redirect(routes.LOGIN)]
+        unread = await asyncio.to_thread(notifications.unread_count, ctx)  # the caller's own count only
+        if unread != self.unread:
+            self.unread = unread

@@ -45,3 +45,10 @@ def org_path(org_id: int) -> str:
 def user(username: str) -> User:
     with session_scope() as session:
         return session.exec(select(User).where(User.username == username)).one()
+
+
+def ctx_for(username: str, password: str = PASSWORD):  # noqa: ANN201
+    """A fresh UserContext for a factory user (logs in through the service)."""
+    from hbbudget.services import auth
+
+    return auth.login(username, password)[1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import BigInteger
 from sqlmodel import Field, SQLModel
 
 UNIT_TYPES = ("行政", "高校", "医院", "国企", "乡镇", "其他事业")
@@ -28,3 +29,7 @@ class Org(SQLModel, table=True):
     level: int = 1
     region_code: str | None = Field(default=None, max_length=6)
     active: bool = True
+    # Thresholds: None inherits from the parent (see services.orgs.effective_thresholds).
+    major_threshold_fen: int | None = Field(default=None, sa_type=BigInteger)  # 三重一大, in 分
+    alert_over_pct: int | None = None  # over-budget alert, percent (default 5)
+    alert_behind_points: int | None = None  # behind-schedule alert, percentage points (default 10)

@@ -1,40 +1,34 @@
-"""审计日志: read-only, filtered, with a check of the hash chain (audit admin only)."""
+"""审计日志 (审计管理员): read-only; filter, export to xlsx, check the hash chain."""
 
 import asyncio
 
 import reflex as rx
 
+from components.forms import field, fixed_select, text_input
 from components.table import data_table, pager
 from hbbudget import routes
-from hbbudget.db import session_scope
-from hbbudget.services import audit
+from hbbudget.clock import now, to_local_text
+from hbbudget.services import auditlog
 from hbbudget.services.permissions import UserContext
 from state.guard import guarded
 
 from .base import app_page
 
 PAGE_SIZE = 50
-
-
-def _verify_text() -> str:
-    with session_scope() as session:
-        result = audit.verify(session)
-    if result.ok:
-        return f"哈希链完整：已校验 {result.checked} 条记录"
-    return f"哈希链已断裂：记录 id={result.broken_id}，{result.reason}"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+NO_FILTER = {"username": "", "event_type": "", "date_from": "", "date_to": "", "object": "", "result": ""}
 
 
 class AuditState(rx.State):
     rows: list[dict[str, str]] = []
     total: int = 0
     offset: int = 0
-    username: str = ""
-    event_type: str = ""
+    filters: dict[str, str] = NO_FILTER
     verify_result: str = ""
 
-    async def _refresh(self) -> None:
-        self.rows, self.total = await asyncio.to_thread(
-            audit.list_entries, self.username, self.event_type, self.offset, PAGE_SIZE)
+    async def _refresh(self, ctx: UserContext, filters: dict[str, str], offset: int) -> None:
+        rows, total = await asyncio.to_thread(auditlog.search, ctx, filters, offset, PAGE_SIZE)
+        self.rows, self.total, self.filters, self.offset = rows, total, filters, offset
 
     @rx.var
     def page_label(self) -> str:
@@ -45,55 +39,62 @@ class AuditState(rx.State):
     @rx.event
     @guarded("audit.view")
     async def load(self, ctx: UserContext):
-        self.offset, self.verify_result = 0, ""
-        await self._refresh()
+        await self._refresh(ctx, dict(NO_FILTER), 0)
+        self.verify_result = ""
 
     @rx.event
     @guarded("audit.view")
     async def filter(self, ctx: UserContext, form_data: dict):
-        data = form_data if isinstance(form_data, dict) else {}
-        self.username = str(data.get("username") or "").strip()[:64]
-        event_type = str(data.get("event_type") or "")
-        self.event_type = event_type if event_type in audit.EVENT_NAMES else ""
-        self.offset = 0
-        await self._refresh()
+        await self._refresh(ctx, auditlog.clean_filters(form_data), 0)
 
     @rx.event
     @guarded("audit.view")
     async def next_page(self, ctx: UserContext):
-        if self.offset + PAGE_SIZE < self.total:
-            self.offset += PAGE_SIZE
-            await self._refresh()
+        step = PAGE_SIZE if self.offset + PAGE_SIZE < self.total else 0
+        await self._refresh(ctx, dict(self.filters), self.offset + step)
 
     @rx.event
     @guarded("audit.view")
     async def prev_page(self, ctx: UserContext):
-        if self.offset > 0:
-            self.offset = max(0, self.offset - PAGE_SIZE)
-            await self._refresh()
+        await self._refresh(ctx, dict(self.filters), max(0, self.offset - PAGE_SIZE))
 
     @rx.event
     @guarded("audit.view")
     async def verify_chain(self, ctx: UserContext):
-        self.verify_result = await asyncio.to_thread(_verify_text)
+        self.verify_result = await asyncio.to_thread(auditlog.verify_text, ctx)
+
+    @rx.event
+    @guarded("audit.export")
+    async def export(self, ctx: UserContext):
+        data, count = await asyncio.to_thread(auditlog.export_xlsx, ctx, auditlog.clean_filters(dict(self.filters)))
+        stamp = to_local_text(now(), seconds=True).replace(" ", "_").replace(":", "")
+        return [rx.download(data=data, filename=f"audit_{stamp}.xlsx", mime_type=XLSX),
+                rx.toast.success(f"已导出 {count} 条记录")]
 
 
 @app_page(routes.AUDIT, "审计日志", on_load=AuditState.load)
 def audit_page() -> rx.Component:
+    events = [(code, name) for code, name in auditlog.event_options()]
     return rx.vstack(
         rx.form(
             rx.hstack(
-                rx.input(name="username", placeholder="用户名", id="audit-user"),
-                rx.select.root(
-                    rx.select.trigger(placeholder="全部事件"),
-                    rx.select.content(*[rx.select.item(name, value=code) for code, name in audit.EVENT_NAMES.items()]),
-                    name="event_type",
-                ),
-                rx.button("筛选", type="submit"),
-                rx.button("校验哈希链", type="button", variant="soft", on_click=AuditState.verify_chain),
-                spacing="3",
+                text_input("username", "用户名", width="9em", element_id="audit-user"),
+                fixed_select("event_type", "事件", events, element_id="audit-event", width="11em"),
+                field("开始日期", rx.input(name="date_from", type="date", id="audit-from")),
+                field("结束日期", rx.input(name="date_to", type="date", id="audit-to")),
+                text_input("object", "对象（如 user 12）", width="9em", element_id="audit-object"),
+                fixed_select("result", "结果", [("success", "成功"), ("failure", "失败")], element_id="audit-result",
+                             width="6em"),
+                rx.button("筛选", type="submit", id="audit-filter"),
+                rx.button("重置", type="reset", variant="soft", on_click=AuditState.load),
+                align="end", spacing="3", wrap="wrap",
             ),
             on_submit=AuditState.filter,
+        ),
+        rx.hstack(
+            rx.button("导出 Excel", variant="soft", on_click=AuditState.export, id="audit-export"),
+            rx.button("校验哈希链", variant="soft", on_click=AuditState.verify_chain, id="audit-verify"),
+            spacing="3",
         ),
         rx.cond(AuditState.verify_result != "", rx.callout(AuditState.verify_result, id="verify-result")),
         data_table([("时间", "time"), ("用户", "username"), ("事件", "event"), ("结果", "result"),

@@ -5,7 +5,7 @@ import asyncio
 import reflex as rx
 
 from hbbudget import routes
-from hbbudget.services import auth
+from hbbudget.services import auth, policy
 from hbbudget.services.errors import ValidationError
 from hbbudget.services.permissions import UserContext
 from state.guard import guarded
@@ -16,11 +16,13 @@ from .base import app_page
 
 class PasswordState(rx.State):
     message: str = ""
+    rule_text: str = ""
 
     @rx.event
     @guarded(None, during_password_change=True)
     async def load(self, ctx: UserContext):
         self.message = ""
+        self.rule_text = policy.describe(await asyncio.to_thread(policy.get))
 
     @rx.event
     @guarded(None, during_password_change=True)
@@ -41,8 +43,8 @@ class PasswordState(rx.State):
 def password_page() -> rx.Component:
     return rx.vstack(
         rx.cond(SessionState.must_change_password,
-                rx.callout("首次登录或密码已重置，请先修改密码。", color_scheme="amber")),
-        rx.text("密码至少 8 位，包含大写字母、小写字母、数字、符号中的至少三类，且不能与用户名相同。", size="2"),
+                rx.callout("首次登录、密码已重置或已过期，请先修改密码。", color_scheme="amber")),
+        rx.text(PasswordState.rule_text, size="2", id="password-rules"),
         rx.form(
             rx.vstack(
                 rx.input(name="old_password", type="password", placeholder="原密码", id="old-password"),

@@ -5,14 +5,18 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import delete, text
 from sqlmodel import Session, select
 
-from ..clock import now
-from ..models import AuditEntry
+from ..clock import CHINA, now
+from ..models import AuditCheckpoint, AuditEntry
+from .errors import ValidationError
 from .permissions import UserContext
+
+RETENTION_DAYS = 184  # 网络安全法: network logs kept at least six months
 
 _CHAIN_LOCK = 7270001  # PostgreSQL advisory lock id that serializes appends to the chain
 
@@ -82,6 +86,9 @@ def record(
     prev = session.exec(
         select(AuditEntry.hash).where(AuditEntry.id < entry.id).order_by(AuditEntry.id.desc()).limit(1)
     ).first()
+    if prev is None:  # the first entry, or the first after a purge that emptied the table
+        prev = session.exec(select(AuditCheckpoint.last_hash).where(AuditCheckpoint.kind == "purge")
+                            .order_by(AuditCheckpoint.last_id.desc()).limit(1)).first()
     entry.prev_hash = prev or ""
     entry.hash = entry_hash(entry.prev_hash, entry)
     session.add(entry)
@@ -98,24 +105,71 @@ class VerifyResult:
 
 
 def verify(session: Session, batch: int = 5000) -> VerifyResult:
-    """Walk the chain in id order; report the first entry whose link or hash does not hold."""
-    prev = ""
+    """Walk the chain in id order from the last purge point; report the first entry whose link or hash
+    does not hold, or a daily anchor that no longer matches (which reveals a cut-off tail)."""
+    start = session.exec(select(AuditCheckpoint).where(AuditCheckpoint.kind == "purge")
+                         .order_by(AuditCheckpoint.last_id.desc()).limit(1)).first()
+    prev, last_id = (start.last_hash, start.last_id) if start else ("", 0)
+    anchors = {a.last_id: a.last_hash for a in session.exec(
+        select(AuditCheckpoint).where(AuditCheckpoint.kind == "anchor", AuditCheckpoint.last_id > last_id)).all()}
     checked = 0
-    last_id = 0
     while True:
         rows = session.exec(
             select(AuditEntry).where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(batch)
         ).all()
         if not rows:
-            return VerifyResult(ok=True, checked=checked)
+            break
         for entry in rows:
             if entry.prev_hash != prev:
                 return VerifyResult(False, checked, entry.id, "与前一条记录的链接不符（前一条被修改或删除）")
             if entry.hash != entry_hash(prev, entry):
                 return VerifyResult(False, checked, entry.id, "记录内容与其哈希不符（本条被修改）")
+            if entry.id in anchors and anchors.pop(entry.id) != entry.hash:
+                return VerifyResult(False, checked, entry.id, "与每日锚点记录的哈希不符（日志被截断后重写）")
             prev = entry.hash
             checked += 1
             last_id = entry.id
+    if anchors:
+        missing = min(anchors)
+        return VerifyResult(False, checked, missing, f"锚点记录 id={missing} 已不存在（日志尾部被删除）")
+    return VerifyResult(ok=True, checked=checked)
+
+
+def anchor(session: Session) -> AuditCheckpoint | None:
+    """Remember the current head of the chain (the daily job does this after a good check)."""
+    head = session.exec(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).first()
+    if head is None:
+        return None
+    point = AuditCheckpoint(kind="anchor", last_id=head.id, last_hash=head.hash)
+    session.add(point)
+    return point
+
+
+def purge(before: date, operator: str) -> int:
+    """Delete entries older than `before` (a 北京时间 date); refused within the retention period.
+
+    The chain restarts from a `purge` checkpoint holding the hash of the last deleted entry."""
+    from ..db import session_scope
+
+    earliest = (datetime.now(CHINA) - timedelta(days=RETENTION_DAYS)).date()
+    if not isinstance(before, date) or before > earliest:
+        raise ValidationError(f"审计日志至少保留 {RETENTION_DAYS} 天：只能清理 {earliest.isoformat()} 之前的记录")
+    cutoff = datetime(before.year, before.month, before.day, tzinfo=CHINA)
+    with session_scope() as session:
+        if not verify(session).ok:
+            raise ValidationError("审计日志哈希链已断裂，请先调查，不能清理")
+        last = session.exec(select(AuditEntry).where(AuditEntry.created_at < cutoff)
+                            .order_by(AuditEntry.id.desc()).limit(1)).first()
+        if last is None:
+            return 0
+        count = len(session.exec(select(AuditEntry.id).where(AuditEntry.id <= last.id)).all())
+        session.add(AuditCheckpoint(kind="purge", last_id=last.id, last_hash=last.hash))
+        session.execute(delete(AuditEntry).where(AuditEntry.id <= last.id))
+        session.execute(delete(AuditCheckpoint).where(AuditCheckpoint.kind == "anchor",
+                                                      AuditCheckpoint.last_id <= last.id))
+        record(session, "audit.purge", username=operator[:64], object_type="audit", object_id=last.id,
+               detail=f"清理 {before.isoformat()} 之前的审计记录 {count} 条")
+        return count
 
 
 def record_denied(actor: UserContext, permission: str, action: str, detail: str = "") -> None:
@@ -127,33 +181,15 @@ def record_denied(actor: UserContext, permission: str, action: str, detail: str 
                object_id=action, detail=detail or f"缺少权限 {permission}")
 
 
+# event type -> Chinese name for the audit page; other modules add theirs with EVENT_NAMES.update(...)
 EVENT_NAMES = {
     "login.success": "登录成功", "login.failed": "登录失败", "login.locked": "锁定期间登录", "logout": "退出登录",
-    "session.expired": "会话超时", "permission.denied": "越权访问被拒绝", "password.change": "修改密码",
-    "user.create": "创建用户", "demo.seed": "载入演示数据", "reference.load": "载入参考数据",
-    "subjects.import": "导入科目",
+    "session.expired": "会话超时", "session.revoke": "强制下线", "permission.denied": "越权访问被拒绝",
+    "password.change": "修改密码", "user.create": "创建用户", "user.update": "修改用户", "user.enable": "启用用户",
+    "user.disable": "停用用户", "user.reset_password": "重置密码", "role.grant": "分配角色", "role.revoke": "撤销角色",
+    "role.create": "新建角色", "role.update": "修改角色", "role.delete": "删除角色", "role.permission": "修改角色权限",
+    "org.create": "新增单位", "org.update": "修改单位", "org.move": "移动单位", "org.enable": "启用单位",
+    "org.disable": "停用单位", "policy.update": "修改安全策略", "audit.export": "导出审计日志",
+    "audit.purge": "清理审计日志", "alert.ack": "确认安全告警", "demo.seed": "载入演示数据",
+    "reference.load": "载入参考数据", "subjects.import": "导入科目",
 }
-
-
-def list_entries(username: str = "", event_type: str = "", offset: int = 0, limit: int = 50) -> tuple[list[dict], int]:
-    """A page of audit entries, newest first, filtered by user and event type."""
-    from sqlalchemy import func
-
-    from ..clock import to_local_text
-    from ..db import session_scope
-
-    limit = max(1, min(int(limit), 200))
-    offset = max(0, int(offset))
-    query = select(AuditEntry)
-    if username:
-        query = query.where(AuditEntry.username == username[:64])
-    if event_type:
-        query = query.where(AuditEntry.event_type == event_type[:64])
-    with session_scope() as session:
-        total = session.exec(select(func.count()).select_from(query.subquery())).one()
-        rows = session.exec(query.order_by(AuditEntry.id.desc()).offset(offset).limit(limit)).all()
-    return [{
-        "id": str(e.id), "time": to_local_text(e.created_at, seconds=True), "username": e.username,
-        "event": EVENT_NAMES.get(e.event_type, e.event_type), "result": "成功" if e.success else "失败",
-        "object": f"{e.object_type} {e.object_id}".strip(), "detail": e.detail, "client": e.client_addr,
-    } for e in rows], total

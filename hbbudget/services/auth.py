@@ -11,9 +11,8 @@ from sqlmodel import Session, select
 
 from ..clock import now, to_local_text
 from ..db import session_scope
-from ..models import LoginSession, Org, Role, RolePermission, User, UserRole
-from ..settings import get_settings
-from . import audit
+from ..models import LoginSession, Org, PasswordHistory, Role, RolePermission, User, UserRole
+from . import audit, policy
 from .errors import AuthError, ValidationError
 from .permissions import Grant, UserContext
 
@@ -39,28 +38,43 @@ def token_hash(token: str) -> str:
 
 
 def password_problems(username: str, password: str) -> list[str]:
-    """The default 等保二级 policy: ≥ 8 characters from 3 of 4 classes, not the username."""
-    problems = []
-    if len(password) < 8:
-        problems.append("密码至少 8 位")
-    if len(password) > 128:
-        problems.append("密码不能超过 128 位")
-    classes = sum([any(c.islower() for c in password), any(c.isupper() for c in password),
-                   any(c.isdigit() for c in password), any(not c.isalnum() for c in password)])
-    if classes < 3:
-        problems.append("密码须包含大写字母、小写字母、数字、符号中的至少三类")
-    if password.lower() == username.lower():
-        problems.append("密码不能与用户名相同")
-    return problems
+    """Problems under the default policy (the stored one applies in change_password)."""
+    return policy.password_problems(policy.defaults(), username, password)
+
+
+def password_expired(user: User, rules: policy.Policy) -> bool:
+    changed = user.password_changed_at or user.created_at
+    return changed is not None and now() - changed > timedelta(days=rules.expiry_days)
+
+
+def reused(session: Session, user: User, password: str, rules: policy.Policy) -> bool:
+    """True when `password` is the current one or one of the last `history_count` (current included)."""
+    old = session.exec(select(PasswordHistory.password_hash).where(PasswordHistory.user_id == user.id)
+                       .order_by(PasswordHistory.id.desc()).limit(max(rules.history_count - 1, 0))).all()
+    return any(verify_password(password, h) for h in [user.password_hash, *old])
+
+
+def set_password(session: Session, user: User, password: str, rules: policy.Policy) -> None:
+    """Store a new hash, keep the old one in the history and prune it to the policy's length."""
+    session.add(PasswordHistory(user_id=user.id, password_hash=user.password_hash))
+    user.password_hash = hash_password(password)
+    user.password_changed_at = now()
+    session.add(user)
+    session.flush()
+    keep = session.exec(select(PasswordHistory.id).where(PasswordHistory.user_id == user.id)
+                        .order_by(PasswordHistory.id.desc()).limit(24)).all()
+    for old in session.exec(select(PasswordHistory).where(PasswordHistory.user_id == user.id,
+                                                          PasswordHistory.id.not_in(keep))).all():
+        session.delete(old)
 
 
 def login(username: str, password: str, client_addr: str = "") -> tuple[str, UserContext]:
     """Check the password; on success return (bearer token, context). Raises AuthError."""
-    settings = get_settings()
     username = str(username or "").strip()[:64]
     password = str(password or "")[:256]
     error: str | None = None
     with session_scope() as session:
+        rules = policy.current(session)
         user = session.exec(select(User).where(User.username == username)).first()
         if user is None or not user.active:
             verify_password(password, _DUMMY_HASH)  # same work either way
@@ -75,13 +89,13 @@ def login(username: str, password: str, client_addr: str = "") -> tuple[str, Use
         elif not verify_password(password, user.password_hash):
             user.failed_logins += 1
             detail = f"密码错误（第 {user.failed_logins} 次）"
-            if user.failed_logins >= settings.max_failed_logins:
-                user.locked_until = now() + timedelta(minutes=settings.lockout_minutes)
+            if user.failed_logins >= rules.max_failed_logins:
+                user.locked_until = now() + timedelta(minutes=rules.lockout_minutes)
                 user.failed_logins = 0
-                error = f"连续 {settings.max_failed_logins} 次密码错误，账号已锁定 {settings.lockout_minutes} 分钟"
+                error = f"连续 {rules.max_failed_logins} 次密码错误，账号已锁定 {rules.lockout_minutes} 分钟"
                 detail += "，账号已锁定"
             else:
-                error = f"{BAD_CREDENTIALS}，还可尝试 {settings.max_failed_logins - user.failed_logins} 次"
+                error = f"{BAD_CREDENTIALS}，还可尝试 {rules.max_failed_logins - user.failed_logins} 次"
             session.add(user)
             audit.record(session, "login.failed", username=username, user_id=user.id, success=False,
                          detail=detail, client_addr=client_addr)
@@ -92,10 +106,10 @@ def login(username: str, password: str, client_addr: str = "") -> tuple[str, Use
             session.add(user)
             token = secrets.token_urlsafe(32)
             session.add(LoginSession(token_hash=token_hash(token), user_id=user.id, client_addr=client_addr[:64],
-                                     expires_at=now() + timedelta(hours=settings.session_lifetime_hours)))
+                                     expires_at=now() + timedelta(hours=rules.session_lifetime_hours)))
             audit.record(session, "login.success", username=username, user_id=user.id,
                          org_id=user.org_id, client_addr=client_addr)
-            context = _context(session, user, client_addr)
+            context = _context(session, user, client_addr, rules)
     if error:
         raise AuthError(error)
     return token, context
@@ -105,7 +119,6 @@ def resolve(token: str, client_addr: str = "", touch: bool = True) -> UserContex
     """The user behind a bearer token, checked against idle and absolute expiry. Raises AuthError.
 
     `touch=False` checks without counting as activity (the idle-timeout timer)."""
-    settings = get_settings()
     if not token or not isinstance(token, str) or len(token) > 128:
         raise AuthError("请先登录")
     error: str | None = None
@@ -113,13 +126,15 @@ def resolve(token: str, client_addr: str = "", touch: bool = True) -> UserContex
         row = session.exec(select(LoginSession).where(LoginSession.token_hash == token_hash(token))).first()
         user = session.get(User, row.user_id) if row else None
         current = now()
+        rules = policy.current(session)
         if row is None or row.revoked_at is not None:
             error = "会话已失效，请重新登录"
         elif user is None or not user.active:
             row.revoked_at = current
             session.add(row)
             error = "账号已停用，请联系系统管理员"
-        elif row.expires_at <= current or current - row.last_seen_at > timedelta(minutes=settings.idle_timeout_minutes):
+        elif (row.expires_at <= current or current - row.created_at > timedelta(hours=rules.session_lifetime_hours)
+              or current - row.last_seen_at > timedelta(minutes=rules.idle_timeout_minutes)):
             row.revoked_at = current
             session.add(row)
             audit.record(session, "session.expired", username=user.username, user_id=user.id,
@@ -129,7 +144,7 @@ def resolve(token: str, client_addr: str = "", touch: bool = True) -> UserContex
             if touch and current - row.last_seen_at > TOUCH_EVERY:
                 row.last_seen_at = current
                 session.add(row)
-            context = _context(session, user, client_addr)
+            context = _context(session, user, client_addr, rules)
     if error:
         raise AuthError(error)
     return context
@@ -154,19 +169,48 @@ def change_password(context: UserContext, old_password: str, new_password: str) 
         user = session.get(User, context.user_id)
         if user is None or not verify_password(old_password, user.password_hash):
             raise AuthError("原密码不正确")
-        problems = password_problems(user.username, new_password)
+        rules = policy.current(session)
+        problems = policy.password_problems(rules, user.username, new_password)
         if verify_password(new_password, user.password_hash):
             problems.append("新密码不能与原密码相同")
+        elif not problems and reused(session, user, new_password, rules):
+            problems.append(f"新密码不能与最近 {rules.history_count} 次使用过的密码相同")
         if problems:
             raise ValidationError("；".join(problems))
-        user.password_hash = hash_password(new_password)
+        set_password(session, user, new_password, rules)
         user.must_change_password = False
-        user.password_changed_at = now()
         session.add(user)
         audit.record(session, "password.change", actor=context, object_type="user", object_id=user.id)
 
 
-def _context(session: Session, user: User, client_addr: str) -> UserContext:
+def recent_logins(ctx: UserContext, limit: int = 5) -> list[dict]:
+    """The user's own login history (newest first): time, address, how the session ended."""
+    with session_scope() as session:
+        rules = policy.current(session)
+        rows = session.exec(select(LoginSession).where(LoginSession.user_id == ctx.user_id)
+                            .order_by(LoginSession.id.desc()).limit(max(1, min(int(limit), 50)))).all()
+    return [session_row(r, rules) for r in rows]
+
+
+def is_live(row: LoginSession, rules: policy.Policy) -> bool:
+    current = now()
+    return (row.revoked_at is None and row.expires_at > current
+            and current - row.created_at <= timedelta(hours=rules.session_lifetime_hours)
+            and current - row.last_seen_at <= timedelta(minutes=rules.idle_timeout_minutes))
+
+
+def session_row(row: LoginSession, rules: policy.Policy) -> dict:
+    if row.revoked_at is not None:
+        status = "已结束"
+    elif not is_live(row, rules):
+        status = "已过期"
+    else:
+        status = "在线"
+    return {"id": str(row.id), "time": to_local_text(row.created_at), "last_seen": to_local_text(row.last_seen_at),
+            "client": row.client_addr or "未知", "status": status}
+
+
+def _context(session: Session, user: User, client_addr: str, rules: policy.Policy) -> UserContext:
     rows = session.exec(
         select(UserRole, Role, Org).join(Role, Role.id == UserRole.role_id).join(Org, Org.id == UserRole.org_id)
         .where(UserRole.user_id == user.id)
@@ -186,6 +230,6 @@ def _context(session: Session, user: User, client_addr: str) -> UserContext:
         org_name=org.name if org else "",
         role_names=tuple(dict.fromkeys(role.name for _, role, _ in rows)),
         grants=grants,
-        must_change_password=user.must_change_password,
+        must_change_password=user.must_change_password or password_expired(user, rules),
         client_addr=client_addr,
     )

@@ -23,3 +23,11 @@ class NotFound(ServiceError):
 
 class ValidationError(ServiceError):
     """Bad input: nothing was changed."""
+
+
+class Conflict(ServiceError):
+    """Someone else saved the row first: `current` holds the row as stored now."""
+
+    def __init__(self, message: str, current: dict | None = None):
+        super().__init__(message)
+        self.current = current or {}

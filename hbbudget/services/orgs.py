@@ -50,3 +50,21 @@ def tree(session: Session, paths: list[tuple[str, bool]]) -> list[dict]:
     ordered = sorted(rows, key=lambda o: [int(x) for x in o.path.strip("/").split("/")])
     return [{"id": o.id, "code": o.code, "name": o.name, "unit_type": o.unit_type, "level": o.level,
              "region_code": o.region_code or "", "active": o.active} for o in ordered]
+
+
+DEFAULT_OVER_PCT = 5  # over-budget alert, percent
+DEFAULT_BEHIND_POINTS = 10  # behind-schedule alert, percentage points
+
+
+def effective_thresholds(session: Session, org: Org) -> dict[str, int | None]:
+    """Thresholds in force for `org`: its own, else the nearest ancestor's, else the defaults."""
+    ids = [int(x) for x in org.path.strip("/").split("/") if x]
+    chain = {o.id: o for o in session.exec(select(Org).where(Org.id.in_(ids))).all()}
+    nearest = [chain[i] for i in reversed(ids) if i in chain]
+
+    def first(attr: str, default: int | None) -> int | None:
+        return next((getattr(o, attr) for o in nearest if getattr(o, attr) is not None), default)
+
+    return {"major_threshold_fen": first("major_threshold_fen", None),
+            "alert_over_pct": first("alert_over_pct", DEFAULT_OVER_PCT),
+            "alert_behind_points": first("alert_behind_points", DEFAULT_BEHIND_POINTS)}

@@ -10,11 +10,13 @@ PERMISSIONS: dict[str, tuple[str, str, str]] = {
     "subject.manage": ("基础数据", "导入科目", "导入新年度科目表"),
     "project.view": ("预算编制", "查看项目", "查看本单位及下级单位的项目库"),
     "project.edit": ("预算编制", "编辑项目", "新建、修改、申报项目"),
+    "project.review": ("预算编制", "审核项目", "审核、退回下级申报的项目"),
     "budget.view": ("预算编制", "查看预算", "查看预算及其明细"),
     "budget.edit": ("预算编制", "编制预算", "编辑预算明细"),
     "budget.submit": ("预算编制", "上报预算", "向上级提交预算"),
     "budget.review": ("预算编制", "审核预算", "审核、退回下级预算，下达控制数"),
     "budget.rules": ("预算编制", "配置校验规则", "为本级及下级配置预算校验规则"),
+    "budget.templates": ("预算编制", "维护编制模板", "维护本级及下级可用的分类编制模板"),
     "execution.view": ("预算执行", "查看执行", "查看执行情况和预警"),
     "execution.match": ("预算执行", "匹配支出", "将银行流水匹配到预算明细"),
     "performance.view": ("绩效评价", "查看绩效", "查看绩效目标和评价"),
@@ -41,14 +43,14 @@ DEFAULT_ROLES: dict[str, tuple[str, str | None, set[str]]] = {
         "subject.view", "project.view", "budget.view", "budget.edit", "execution.view", "execution.match",
         "report.view"}),
     "division_head": ("处长", None, {
-        "subject.view", "project.view", "budget.view", "budget.review", "execution.view", "performance.view",
-        "report.view", "dashboard.view"}),
-    "unit_leader": ("校长/单位负责人", None, {
-        "project.view", "budget.view", "budget.review", "execution.view", "performance.view", "report.view",
-        "dashboard.view"}),
-    "finance_reviewer": ("财政审核", None, {
-        "subject.view", "project.view", "budget.view", "budget.review", "budget.rules", "execution.view",
+        "subject.view", "project.view", "project.review", "budget.view", "budget.review", "execution.view",
         "performance.view", "report.view", "dashboard.view"}),
+    "unit_leader": ("校长/单位负责人", None, {
+        "project.view", "project.review", "budget.view", "budget.review", "execution.view", "performance.view",
+        "report.view", "dashboard.view"}),
+    "finance_reviewer": ("财政审核", None, {
+        "subject.view", "project.view", "project.review", "budget.view", "budget.review", "budget.rules",
+        "budget.templates", "execution.view", "performance.view", "report.view", "dashboard.view"}),
     "leader": ("领导查看", None, {"dashboard.view", "report.view"}),
     "sys_admin": ("系统管理员", "system", {"admin.users", "admin.orgs", "admin.settings", "subject.manage"}),
     "sec_admin": ("安全管理员", "security", {"admin.roles", "admin.security"}),

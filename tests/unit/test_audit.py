@@ -62,9 +62,15 @@ def test_verify_names_the_first_broken_entry(db, tamper, broken):
     assert bad.returncode != 0 and f"id={broken}" in bad.stderr
 
 
-def test_list_entries_filters_and_pages(db):
+def test_search_filters_and_pages(db):
+    from hbbudget.services import auditlog
+    from tests.factories import ctx_for, make_tree, make_user
+
+    tree = make_tree()
+    make_user("aud", "audit_admin", tree["prov"])
+    ctx = ctx_for("aud")  # writes a login.success entry
     _write(5)
-    rows, total = audit.list_entries(username="u3")
+    rows, total = auditlog.search(ctx, {"username": "u3"})
     assert total == 1 and rows[0]["username"] == "u3" and rows[0]["result"] == "成功"
-    rows, total = audit.list_entries(offset=0, limit=2)
+    rows, total = auditlog.search(ctx, {"event_type": "test.event"}, offset=0, limit=2)
     assert total == 5 and [r["username"] for r in rows] == ["u4", "u3"]

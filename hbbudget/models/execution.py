@@ -1,0 +1,73 @@
+"""Execution: bank accounts, booked transactions (unique per account + bank reference), sync runs,
+and expenditures matched to budget lines."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger
+from sqlmodel import Field, SQLModel, UniqueConstraint
+
+from ..clock import now
+
+
+class BankAccount(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="org.id", index=True)
+    number: str = Field(max_length=34, unique=True, index=True)
+    name: str = Field(max_length=128)
+    bank_name: str = Field(default="", max_length=64)
+    currency: str = Field(default="CNY", max_length=3)
+    api_format: str = Field(default="json", max_length=8)  # json / camt
+    cursor: str = Field(default="", max_length=256)  # JSON API continuation cursor
+    last_booking_date: date | None = None  # camt: fetch from here on the next poll
+    active: bool = True
+
+
+class BankTransaction(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("account_id", "bank_ref"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="bankaccount.id", index=True)
+    org_id: int = Field(foreign_key="org.id", index=True)
+    bank_ref: str = Field(max_length=80)
+    booking_date: date | None = Field(default=None, index=True)
+    amount: int = Field(sa_type=BigInteger)  # fen, signed: payments out are negative
+    currency: str = Field(default="CNY", max_length=3)
+    status: str = Field(default="BOOK", max_length=8)
+    reversal: bool = False
+    reverses_id: int | None = Field(default=None, foreign_key="banktransaction.id")
+    cancelled: bool = False  # reversed (the original) or a reversal that cancelled one
+    counterparty: str = Field(default="", max_length=140)
+    counterparty_account: str = Field(default="", max_length=64)
+    remittance: str = Field(default="", max_length=500)
+    match_status: str = Field(default="待匹配", max_length=8, index=True)  # 待匹配 已匹配 部分匹配 无需匹配
+    created_at: datetime = Field(default_factory=now)
+
+
+class SyncRun(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="bankaccount.id", index=True)
+    started_at: datetime = Field(default_factory=now, index=True)
+    finished_at: datetime | None = None
+    result: str = Field(default="运行中", max_length=8)  # 运行中 成功 失败
+    new_rows: int = 0
+    duplicates: int = 0
+    reconciles: bool | None = None
+    error: str = Field(default="", max_length=500)
+    trigger: str = Field(default="schedule", max_length=16)  # schedule / manual / file
+
+
+class Expenditure(SQLModel, table=True):
+    """Money spent on a budget line: part or all of a bank transaction, or a manual entry."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    budget_line_id: int = Field(foreign_key="budgetline.id", index=True)
+    transaction_id: int | None = Field(default=None, foreign_key="banktransaction.id", index=True)
+    org_id: int = Field(foreign_key="org.id", index=True)
+    amount: int = Field(sa_type=BigInteger)  # fen, positive = spent
+    spent_on: date = Field(index=True)
+    kind: str = Field(default="bank", max_length=8)  # bank / manual / frozen
+    note: str = Field(default="", max_length=200)
+    matched_by: str = Field(default="", max_length=64)  # "自动:项目编码" or a user's name
+    created_at: datetime = Field(default_factory=now)

@@ -1,0 +1,134 @@
+"""Service dicts → display rows (all text) for the budgeting pages. No reflex, no database."""
+
+from __future__ import annotations
+
+from hbbudget import money
+
+SEVERITY_LABELS = {"error": "错误", "warning": "警告"}
+
+
+def amount(fen: object, unit: str) -> str:
+    try:
+        return money.fmt(int(fen or 0), unit)
+    except (TypeError, ValueError):
+        return ""
+
+
+def page_label(offset: int, size: int, total: int) -> str:
+    if not total:
+        return "无记录"
+    return f"第 {offset + 1}–{min(offset + size, total)} 条，共 {total} 条"
+
+
+def flags(rules: list[dict]) -> dict[int, str]:
+    """Line id → "error" | "warning" for the lines named by failed rules (errors win)."""
+    out: dict[int, str] = {}
+    for r in rules:
+        if r.get("ok"):
+            continue
+        for line_id in r.get("line_ids") or []:
+            if out.get(line_id) != "error":
+                out[line_id] = "error" if r.get("severity") == "error" else "warning"
+    return out
+
+
+def rules(results: list[dict]) -> list[dict[str, str]]:
+    """Failed errors first, then failed warnings, then passed rules."""
+    order = sorted(results, key=lambda r: (bool(r.get("ok")), r.get("severity") != "error"))
+    return [{
+        "rule_key": str(i),
+        "ok": "1" if r.get("ok") else "",
+        "severity": str(r.get("severity") or "error"),
+        "severity_label": str(r.get("severity_label") or SEVERITY_LABELS.get(r.get("severity"), "错误")),
+        "name": str(r.get("name") or ""),
+        "message": str(r.get("message") or ("通过" if r.get("ok") else "")),
+        "lines": ",".join(str(x) for x in (r.get("line_ids") or [])),
+    } for i, r in enumerate(order)]
+
+
+def rule_summary(results: list[dict]) -> str:
+    errors = sum(1 for r in results if not r.get("ok") and r.get("severity") == "error")
+    warnings = sum(1 for r in results if not r.get("ok") and r.get("severity") != "error")
+    if not results:
+        return "尚未校验"
+    if not errors and not warnings:
+        return f"全部 {len(results)} 条规则通过"
+    return f"{errors} 个错误，{warnings} 个警告"
+
+
+def line(row: dict, unit: str, flag: str = "") -> dict[str, str]:
+    """A grid row (services.budgeting) as text."""
+    project = f"{row.get('project_name', '')}（{row.get('project_code', '')}）" if row.get("project_id") else "基本支出"
+    months = row.get("months") or []
+    return {
+        "id": str(row.get("id", "")),
+        "key": f"{row.get('id', '')}-{row.get('version', '')}",
+        "version": str(row.get("version", "")),
+        "project_id": str(row.get("project_id") or 0),
+        "project": project,
+        "econ_code": str(row.get("econ_code", "")),
+        "econ_name": str(row.get("econ_name", "")),
+        "func_code": str(row.get("func_code", "")),
+        "func_name": str(row.get("func_name", "")),
+        "source": str(row.get("source", "")),
+        "amount": amount(row.get("amount", 0), unit),
+        "amount_yuan": str(row.get("amount_yuan") or money.yuan_text(int(row.get("amount") or 0))),
+        "note": str(row.get("note", "")),
+        "plan": "已平衡" if row.get("plan_ok", True) else "不平衡",
+        "plan_ok": "1" if row.get("plan_ok", True) else "",
+        "months": "、".join(amount(m, unit) for m in months) if months else "",
+        "updated": f"{row.get('updated_by', '')} {row.get('updated_at', '')}".strip(),
+        "org_name": str(row.get("org_name", "")),
+        "flag": flag,
+    }
+
+
+def subtotals(items: list[dict], unit: str) -> list[dict[str, str]]:
+    return [{"code": str(s.get("code", "")), "name": str(s.get("name", "")), "total": amount(s.get("total", 0), unit)}
+            for s in items]
+
+
+def by_source(totals: dict, unit: str) -> str:
+    parts = [f"{k} {amount(v, unit)}" for k, v in (totals.get("by_source") or {}).items() if v]
+    return "；".join(parts)
+
+
+def budget(row: dict, unit: str) -> dict[str, str]:
+    """A list_budgets / get_budget / pending_budgets row as text."""
+    return {
+        "id": str(row.get("id", "")),
+        "org_name": str(row.get("org_name", "")),
+        "fiscal_year": str(row.get("fiscal_year", "")),
+        "round": str(row.get("round", "")),
+        "status": str(row.get("status", "")),
+        "step_org_name": str(row.get("step_org_name", "")),
+        "total": amount(row.get("total", 0), unit),
+        "line_count": str(row.get("line_count", 0)),
+        "version_no": str(row.get("version_no", 0)),
+        "updated_at": str(row.get("updated_at", "")),
+        "control": amount(row.get("control", 0), unit) if row.get("control") else "未下达",
+        "last_comment": str(row.get("last_comment", "")),
+    }
+
+
+def project(row: dict, unit: str) -> dict[str, str]:
+    return {
+        "id": str(row.get("id", "")),
+        "code": str(row.get("code", "")),
+        "name": str(row.get("name", "")),
+        "org_name": str(row.get("org_name", "")),
+        "category_label": str(row.get("category_label", "")),
+        "kind": str(row.get("kind", "")),
+        "years": f"{row.get('start_year', '')}–{row.get('end_year', '')}",
+        "total": amount(row.get("total", 0), unit),
+        "status": str(row.get("status", "")),
+        "step_org_name": str(row.get("step_org_name", "")),
+        "owner": str(row.get("owner", "")),
+        "func_code": str(row.get("func_code", "")),
+    }
+
+
+def diff_line(line_: dict, unit: str) -> dict[str, str]:
+    return {"project_code": str(line_.get("project_code") or "基本支出"), "econ_code": str(line_.get("econ_code", "")),
+            "func_code": str(line_.get("func_code", "")), "source": str(line_.get("source", "")),
+            "amount": amount(line_.get("amount", 0), unit), "note": str(line_.get("note", ""))}

@@ -1,0 +1,143 @@
+"""Bank statements into BankTransaction rows: idempotent (unique on account + bank reference), a reversal
+cancels its original, pending entries are promoted when they book. Runs inside the caller's transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import insert
+from sqlmodel import Session, select
+
+from ..integrations.bank.records import Entry, Statement, exponent
+from ..models import BankAccount, BankTransaction, Expenditure
+from . import audit
+from .errors import ValidationError
+
+CHUNK = 500
+
+
+@dataclass
+class IngestResult:
+    new: int = 0
+    duplicates: int = 0
+    promoted: int = 0
+    reversals: int = 0
+    reconciles: bool | None = None  # False when any statement's balances do not add up
+    new_ids: tuple[int, ...] = ()
+
+    def as_dict(self) -> dict:
+        return {"new": self.new, "duplicates": self.duplicates, "promoted": self.promoted,
+                "reversals": self.reversals, "reconciles": self.reconciles}
+
+
+def to_fen(amount: Decimal, currency: str) -> int:
+    """Minor units of the account currency; an amount with more digits is refused."""
+    scaled = amount.scaleb(exponent(currency))
+    if scaled != scaled.to_integral_value():
+        raise ValidationError(f"金额 {amount} 超出 {currency} 的最小单位")
+    return int(scaled)
+
+
+def _same_account(statement: Statement, account: BankAccount) -> bool:
+    return statement.account.replace(" ", "") == account.number.replace(" ", "")
+
+
+def _existing(session: Session, account_id: int, refs: list[str]) -> dict[str, tuple[int, str, bool]]:
+    """bank_ref → (id, status, reversal) of the rows already stored (plain tuples: cheap for big batches)."""
+    t = BankTransaction
+    found: dict[str, tuple[int, str, bool]] = {}
+    for i in range(0, len(refs), CHUNK):
+        rows = session.exec(select(t.bank_ref, t.id, t.status, t.reversal)
+                            .where(t.account_id == account_id, t.bank_ref.in_(refs[i:i + CHUNK]))).all()
+        found.update({ref: (id_, status, reversal) for ref, id_, status, reversal in rows})
+    return found
+
+
+def _row(account: BankAccount, e: Entry) -> dict:
+    if e.currency != account.currency:
+        raise ValidationError(f"交易 {e.ref} 的币种 {e.currency} 与账户币种 {account.currency} 不符")
+    amount = to_fen(e.amount, account.currency)
+    booked = e.status == "BOOK"
+    return {"account_id": account.id, "org_id": account.org_id, "bank_ref": e.ref[:80],
+            "booking_date": e.booking_date, "amount": amount, "currency": e.currency, "status": e.status[:8],
+            "reversal": e.reversal, "cancelled": False, "counterparty": e.counterparty[:140],
+            "counterparty_account": e.counterparty_account[:64], "remittance": e.remittance[:500],
+            "match_status": _match_status(booked, amount, e.reversal)}
+
+
+def _match_status(booked: bool, amount: int, reversal: bool) -> str:
+    if not booked:
+        return "未入账"
+    return "待匹配" if amount < 0 and not reversal else "无需匹配"
+
+
+def ingest(session: Session, account: BankAccount, statements: list[Statement], source: str = "") -> IngestResult:
+    """Store what is new; count what was seen before. Refuses a statement for another account."""
+    result = IngestResult()
+    entries: dict[str, Entry] = {}
+    for statement in statements:
+        if not _same_account(statement, account):
+            raise ValidationError(f"对账单账号 {statement.account} 与账户 {account.number} 不符")
+        if statement.reconciles is False:
+            result.reconciles = False
+        elif statement.reconciles and result.reconciles is None:
+            result.reconciles = True
+        for entry in statement.entries:
+            if entry.ref[:80] in entries:
+                result.duplicates += 1
+            else:
+                entries[entry.ref[:80]] = entry
+    existing = _existing(session, account.id, list(entries))
+    rows = []
+    for ref, entry in entries.items():
+        old = existing.get(ref)
+        if old is None:
+            rows.append(_row(account, entry))
+        elif old[1] != "BOOK" and entry.status == "BOOK":
+            tx = session.get(BankTransaction, old[0])
+            tx.status, tx.booking_date = "BOOK", entry.booking_date or tx.booking_date
+            tx.match_status = _match_status(True, tx.amount, tx.reversal)
+            session.add(tx)
+            result.promoted += 1
+        else:
+            result.duplicates += 1
+    if rows:
+        session.connection().execute(insert(BankTransaction.__table__), rows)  # executemany, no ORM objects
+        new = _existing(session, account.id, [r["bank_ref"] for r in rows])
+        result.new = len(rows)
+        result.new_ids = tuple(sorted(id_ for id_, _, _ in new.values()))
+        for ref, (id_, status, reversal) in new.items():
+            if reversal and status == "BOOK":
+                tx = session.get(BankTransaction, id_)
+                result.reversals += _cancel_original(session, tx, entries[ref].reversal_of)
+    if result.new or result.promoted:
+        audit.record(session, "bank.ingest", object_type="bank_account", object_id=account.id,
+                     org_id=account.org_id, detail=source[:200], after=result.as_dict())
+    return result
+
+
+def _cancel_original(session: Session, reversal: BankTransaction, reversal_of: str | None) -> int:
+    """Find what `reversal` reverses (by the bank's link, else same amount opposite sign and counterparty)."""
+    query = select(BankTransaction).where(BankTransaction.account_id == reversal.account_id,
+                                          BankTransaction.cancelled == False,  # noqa: E712
+                                          BankTransaction.reversal == False,  # noqa: E712
+                                          BankTransaction.id != reversal.id)
+    if reversal_of:
+        query = query.where(BankTransaction.bank_ref == reversal_of)
+    else:
+        query = query.where(BankTransaction.amount == -reversal.amount,
+                            BankTransaction.counterparty == reversal.counterparty)
+        if reversal.booking_date:
+            query = query.where(BankTransaction.booking_date <= reversal.booking_date)
+    original = session.exec(query.order_by(BankTransaction.booking_date.desc(), BankTransaction.id.desc())).first()
+    if original is None:
+        return 0
+    original.cancelled = reversal.cancelled = True
+    original.match_status = reversal.match_status = "已冲销"
+    reversal.reverses_id = original.id
+    for spent in session.exec(select(Expenditure).where(Expenditure.transaction_id == original.id)).all():
+        session.delete(spent)  # the money came back: the line is no longer charged
+    session.add(original)
+    session.add(reversal)
+    return 1

@@ -1,0 +1,102 @@
+"""HTTP hardening for the served app (frontend and backend on one port in prod), as plain ASGI middleware
+passed to `rx.App(api_transformer=...)`:
+
+- security headers on every HTTP response (CSP, nosniff, frame-ancestors, Referrer-Policy, …);
+- requests and websocket handshakes from a foreign Origin are refused (besides Reflex's own CORS);
+- the public upload folder (`/_upload/...`) is not served: our uploads live in a private folder
+  (services save under `private_dir()`, never under Reflex's upload dir).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .settings import get_settings
+
+# What the Reflex 0.10 build needs: 'unsafe-inline' for the React Router bootstrap script and Emotion/Radix
+# styles, 'unsafe-eval' because every server-sent rx.toast arrives as a `_call_function` that state.js evals.
+# No third-party origins, no plugins, no framing, no <base> tricks. React's escaping is the XSS defence.
+CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
+       "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+HEADERS = (
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+)
+HSTS = (b"strict-transport-security", b"max-age=31536000")
+UPLOAD_PREFIX = "/_upload/"
+
+
+def private_dir() -> Path:
+    """Where uploaded files are kept (e.g. project attachments under private/attachments): under
+    HBB_VAR_DIR, outside Reflex's upload folder, never served over HTTP."""
+    path = get_settings().var_dir / "private"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _header(scope: dict, name: bytes) -> str:
+    for key, value in scope.get("headers") or ():
+        if key == name:
+            return value.decode("latin-1")
+    return ""
+
+
+def same_origin(scope: dict, allowed: list[str]) -> bool:
+    """No Origin header (not a cross-site browser request), a configured origin, or the request's own host."""
+    origin = _header(scope, b"origin")
+    if not origin:
+        return True
+    if origin in allowed:
+        return True
+    host = _header(scope, b"host")
+    return bool(host) and urlsplit(origin).netloc == host
+
+
+class SecurityMiddleware:
+    def __init__(self, app) -> None:  # noqa: ANN001
+        self.app = app
+        settings = get_settings()
+        self.allowed = settings.origins
+        self.headers = HEADERS + ((HSTS,) if settings.cookie_secure else ())
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+        kind = scope["type"]
+        if kind == "websocket" and not same_origin(scope, self.allowed):
+            await send({"type": "websocket.close", "code": 1008})  # before accept: the handshake gets 403
+            return
+        if kind != "http":
+            await self.app(scope, receive, send)
+            return
+        if not same_origin(scope, self.allowed):
+            await self._plain(send, 403, "跨站请求被拒绝")
+            return
+        if scope.get("path", "").startswith(UPLOAD_PREFIX) and scope.get("method") in ("GET", "HEAD"):
+            await self._plain(send, 404, "Not Found")
+            return
+
+        async def send_with_headers(message) -> None:  # noqa: ANN001
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                message["headers"] = [*message.get("headers", []),
+                                      *((k, v) for k, v in self.headers if k not in present)]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    async def _plain(self, send, status: int, body: str) -> None:  # noqa: ANN001
+        data = body.encode()
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                                (b"content-length", str(len(data)).encode()), *self.headers]})
+        await send({"type": "http.response.body", "body": data})
+
+
+def security_middleware(app):  # noqa: ANN001, ANN201
+    """The api_transformer for rx.App."""
+    return SecurityMiddleware(app)
