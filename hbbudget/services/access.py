@@ -45,11 +45,6 @@ def require_global(ctx: UserContext, permission: str) -> None:
         raise PermissionDenied(f"没有权限：{PERMISSIONS[permission][1]}")
 
 
-def require_path(ctx: UserContext, permission: str, path: str, org_name: str = "") -> None:
-    if not ctx.can(permission, path):
-        raise PermissionDenied(f"没有权限：不能在“{org_name or '该单位'}”范围内执行“{PERMISSIONS[permission][1]}”")
-
-
 def org_condition(ctx: UserContext, permission: str, org_id_column) -> ColumnElement[bool]:  # noqa: ANN001
     """WHERE clause keeping rows whose org (by id column) lies in the user's scope for `permission`.
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from decimal import Decimal
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import delete
@@ -17,7 +17,7 @@ from ..db import session_scope
 from ..models import Budget, BudgetLine, EconomicSubject, FunctionSubject, Org, Project
 from ..models.budget import MONTHS
 from ..settings import get_settings
-from . import audit, budgeting, lines, scope
+from . import audit, budgeting, lines, scope, xlsx
 from .errors import ValidationError
 from .permissions import UserContext
 
@@ -136,41 +136,17 @@ def _read(filename: str, data: bytes) -> list[tuple[int, dict[str, tuple[object,
     limit = get_settings().max_upload_bytes
     if len(data) > limit:
         raise ValidationError(f"文件过大：不能超过 {limit // (1024 * 1024)} MB")
-    if not bytes(data[:4]) == b"PK\x03\x04":
-        raise ValidationError("文件不是有效的 xlsx 工作簿")
-    try:
-        wb = load_workbook(io.BytesIO(bytes(data)), read_only=True, data_only=False)
-    except Exception as exc:  # noqa: BLE001 - any parse failure means a bad file
-        raise ValidationError("无法读取 xlsx 文件：文件已损坏或不是 Excel 工作簿") from exc
-    try:
-        hidden = [ws.title for ws in list(wb.worksheets) + list(wb.chartsheets) if ws.sheet_state != "visible"]
-        if hidden:
-            raise ValidationError(f"工作簿含隐藏工作表“{'、'.join(hidden)}”：请删除或取消隐藏后再导入")
-        ws = wb[SHEET] if SHEET in wb.sheetnames else wb.worksheets[0]
-        ws.reset_dimensions()
-        it = ws.iter_rows(values_only=False)
-        header: list[str] = []
-        for first in it:
-            header = ["".join(_cell_text(c.value).split()) for c in first]
-            break
-        missing = [h for h in REQUIRED if h not in header]
-        if missing:
-            raise ValidationError(f"第1行表头缺少列：{'、'.join(missing)}（请使用导出的模板）")
-        out = []
-        for n, row in enumerate(it, start=2):
-            cells = {header[i]: (c.value, c.data_type == "f") for i, c in enumerate(row)
-                     if i < len(header) and header[i]}
-            if any(_cell_text(v) for v, _ in cells.values()):
-                out.append((n, cells))
-            if len(out) > MAX_ROWS:
-                raise ValidationError(f"行数过多：一次最多导入 {MAX_ROWS} 行")
-        return out
-    except ValidationError:
-        raise
-    except Exception as exc:  # noqa: BLE001
-        raise ValidationError("无法读取 xlsx 文件：文件已损坏或不是 Excel 工作簿") from exc
-    finally:
-        wb.close()
+    rows = xlsx.read_rows(data, MAX_ROWS + 1, sheet=SHEET, too_many=f"行数过多：一次最多导入 {MAX_ROWS} 行")
+    header = ["".join(_cell_text(v).split()) for v, _ in rows[0]] if rows else []
+    missing = [h for h in REQUIRED if h not in header]
+    if missing:
+        raise ValidationError(f"第1行表头缺少列：{'、'.join(missing)}（请使用导出的模板）")
+    out = []
+    for n, row in enumerate(rows[1:], start=2):
+        cells = {header[i]: cell for i, cell in enumerate(row) if i < len(header) and header[i]}
+        if any(_cell_text(v) for v, _ in cells.values()):
+            out.append((n, cells))
+    return out
 
 
 def _parse(session: Session, budget: Budget, filename: str, data: bytes) -> tuple[list[dict], list[dict]]:

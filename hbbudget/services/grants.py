@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from ..models import Org, Role, User, UserRole
 from ..db import session_scope
-from . import access, audit
+from . import access, audit, scope
 from .errors import NotFound, PermissionDenied, ValidationError
 from .permissions import UserContext
 from .scope import int_id
@@ -62,7 +62,7 @@ def _check_actor(ctx: UserContext, role: Role, user: User, user_org: Org, org: O
     if access.has_global(ctx, "admin.roles"):
         return
     for target in (user_org, org):  # a system admin: the user and the org both within its scope
-        access.require_path(ctx, "admin.users", target.path, target.name)
+        scope.require(ctx, "admin.users", target)
 
 
 def grant(ctx: UserContext, user_id: object, role_id: object, org_id: object, subtree: object = True) -> int:

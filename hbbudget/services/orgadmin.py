@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from ..db import session_scope
 from ..models import Org, Region
 from ..models.org import UNIT_TYPES
-from . import access, audit, orgs
+from . import access, audit, orgs, scope
 from .errors import NotFound, PermissionDenied, ValidationError
 from .permissions import PERMISSIONS, UserContext
 from .scope import int_id, text
@@ -26,7 +26,7 @@ def _org(session: Session, ctx: UserContext, org_id: object) -> Org:
     org = session.get(Org, int_id(org_id, "单位"))
     if org is None:
         raise NotFound("单位不存在")
-    access.require_path(ctx, "admin.orgs", org.path, org.name)
+    scope.require(ctx, "admin.orgs", org)
     return org
 
 

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from ..db import session_scope
 from ..models import EconomicSubject, FunctionSubject
 from ..settings import get_settings
-from . import audit
+from . import audit, xlsx
 from .errors import ValidationError
 from .permissions import UserContext
 
@@ -119,35 +119,8 @@ def _read_csv(data: bytes) -> list[list[Cell]]:
 
 
 def _read_xlsx(data: bytes) -> list[list[Cell]]:
-    import openpyxl  # only needed here
-
-    if not data.startswith(b"PK\x03\x04"):
-        raise ValidationError("文件不是有效的 xlsx 工作簿")
-    try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except Exception as exc:  # noqa: BLE001 - any parse failure means a bad file
-        raise ValidationError("无法读取 xlsx 文件：文件已损坏或不是 Excel 工作簿") from exc
-    try:
-        sheets = list(wb.worksheets) + list(wb.chartsheets)
-        hidden = [ws.title for ws in sheets if ws.sheet_state != "visible"]
-        if hidden:
-            raise ValidationError(f"工作簿含隐藏工作表“{'、'.join(hidden)}”：请删除或取消隐藏后再导入")
-        if not wb.worksheets:
-            raise ValidationError("工作簿中没有工作表")
-        ws = wb.worksheets[0]
-        ws.reset_dimensions()  # do not trust the stored sheet size
-        rows: list[list[Cell]] = []
-        for row in ws.iter_rows(min_row=1):  # missing rows come back empty: index = row number - 1
-            rows.append([(_text(c.value), c.data_type == "f") for c in row])
-            if len(rows) > _MAX_ROWS + _HEADER_SCAN:
-                raise ValidationError(f"行数过多：科目表不能超过 {_MAX_ROWS} 行")
-        return rows
-    except ValidationError:
-        raise
-    except Exception as exc:  # noqa: BLE001
-        raise ValidationError("无法读取 xlsx 文件：文件已损坏或不是 Excel 工作簿") from exc
-    finally:
-        wb.close()
+    rows = xlsx.read_rows(data, _MAX_ROWS + _HEADER_SCAN, too_many=f"行数过多：科目表不能超过 {_MAX_ROWS} 行")
+    return [[(_text(v), formula) for v, formula in row] for row in rows]
 
 
 def _find_header(rows: list[list[Cell]]) -> tuple[int, int, int]:

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from ..clock import now, to_local_text
 from ..db import session_scope
 from ..models import LoginSession, Org, Role, User, UserRole
-from . import access, audit, auth, grants, policy
+from . import audit, auth, grants, policy, scope
 from .errors import NotFound, PermissionDenied, ValidationError
 from .orgs import scope_filter
 from .permissions import UserContext
@@ -27,7 +27,7 @@ def _user_in_scope(session: Session, ctx: UserContext, user_id: object) -> tuple
     if user is None:
         raise NotFound("用户不存在")
     org = session.get(Org, user.org_id)
-    access.require_path(ctx, "admin.users", org.path, org.name)
+    scope.require(ctx, "admin.users", org)
     return user, org
 
 
@@ -35,7 +35,7 @@ def _org_in_scope(session: Session, ctx: UserContext, org_id: object) -> Org:
     org = session.get(Org, int_id(org_id, "单位"))
     if org is None:
         raise NotFound("单位不存在")
-    access.require_path(ctx, "admin.users", org.path, org.name)
+    scope.require(ctx, "admin.users", org)
     if not org.active:
         raise ValidationError(f"单位“{org.name}”已停用")
     return org

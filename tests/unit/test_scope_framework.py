@@ -6,7 +6,7 @@ from sqlmodel import select
 
 from hbbudget.db import session_scope
 from hbbudget.models import Org, User
-from hbbudget.services import access
+from hbbudget.services import access, scope
 from hbbudget.services.errors import PermissionDenied
 from tests.factories import ctx_for, make_tree, make_user, org_path
 
@@ -46,8 +46,10 @@ def test_no_grant_means_refusal_not_an_empty_list(tree):
 def test_can_checks_one_org(tree):
     ctx = ctx_for("unit_only")
     assert ctx.can("budget.edit", org_path(tree["unit"])) and not ctx.can("budget.edit", org_path(tree["dept"]))
+    with session_scope() as session:
+        dept = session.get(Org, tree["dept"])
     with pytest.raises(PermissionDenied, match="信息学院"):
-        access.require_path(ctx, "budget.edit", org_path(tree["dept"]), "信息学院")
+        scope.require(ctx, "budget.edit", dept)
 
 
 def test_a_deactivated_org_grants_nothing(tree):
