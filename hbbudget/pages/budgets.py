@@ -9,7 +9,7 @@ from components.table import pager
 from components.widgets import labelled, money_cell, status_badge, unit_switch
 from hbbudget import routes
 from hbbudget.clock import current_fiscal_year
-from hbbudget.services import budgeting, templates
+from hbbudget.services import budget_excel, budgeting, templates
 from hbbudget.services.permissions import UserContext
 from state import args
 from state.guard import guarded
@@ -109,6 +109,14 @@ class BudgetsState(rx.State):
         self.create_open = False
         return [rx.toast.success("已新建预算"), rx.redirect(routes.budget_editor(header["id"]))]
 
+    @rx.event
+    @guarded("budget.view")
+    async def download_blank(self, ctx: UserContext):
+        """A blank import template for the user's own unit and the year chosen in the dialog."""
+        year = args.as_year(self.create_year)
+        filename, data = await asyncio.to_thread(budget_excel.export_blank, ctx, ctx.org_id, year)
+        return rx.download(data=data, filename=filename)
+
     def _growth_from(self, data: dict) -> dict[str, str]:
         growth = {}
         for code, label in GROWTH_CLASSES:
@@ -167,7 +175,9 @@ def _create_dialog() -> rx.Component:
             rx.vstack(
                 labelled("预算年度", rx.input(name="year", default_value=S.create_year, max_length=4, width="8em",
                                               id="create-year")),
-                rx.hstack(rx.button("新建空白预算", type="submit", id="create-blank"), spacing="2"),
+                rx.hstack(rx.button("新建空白预算", type="submit", id="create-blank"),
+                          rx.button("下载空白导入模板", type="button", variant="soft", on_click=S.download_blank,
+                                    id="download-blank"), spacing="2"),
                 spacing="3",
             ),
             on_submit=S.create_blank, reset_on_submit=False,

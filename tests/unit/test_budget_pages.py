@@ -255,3 +255,14 @@ async def test_template_lines_are_added_and_crafted_template_ids_refused(world):
                                  "source": "财政拨款", "amount": "1000"})
     assert editor.count == 3 and editor.total_text == "¥2,000.00" and not editor.template_open
     assert sorted(r["amount"] for r in editor.rows[1:]) == ["¥400.00", "¥600.00"]
+
+
+async def test_blank_template_download_for_the_own_unit(world):
+    root = await _root_with("op")
+    page = await root.get_state(BudgetsState)
+    spec = await page.download_blank()
+    text = str(spec)
+    assert "预算模板.xlsx" in text and "data:" in text  # an rx.download with the workbook inline
+    root = await _root_with("sys")  # 三员: the system admin has no budget.view
+    refused = await (await root.get_state(BudgetsState)).download_blank()
+    assert "没有权限" in str(refused) and len(_denied("sys")) == 1
