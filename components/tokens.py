@@ -22,3 +22,13 @@ PANEL = {"border": f"1px solid {rx.color('gray', 5)}", "border_radius": "8px", "
 TOOLBAR = {"flex_wrap": "wrap", "align_items": "center", "gap": "0.6em"}
 BELL = {"position": "relative", "cursor": "pointer", "color": "white"}
 GRID_WRAP = {"overflow_x": "auto", "width": "100%"}
+
+# Execution charts (issue 4): Plotly needs literal colours; the Radix scale steps they mirror are named.
+CHART = {"ok": "#30a46c",  # green 9
+         "warn": "#ffb224",  # amber 9
+         "alert": "#e5484d",  # red 9
+         "spent": "#0090ff",  # blue 9 (the theme accent is red: kept for alerts)
+         "muted": "#b9bbc6",  # gray 7
+         "progress": "#8b8d98",  # gray 9
+         "grid": "#e8e8ec"}  # gray 4
+CHART_FONT = "'PingFang SC', 'Microsoft YaHei', 'Noto Sans CJK SC', sans-serif"

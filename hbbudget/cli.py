@@ -91,16 +91,25 @@ def cmd_sim(args: argparse.Namespace) -> int:
     from .sim.server import serve_forever
 
     accounts = [{"number": n, "name": name} for n, _, name in (a.partition(":") for a in args.account)]
+    codes = list(args.project_code)
+    if args.demo:  # the demo accounts, and the project codes of the demo budget when the database has them
+        from .services import demo_execution
+
+        accounts += [a for a in demo_execution.sim_accounts() if a["number"] not in {x["number"] for x in accounts}]
+        try:
+            codes += demo_execution.project_codes()
+        except Exception:  # noqa: BLE001 — no database yet: payments then carry no project code
+            pass
     if not accounts:
-        print("请用 --account 指定至少一个账户（账号[:户名]）", file=sys.stderr)
+        print("请用 --account 指定至少一个账户（账号[:户名]），或用 --demo", file=sys.stderr)
         return 1
-    sim = BankSim(accounts, args.project_code)
+    sim = BankSim(accounts, codes)
     try:
         sim.faults = Faults.parse(args.faults)
     except ValueError as err:
         print(f"故障设置错误：{err}", file=sys.stderr)
         return 1
-    print(f"银行模拟器：http://{args.host}:{args.port}（{len(accounts)} 个账户，每 {args.interval} 秒生成一笔交易）")
+    print(f"银行模拟器：http://{args.host}:{args.port}（{len(accounts)} 个账户，{len(codes)} 个项目编码，每 {args.interval} 秒生成一笔交易）")
     serve_forever(create_app(sim, auto_interval=args.interval), args.host, args.port)
     return 0
 
@@ -130,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--project-code", action="append", default=[], help="摘要中会出现的项目编码，可重复")
     sim.add_argument("--interval", type=float, default=10.0, help="自动生成交易的间隔秒数，0 为不生成")
     sim.add_argument("--faults", default="", help="随机故障比例，如 http500:0.1,latency:0.2")
+    sim.add_argument("--demo", action="store_true", help="加上演示账户和演示预算的项目编码（make run 使用）")
     sim.set_defaults(func=cmd_sim)
 
     bank = sub.add_parser("bank", help="银行对账单：hbbudget bank parse FILE [--format camt|json]", add_help=False)

@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from .clock import now
-from .services import alerts, lease
+from .services import alerts, bank_poll, exec_alerts, lease
 from .settings import get_settings
 
 log = logging.getLogger("hbbudget.jobs")
@@ -31,19 +31,19 @@ def holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{_TOKEN}"
 
 
-async def is_leader() -> bool:
+async def is_leader(who: str | None = None) -> bool:
     try:
-        return await asyncio.to_thread(lease.acquire, LEASE, holder(), LEASE_TTL)
+        return await asyncio.to_thread(lease.acquire, LEASE, who or holder(), LEASE_TTL)
     except Exception:  # database briefly unavailable: skip this round
         log.exception("lease check failed")
         return False
 
 
-def exclusive(job: Callable[[], object]) -> Callable[[], Awaitable[None]]:
+def exclusive(job: Callable[[], object], who: str | None = None) -> Callable[[], Awaitable[None]]:
     """Wrap a blocking job: run it in a thread, only in the process holding the lease."""
 
     async def run() -> None:
-        if not await is_leader():
+        if not await is_leader(who):
             return
         try:
             await asyncio.to_thread(job)
@@ -54,11 +54,50 @@ def exclusive(job: Callable[[], object]) -> Callable[[], Awaitable[None]]:
     return run
 
 
-def build_scheduler() -> AsyncIOScheduler:
+# Live updates (issue 4): async hooks run after a job changed execution data; the web layer registers one
+# (state/exec_feed.py bumps the shared feed the open dashboards are linked to). No reflex import here.
+ON_EXECUTION_CHANGE: list[Callable[[], Awaitable[None]]] = []
+
+
+async def notify_execution_change() -> None:
+    for hook in list(ON_EXECUTION_CHANGE):
+        try:
+            await hook()
+        except Exception:
+            log.exception("live update hook failed")
+
+
+def leader_job(job: Callable[[], object], changed: Callable[[object], bool],
+               who: str | None = None) -> Callable[[], Awaitable[None]]:
+    """Like `exclusive`, and tells the open pages when `changed(result)` says the data moved."""
+
+    async def run() -> None:
+        if not await is_leader(who):
+            return
+        try:
+            result = await asyncio.to_thread(job)
+        except Exception:
+            log.exception("job %s failed", getattr(job, "__name__", job))
+            return
+        if changed(result):
+            await notify_execution_change()
+
+    run.__name__ = getattr(job, "__name__", "job")
+    return run
+
+
+def build_scheduler(who: str | None = None, bank_factory: bank_poll.ClientFactory | None = None) -> AsyncIOScheduler:
+    """`who` names the lease holder (default: this process); tests run two schedulers in one process."""
+    settings = get_settings()
     scheduler = AsyncIOScheduler(timezone="Asia/Shanghai",
                                  job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600})
-    scheduler.add_job(is_leader, "interval", seconds=RENEW_EVERY, id="lease", next_run_time=now())
-    scheduler.add_job(exclusive(alerts.daily_audit_check), "cron", hour=2, minute=30, id="audit-chain")
+    scheduler.add_job(is_leader, "interval", seconds=RENEW_EVERY, id="lease", next_run_time=now(), args=[who])
+    scheduler.add_job(exclusive(alerts.daily_audit_check, who), "cron", hour=2, minute=30, id="audit-chain")
+    scheduler.add_job(leader_job(lambda: bank_poll.poll_all(bank_factory), lambda r: r.changed, who), "interval",
+                      seconds=settings.bank_poll_seconds, id="bank-poll", next_run_time=now())
+    scheduler.add_job(leader_job(lambda: exec_alerts.evaluate(trigger="nightly"),
+                                 lambda c: bool(c["opened"] or c["resolved"]), who),
+                      "cron", hour=1, minute=30, id="exec-alerts")
     return scheduler
 
 

@@ -19,6 +19,13 @@ REVIEW = "/review"
 RULES = "/rules"
 TEMPLATES = "/templates"
 NOTIFICATIONS = "/notifications"
+# 预算执行 (issue 4)
+MONITOR = "/monitor"
+LEDGER = "/ledger"
+LEDGER_BUDGET = "/ledger/[budget_id]"
+MATCHING = "/matching"
+EXEC_ALERTS = "/exec-alerts"
+INTERFACES = "/interfaces"
 
 
 def project_detail(project_id: int) -> str:
@@ -29,6 +36,10 @@ def budget_editor(budget_id: int) -> str:
     return f"/budgets/{int(budget_id)}"
 
 
+def ledger(budget_id: int) -> str:
+    return f"/ledger/{int(budget_id)}"
+
+
 # label, route, permission (None: any signed-in user), icon (lucide name)
 MENU: tuple[tuple[str, str, str | None, str], ...] = (
     ("工作台", HOME, None, "layout-dashboard"),
@@ -37,9 +48,14 @@ MENU: tuple[tuple[str, str, str | None, str], ...] = (
     ("预算审核", REVIEW, "budget.review", "clipboard-check"),
     ("校验规则", RULES, "budget.rules", "list-checks"),
     ("编制模板", TEMPLATES, "budget.templates", "layout-template"),
+    ("执行监控", MONITOR, "dashboard.view", "chart-line"),
+    ("执行台账", LEDGER, "execution.view", "book-open-check"),
+    ("待匹配", MATCHING, "execution.match", "link"),
+    ("预警中心", EXEC_ALERTS, "execution.view", "siren"),
     ("基础数据", SUBJECTS, "subject.view", "book-open"),
     ("系统管理", ADMIN, "admin.users", "settings"),
     ("单位管理", ORGS, "admin.orgs", "network"),
+    ("接口状态", INTERFACES, "admin.settings", "plug"),
     ("角色权限", ROLES, "admin.roles", "shield"),
     ("安全策略", SECURITY, "admin.security", "lock"),
     ("审计日志", AUDIT, "audit.view", "file-search"),

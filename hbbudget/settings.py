@@ -49,6 +49,12 @@ class Settings:
     )
     max_upload_bytes: int = field(default_factory=lambda: _int("MAX_UPLOAD_BYTES", 10 * 1024 * 1024))
     fiscal_year: int = field(default_factory=lambda: _int("FISCAL_YEAR", 0))
+    # Bank gateway (issue 4): the simulator in demo mode; poll every 10 s in demo, else every 5 minutes.
+    bank_url: str = field(default_factory=lambda: _env("BANK_URL", "http://127.0.0.1:8701"))
+    bank_poll_seconds: int = field(default_factory=lambda: max(1, _int("BANK_POLL_SECONDS",
+                                                                      10 if _bool("DEMO", False) else 300)))
+    bank_timeout_seconds: int = field(default_factory=lambda: max(1, _int("BANK_TIMEOUT_SECONDS", 10)))
+    alert_unmatched_days: int = field(default_factory=lambda: max(1, _int("ALERT_UNMATCHED_DAYS", 7)))
 
     def __post_init__(self) -> None:
         if not self.database_url:

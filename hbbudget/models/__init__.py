@@ -4,6 +4,7 @@ from .audit import AuditEntry
 from .auth import LoginSession, Role, RolePermission, User, UserRole
 from .budget import Budget, BudgetLine, BudgetSetting, BudgetVersion, ControlNumber
 from .execution import BankAccount, BankTransaction, Expenditure, SyncRun
+from .exec_alert import DataVersion, ExecAlert, ProjectAlertSetting
 from .notification import Notification
 from .org import Org, Region
 from .project import Project, ProjectAttachment, ProjectTarget
@@ -17,6 +18,9 @@ __all__ = [
     "BankTransaction",
     "Expenditure",
     "SyncRun",
+    "DataVersion",
+    "ExecAlert",
+    "ProjectAlertSetting",
     "AuditCheckpoint",
     "AuditEntry",
     "Budget",

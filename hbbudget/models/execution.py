@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger
+from sqlalchemy import BigInteger, Index
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
 from ..clock import now
@@ -60,6 +60,10 @@ class SyncRun(SQLModel, table=True):
 
 class Expenditure(SQLModel, table=True):
     """Money spent on a budget line: part or all of a bank transaction, or a manual entry."""
+
+    # Covering index for the dashboard's month-by-month sums (services.exec_dashboard): range on the day,
+    # then line, kind and amount straight from the index.
+    __table_args__ = (Index("ix_expenditure_day_line", "spent_on", "budget_line_id", "kind", "amount"),)
 
     id: int | None = Field(default=None, primary_key=True)
     budget_line_id: int = Field(foreign_key="budgetline.id", index=True)

@@ -15,7 +15,8 @@ from ..db import session_scope
 from ..integrations.bank.client import BankClient
 from ..integrations.bank.records import BankError, Statement
 from ..models import BankAccount, SyncRun
-from . import ingest, matching
+from . import data_version, ingest, matching
+from .errors import ServiceError
 
 ClientFactory = Callable[[BankAccount], BankClient]
 
@@ -26,6 +27,8 @@ def _store(account_id: int, statements: list[Statement], run_id: int, *, cursor:
         account = session.get(BankAccount, account_id)
         result = ingest.ingest(session, account, statements, f"同步 #{run_id}")
         matching.auto_match(session, result.new_ids)
+        if result.new or result.promoted or result.reversals:
+            data_version.bump(session)  # the dashboard's aggregates are stale now
         if cursor is not None:
             account.cursor = cursor
         if last_date is not None:
@@ -56,7 +59,7 @@ def sync_account(account_id: int, client_factory: ClientFactory, trigger: str = 
                 for statement, next_cursor in client.fetch_json(cursor):
                     _add(totals, _store(account_id, [statement], run_id, cursor=next_cursor or used or ""))
                     used = next_cursor
-    except BankError as exc:
+    except (BankError, ServiceError) as exc:  # e.g. a statement for another account: recorded, not swallowed
         error = str(exc)
     with session_scope() as session:
         run = session.get(SyncRun, run_id)

@@ -6,7 +6,7 @@ from sqlmodel import select
 
 from ..db import session_scope
 from ..models import User, UserRole
-from . import audit, demo_budget, orgs, roles
+from . import audit, demo_budget, demo_execution, orgs, roles
 from .auth import hash_password
 from .setup import ADMINS, root_org
 
@@ -62,4 +62,5 @@ def seed_demo() -> str:
             audit.record(session, "demo.seed", detail="载入演示数据",
                          after={"orgs": added_orgs, "users": added_users})
     demo_budget.seed()  # projects, budgets, rules and templates of issue 3
+    demo_execution.seed()  # bank accounts the simulator serves (issue 4)
     return f"演示数据：新增单位 {added_orgs} 个，新增用户 {added_users} 个"

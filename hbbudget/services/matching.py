@@ -16,7 +16,7 @@ from .. import money
 from ..clock import current_fiscal_year, to_local_text
 from ..db import session_scope
 from ..models import BankTransaction, Budget, BudgetLine, Expenditure, Org, Project
-from . import audit
+from . import audit, data_version
 from .errors import NotFound, PermissionDenied, ValidationError
 from .orgs import scope_filter
 from .permissions import UserContext
@@ -128,6 +128,7 @@ def match(ctx: UserContext, transaction_id: int, splits: list[tuple[int, str]]) 
                                     spent_on=tx.booking_date or date.today(), kind="bank", matched_by=ctx.full_name))
         tx.match_status = "已匹配" if total == -tx.amount else "部分匹配"
         session.add(tx)
+        data_version.bump(session)
         audit.record(session, "execution.match", actor=ctx, object_type="bank_transaction", object_id=tx.id,
                      org_id=tx.org_id, after={"lines": [[line.id, a] for line, _, a in parts],
                                               "status": tx.match_status})
@@ -148,6 +149,7 @@ def record_manual(ctx: UserContext, line_id: int, amount_text: str, spent_on: da
                             note=str(note or "")[:200], matched_by=ctx.full_name)
         session.add(spent)
         session.flush()
+        data_version.bump(session)
         audit.record(session, f"execution.{kind}", actor=ctx, object_type="expenditure", object_id=spent.id,
                      org_id=org.id, after={"line": line.id, "amount": amount, "note": spent.note})
         return spent.id

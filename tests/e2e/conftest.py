@@ -43,7 +43,18 @@ def _wait_ready(base: str, proc: subprocess.Popen, log: Path, timeout: float = 4
 
 
 @pytest.fixture(scope="session")
-def app_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def bank_sim():
+    """The bank simulator the app polls: the demo accounts, no automatic bookings (tests POST /admin/book)."""
+    from hbbudget.services.demo_execution import sim_accounts
+    from hbbudget.sim.bank import BankSim, create_app
+    from hbbudget.sim.server import ThreadedServer
+
+    with ThreadedServer(create_app(BankSim(sim_accounts(), seed=5))) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def app_env(tmp_path_factory: pytest.TempPathFactory, bank_sim: str) -> dict[str, str]:
     folder = tmp_path_factory.mktemp("e2e")
     port = _free_port()
     env = dict(os.environ)
@@ -51,6 +62,9 @@ def app_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "HBB_DATABASE_URL": f"sqlite:///{folder / 'e2e.db'}",
         "HBB_DEMO": "0",
         "HBB_PORT": str(port),
+        "HBB_SCHEDULER": "1",
+        "HBB_BANK_URL": bank_sim,
+        "HBB_BANK_POLL_SECONDS": "2",
         "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
         "REFLEX_USE_NPM": "1",
         "REFLEX_TELEMETRY_ENABLED": "false",

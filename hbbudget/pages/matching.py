@@ -1,0 +1,208 @@
+"""待匹配: the accountant's queue of bank payments the rules could not place; each is charged to one or more
+budget lines (a split), and payments outside the bank feed are entered by hand (手工支出, or 冻结 for money
+committed but not yet paid). Services: matching.unmatched / match / record_manual, exec_ledger.line_choices."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+import reflex as rx
+
+from components import tokens
+from components.table import pager
+from components.widgets import labelled, money_cell
+from hbbudget import routes
+from hbbudget.services import exec_ledger, matching
+from hbbudget.services.errors import ValidationError
+from hbbudget.services.permissions import UserContext
+from state import args
+from state.exec_feed import bump_soon
+from state.guard import guarded
+
+from . import display
+from .base import app_page
+
+PERMISSION = "execution.match"
+PAGE_SIZE = 20
+SPLITS = 4
+KINDS = {"manual": "手工支出", "frozen": "冻结（已承诺未支付）"}
+
+
+def _day(value: object) -> date:
+    try:
+        return date.fromisoformat(args.as_text(value, "日期", 10, required=True))
+    except ValueError:
+        raise ValidationError("日期格式应为 YYYY-MM-DD") from None
+
+
+class MatchingState(rx.State):
+    rows: list[dict[str, str]] = []
+    total: int = 0
+    offset: int = 0
+    lines: list[dict[str, str]] = []
+    sel_id: str = ""
+    sel_text: str = ""
+    form_key: int = 0
+    _tx_ids: list[int] = []
+    _line_ids: list[int] = []
+
+    @rx.var
+    def page_label(self) -> str:
+        return display.page_label(self.offset, PAGE_SIZE, self.total)
+
+    async def _refresh(self, ctx: UserContext) -> None:
+        rows, self.total = await asyncio.to_thread(matching.unmatched, ctx, self.offset, PAGE_SIZE)
+        self._tx_ids = [r["id"] for r in rows]
+        self.rows = [{k: str(v) for k, v in r.items()} for r in rows]
+        if self.sel_id and int(self.sel_id) not in self._tx_ids:
+            self.sel_id, self.sel_text = "", ""
+
+    async def _load_lines(self, ctx: UserContext) -> None:
+        lines = await asyncio.to_thread(exec_ledger.line_choices, ctx)
+        self._line_ids = [line["id"] for line in lines]
+        self.lines = [{"id": str(line["id"]), "label": line["label"]} for line in lines]
+
+    def _line(self, value: object) -> int:
+        line_id = args.as_id(value, "预算明细")
+        if line_id not in self._line_ids:
+            raise ValidationError("请选择列表中的预算明细")
+        return line_id
+
+    @rx.event
+    @guarded(PERMISSION)
+    async def load(self, ctx: UserContext):
+        self.offset, self.sel_id, self.sel_text = 0, "", ""
+        await self._refresh(ctx)
+        await self._load_lines(ctx)
+
+    @rx.event
+    @guarded(PERMISSION)
+    async def select(self, ctx: UserContext, tx_id: str):
+        tid = args.as_id(tx_id, "交易")
+        if tid not in self._tx_ids:
+            raise ValidationError("该交易不在当前列表中")
+        row = next(r for r in self.rows if r["id"] == str(tid))
+        self.sel_id = str(tid)
+        self.sel_text = f"{row['booking_date']} {row['counterparty']} {row['amount']} {row['remittance']}".strip()
+        self.form_key += 1
+
+    @rx.event
+    @guarded(PERMISSION)
+    async def submit_match(self, ctx: UserContext, form_data: dict):
+        data = args.form(form_data)
+        if not self.sel_id:
+            raise ValidationError("请先在左侧选择一笔交易")
+        splits = []
+        for i in range(SPLITS):
+            line, amount = data.get(f"line{i}") or "", args.field(data, f"amount{i}", "金额", 32)
+            if line or amount:
+                if not line or not amount:
+                    raise ValidationError(f"第 {i + 1} 行：请同时选择预算明细并填写金额")
+                splits.append((self._line(line), amount))
+        result = await asyncio.to_thread(matching.match, ctx, int(self.sel_id), splits)
+        bump_soon()
+        self.form_key += 1
+        await self._refresh(ctx)
+        await self._load_lines(ctx)
+        return rx.toast.success("已匹配" if result["status"] == "已匹配" else "已部分匹配，剩余金额仍待匹配")
+
+    @rx.event
+    @guarded(PERMISSION)
+    async def submit_manual(self, ctx: UserContext, form_data: dict):
+        data = args.form(form_data)
+        kind = args.as_choice(data.get("kind") or "manual", KINDS, "类型")
+        line = self._line(data.get("line") or "")
+        await asyncio.to_thread(matching.record_manual, ctx, line, args.field(data, "amount", "金额", 32, required=True),
+                                _day(data.get("spent_on")), args.field(data, "note", "说明", 200), kind)
+        bump_soon()
+        self.form_key += 1
+        await self._load_lines(ctx)
+        return rx.toast.success(f"已登记{KINDS[kind][:4]}")
+
+    @rx.event
+    @guarded(PERMISSION)
+    async def next_page(self, ctx: UserContext):
+        if self.offset + PAGE_SIZE < self.total:
+            self.offset += PAGE_SIZE
+            await self._refresh(ctx)
+
+    @rx.event
+    @guarded(PERMISSION)
+    async def prev_page(self, ctx: UserContext):
+        if self.offset > 0:
+            self.offset = max(0, self.offset - PAGE_SIZE)
+            await self._refresh(ctx)
+
+
+S = MatchingState
+
+
+def _line_select(name: str, element_id: str) -> rx.Component:
+    return rx.select.root(
+        rx.select.trigger(placeholder="选择预算明细", width="100%", id=element_id),
+        rx.select.content(rx.foreach(S.lines, lambda line: rx.select.item(line["label"], value=line["id"]))),
+        name=name,
+    )
+
+
+def _queue() -> rx.Component:
+    return rx.vstack(
+        rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                           ("记账日", "单位", "对方户名", "金额", "摘要", "状态", "")])),
+            rx.table.body(rx.foreach(S.rows, lambda r: rx.table.row(
+                rx.table.cell(r["booking_date"]), rx.table.cell(r["org_name"]), rx.table.cell(r["counterparty"]),
+                money_cell(r["amount"]), rx.table.cell(r["remittance"]), rx.table.cell(r["status"]),
+                rx.table.cell(rx.button("匹配", size="1", variant=rx.cond(S.sel_id == r["id"], "solid", "soft"),
+                                        on_click=S.select(r["id"]))),
+            ))),
+            variant="surface", size="1", width="100%", id="match-queue"),
+        pager(S.page_label, S.prev_page, S.next_page),
+        width="100%",
+    )
+
+
+def _split_form() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.text("拆分到预算明细", weight="bold"),
+            rx.text(rx.cond(S.sel_id != "", S.sel_text, "请先在上方选择一笔交易"), size="2", id="match-selected"),
+            *[rx.hstack(rx.box(_line_select(f"line{i}", f"split-line-{i}"), flex="1", min_width="0"),
+                        rx.input(name=f"amount{i}", placeholder="金额（元）", max_length=32, style=tokens.AMOUNT_INPUT,
+                                 flex_shrink="0", id=f"split-amount-{i}"), width="100%") for i in range(SPLITS)],
+            rx.button("确认匹配", type="submit", id="match-submit", disabled=S.sel_id == ""),
+            spacing="2", width="100%",
+        ),
+        key=S.form_key, on_submit=S.submit_match, reset_on_submit=False, style=tokens.PANEL, width="100%",
+    )
+
+
+def _manual_form() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.text("手工登记支出", weight="bold"),
+            _line_select("line", "manual-line"),
+            rx.hstack(
+                labelled("金额（元）", rx.input(name="amount", max_length=32, style=tokens.AMOUNT_INPUT, id="manual-amount")),
+                labelled("日期", rx.input(name="spent_on", type="date", id="manual-date")),
+                labelled("类型", rx.select.root(rx.select.trigger(), rx.select.content(
+                    *[rx.select.item(label, value=k) for k, label in KINDS.items()]), name="kind", default_value="manual")),
+                style=tokens.TOOLBAR),
+            rx.input(name="note", placeholder="说明（如报销单号）", max_length=200, width="100%", id="manual-note"),
+            rx.button("登记", type="submit", id="manual-submit"),
+            spacing="2", width="100%",
+        ),
+        key=S.form_key, on_submit=S.submit_manual, reset_on_submit=False, style=tokens.PANEL, width="100%",
+    )
+
+
+@app_page(routes.MATCHING, "待匹配", on_load=MatchingState.load)
+def matching_page() -> rx.Component:
+    return rx.vstack(
+        rx.text("自动匹配未能确定预算明细的付款（摘要中无项目编码，或项目有多条明细）。一笔付款可拆分到多条明细。",
+                size="2", color_scheme="gray"),
+        _queue(),
+        rx.grid(_split_form(), _manual_form(), columns=rx.breakpoints(initial="1", lg="2"), spacing="4", width="100%"),
+        spacing="4", width="100%",
+    )

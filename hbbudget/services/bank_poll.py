@@ -1,0 +1,137 @@
+"""Polling every active bank account (the scheduled job) and the 接口状态 page (system admin: runs, 立即同步).
+
+The gateway is HBB_BANK_URL (the simulator in demo mode); failures are retried with exponential backoff by
+bank_sync.sync_with_retry, every attempt is a recorded SyncRun. After new rows (or a statement that does not
+reconcile) the execution warnings are evaluated at once. The interface page shows no amounts."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlmodel import func, select
+
+from ..clock import to_local_text
+from ..db import session_scope
+from ..integrations.bank.client import BankClient
+from ..models import BankAccount, Org, SyncRun
+from ..settings import get_settings
+from . import access, bank_sync, exec_alerts, scope
+from .bank_sync import ClientFactory
+from .errors import NotFound, ValidationError
+from .permissions import UserContext
+from .scope import int_id, page
+
+log = logging.getLogger("hbbudget.bank_poll")
+PERMISSION = "admin.settings"  # 三员分立: interfaces are the system admin's; the page shows no business amounts
+TRIGGERS = {"schedule": "定时", "manual": "手动", "file": "文件"}
+
+
+def client_factory(base_url: str | None = None, timeout: float | None = None) -> ClientFactory:
+    settings = get_settings()
+    url, wait = base_url or settings.bank_url, timeout or settings.bank_timeout_seconds
+    return lambda account: BankClient(url, account.number, timeout=wait)
+
+
+@dataclass
+class PollReport:
+    accounts: int = 0
+    new_rows: int = 0
+    failed: int = 0
+    unreconciled: int = 0
+    alerts: dict | None = None
+
+    @property
+    def changed(self) -> bool:
+        """Worth telling the open dashboards: rows were booked or alerts came or went."""
+        return bool(self.new_rows or (self.alerts and (self.alerts["opened"] or self.alerts["resolved"])))
+
+
+def _after_runs(report: PollReport) -> PollReport:
+    if report.new_rows or report.unreconciled:
+        report.alerts = exec_alerts.evaluate(trigger="ingest")
+    return report
+
+
+def poll_all(factory: ClientFactory | None = None, *, attempts: int = 3, base_delay: float = 2.0,
+             sleep: Callable[[float], None] = time.sleep) -> PollReport:
+    """One round over the active accounts (the job); a failing account does not stop the others."""
+    factory = factory or client_factory()
+    report = PollReport()
+    for account_id in bank_sync.active_accounts():
+        report.accounts += 1
+        try:
+            run = bank_sync.sync_with_retry(account_id, factory, attempts=attempts, base_delay=base_delay,
+                                            sleep=sleep)
+        except Exception:  # noqa: BLE001 — e.g. the database: logged, the next account still polls
+            log.exception("bank poll of account %s failed", account_id)
+            run = None
+        if run is None:
+            report.failed += 1
+            continue
+        report.new_rows += run.new_rows
+        report.unreconciled += run.reconciles is False
+    return _after_runs(report)
+
+
+def _account(session, ctx: UserContext, account_id: object) -> BankAccount:  # noqa: ANN001
+    account = session.get(BankAccount, int_id(account_id, "账户"))
+    org = session.get(Org, account.org_id) if account else None
+    if account is None:
+        raise NotFound("账户不存在")
+    scope.require(ctx, PERMISSION, org)
+    return account
+
+
+def sync_now(ctx: UserContext, account_id: object, factory: ClientFactory | None = None) -> dict:
+    """立即同步 one account (one attempt, recorded as a manual run); returns {result, new_rows, error}."""
+    with session_scope() as session:
+        account = _account(session, ctx, account_id)
+        if not account.active:
+            raise ValidationError("该账户已停用")
+    run = bank_sync.sync_with_retry(account.id, factory or client_factory(), attempts=1, trigger="manual")
+    if run is None:
+        with session_scope() as session:
+            run = session.exec(select(SyncRun).where(SyncRun.account_id == account.id)
+                               .order_by(SyncRun.id.desc())).first()
+        return {"result": "失败", "new_rows": 0, "error": run.error if run else "", "changed": False}
+    report = _after_runs(PollReport(accounts=1, new_rows=run.new_rows, unreconciled=int(run.reconciles is False)))
+    return {"result": run.result, "new_rows": run.new_rows, "error": "", "changed": report.changed}
+
+
+def accounts(ctx: UserContext) -> list[dict]:
+    """The accounts in the admin's scope with their last run."""
+    where = access.org_condition(ctx, PERMISSION, BankAccount.org_id)
+    with session_scope() as session:
+        rows = session.exec(select(BankAccount, Org.name).join(Org, Org.id == BankAccount.org_id).where(where)
+                            .order_by(BankAccount.id)).all()
+        last = {}
+        if rows:
+            ids = [a.id for a, _ in rows]
+            latest = select(func.max(SyncRun.id)).where(SyncRun.account_id.in_(ids)).group_by(SyncRun.account_id)
+            last = {r.account_id: r for r in session.exec(select(SyncRun).where(SyncRun.id.in_(latest))).all()}
+    out = []
+    for a, org_name in rows:
+        run = last.get(a.id)
+        out.append({"id": a.id, "name": a.name, "number": a.number, "org_name": org_name, "format": a.api_format,
+                    "active": a.active, "last_run": to_local_text(run.started_at, seconds=True) if run else "",
+                    "last_result": run.result if run else "从未同步"})
+    return out
+
+
+def runs(ctx: UserContext, account_id: object = 0, offset: int = 0, limit: int = 50) -> tuple[list[dict], int]:
+    """Sync runs, newest first: account, start, end, result, new rows, duplicates, reconciles, error, trigger."""
+    offset, limit = page(offset, limit)
+    query = (select(SyncRun, BankAccount).join(BankAccount, BankAccount.id == SyncRun.account_id)
+             .where(access.org_condition(ctx, PERMISSION, BankAccount.org_id)))
+    if account_id not in (0, "0", "", None):
+        query = query.where(SyncRun.account_id == int_id(account_id, "账户"))
+    with session_scope() as session:
+        total = session.exec(select(func.count()).select_from(query.subquery())).one()
+        rows = session.exec(query.order_by(SyncRun.id.desc()).offset(offset).limit(limit)).all()
+    return [{"id": r.id, "account": f"{a.name}（{a.number}）", "started_at": to_local_text(r.started_at, seconds=True),
+             "finished_at": to_local_text(r.finished_at, seconds=True), "result": r.result, "new_rows": r.new_rows,
+             "duplicates": r.duplicates, "error": r.error, "trigger": TRIGGERS.get(r.trigger, r.trigger),
+             "reconciles": {True: "平衡", False: "不平衡", None: "—"}[r.reconciles]} for r, a in rows], total

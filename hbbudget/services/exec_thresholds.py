@@ -1,0 +1,114 @@
+"""Warning thresholds: per org (Org.alert_over_pct / alert_behind_points, inherited down the tree, edited on the
+单位管理 page) and per project (ProjectAlertSetting, edited in the 预警中心); defaults 5 % and 10 points.
+The unmatched-days limit is one setting for the installation (HBB_ALERT_UNMATCHED_DAYS, default 7)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from ..clock import now
+from ..db import session_scope
+from ..models import Org, Project, ProjectAlertSetting
+from . import audit
+from .errors import NotFound, PermissionDenied, ValidationError
+from .orgs import DEFAULT_BEHIND_POINTS, DEFAULT_OVER_PCT, scope_filter
+from .permissions import UserContext
+from .scope import int_id
+
+EDIT_PERMISSION = "budget.review"  # 处长, 单位负责人, 财政审核 at the project's org
+
+
+@dataclass
+class Thresholds:
+    """Effective thresholds for every org and project, resolved in memory from two queries."""
+
+    org_over: dict[int, int]
+    org_behind: dict[int, int]
+    project_over: dict[int, int]
+    project_behind: dict[int, int]
+
+    def over_pct(self, org_id: int, project_id: int = 0) -> int:
+        return self.project_over.get(project_id, self.org_over.get(org_id, DEFAULT_OVER_PCT))
+
+    def behind_points(self, org_id: int, project_id: int = 0) -> int:
+        return self.project_behind.get(project_id, self.org_behind.get(org_id, DEFAULT_BEHIND_POINTS))
+
+
+def load(session: Session) -> Thresholds:
+    orgs = {o.id: o for o in session.exec(select(Org)).all()}
+
+    def inherited(org: Org, attr: str, default: int) -> int:
+        for oid in reversed([int(x) for x in org.path.strip("/").split("/") if x]):
+            value = getattr(orgs[oid], attr) if oid in orgs else None
+            if value is not None:
+                return value
+        return default
+
+    over = {o.id: inherited(o, "alert_over_pct", DEFAULT_OVER_PCT) for o in orgs.values()}
+    behind = {o.id: inherited(o, "alert_behind_points", DEFAULT_BEHIND_POINTS) for o in orgs.values()}
+    settings = session.exec(select(ProjectAlertSetting)).all()
+    return Thresholds(over, behind, {s.project_id: s.over_pct for s in settings if s.over_pct is not None},
+                      {s.project_id: s.behind_points for s in settings if s.behind_points is not None})
+
+
+def _project(session: Session, ctx: UserContext, project_id: object, permission: str) -> tuple[Project, Org]:
+    project = session.get(Project, int_id(project_id, "项目"))
+    if project is None:
+        raise NotFound("项目不存在")
+    org = session.get(Org, project.org_id)
+    if not ctx.can(permission, org.path):
+        raise PermissionDenied(f"没有权限：不能设置“{org.name}”项目的预警阈值")
+    return project, org
+
+
+def _int_or_none(value: object, label: str, high: int) -> int | None:
+    text = str(value if value is not None else "").strip().rstrip("%％")
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 3 or int(text) > high:
+        raise ValidationError(f"{label}须为 0 到 {high} 的整数，留空则沿用单位设置")
+    return int(text)
+
+
+def project_thresholds(ctx: UserContext, project_id: object) -> dict:
+    """{project_id, code, name, over_pct, behind_points ('' = inherited), effective_over, effective_behind}."""
+    with session_scope() as session:
+        project, org = _project(session, ctx, project_id, "execution.view")
+        own = session.get(ProjectAlertSetting, project.id)
+        effective = load(session)
+    return {"project_id": project.id, "code": project.code, "name": project.name,
+            "over_pct": "" if own is None or own.over_pct is None else str(own.over_pct),
+            "behind_points": "" if own is None or own.behind_points is None else str(own.behind_points),
+            "effective_over": effective.over_pct(org.id, project.id),
+            "effective_behind": effective.behind_points(org.id, project.id)}
+
+
+def set_project_thresholds(ctx: UserContext, project_id: object, over_pct: object, behind_points: object) -> dict:
+    """Blank text = inherit from the org. Percent 0–100, points 0–100."""
+    over = _int_or_none(over_pct, "超支预警比例", 100)
+    behind = _int_or_none(behind_points, "进度落后预警点数", 100)
+    with session_scope() as session:
+        project, org = _project(session, ctx, project_id, EDIT_PERMISSION)
+        row = session.get(ProjectAlertSetting, project.id)
+        before = None if row is None else {"over_pct": row.over_pct, "behind_points": row.behind_points}
+        if row is None:
+            row = ProjectAlertSetting(project_id=project.id)
+        row.over_pct, row.behind_points, row.updated_by, row.updated_at = over, behind, ctx.full_name, now()
+        session.add(row)
+        audit.record(session, "exec_alert.threshold", actor=ctx, object_type="project", object_id=project.id,
+                     org_id=org.id, before=before, after={"over_pct": over, "behind_points": behind})
+    return project_thresholds(ctx, project.id)
+
+
+def project_options(ctx: UserContext, limit: int = 200) -> list[dict]:
+    """Projects whose thresholds the user may set (budget.review scope), newest codes first: [{"id", "label"}]."""
+    paths = ctx.scope_paths(EDIT_PERMISSION)
+    if not paths:
+        return []
+    with session_scope() as session:
+        rows = session.exec(select(Project, Org.name).join(Org, Org.id == Project.org_id).where(scope_filter(paths))
+                            .where(Project.status.in_(("已入库", "纳入预算", "执行中")))
+                            .order_by(Project.code.desc()).limit(max(1, min(int(limit), 200)))).all()
+    return [{"id": p.id, "label": f"{p.name}（{p.code}）· {org_name}"} for p, org_name in rows]

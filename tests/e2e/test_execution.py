@@ -1,0 +1,93 @@
+"""预算执行 in a real browser: a manager (张处长) keeps 执行监控 open; the bank simulator books a payment whose
+remittance names a demo project; the app's scheduler polls the simulator, ingests and matches it, evaluates the
+warnings and pushes to the open page: the chart, the spending figure and the alert count in the header change
+without a reload. Then the alert is in the 预警中心 and the 会计 closes it with a comment."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from hbbudget.clock import current_fiscal_year
+from hbbudget.services.demo import DEMO_PASSWORD
+from hbbudget.services.demo_execution import ACCOUNTS
+
+from .conftest import login
+
+pytestmark = pytest.mark.browser
+
+MONTHLY_SPENT = """() => {
+  const plot = document.querySelector('#chart-monthly .js-plotly-plot');
+  return plot && plot.data && plot.data.length > 1 ? plot.data[1].y.reduce((a, b) => a + b, 0) : null;
+}"""
+
+
+def _as(browser, app_url: str, username: str):
+    context = browser.new_context(locale="zh-CN", base_url=app_url, viewport={"width": 1440, "height": 1000})
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    login(page, username, DEMO_PASSWORD)
+    expect(page.locator("#welcome")).to_be_visible()
+    return page
+
+
+def test_open_dashboard_follows_a_newly_booked_payment_without_reload(browser, app_url, bank_sim):
+    page = _as(browser, app_url, "chuzhang")
+    page.goto("/monitor")
+    expect(page.locator("#kpi-spent")).to_be_visible()
+    page.wait_for_function(f"({MONTHLY_SPENT})() !== null")
+    spent_text = page.locator("#kpi-spent").inner_text()
+    chart_before = page.evaluate(MONTHLY_SPENT)
+    count = page.locator("#alert-count")
+    count_before = count.inner_text() if count.count() else "0"
+    page.evaluate("() => { window.__noReload = 'still here'; }")
+
+    classroom = f"130100{current_fiscal_year()}P000004"  # 智慧教室改造: one line of 60 万 in the demo budget
+    booked = httpx.post(f"{bank_sim}/admin/book", json={
+        "account": ACCOUNTS[0][0], "amount": "700000.00", "direction": "D",
+        "purpose": f"{classroom} 智慧教室设备采购", "counterparty": "河北智联科技服务有限公司"}, timeout=10)
+    assert booked.status_code == 200
+    began = time.monotonic()
+    expect(page.locator("#kpi-spent")).not_to_have_text(spent_text)
+    page.wait_for_function(f"({MONTHLY_SPENT})() > {chart_before} + 69", timeout=30_000)  # +70 万元 this month
+    expect(page.locator("#alert-count")).to_be_visible()
+    expect(page.locator("#alert-count")).not_to_have_text(count_before)
+    print(f"\n执行监控 updated {time.monotonic() - began:.1f} s after the booking (poll interval 2 s)")
+    assert page.evaluate("() => window.__noReload") == "still here"  # the same page: no reload happened
+
+    page.locator("#alert-bell").click()
+    expect(page.locator("#exec-alert-list")).to_contain_text("智慧教室改造")
+    expect(page.locator("#exec-alert-list")).to_contain_text("超预算支出")
+    page.context.close()
+
+    kuaiji = _as(browser, app_url, "kuaiji")
+    kuaiji.goto("/exec-alerts")
+    card = kuaiji.locator("#exec-alert-list > div").filter(has_text="超预算支出").filter(has_text="智慧教室改造")
+    expect(card).to_have_count(1)
+    card.locator("input[name=comment]").fill("已核实为设备尾款，拟调剂")
+    card.get_by_role("button", name="关闭").click()
+    expect(kuaiji.locator("#exec-alert-list")).not_to_contain_text("智慧教室改造：支出超预算")
+    kuaiji.context.close()
+
+
+def test_accountant_splits_a_waiting_payment_over_two_lines(browser, app_url):
+    page = _as(browser, app_url, "kuaiji")
+    page.goto("/matching")
+    rows = page.locator("#match-queue tbody tr")
+    expect(rows.first).to_be_visible()
+    waiting = rows.count()
+    row = rows.filter(has_text="河北省机关印刷厂")  # ¥12,400.00 from the demo data
+    expect(row).to_have_count(1)
+    row.get_by_role("button", name="匹配").click()
+    expect(page.locator("#match-selected")).to_contain_text("河北省机关印刷厂")
+    for i, (econ, amount) in enumerate((("30201", "10000"), ("30213", "2400"))):
+        page.locator(f"#split-line-{i}").click()
+        page.get_by_role("option").filter(has_text=econ).first.click()
+        page.locator(f"#split-amount-{i}").fill(amount)
+    page.locator("#match-submit").click()
+    expect(page.get_by_text("已匹配", exact=True)).to_be_visible()
+    expect(rows).to_have_count(waiting - 1)
+    page.context.close()
