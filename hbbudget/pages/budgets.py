@@ -13,6 +13,7 @@ from hbbudget.services import budget_excel, budgeting, templates
 from hbbudget.services.permissions import UserContext
 from state import args
 from state.guard import guarded
+from state.paging import paging
 
 from . import display
 from .base import app_page
@@ -77,19 +78,7 @@ class BudgetsState(rx.State):
         self.unit = args.as_unit(unit)
         self._format()
 
-    @rx.event
-    @guarded("budget.view")
-    async def next_page(self, ctx: UserContext):
-        if self.offset + PAGE_SIZE < self.total:
-            self.offset += PAGE_SIZE
-            await self._refresh(ctx)
-
-    @rx.event
-    @guarded("budget.view")
-    async def prev_page(self, ctx: UserContext):
-        if self.offset > 0:
-            self.offset = max(0, self.offset - PAGE_SIZE)
-            await self._refresh(ctx)
+    next_page, prev_page = paging("BudgetsState", "budget.view", PAGE_SIZE)
 
     @rx.event
     @guarded("budget.edit")

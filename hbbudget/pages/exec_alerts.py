@@ -18,6 +18,7 @@ from hbbudget.services.permissions import UserContext
 from state import args
 from state.exec_feed import bump_soon
 from state.guard import guarded
+from state.paging import paging
 
 from . import display
 from .base import app_page
@@ -105,19 +106,7 @@ class ExecAlertsState(rx.State):
         await self._refresh(ctx)
         return rx.toast.success("已关闭")
 
-    @rx.event
-    @guarded(PERMISSION)
-    async def next_page(self, ctx: UserContext):
-        if self.offset + PAGE_SIZE < self.total:
-            self.offset += PAGE_SIZE
-            await self._refresh(ctx)
-
-    @rx.event
-    @guarded(PERMISSION)
-    async def prev_page(self, ctx: UserContext):
-        if self.offset > 0:
-            self.offset = max(0, self.offset - PAGE_SIZE)
-            await self._refresh(ctx)
+    next_page, prev_page = paging("ExecAlertsState", PERMISSION, PAGE_SIZE)
 
     def _project(self, value: object) -> int:
         pid = args.as_id(value, "项目")

@@ -17,6 +17,7 @@ from hbbudget.settings import get_settings
 from state import args
 from state.exec_feed import bump_soon
 from state.guard import guarded
+from state.paging import paging
 
 from . import display
 from .base import app_page
@@ -82,19 +83,7 @@ class InterfacesState(rx.State):
             return rx.toast.error(f"同步失败：{result['error']}")
         return rx.toast.success(f"同步完成：新增 {result['new_rows']} 笔")
 
-    @rx.event
-    @guarded(PERMISSION)
-    async def next_page(self, ctx: UserContext):
-        if self.offset + PAGE_SIZE < self.total:
-            self.offset += PAGE_SIZE
-            await self._refresh(ctx)
-
-    @rx.event
-    @guarded(PERMISSION)
-    async def prev_page(self, ctx: UserContext):
-        if self.offset > 0:
-            self.offset = max(0, self.offset - PAGE_SIZE)
-            await self._refresh(ctx)
+    next_page, prev_page = paging("InterfacesState", PERMISSION, PAGE_SIZE)
 
 
 S = InterfacesState

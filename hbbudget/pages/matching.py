@@ -19,6 +19,7 @@ from hbbudget.services.permissions import UserContext
 from state import args
 from state.exec_feed import bump_soon
 from state.guard import guarded
+from state.paging import paging
 
 from . import display
 from .base import app_page
@@ -120,19 +121,7 @@ class MatchingState(rx.State):
         await self._load_lines(ctx)
         return rx.toast.success(f"已登记{KINDS[kind][:4]}")
 
-    @rx.event
-    @guarded(PERMISSION)
-    async def next_page(self, ctx: UserContext):
-        if self.offset + PAGE_SIZE < self.total:
-            self.offset += PAGE_SIZE
-            await self._refresh(ctx)
-
-    @rx.event
-    @guarded(PERMISSION)
-    async def prev_page(self, ctx: UserContext):
-        if self.offset > 0:
-            self.offset = max(0, self.offset - PAGE_SIZE)
-            await self._refresh(ctx)
+    next_page, prev_page = paging("MatchingState", PERMISSION, PAGE_SIZE)
 
 
 S = MatchingState

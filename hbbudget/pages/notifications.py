@@ -11,6 +11,7 @@ from hbbudget.services.errors import ValidationError
 from hbbudget.services.permissions import UserContext
 from state import args
 from state.guard import guarded
+from state.paging import paging
 from state.session import SessionState
 
 from . import display
@@ -79,19 +80,7 @@ class NotificationsState(rx.State):
         await self._refresh(ctx)
         return rx.toast.success(f"已将 {count} 条消息标为已读")
 
-    @rx.event
-    @guarded(None)
-    async def next_page(self, ctx: UserContext):
-        if self.offset + PAGE_SIZE < self.total:
-            self.offset += PAGE_SIZE
-            await self._refresh(ctx)
-
-    @rx.event
-    @guarded(None)
-    async def prev_page(self, ctx: UserContext):
-        if self.offset > 0:
-            self.offset = max(0, self.offset - PAGE_SIZE)
-            await self._refresh(ctx)
+    next_page, prev_page = paging("NotificationsState", None, PAGE_SIZE)
 
 
 S = NotificationsState

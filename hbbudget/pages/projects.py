@@ -17,6 +17,7 @@ from hbbudget.services.permissions import UserContext
 from hbbudget.settings import get_settings
 from state import args
 from state.guard import guarded
+from state.paging import paging
 
 from . import display
 from .base import app_page
@@ -82,19 +83,7 @@ class ProjectsState(rx.State):
         self.unit = args.as_unit(unit)
         self.rows = [display.project(r, self.unit) for r in self._raw]
 
-    @rx.event
-    @guarded("project.view")
-    async def next_page(self, ctx: UserContext):
-        if self.offset + PAGE_SIZE < self.total:
-            self.offset += PAGE_SIZE
-            await self._refresh(ctx)
-
-    @rx.event
-    @guarded("project.view")
-    async def prev_page(self, ctx: UserContext):
-        if self.offset > 0:
-            self.offset = max(0, self.offset - PAGE_SIZE)
-            await self._refresh(ctx)
+    next_page, prev_page = paging("ProjectsState", "project.view", PAGE_SIZE)
 
     @rx.event
     @guarded("project.edit")

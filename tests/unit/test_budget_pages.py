@@ -266,3 +266,21 @@ async def test_blank_template_download_for_the_own_unit(world):
     root = await _root_with("sys")  # 三员: the system admin has no budget.view
     refused = await (await root.get_state(BudgetsState)).download_blank()
     assert "没有权限" in str(refused) and len(_denied("sys")) == 1
+
+
+async def test_shared_paging_handlers_move_the_offset_and_reload(world):
+    from hbbudget.pages.budgets import PAGE_SIZE
+
+    root = await _root_with("op")
+    page = await root.get_state(BudgetsState)
+    await page.load()
+    assert page.total == 1 and len(page.rows) == 1
+    await page.next_page()  # nothing beyond the first page
+    assert page.offset == 0
+    page.total = PAGE_SIZE + 1  # as if more budgets existed: the handler moves on and reloads
+    await page.next_page()
+    assert page.offset == PAGE_SIZE and page.total == 1 and page.rows == []
+    await page.prev_page()
+    assert page.offset == 0 and len(page.rows) == 1
+    refused = await (await (await _root_with("sys")).get_state(BudgetsState)).next_page()
+    assert "没有权限" in str(refused)
