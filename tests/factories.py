@@ -52,3 +52,24 @@ def ctx_for(username: str, password: str = PASSWORD):  # noqa: ANN201
     from hbbudget.services import auth
 
     return auth.login(username, password)[1]
+
+
+def approved_budget(org_id: int, lines: list[tuple[int | None, str, int]], year: int, **fields) -> tuple[int, list[int]]:
+    """An approved budget written directly (execution tests need one, not the review flow): lines are
+    (project id or None, economic code, amount in fen) with an even monthly plan; returns (id, line ids)."""
+    from hbbudget import money
+    from hbbudget.models import Budget, BudgetLine
+    from hbbudget.models.budget import MONTHS
+
+    with session_scope() as session:
+        budget = Budget(org_id=org_id, fiscal_year=year, **{"round": "二下", "status": "已批复", **fields})
+        session.add(budget)
+        session.flush()
+        ids = []
+        for project_id, econ, fen in lines:
+            line = BudgetLine(budget_id=budget.id, project_id=project_id, econ_code=econ, func_code="2050205",
+                              source="财政拨款", amount=fen, **dict(zip(MONTHS, money.spread(fen))))
+            session.add(line)
+            session.flush()
+            ids.append(line.id)
+        return budget.id, ids

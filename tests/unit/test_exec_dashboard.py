@@ -8,32 +8,19 @@ import pytest
 from sqlalchemy import event
 
 from hbbudget.db import get_engine, session_scope
-from hbbudget.models import Budget, BudgetLine, Project
+from hbbudget.models import Budget, Project
 from hbbudget.services import exec_dashboard, exec_facts, matching
 from hbbudget.services.errors import PermissionDenied
 from tests.budget_world import add_user
-from tests.factories import make_tree
+from tests.factories import approved_budget, make_tree
 
 YEAR = 2027
 JULY_1 = date(YEAR, 7, 1)
 
 
-def _budget(org_id: int, lines: list[tuple[int | None, str, int]], **extra) -> tuple[int, list[int]]:
-    with session_scope() as session:
-        b = Budget(org_id=org_id, fiscal_year=YEAR, round=extra.pop("round", "二下"), status="已批复", **extra)
-        session.add(b)
-        session.flush()
-        ids = []
-        for project_id, econ, yuan in lines:
-            fen = yuan * 100
-            plan = [fen // 12] * 12
-            plan[0] += fen - sum(plan)
-            line = BudgetLine(budget_id=b.id, project_id=project_id, econ_code=econ, func_code="2050205",
-                              source="财政拨款", amount=fen, **{f"m{i + 1:02d}": v for i, v in enumerate(plan)})
-            session.add(line)
-            session.flush()
-            ids.append(line.id)
-        return b.id, ids
+def _budget(org_id: int, lines: list[tuple[int | None, str, int]], **fields) -> tuple[int, list[int]]:
+    """Lines in whole 元."""
+    return approved_budget(org_id, [(p, econ, yuan * 100) for p, econ, yuan in lines], YEAR, **fields)
 
 
 @pytest.fixture

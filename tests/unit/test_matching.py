@@ -6,29 +6,16 @@ import pytest
 from sqlmodel import select
 
 from hbbudget.db import session_scope
-from hbbudget.models import AuditEntry, BankAccount, BankTransaction, Budget, BudgetLine, Expenditure, Project
+from hbbudget.models import AuditEntry, BankAccount, BankTransaction, Budget, Expenditure, Project
 from hbbudget.services import auth, ledger, matching
 from hbbudget.services.errors import PermissionDenied, ValidationError
-from tests.factories import PASSWORD, make_tree, make_user
+from tests.factories import PASSWORD, approved_budget, make_tree, make_user
 
 YEAR = 2027
 
 
-def _budget(org_id: int, lines: list[tuple[int | None, str, int]], status="已批复", round_="二下") -> tuple[int, list[int]]:
-    with session_scope() as session:
-        b = Budget(org_id=org_id, fiscal_year=YEAR, round=round_, status=status)
-        session.add(b)
-        session.flush()
-        ids = []
-        for project_id, econ, amount in lines:
-            plan = [amount // 12] * 12
-            plan[0] += amount - sum(plan)
-            line = BudgetLine(budget_id=b.id, project_id=project_id, econ_code=econ, func_code="2050205",
-                              source="财政拨款", amount=amount, **{f"m{i + 1:02d}": v for i, v in enumerate(plan)})
-            session.add(line)
-            session.flush()
-            ids.append(line.id)
-        return b.id, ids
+def _budget(org_id: int, lines: list[tuple[int | None, str, int]]) -> tuple[int, list[int]]:
+    return approved_budget(org_id, lines, YEAR)
 
 
 @pytest.fixture
