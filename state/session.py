@@ -88,8 +88,11 @@ class SessionState(rx.State):
 
     @rx.event
     async def open_login(self):
-        """Public: on_load of the login page; a signed-in user goes straight to the workbench."""
-        self.login_error = ""
+        """Public: on_load of the login page; a signed-in user goes straight to the workbench.
+
+        It leaves login_error alone: Reflex queues on_load after any event the user already fired,
+        so a fast first submit would otherwise have its error wiped.
+        """
         if not self.sid:
             return
         try:

@@ -178,3 +178,17 @@ def test_change_password_policy_and_effect(tree):
 
 def test_password_equal_to_username_is_refused():
     assert "密码不能与用户名相同" in auth.password_problems("Admin@2026", "admin@2026")
+
+
+async def test_login_error_survives_the_late_on_load(tree):
+    """Reflex runs the login page's on_load after a submit the user fired before hydration finished."""
+    import reflex as rx
+
+    from state.session import SessionState
+
+    state = await rx.State().get_state(SessionState)
+    await state.login({"username": "xiaozhang_missing", "password": "Wrong@pass1"})
+    message = state.login_error
+    assert message
+    await state.open_login()
+    assert state.login_error == message
