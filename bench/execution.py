@@ -47,7 +47,8 @@ def _fresh_db(folder: str) -> int:
 
 
 def _baseline(data: bytes, account_id: int, path: str) -> float:
-    """The least work that stores the same rows: iterparse + executemany, no checks."""
+    """The least work that stores the same rows (the fields this file has, counterparty and remittance
+    included): iterparse + executemany, no checks."""
     import sqlite3
 
     began = time.perf_counter()
@@ -59,7 +60,10 @@ def _baseline(data: bytes, account_id: int, path: str) -> float:
         if ntry.findtext(f"{ns}CdtDbtInd") == "DBIT":
             amount = -amount
         day = ntry.findtext(f"{ns}BookgDt/{ns}DtTm")[:10]
-        rows.append((account_id, 1, f"X{ref}", day, amount, "CNY", "BOOK", 0, 0, "", "", "", "待匹配",
+        # The deep fields by the fastest raw means measured (faster than findtext or compiled XPath):
+        # the first Nm and Ustrd anywhere in the entry, which in this file are the creditor and the text.
+        party, note = next(ntry.iter(f"{ns}Nm")).text, next(ntry.iter(f"{ns}Ustrd")).text
+        rows.append((account_id, 1, f"X{ref}", day, amount, "CNY", "BOOK", 0, 0, party, "", note, "待匹配",
                      "2027-01-01 00:00:00"))
         ntry.clear()
     with sqlite3.connect(path) as conn:
@@ -67,6 +71,18 @@ def _baseline(data: bytes, account_id: int, path: str) -> float:
                          " status, reversal, cancelled, counterparty, counterparty_account, remittance, match_status,"
                          " created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
     return time.perf_counter() - began
+
+
+def _same_rows(path: str) -> None:
+    """The baseline and hbbudget stored the same rows (the baseline's refs carry an X)."""
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("SELECT substr(bank_ref, 2), booking_date, amount, counterparty, remittance"
+                            " FROM banktransaction WHERE bank_ref LIKE 'X%' EXCEPT"
+                            " SELECT bank_ref, booking_date, amount, counterparty, remittance"
+                            " FROM banktransaction WHERE bank_ref NOT LIKE 'X%'").fetchall()
+    assert not rows, f"baseline and hbbudget differ on {len(rows)} rows, e.g. {rows[0]}"
 
 
 def _ours(data: bytes, account_id: int) -> tuple[float, int]:
@@ -185,6 +201,7 @@ def _ingest() -> list[dict]:
         account_id = _fresh_db(folder)
         base = _baseline(data, account_id, f"{folder}/bench.db")
         ours, stored = _ours(data, account_id)
+        _same_rows(f"{folder}/bench.db")
     assert stored == N, stored
     ratio = base / ours
     return [

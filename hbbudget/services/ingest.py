@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
+from ..clock import now
 from ..integrations.bank.records import Entry, Statement, exponent
 from ..models import BankAccount, BankTransaction, Expenditure
 from . import audit
@@ -54,16 +55,22 @@ def _existing(session: Session, account_id: int, refs: list[str]) -> dict[str, t
     return found
 
 
-def _row(account: BankAccount, e: Entry) -> dict:
-    if e.currency != account.currency:
-        raise ValidationError(f"交易 {e.ref} 的币种 {e.currency} 与账户币种 {account.currency} 不符")
-    amount = to_fen(e.amount, account.currency)
-    booked = e.status == "BOOK"
-    return {"account_id": account.id, "org_id": account.org_id, "bank_ref": e.ref[:80],
-            "booking_date": e.booking_date, "amount": amount, "currency": e.currency, "status": e.status[:8],
-            "reversal": e.reversal, "cancelled": False, "counterparty": e.counterparty[:140],
-            "counterparty_account": e.counterparty_account[:64], "remittance": e.remittance[:500],
-            "match_status": _match_status(booked, amount, e.reversal)}
+def _rows(account: BankAccount, entries: list[Entry]) -> list[dict]:
+    """The new rows for executemany (plain dicts; the account's fields read once, not per row)."""
+    account_id, org_id, currency, stamp = account.id, account.org_id, account.currency, now()
+    rows = []
+    for e in entries:
+        if e.currency != currency:
+            raise ValidationError(f"交易 {e.ref} 的币种 {e.currency} 与账户币种 {currency} 不符")
+        amount = to_fen(e.amount, currency)
+        rows.append({"account_id": account_id, "org_id": org_id, "bank_ref": e.ref[:80],
+                     "booking_date": e.booking_date, "amount": amount, "currency": currency,
+                     "status": e.status[:8], "reversal": e.reversal, "cancelled": False,
+                     "counterparty": e.counterparty[:140], "counterparty_account": e.counterparty_account[:64],
+                     "remittance": e.remittance[:500], "match_status": _match_status(e.status == "BOOK", amount,
+                                                                                    e.reversal),
+                     "created_at": stamp})  # one arrival time for the batch
+    return rows
 
 
 def _match_status(booked: bool, amount: int, reversal: bool) -> str:
@@ -89,11 +96,11 @@ def ingest(session: Session, account: BankAccount, statements: list[Statement], 
             else:
                 entries[entry.ref[:80]] = entry
     existing = _existing(session, account.id, list(entries))
-    rows = []
+    fresh = []
     for ref, entry in entries.items():
         old = existing.get(ref)
         if old is None:
-            rows.append(_row(account, entry))
+            fresh.append(entry)
         elif old[1] != "BOOK" and entry.status == "BOOK":
             tx = session.get(BankTransaction, old[0])
             tx.status, tx.booking_date = "BOOK", entry.booking_date or tx.booking_date
@@ -102,15 +109,18 @@ def ingest(session: Session, account: BankAccount, statements: list[Statement], 
             result.promoted += 1
         else:
             result.duplicates += 1
-    if rows:
-        session.connection().execute(insert(BankTransaction.__table__), rows)  # executemany, no ORM objects
-        new = _existing(session, account.id, [r["bank_ref"] for r in rows])
+    if fresh:
+        rows = _rows(account, fresh)
+        table = BankTransaction.__table__
+        # Batched multi-row INSERT … RETURNING: no ORM objects, and the new ids without a second query.
+        new = session.connection().execute(insert(table).returning(table.c.id, table.c.bank_ref), rows).all()
         result.new = len(rows)
-        result.new_ids = tuple(sorted(id_ for id_, _, _ in new.values()))
-        for ref, (id_, status, reversal) in new.items():
-            if reversal and status == "BOOK":
-                tx = session.get(BankTransaction, id_)
-                result.reversals += _cancel_original(session, tx, entries[ref].reversal_of)
+        result.new_ids = tuple(sorted(id_ for id_, _ in new))
+        ids = {ref: id_ for id_, ref in new}
+        for entry in fresh:  # in statement order
+            if entry.reversal and entry.status == "BOOK":
+                tx = session.get(BankTransaction, ids[entry.ref[:80]])
+                result.reversals += _cancel_original(session, tx, entry.reversal_of)
     if result.new or result.promoted:
         audit.record(session, "bank.ingest", object_type="bank_account", object_id=account.id,
                      org_id=account.org_id, detail=source[:200], after=result.as_dict())

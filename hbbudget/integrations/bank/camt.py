@@ -1,6 +1,8 @@
 """ISO 20022 camt.052 / camt.053 / camt.054, versions .001.02 to .001.10, into Statement records.
 
-Elements are matched on local names, so every version's namespace (or none) reads the same way.
+Elements are matched on local names, so every version's namespace (or none) reads the same way. Each statement,
+balance, entry and transaction detail is walked once into a map of local-name paths ("Acct/Id/IBAN" → elements),
+and every field is read from that map: one pass per element instead of one search per field.
 
 - An entry books its own `Amt` (account currency, FX details ignored) with the sign of `CdtDbtInd`, DBIT negative.
   A reversal (`RvslInd` true) already carries the opposite indicator and is not flipped again.
@@ -20,7 +22,6 @@ Elements are matched on local names, so every version's namespace (or none) read
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 from dataclasses import replace
@@ -46,14 +47,12 @@ class _Invalid(Exception):
 
 def parse_camt(data: bytes, max_bytes: int = MAX_BYTES) -> list[Statement]:
     root = _parse_xml(data, max_bytes)
-    for el in root.iter(etree.Element):  # namespace-agnostic from here on: tags are local names
-        el.tag = el.tag.rpartition("}")[2]
-    container = root if root.tag in _CONTAINERS else next((c for c in root if c.tag in _CONTAINERS), None)
+    container = root if _local(root) in _CONTAINERS else next((c for c in root if _local(c) in _CONTAINERS), None)
     if container is None:
         raise BankFormatError("不是有效的 camt XML：未找到 BkToCstmrStmt、BkToCstmrAcctRpt 或 BkToCstmrDbtCdtNtfctn")
-    message_type, tag = _CONTAINERS[container.tag]
+    message_type, tag = _CONTAINERS[_local(container)]
     statements = []
-    for n, st in enumerate(container.findall(tag), 1):
+    for n, st in enumerate((c for c in container if _local(c) == tag), 1):
         try:
             statements.append(_statement(st, message_type))
         except _Invalid as exc:
@@ -93,17 +92,17 @@ def _reason(exc: Exception) -> str:
 
 
 def _statement(st: etree._Element, message_type: str) -> Statement:
-    account = _text(st, "Acct/Id/IBAN") or _text(st, "Acct/Id/Othr/Id")
+    found = _paths(st, stop=("Bal", "Ntry"))
+    account = _text(found, "Acct/Id/IBAN") or _text(found, "Acct/Id/Othr/Id")
     if not account:
         raise _Invalid("缺少账号 Acct/Id")
-    currency = _text(st, "Acct/Ccy") or next(
-        (a.get("Ccy", "") for a in st.findall("Bal/Amt") + st.findall("Ntry/Amt") if a.get("Ccy")), ""
-    )
-    opening, closing = _balances(st)
+    balances = [_paths(bal) for bal in found.get("Bal", ())]
+    currency = _text(found, "Acct/Ccy") or _any_currency(balances, found.get("Ntry", ()))
+    opening, closing = _balances(balances)
     default_status = "BOOK" if message_type == "camt.053" else ""
-    owner = _text(st, "Acct/Ownr/Nm")
+    owner = _text(found, "Acct/Ownr/Nm")
     entries, seen = [], {}
-    for n, ntry in enumerate(st.findall("Ntry"), 1):
+    for n, ntry in enumerate(found.get("Ntry", ()), 1):
         try:
             entry = _entry(ntry, currency, default_status, owner)
         except _Invalid as exc:
@@ -114,14 +113,21 @@ def _statement(st: etree._Element, message_type: str) -> Statement:
         entries.append(entry)
     return Statement(
         account=account, currency=currency, opening=opening, closing=closing, entries=entries,
-        message_type=message_type, statement_id=_text(st, "Id") or None,
+        message_type=message_type, statement_id=_text(found, "Id") or None,
     )
 
 
-def _balances(st: etree._Element) -> tuple[Decimal | None, Decimal | None]:
+def _any_currency(balances: list[dict], entries: list[etree._Element]) -> str:
+    """The first Ccy on a balance's or an entry's Amt, for a statement that does not name its currency."""
+    amounts = [a for bal in balances for a in bal.get("Amt", ())]
+    amounts += [a for ntry in entries for a in ntry if _local(a) == "Amt"]
+    return next((a.get("Ccy") for a in amounts if a.get("Ccy")), "")
+
+
+def _balances(balances: list[dict]) -> tuple[Decimal | None, Decimal | None]:
     found: dict[str, Decimal] = {}
     interim: list[Decimal] = []
-    for n, bal in enumerate(st.findall("Bal"), 1):
+    for n, bal in enumerate(balances, 1):
         code = _text(bal, "Tp/CdOrPrtry/Cd").upper()
         try:
             amount = _signed(bal)
@@ -141,74 +147,93 @@ def _balances(st: etree._Element) -> tuple[Decimal | None, Decimal | None]:
 
 
 def _entry(ntry: etree._Element, currency: str, default_status: str, owner: str) -> Entry:
-    amount = _signed(ntry, required_indicator=True)
-    reversal = _text(ntry, "RvslInd").lower() in ("true", "1")
-    details = ntry.findall("NtryDtls/TxDtls")
-    # The side the money originally went: a reversal's indicator is already the opposite one.
-    outgoing = (_text(ntry, "CdtDbtInd").upper() == "DBIT") != reversal
-    names = _distinct(_party(d, outgoing, owner) for d in details)
-    accounts = _distinct(_party_account(d, outgoing) for d in details)
-    notes = _distinct(_remittance(d) for d in details)
-    bank_ref = _text(ntry, "AcctSvcrRef")
+    found = _paths(ntry)
+    amount = _signed(found, required_indicator=True)
+    reversal = _text(found, "RvslInd").lower() in ("true", "1")
+    details = found.get("NtryDtls/TxDtls", ())
+    # One detail is read in place; a batch's details each on their own.
+    details = [(found, _IN_ENTRY)] if len(details) == 1 else [(_paths(d), "") for d in details]
+    # The side the money originally went (DBIT is negative, -0 included); a reversal's indicator is already
+    # the opposite one.
+    outgoing = amount.is_signed() != reversal
+    names = _distinct([_party(d, p, outgoing, owner) for d, p in details])
+    accounts = _distinct([_party_account(d, p, outgoing) for d, p in details])
+    notes = _distinct([_remittance(d, p) for d, p in details])
+    bank_ref = _text(found, "AcctSvcrRef")
     return Entry(
-        ref=bank_ref or _text(ntry, "NtryRef") or _digest(ntry),
+        ref=bank_ref or _text(found, "NtryRef") or _digest(ntry),
         amount=amount,
-        currency=ntry.find("Amt").get("Ccy") or currency,
-        booking_date=_date(ntry, "BookgDt"),
-        value_date=_date(ntry, "ValDt"),
-        status=_status(ntry) or default_status,
+        currency=found["Amt"][0].get("Ccy") or currency,
+        booking_date=_date(found, "BookgDt"),
+        value_date=_date(found, "ValDt"),
+        status=_status(found) or default_status,
         reversal=reversal,
         counterparty=names[0] if len(names) == 1 else "",
         counterparty_account=accounts[0] if len(accounts) == 1 else "",
-        remittance="; ".join(notes) or _text(ntry, "AddtlNtryInf"),
+        remittance="; ".join(notes) or _text(found, "AddtlNtryInf"),
         bank_serial=bank_ref or None,
     )
 
 
-def _status(ntry: etree._Element) -> str:
+def _status(found: dict) -> str:
     """`<Sts>BOOK</Sts>`, or from v08 `<Sts><Cd>BOOK</Cd></Sts>` (or a proprietary code)."""
-    return (_text(ntry, "Sts/Cd") or _text(ntry, "Sts/Prtry") or _text(ntry, "Sts")).upper()
+    return (_text(found, "Sts/Cd") or _text(found, "Sts/Prtry") or _text(found, "Sts")).upper()
 
 
-def _party(tx: etree._Element, outgoing: bool, owner: str) -> str:
+# A transaction detail's fields, by where the detail is read: on its own ("") or in place in its entry.
+_IN_ENTRY = "NtryDtls/TxDtls/"
+_DETAIL = {
+    at: {
+        "names": {out: [(f"{at}RltdPties/{role}/Nm", f"{at}RltdPties/{role}/Pty/Nm") for role in roles]
+                  for out, roles in ((True, ("Cdtr", "Dbtr")), (False, ("Dbtr", "Cdtr")))},
+        "account": {out: (f"{at}RltdPties/{role}/Id/IBAN", f"{at}RltdPties/{role}/Id/Othr/Id")
+                    for out, role in ((True, "CdtrAcct"), (False, "DbtrAcct"))},
+        "remittance": tuple(at + p for p in ("RmtInf/Ustrd", "RmtInf/Strd/CdtrRefInf/Ref", "AddtlTxInf")),
+    }
+    for at in ("", _IN_ENTRY)
+}
+
+
+def _party(tx: dict, at: str, outgoing: bool, owner: str) -> str:
     """The creditor of an outgoing payment, the debtor of an incoming one; the other side if that is blank;
     never the account's own owner."""
-    first, second = ("Cdtr", "Dbtr") if outgoing else ("Dbtr", "Cdtr")
-    for role in (first, second):
-        name = _text(tx, f"RltdPties/{role}/Nm") or _text(tx, f"RltdPties/{role}/Pty/Nm")
+    for name_path, party_path in _DETAIL[at]["names"][outgoing]:
+        name = _text(tx, name_path) or _text(tx, party_path)
         if name and name != owner:
             return name
     return ""
 
 
-def _party_account(tx: etree._Element, outgoing: bool) -> str:
-    role = "CdtrAcct" if outgoing else "DbtrAcct"
-    return _text(tx, f"RltdPties/{role}/Id/IBAN") or _text(tx, f"RltdPties/{role}/Id/Othr/Id")
+def _party_account(tx: dict, at: str, outgoing: bool) -> str:
+    iban, other = _DETAIL[at]["account"][outgoing]
+    return _text(tx, iban) or _text(tx, other)
 
 
-def _remittance(tx: etree._Element) -> str:
-    for path in ("RmtInf/Ustrd", "RmtInf/Strd/CdtrRefInf/Ref", "AddtlTxInf"):
-        parts = [t for t in ((e.text or "").strip() for e in tx.findall(path)) if t]
+def _remittance(tx: dict, at: str) -> str:
+    for path in _DETAIL[at]["remittance"]:
+        parts = [t for t in ((e.text or "").strip() for e in tx.get(path, ())) if t]
         if parts:
             return " ".join(parts)
     return ""
 
 
-def _signed(el: etree._Element, required_indicator: bool = False) -> Decimal:
+def _signed(found: dict, required_indicator: bool = False) -> Decimal:
     """Amt with the sign of CdtDbtInd (DBIT negative; a missing indicator reads as credit where allowed)."""
-    amt = el.find("Amt")
-    text = (amt.text or "").strip() if amt is not None else ""
+    amt = found.get("Amt")
+    text = (amt[0].text or "").strip() if amt else ""
     if not _AMOUNT.fullmatch(text):
         raise _Invalid(f"金额无效：{text[:40]!r}")
-    indicator = _text(el, "CdtDbtInd").upper()
+    indicator = _text(found, "CdtDbtInd").upper()
     if indicator not in ("CRDT", "DBIT") and (indicator or required_indicator):
         raise _Invalid(f"借贷标志 CdtDbtInd 无效：{indicator[:10]!r}")
     return -Decimal(text) if indicator == "DBIT" else Decimal(text)
 
 
-def _date(el: etree._Element, name: str) -> date | None:
+def _date(found: dict, name: str) -> date | None:
     """Dt, or the date part of DtTm exactly as written (its time zone is not converted)."""
-    text = _text(el, f"{name}/Dt") or _text(el, f"{name}/DtTm")[:10]
+    if name not in found:
+        return None
+    text = _text(found, f"{name}/Dt") or _text(found, f"{name}/DtTm")[:10]
     if not text:
         return None
     try:
@@ -224,19 +249,47 @@ def _digest(el: etree._Element) -> str:
             parts.append(">")
             continue
         attrs = sorted((k.rpartition("}")[2], v) for k, v in node.attrib.items())
-        parts.append(f"<{node.tag}{attrs}{(node.text or '').strip()}")
+        parts.append(f"<{_local(node)}{attrs}{(node.text or '').strip()}")
     return "H" + hashlib.sha256("".join(parts).encode()).hexdigest()[:32]
 
 
-def _distinct(values) -> list[str]:  # noqa: ANN001
+def _distinct(values: list[str]) -> list[str]:
+    """The non-empty values, each once, in order."""
+    if len(values) == 1:
+        return values if values[0] else []
     return list(dict.fromkeys(v for v in values if v))
 
 
-@functools.lru_cache(maxsize=None)
-def _xpath(path: str) -> etree.XPath:
-    return etree.XPath(f"string({path})")  # compiled once: ~5x faster than findtext with a path
+def _local(el: etree._Element) -> str:
+    """The element's name without its namespace."""
+    return el.tag.rpartition("}")[2]
 
 
-def _text(el: etree._Element, path: str) -> str:
-    """The stripped text of the first element at `path` (leaf elements), "" when absent."""
-    return _xpath(path)(el).strip()
+def _paths(el: etree._Element, stop: tuple[str, ...] = ()) -> dict[str, list[etree._Element]]:
+    """Every element under `el` by its path of local names, in document order. An element named in `stop`
+    is listed but not entered: it is read on its own."""
+    found: dict[str, list[etree._Element]] = {}
+    _walk(el, "", stop, found)
+    return found
+
+
+def _walk(parent: etree._Element, prefix: str, stop: tuple[str, ...], found: dict) -> None:
+    for child in parent:  # the parser drops comments and processing instructions: children are elements
+        name = child.tag.rpartition("}")[2]
+        path = prefix + name
+        same = found.get(path)
+        if same is None:
+            found[path] = [child]
+        else:
+            same.append(child)
+        if name not in stop and len(child):
+            _walk(child, path + "/", stop, found)
+
+
+def _text(found: dict, path: str) -> str:
+    """The stripped text of the first element at `path` (with its descendants' text), "" when absent."""
+    elements = found.get(path)
+    if not elements:
+        return ""
+    el = elements[0]
+    return ("".join(el.itertext()) if len(el) else el.text or "").strip()
