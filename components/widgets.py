@@ -13,7 +13,7 @@ UNITS = {"yuan": "元", "wan": "万元"}
 STATUS_COLORS = {
     "草稿": "gray", "已申报": "blue", "审核中": "blue", "退回": "orange", "已审核": "teal",
     "已入库": "green", "纳入预算": "green", "执行中": "cyan", "已完成": "grass", "已终止": "red",
-    "已批复": "green",
+    "已批复": "green", "启用": "green", "停用": "gray", "冲突": "red",
 }
 
 

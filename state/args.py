@@ -35,6 +35,13 @@ def as_choice(value: object, options: Iterable[str], label: str) -> str:
     return value
 
 
+def as_flag(value: object, label: str) -> bool:
+    """A true/false switch: only a real bool is accepted."""
+    if not isinstance(value, bool):
+        raise ValidationError(f"{label}无效")
+    return value
+
+
 def as_unit(value: object) -> str:
     return as_choice(value, UNITS, "金额单位")
 

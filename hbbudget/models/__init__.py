@@ -3,7 +3,7 @@
 from .audit import AuditEntry
 from .auth import LoginSession, Role, RolePermission, User, UserRole
 from .budget import Budget, BudgetLine, BudgetSetting, BudgetVersion, ControlNumber
-from .execution import BankAccount, BankTransaction, Expenditure, SyncRun
+from .execution import BankAccount, BankTransaction, CounterpartyRule, Expenditure, SyncRun
 from .exec_alert import DataVersion, ExecAlert, ProjectAlertSetting
 from .notification import Notification
 from .org import Org, Region
@@ -16,6 +16,7 @@ from .template import CategoryTemplate, CategoryTemplateItem
 __all__ = [
     "BankAccount",
     "BankTransaction",
+    "CounterpartyRule",
     "Expenditure",
     "SyncRun",
     "DataVersion",

@@ -75,3 +75,25 @@ class Expenditure(SQLModel, table=True):
     note: str = Field(default="", max_length=200)
     matched_by: str = Field(default="", max_length=64)  # "自动:项目编码" or a user's name
     created_at: datetime = Field(default_factory=now)
+
+
+class CounterpartyRule(SQLModel, table=True):
+    """对方户名 → 项目: payments from this counterparty out of an account of the org go to the project.
+
+    `counterparty` is stored normalized (services.counterparty_rules.normalize). Learned rules (学习) come from
+    manual matches; a later match of the same counterparty to another project marks them `conflict` (and
+    inactive). 手工 rules are entered by a user and never changed by learning."""
+
+    __table_args__ = (UniqueConstraint("org_id", "counterparty"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="org.id", index=True)  # the org owning the bank account
+    counterparty: str = Field(max_length=140)
+    project_id: int = Field(foreign_key="project.id")
+    source: str = Field(default="学习", max_length=4)  # 学习 / 手工
+    active: bool = True
+    conflict: bool = False
+    hits: int = 0  # automatic matches made
+    created_by: str = Field(default="", max_length=64)
+    created_at: datetime = Field(default_factory=now)
+    updated_at: datetime = Field(default_factory=now)

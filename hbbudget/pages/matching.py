@@ -1,6 +1,7 @@
 """待匹配: the accountant's queue of bank payments the rules could not place; each is charged to one or more
 budget lines (a split), and payments outside the bank feed are entered by hand (手工支出, or 冻结 for money
-committed but not yet paid). Services: matching.unmatched / match / record_manual, exec_ledger.line_choices."""
+committed but not yet paid). Below the queue, the 对方户名规则 section (`counterparty_rules.py`).
+Services: matching.unmatched / match / record_manual, exec_ledger.line_choices."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from state.paging import paging
 
 from . import display
 from .base import app_page
+from .counterparty_rules import CounterpartyRuleState, rules_section
 
 PERMISSION = "execution.match"
 PAGE_SIZE = 20
@@ -106,6 +108,8 @@ class MatchingState(rx.State):
         self.form_key += 1
         await self._refresh(ctx)
         await self._load_lines(ctx)
+        if result["rule"]:  # a rule was learned or marked 冲突: show it in the list below
+            await (await self.get_state(CounterpartyRuleState))._refresh(ctx)
         return rx.toast.success("已匹配" if result["status"] == "已匹配" else "已部分匹配，剩余金额仍待匹配")
 
     @rx.event
@@ -186,12 +190,13 @@ def _manual_form() -> rx.Component:
     )
 
 
-@app_page(routes.MATCHING, "待匹配", on_load=MatchingState.load)
+@app_page(routes.MATCHING, "待匹配", on_load=[MatchingState.load, CounterpartyRuleState.load])
 def matching_page() -> rx.Component:
     return rx.vstack(
-        rx.text("自动匹配未能确定预算明细的付款（摘要中无项目编码，或项目有多条明细）。一笔付款可拆分到多条明细。",
+        rx.text("自动匹配未能确定预算明细的付款（摘要中无项目编码、对方户名无规则，或项目有多条明细）。一笔付款可拆分到多条明细。",
                 size="2", color_scheme="gray"),
         _queue(),
         rx.grid(_split_form(), _manual_form(), columns=rx.breakpoints(initial="1", lg="2"), spacing="4", width="100%"),
+        rules_section(),
         spacing="4", width="100%",
     )

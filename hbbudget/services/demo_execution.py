@@ -1,5 +1,6 @@
 """Execution demo data: bank accounts of 河北示范大学 and the 示范医院 that the bank simulator serves
-(`hbbudget sim --demo`, started by `make run`), and the project codes its payments mention. Idempotent."""
+(`hbbudget sim --demo`, started by `make run`), the project codes its payments mention, and two 手工
+对方户名 rules for counterparties the simulator pays (so the demo shows such automatic matches). Idempotent."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from sqlmodel import Session
 from .. import money
 from ..clock import CHINA, current_fiscal_year
 from ..db import session_scope
-from ..models import BankAccount, BankTransaction, Budget, BudgetLine, Expenditure, Project
+from ..models import BankAccount, BankTransaction, Budget, BudgetLine, CounterpartyRule, Expenditure, Project
 from ..models.budget import MONTHS
-from . import audit, data_version, orgs
+from . import audit, counterparty_rules, data_version, orgs
 
 # number, name, org code, API format (json: paged detail API; camt: camt.053 statements), bank
 ACCOUNTS = (
@@ -27,6 +28,38 @@ PROJECT_ORG = "DEMO-U01-01"  # the college whose approved budget the demo paymen
 # counterparty, remittance, 元: payments the rules could not place, waiting in 待匹配 for more than a week
 WAITING = (("石家庄华北办公用品有限公司", "办公用品采购", "3860.00"), ("河北省机关印刷厂", "印刷费", "12400.00"),
            ("石家庄京铁旅行服务有限公司", "差旅费报销", "2318.50"))
+
+
+# counterparty (as hbbudget.sim.bank pays it) → the college's project with one approved line, for the university
+RULES = (("河北智联科技服务有限公司", "智慧教室改造"), ("唐山冀东仪器设备有限公司", "智慧教室改造"))
+RULE_ORG = "DEMO-U01"
+
+
+def _on_current_budget(org_id: int):  # noqa: ANN202
+    """WHERE clause: projects with a line in the org's current approved budget."""
+    return Project.id.in_(select(BudgetLine.project_id).join(Budget, Budget.id == BudgetLine.budget_id)
+                          .where(Budget.org_id == org_id, Budget.fiscal_year == current_fiscal_year(),
+                                 Budget.status == "已批复", Budget.superseded_by_id.is_(None)))
+
+
+def _rules(session: Session) -> int:
+    """The 手工 对方户名 rules of RULES that are missing."""
+    org, college = orgs.by_code(session, RULE_ORG), orgs.by_code(session, PROJECT_ORG)
+    if org is None or college is None:
+        return 0
+    added = 0
+    for raw, project_name in RULES:
+        name = counterparty_rules.normalize(raw)
+        if session.exec(select(CounterpartyRule.id).where(CounterpartyRule.org_id == org.id,
+                                                          CounterpartyRule.counterparty == name)).first():
+            continue
+        project = session.exec(select(Project).where(_on_current_budget(college.id),
+                                                     Project.name == project_name)).first()
+        if project is not None:
+            session.add(CounterpartyRule(org_id=org.id, counterparty=name, project_id=project.id, source="手工",
+                                         created_by="演示数据"))
+            added += 1
+    return added
 
 
 def _history(session: Session, today: date) -> int:
@@ -74,6 +107,9 @@ def seed() -> int:
             data_version.bump(session)
             audit.record(session, "demo.seed", detail="载入预算执行演示数据",
                          after={"bank_accounts": added, "history": history, "waiting": waiting})
+        rules = _rules(session)
+        if rules:
+            audit.record(session, "demo.seed", detail="载入对方户名规则演示数据", after={"counterparty_rules": rules})
     return added
 
 
@@ -83,11 +119,7 @@ def project_codes() -> list[str]:
         org = orgs.by_code(session, PROJECT_ORG)
         if org is None:
             return []
-        rows = session.exec(select(Project.code).distinct()
-                            .join(BudgetLine, BudgetLine.project_id == Project.id)
-                            .join(Budget, Budget.id == BudgetLine.budget_id)
-                            .where(Budget.org_id == org.id, Budget.fiscal_year == current_fiscal_year(),
-                                   Budget.status == "已批复", Budget.superseded_by_id.is_(None))).all()
+        rows = session.exec(select(Project.code).where(_on_current_budget(org.id))).all()
     return sorted(rows)
 
 

@@ -1,8 +1,11 @@
 """Matching bank payments to budget lines: automatic by rules, the rest by hand (split across lines).
 
-Automatic, in order: a project code in the remittance text; a counterparty → project mapping. Either way the
-payment is charged only when the project has exactly one line in the org's current approved budget; otherwise
-it waits in the 待匹配 queue. Manual entries (payments outside the bank feed) go through `record_manual`.
+Automatic, in order: a project code in the remittance text; else, when the text names no project of the
+account org's subtree, the org's 对方户名 → 项目 rule (`counterparty_rules`: active, not 冲突, the project still
+in that subtree). Either way the payment is charged only when the project has exactly one line in its org's
+current approved budget; otherwise it waits in the 待匹配 queue. A manual match that completes a payment on lines
+of one project teaches the counterparty's rule (created as 学习, or marked 冲突 when a learned rule names another
+project; 手工 rules are left alone). Manual entries (payments outside the bank feed) go through `record_manual`.
 """
 
 from __future__ import annotations
@@ -10,13 +13,14 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from sqlalchemy import update
 from sqlmodel import Session, func, select
 
 from .. import money
 from ..clock import current_fiscal_year, to_local_text
 from ..db import session_scope
-from ..models import BankTransaction, Budget, BudgetLine, Expenditure, Org, Project
-from . import audit, data_version
+from ..models import BankTransaction, Budget, BudgetLine, CounterpartyRule, Expenditure, Org, Project
+from . import audit, counterparty_rules, data_version
 from .errors import NotFound, PermissionDenied, ValidationError
 from .orgs import scope_filter
 from .permissions import UserContext
@@ -49,25 +53,40 @@ def auto_match(session: Session, transaction_ids: list[int] | tuple[int, ...]) -
     if not txs:
         return 0
     org_paths = {o.id: o.path for o in session.exec(select(Org).where(Org.id.in_({t.org_id for t in txs})))}
+    rules = counterparty_rules.lookup(session, txs)
+    hits: dict[int, int] = {}
+    only: dict[tuple[int, int], BudgetLine | None] = {}
     for tx in txs:
         scope = scope_filter([(org_paths[tx.org_id], True)])
         tokens = set(TOKEN.findall(tx.remittance))
-        project = None
+        project, rule = None, None
         if tokens:
             project = session.exec(select(Project).join(Org, Org.id == Project.org_id)
                                    .where(scope, Project.code.in_(tokens))).first()
-        if project is None:
-            continue
+        if project is not None:
+            how = f"自动:项目编码 {project.code}"
+        else:  # no project named: the counterparty's rule, if its project is still in the subtree
+            rule, project, path = rules.get((tx.org_id, counterparty_rules.key(tx.counterparty)), (None, None, ""))
+            if rule is None or not path.startswith(org_paths[tx.org_id]):
+                continue
+            how = f"自动:对方户名 {rule.counterparty}"[:64]
         year = tx.booking_date.year if tx.booking_date else current_fiscal_year()
-        line = _only_line(session, project, year)
+        if (project.id, year) not in only:
+            only[(project.id, year)] = _only_line(session, project, year)
+        line = only[(project.id, year)]
         if line is None:
             continue
         session.add(Expenditure(budget_line_id=line.id, transaction_id=tx.id, org_id=project.org_id,
                                 amount=-tx.amount, spent_on=tx.booking_date or date.today(), kind="bank",
-                                matched_by=f"自动:项目编码 {project.code}"))
+                                matched_by=how))
         tx.match_status = "已匹配"
         session.add(tx)
         matched += 1
+        if rule is not None:
+            hits[rule.id] = hits.get(rule.id, 0) + 1
+    for rule_id, n in hits.items():
+        session.execute(update(CounterpartyRule).where(CounterpartyRule.id == rule_id)
+                        .values(hits=CounterpartyRule.hits + n))
     return matched
 
 
@@ -132,7 +151,8 @@ def match(ctx: UserContext, transaction_id: int, splits: list[tuple[int, str]]) 
         audit.record(session, "execution.match", actor=ctx, object_type="bank_transaction", object_id=tx.id,
                      org_id=tx.org_id, after={"lines": [[line.id, a] for line, _, a in parts],
                                               "status": tx.match_status})
-        return {"id": tx.id, "status": tx.match_status}
+        rule = counterparty_rules.learn(session, ctx, tx, tx_org) if tx.match_status == "已匹配" else ""
+        return {"id": tx.id, "status": tx.match_status, "rule": rule}
 
 
 def record_manual(ctx: UserContext, line_id: int, amount_text: str, spent_on: date, note: str,

@@ -91,3 +91,31 @@ def test_accountant_splits_a_waiting_payment_over_two_lines(browser, app_url):
     expect(page.get_by_text("已匹配", exact=True)).to_be_visible()
     expect(rows).to_have_count(waiting - 1)
     page.context.close()
+
+
+def test_accountant_manages_counterparty_rules(browser, app_url, app_env):
+    """The demo's 手工 rule can be switched off and on; a new rule is added with the form and listed."""
+    import sqlite3
+
+    path = app_env["HBB_DATABASE_URL"].split("///", 1)[1]
+    with sqlite3.connect(path) as conn:
+        code = conn.execute("SELECT p.code FROM counterpartyrule r JOIN project p ON p.id = r.project_id"
+                            " WHERE r.counterparty = '河北智联科技服务有限公司'").fetchone()[0]
+    page = _as(browser, app_url, "kuaiji")
+    page.goto("/matching")
+    rule = page.locator("#rule-table tbody tr").filter(has_text="河北智联科技服务有限公司")
+    expect(rule).to_contain_text("启用")
+    rule.get_by_role("button", name="停用").click()
+    expect(rule).to_contain_text("停用")
+    rule.get_by_role("button", name="启用").click()
+    expect(rule.get_by_role("button", name="停用")).to_be_visible()
+
+    page.locator("#rule-org").click()
+    page.get_by_role("option", name="河北示范大学").first.click()
+    page.locator("#rule-counterparty").fill("石家庄新华书店有限公司")
+    page.locator("#rule-project").fill(code)
+    page.locator("#rule-submit").click()
+    added = page.locator("#rule-table tbody tr").filter(has_text="石家庄新华书店有限公司")
+    expect(added).to_contain_text("手工")
+    expect(added).to_contain_text(code)
+    page.context.close()

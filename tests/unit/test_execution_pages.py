@@ -15,8 +15,9 @@ from sqlmodel import func, select
 
 import hbbudget.hbbudget  # noqa: F401  (imports every page and state)
 from hbbudget.db import session_scope
-from hbbudget.models import AuditEntry, BankAccount, BankTransaction, Budget, BudgetLine, ExecAlert, Expenditure, \
-    Project, SyncRun
+from hbbudget.models import AuditEntry, BankAccount, BankTransaction, Budget, BudgetLine, CounterpartyRule, ExecAlert, \
+    Expenditure, Project, SyncRun
+from hbbudget.pages.counterparty_rules import CounterpartyRuleState
 from hbbudget.pages.exec_alerts import ExecAlertsState
 from hbbudget.pages.interfaces import InterfacesState
 from hbbudget.pages.ledger import LedgerState
@@ -30,7 +31,8 @@ from state.guard import GUARD_ATTR
 from state.session import SessionState
 from tests.factories import PASSWORD, make_tree, make_user
 
-STATES = (MonitorState, LedgerState, MatchingState, ExecAlertsState, InterfacesState, AlertBadgeState)
+STATES = (MonitorState, LedgerState, MatchingState, CounterpartyRuleState, ExecAlertsState, InterfacesState,
+          AlertBadgeState)
 NUMBER = "130101000000001"
 
 # handler -> arguments (from the world)
@@ -45,6 +47,13 @@ CASES = {
     "MatchingState.submit_manual": lambda w: ({"line": str(w["line"]), "amount": "100", "spent_on": "2027-03-01"},),
     "MatchingState.next_page": lambda w: (),
     "MatchingState.prev_page": lambda w: (),
+    "CounterpartyRuleState.load": lambda w: (),
+    "CounterpartyRuleState.set_active": lambda w: ("1", False),
+    "CounterpartyRuleState.delete": lambda w: ("1",),
+    "CounterpartyRuleState.submit_rule": lambda w: ({"org_id": str(w["unit"]), "counterparty": "越权供应商",
+                                                     "project_code": "P-LAB"},),
+    "CounterpartyRuleState.next_page": lambda w: (),
+    "CounterpartyRuleState.prev_page": lambda w: (),
     "ExecAlertsState.load": lambda w: (),
     "ExecAlertsState.filter": lambda w: ({"status": "all"},),
     "ExecAlertsState.acknowledge": lambda w: (str(w["alert"]),),
@@ -123,7 +132,7 @@ async def _state(username: str | None, cls, path: str = "/"):  # noqa: ANN001, A
 def _snapshot() -> dict[str, int]:
     with session_scope() as session:
         return {m.__name__: session.exec(select(func.count()).select_from(m)).one()
-                for m in (Expenditure, ExecAlert, SyncRun, BankTransaction)} | {
+                for m in (Expenditure, ExecAlert, SyncRun, BankTransaction, CounterpartyRule)} | {
             "matched": session.exec(select(func.count()).select_from(BankTransaction)
                                     .where(BankTransaction.match_status != "待匹配")).one(),
             "open": session.exec(select(func.count()).select_from(ExecAlert)
