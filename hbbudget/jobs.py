@@ -98,6 +98,7 @@ def build_scheduler(who: str | None = None, bank_factory: bank_poll.ClientFactor
     scheduler.add_job(leader_job(lambda: exec_alerts.evaluate(trigger="nightly"),
                                  lambda c: bool(c["opened"] or c["resolved"]), who),
                       "cron", hour=1, minute=30, id="exec-alerts")
+    scheduler.add_job(exclusive(bank_poll.purge_runs, who), "cron", hour=3, minute=10, id="sync-run-purge")
     return scheduler
 
 

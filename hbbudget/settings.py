@@ -55,6 +55,8 @@ class Settings:
                                                                       10 if _bool("DEMO", False) else 300)))
     bank_timeout_seconds: int = field(default_factory=lambda: max(1, _int("BANK_TIMEOUT_SECONDS", 10)))
     alert_unmatched_days: int = field(default_factory=lambda: max(1, _int("ALERT_UNMATCHED_DAYS", 7)))
+    # 接口状态 history: sync runs older than this are deleted nightly (each account's last run is kept).
+    sync_run_keep_days: int = field(default_factory=lambda: max(30, _int("SYNC_RUN_KEEP_DAYS", 180)))
 
     def __post_init__(self) -> None:
         if not self.database_url:

@@ -2,7 +2,8 @@
 
 The gateway is HBB_BANK_URL (the simulator in demo mode); failures are retried with exponential backoff by
 bank_sync.sync_with_retry, every attempt is a recorded SyncRun. After new rows (or a statement that does not
-reconcile) the execution warnings are evaluated at once. The interface page shows no amounts."""
+reconcile) the execution warnings are evaluated at once. The interface page shows no amounts. Runs older than
+HBB_SYNC_RUN_KEEP_DAYS are deleted nightly (`purge_runs`)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,17 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
+from sqlalchemy import delete
 from sqlmodel import func, select
 
-from ..clock import to_local_text
+from ..clock import now, to_local_text
 from ..db import session_scope
 from ..integrations.bank.client import BankClient
 from ..models import BankAccount, Org, SyncRun
 from ..settings import get_settings
-from . import access, bank_sync, exec_alerts, scope
+from . import access, audit, bank_sync, exec_alerts, scope
 from .bank_sync import ClientFactory
 from .errors import NotFound, ValidationError
 from .permissions import UserContext
@@ -27,6 +30,7 @@ from .scope import int_id, page
 log = logging.getLogger("hbbudget.bank_poll")
 PERMISSION = "admin.settings"  # 三员分立: interfaces are the system admin's; the page shows no business amounts
 TRIGGERS = {"schedule": "定时", "manual": "手动", "file": "文件"}
+audit.EVENT_NAMES.update({"bank.ingest": "银行流水入库", "bank.purge_runs": "清理同步记录"})
 
 
 def client_factory(base_url: str | None = None, timeout: float | None = None) -> ClientFactory:
@@ -74,6 +78,20 @@ def poll_all(factory: ClientFactory | None = None, *, attempts: int = 3, base_de
         report.new_rows += run.new_rows
         report.unreconciled += run.reconciles is False
     return _after_runs(report)
+
+
+def purge_runs(keep_days: int | None = None) -> int:
+    """The nightly job: delete sync runs older than `keep_days` (default HBB_SYNC_RUN_KEEP_DAYS, at least 30),
+    keeping each account's last run so 接口状态 still shows it. Returns how many were deleted."""
+    days = max(30, int(keep_days if keep_days is not None else get_settings().sync_run_keep_days))
+    cutoff = now() - timedelta(days=days)
+    with session_scope() as session:
+        last = select(func.max(SyncRun.id)).group_by(SyncRun.account_id)
+        gone = session.execute(delete(SyncRun).where(SyncRun.started_at < cutoff, SyncRun.id.not_in(last)))
+        count = gone.rowcount or 0
+        if count:
+            audit.record(session, "bank.purge_runs", detail=f"删除 {days} 天前的同步记录", after={"deleted": count})
+    return count
 
 
 def _account(session, ctx: UserContext, account_id: object) -> BankAccount:  # noqa: ANN001

@@ -87,3 +87,36 @@ def test_the_daily_audit_job_is_scheduled():
 def _lease_row() -> JobLease | None:
     with session_scope() as session:
         return session.get(JobLease, jobs.LEASE)
+
+
+def test_old_sync_runs_are_purged_but_each_accounts_last_run_stays(db):
+    import json
+    from datetime import timedelta
+
+    from sqlmodel import select
+
+    from hbbudget.clock import now
+    from hbbudget.models import AuditEntry, BankAccount, SyncRun
+    from hbbudget.services import bank_poll, orgs
+
+    with session_scope() as session:
+        org = orgs.create(session, "U1", "单位", "高校")
+        busy = BankAccount(org_id=org.id, number="A1", name="基本户")
+        quiet = BankAccount(org_id=org.id, number="A2", name="专户")
+        session.add_all([busy, quiet])
+        session.flush()
+        for account, age, label in ((busy, 200, "old-1"), (busy, 199, "old-2"), (busy, 20, "recent"),
+                                    (busy, 1, "last"), (quiet, 200, "quiet-last")):
+            session.add(SyncRun(account_id=account.id, started_at=now() - timedelta(days=age), error=label))
+    assert bank_poll.purge_runs(keep_days=5) == 2  # below 30 counts as 30: the 20-day-old run stays
+    with session_scope() as session:
+        assert sorted(r.error for r in session.exec(select(SyncRun)).all()) == ["last", "quiet-last", "recent"]
+        entry = session.exec(select(AuditEntry).where(AuditEntry.event_type == "bank.purge_runs")).one()
+        assert json.loads(entry.after) == {"deleted": 2}
+    assert bank_poll.purge_runs(keep_days=30) == 0  # nothing more is old enough
+
+
+def test_the_nightly_sync_run_purge_is_scheduled():
+    scheduler = jobs.build_scheduler()
+    job = next(j for j in scheduler.get_jobs() if j.id == "sync-run-purge")
+    assert str(job.trigger) == "cron[hour='3', minute='10']"
