@@ -1,7 +1,7 @@
 """SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
 
 from .audit import AuditEntry
-from .auth import LoginSession, Role, RolePermission, User, UserRole
+from .auth import LoginSession, Role, RoleDefaultOffered, RolePermission, User, UserRole
 from .budget import Budget, BudgetLine, BudgetSetting, BudgetVersion, ControlNumber
 from .execution import BankAccount, BankTransaction, CounterpartyRule, Expenditure, SyncRun
 from .exec_alert import DataVersion, ExecAlert, ProjectAlertSetting
@@ -44,7 +44,7 @@ __all__ = [
     "ProjectTarget",
     "Region",
     "Role",
-    "RolePermission",
+    "RoleDefaultOffered", "RolePermission",
     "Rule",
     "SecurityAlert",
     "SecurityPolicy",

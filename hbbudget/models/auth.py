@@ -38,6 +38,14 @@ class RolePermission(SQLModel, table=True):
     permission: str = Field(max_length=64, primary_key=True)
 
 
+class RoleDefaultOffered(SQLModel, table=True):
+    """A default permission the code has already given this built-in role. A default added in a later release
+    is granted once (roles.ensure_default_roles); one the security admin removed is not given back."""
+
+    role_id: int = Field(foreign_key="role.id", primary_key=True)
+    permission: str = Field(max_length=64, primary_key=True)
+
+
 class UserRole(SQLModel, table=True):
     """A role granted in an org scope: that org alone, or its whole subtree."""
 

@@ -1,4 +1,5 @@
-"""Default roles as data: created once, then edited by the security admin in the app."""
+"""Default roles as data: created once, then edited by the security admin in the app; defaults a newer release
+adds reach the built-in roles once (RoleDefaultOffered)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from ..db import session_scope
-from ..models import Role, RolePermission, UserRole
+from ..models import Role, RoleDefaultOffered, RolePermission, UserRole
 from . import access, audit
 from .errors import NotFound, ValidationError
 from .permissions import DEFAULT_ROLES, PERMISSIONS, UserContext
@@ -16,18 +17,36 @@ from .scope import int_id, text
 
 
 def ensure_default_roles(session: Session) -> int:
-    """Create the missing default roles with their default permissions; returns how many were added."""
-    existing = {r.code for r in session.exec(select(Role)).all()}
+    """Create the missing default roles with their default permissions; give existing built-in roles the
+    defaults a newer release added (once: a default the security admin removed stays removed). Returns how many
+    roles were created."""
+    existing = {r.code: r for r in session.exec(select(Role)).all()}
     added = 0
     for code, (name, admin_kind, permissions) in DEFAULT_ROLES.items():
-        if code in existing:
-            continue
-        role = Role(code=code, name=name, builtin=True, admin_kind=admin_kind)
-        session.add(role)
-        session.flush()
-        session.add_all(RolePermission(role_id=role.id, permission=p) for p in sorted(permissions))
-        added += 1
+        role = existing.get(code)
+        if role is None:
+            role = Role(code=code, name=name, builtin=True, admin_kind=admin_kind)
+            session.add(role)
+            session.flush()
+            session.add_all(RolePermission(role_id=role.id, permission=p) for p in sorted(permissions))
+            session.add_all(RoleDefaultOffered(role_id=role.id, permission=p) for p in sorted(permissions))
+            added += 1
+        elif role.builtin:
+            _offer_new_defaults(session, role, permissions)
     return added
+
+
+def _offer_new_defaults(session: Session, role: Role, permissions: set[str]) -> None:
+    offered = set(session.exec(select(RoleDefaultOffered.permission)
+                               .where(RoleDefaultOffered.role_id == role.id)).all())
+    new = sorted(permissions - offered)
+    if not new:
+        return
+    held = set(_granted(session, role.id))
+    session.add_all(RolePermission(role_id=role.id, permission=p) for p in new if p not in held)
+    session.add_all(RoleDefaultOffered(role_id=role.id, permission=p) for p in new)
+    audit.record(session, "role.defaults_added", object_type="role", object_id=role.id,
+                 detail=f"新版本为内置角色“{role.name}”增加默认权限", after={"permissions": new})
 
 
 def by_code(session: Session, code: str) -> Role:

@@ -137,3 +137,36 @@ def test_roles_pages_need_the_security_admin_at_the_root(tree):
                      lambda: roles.list_roles(ctx), lambda: grants.members(ctx, 1)):
             with pytest.raises(PermissionDenied):
                 call()
+
+
+def _accountant_permissions() -> set[str]:
+    with session_scope() as session:
+        return set(session.exec(select(RolePermission.permission)
+                                .where(RolePermission.role_id == _role_id("accountant"))).all())
+
+
+def _defaults_added() -> list[str]:
+    with session_scope() as session:
+        return [e.after for e in session.exec(select(AuditEntry).where(AuditEntry.event_type == "role.defaults_added")
+                                              .order_by(AuditEntry.id)).all()]
+
+
+def test_a_new_release_default_reaches_built_in_roles_once_and_removals_stay(tree, monkeypatch):
+    from hbbudget.services.permissions import DEFAULT_ROLES
+
+    sec = ctx_for("sec")
+    roles.set_permission(sec, _role_id("accountant"), "execution.match", False)  # the admin's choice
+    name, kind, perms = DEFAULT_ROLES["accountant"]
+    monkeypatch.setitem(DEFAULT_ROLES, "accountant", (name, kind, perms | {"dashboard.view"}))  # a new release
+    with session_scope() as session:
+        assert roles.ensure_default_roles(session) == 0
+    held = _accountant_permissions()
+    assert "dashboard.view" in held and "execution.match" not in held
+    assert _defaults_added() == ['{"permissions": ["dashboard.view"]}']
+    assert ctx_for("kuaiji").has("dashboard.view")
+
+    roles.set_permission(sec, _role_id("accountant"), "dashboard.view", False)
+    with session_scope() as session:
+        roles.ensure_default_roles(session)  # the next start: nothing given back
+    assert "dashboard.view" not in _accountant_permissions()
+    assert len(_defaults_added()) == 1
