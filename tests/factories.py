@@ -73,3 +73,15 @@ def approved_budget(org_id: int, lines: list[tuple[int | None, str, int]], year:
             session.flush()
             ids.append(line.id)
         return budget.id, ids
+
+
+def bank_tx(account_id: int, org_id: int, ref: str, amount: int, **fields) -> int:
+    """A bank transaction written directly (ingest has its own tests); payments out wait in 待匹配."""
+    from hbbudget.models import BankTransaction
+
+    fields.setdefault("match_status", "待匹配" if amount < 0 else "无需匹配")
+    with session_scope() as session:
+        tx = BankTransaction(account_id=account_id, org_id=org_id, bank_ref=ref, amount=amount, **fields)
+        session.add(tx)
+        session.flush()
+        return tx.id

@@ -17,7 +17,7 @@ from ..clock import now, to_local_text
 from ..db import session_scope
 from ..models import BankTransaction, BudgetLine, CounterpartyRule, Expenditure, Org, Project
 from . import audit, scope
-from .errors import NotFound, PermissionDenied, ValidationError
+from .errors import PermissionDenied, ValidationError
 from .orgs import scope_filter
 from .permissions import PERMISSIONS, UserContext
 
@@ -109,13 +109,7 @@ def _require_any(ctx: UserContext) -> list[tuple[str, bool]]:
 
 def _rule_in_scope(session: Session, ctx: UserContext, rule_id: object) -> tuple[CounterpartyRule, Org]:
     _require_any(ctx)
-    rule = session.get(CounterpartyRule, scope.int_id(rule_id, "规则"))
-    if rule is None:
-        raise NotFound("规则不存在")
-    org = session.get(Org, rule.org_id)
-    if not ctx.can(PERMISSION, org.path):
-        raise PermissionDenied(f"没有权限：不能修改{org.name}的对方户名规则")
-    return rule, org
+    return scope.owned(session, ctx, CounterpartyRule, rule_id, "规则", PERMISSION)
 
 
 def _row(rule: CounterpartyRule, org_name: str, code: str, project_name: str) -> dict:

@@ -11,11 +11,10 @@ from sqlmodel import Session, select
 from ..clock import now
 from ..db import session_scope
 from ..models import Org, Project, ProjectAlertSetting
-from . import audit
-from .errors import NotFound, PermissionDenied, ValidationError
+from . import audit, scope
+from .errors import ValidationError
 from .orgs import DEFAULT_BEHIND_POINTS, DEFAULT_OVER_PCT, scope_filter
 from .permissions import UserContext
-from .scope import int_id
 
 EDIT_PERMISSION = "budget.review"  # 处长, 单位负责人, 财政审核 at the project's org
 
@@ -53,16 +52,6 @@ def load(session: Session) -> Thresholds:
                       {s.project_id: s.behind_points for s in settings if s.behind_points is not None})
 
 
-def _project(session: Session, ctx: UserContext, project_id: object, permission: str) -> tuple[Project, Org]:
-    project = session.get(Project, int_id(project_id, "项目"))
-    if project is None:
-        raise NotFound("项目不存在")
-    org = session.get(Org, project.org_id)
-    if not ctx.can(permission, org.path):
-        raise PermissionDenied(f"没有权限：不能设置“{org.name}”项目的预警阈值")
-    return project, org
-
-
 def _int_or_none(value: object, label: str, high: int) -> int | None:
     text = str(value if value is not None else "").strip().rstrip("%％")
     if not text:
@@ -75,7 +64,7 @@ def _int_or_none(value: object, label: str, high: int) -> int | None:
 def project_thresholds(ctx: UserContext, project_id: object) -> dict:
     """{project_id, code, name, over_pct, behind_points ('' = inherited), effective_over, effective_behind}."""
     with session_scope() as session:
-        project, org = _project(session, ctx, project_id, "execution.view")
+        project, org = scope.owned(session, ctx, Project, project_id, "项目", "execution.view")
         own = session.get(ProjectAlertSetting, project.id)
         effective = load(session)
     return {"project_id": project.id, "code": project.code, "name": project.name,
@@ -90,7 +79,7 @@ def set_project_thresholds(ctx: UserContext, project_id: object, over_pct: objec
     over = _int_or_none(over_pct, "超支预警比例", 100)
     behind = _int_or_none(behind_points, "进度落后预警点数", 100)
     with session_scope() as session:
-        project, org = _project(session, ctx, project_id, EDIT_PERMISSION)
+        project, org = scope.owned(session, ctx, Project, project_id, "项目", EDIT_PERMISSION)
         row = session.get(ProjectAlertSetting, project.id)
         before = None if row is None else {"over_pct": row.over_pct, "behind_points": row.behind_points}
         if row is None:

@@ -111,3 +111,14 @@ def require_transition(ctx: UserContext, permission: str, where: str, org: Org) 
         require_at(ctx, permission, org)
     else:
         require(ctx, permission, org)
+
+
+def owned(session: Session, ctx: UserContext, model: type, value: object, label: str, permission: str):  # noqa: ANN201
+    """The `model` row with the client-sent id `value`, and its org (`row.org_id`), when the user has
+    `permission` there; NotFound or PermissionDenied otherwise."""
+    row = session.get(model, int_id(value, label))
+    if row is None:
+        raise NotFound(f"{label}不存在")
+    org = session.get(Org, row.org_id)
+    require(ctx, permission, org)
+    return row, org

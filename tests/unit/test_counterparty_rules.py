@@ -16,7 +16,7 @@ from hbbudget.pages.matching import MatchingState
 from hbbudget.services import auth, counterparty_rules as rules, exec_facts, matching
 from hbbudget.services.errors import NotFound, PermissionDenied, ValidationError
 from state.session import SessionState
-from tests.factories import PASSWORD, approved_budget, ctx_for, make_tree, make_user
+from tests.factories import PASSWORD, approved_budget, bank_tx, ctx_for, make_tree, make_user
 
 YEAR = current_fiscal_year()  # the page's line choices show the current year's budgets
 NAME = "Hebei ABC 科技有限公司"
@@ -50,12 +50,8 @@ def world(db):
 
 
 def _tx(world, ref: str, amount: int, counterparty: str = NAME, remittance: str = "货款") -> int:
-    with session_scope() as session:
-        tx = BankTransaction(account_id=world["account"], org_id=world["unit"], bank_ref=ref, amount=amount,
-                             booking_date=date(YEAR, 3, 5), counterparty=counterparty, remittance=remittance)
-        session.add(tx)
-        session.flush()
-        return tx.id
+    return bank_tx(world["account"], world["unit"], ref, amount, counterparty=counterparty, remittance=remittance,
+                   booking_date=date(YEAR, 3, 5))
 
 
 def _auto(ids: list[int]) -> int:

@@ -9,7 +9,7 @@ from hbbudget.db import session_scope
 from hbbudget.models import AuditEntry, BankAccount, BankTransaction, Budget, Expenditure, Project
 from hbbudget.services import auth, ledger, matching
 from hbbudget.services.errors import PermissionDenied, ValidationError
-from tests.factories import PASSWORD, approved_budget, make_tree, make_user
+from tests.factories import PASSWORD, approved_budget, bank_tx, make_tree, make_user
 
 YEAR = 2027
 
@@ -43,12 +43,7 @@ def world(db):
 
 
 def _tx(world, ref: str, amount: int, remittance: str = "", booked=date(YEAR, 3, 5)) -> int:
-    with session_scope() as session:
-        tx = BankTransaction(account_id=world["account"], org_id=world["unit"], bank_ref=ref, amount=amount,
-                             booking_date=booked, remittance=remittance, match_status="待匹配" if amount < 0 else "无需匹配")
-        session.add(tx)
-        session.flush()
-        return tx.id
+    return bank_tx(world["account"], world["unit"], ref, amount, remittance=remittance, booking_date=booked)
 
 
 def _auto(ids: list[int]) -> int:
