@@ -14,7 +14,8 @@ from sqlmodel import select
 import hbbudget.hbbudget  # noqa: F401  (imports every page and state)
 from hbbudget.db import session_scope
 from hbbudget.models import AuditEntry, BudgetLine
-from hbbudget.pages.budget_editor import MAX_IMPORT_BYTES, BudgetEditorState
+from hbbudget.pages.budget_editor import BudgetEditorState
+from hbbudget.pages.budget_editor_state import MAX_IMPORT_BYTES
 from hbbudget.pages.budgets import BudgetsState
 from hbbudget.pages.notifications import NotificationsState
 from hbbudget.pages.projects import ProjectDetailState, ProjectsState

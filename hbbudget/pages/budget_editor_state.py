@@ -1,0 +1,681 @@
+"""State of 预算编辑: one server page of a budget's lines as display text, with the service's rows, totals,
+subtotals and rule results in backend vars; the handlers behind the grid, the dialogs and the versions tab."""
+
+import asyncio
+import hashlib
+
+import reflex as rx
+
+from hbbudget import money, routes
+from hbbudget.services import budgeting, review, templates
+from hbbudget.services.errors import Conflict, ValidationError
+from hbbudget.services.permissions import UserContext
+from state import args
+from state.guard import guarded
+
+from . import display
+
+PAGE_SIZE = 50
+MAX_IMPORT_BYTES = 10 * 1024 * 1024
+IMPORT_ID = "budget-import"
+MONTH_LABELS = [f"{i}月" for i in range(1, 13)]
+CODE_KINDS = {"econ": "dept", "func": "function"}  # grid column -> code_options kind
+DIALOG_ACTIONS = {"submit": "上报说明（存在警告时必填）", "approve": "审核意见", "return": "退回原因（必填）"}
+
+
+def _path_id(path: str) -> int:
+    """/budgets/12 → 12 (the dynamic route segment)."""
+    return args.as_id(str(path or "").rstrip("/").rsplit("/", 1)[-1], "预算编号")
+
+
+def _problem_rows(problems: list[dict]) -> list[dict[str, str]]:
+    return [{"row": str(p.get("row", "")), "column": str(p.get("column", "")), "reason": str(p.get("reason", ""))}
+            for p in problems[:200]]
+
+
+class BudgetEditorState(rx.State):
+    bid: int = 0
+    header: dict[str, str] = {}
+    editable: bool = False
+    actions: list[dict[str, str]] = []
+    unit: str = "yuan"
+    rows: list[dict[str, str]] = []
+    offset: int = 0
+    count: int = 0
+    total_text: str = ""
+    source_text: str = ""
+    econ_subtotals: list[dict[str, str]] = []
+    func_subtotals: list[dict[str, str]] = []
+    rules: list[dict[str, str]] = []
+    rule_summary: str = ""
+    has_errors: bool = False
+    has_warnings: bool = False
+    filter_text: str = ""
+    sources: list[str] = list(budgeting.SOURCES)
+    new_form_key: int = 0
+    project_choices: list[dict[str, str]] = []
+    # conflict notice
+    conflict: str = ""
+    conflict_values: str = ""
+    # monthly plan dialog
+    plan_open: bool = False
+    plan_line: str = ""
+    plan_title: str = ""
+    plan_key: str = ""
+    plan_months: list[dict[str, str]] = []
+    # code picker
+    picker_open: bool = False
+    picker_kind: str = "econ"
+    picker_title: str = ""
+    picker_options: list[dict[str, str]] = []
+    new_econ: str = ""
+    new_func: str = ""
+    # delete confirmation
+    delete_id: str = ""
+    delete_label: str = ""
+    # Excel import
+    import_open: bool = False
+    import_summary: str = ""
+    import_ok: bool = False
+    import_rows: list[dict[str, str]] = []
+    import_problems: list[dict[str, str]] = []
+    # submit / approve / return
+    action: str = ""
+    action_label: str = ""
+    action_hint: str = ""
+    # templates (one line per economic 款 of a category template)
+    template_open: bool = False
+    template_choices: list[dict[str, str]] = []
+    can_adjust: bool = False
+    # versions
+    versions: list[dict[str, str]] = []
+    diff_summary: str = ""
+    diff_rows: list[dict[str, str]] = []
+
+    _raw: dict[int, dict] = {}
+    _order: list[int] = []
+    _totals: dict = {}
+    _subtotals: dict = {}
+    _rule_results: list[dict] = []
+    _filters: dict = {}
+    _picker_target: int = 0
+    _import_sha: str = ""
+    _diff: dict = {}
+    _diff_names: tuple = ("", "")
+    _template_ids: list[int] = []
+
+    @rx.var
+    def page_label(self) -> str:
+        return display.page_label(self.offset, PAGE_SIZE, self.count)
+
+    # ---- helpers (not callable by clients) ----
+
+    def _format(self) -> None:
+        flags = display.flags(self._rule_results)
+        self.rows = [display.line(self._raw[i], self.unit, flags.get(i, "")) for i in self._order if i in self._raw]
+        totals = self._totals or {}
+        self.total_text = display.amount(totals.get("total", 0), self.unit)
+        self.source_text = display.by_source(totals, self.unit)
+        sub = self._subtotals or {}
+        self.econ_subtotals = display.subtotals(sub.get("economic") or [], self.unit)
+        self.func_subtotals = display.subtotals(sub.get("function") or [], self.unit)
+        self.rules = display.rules(self._rule_results)
+        self.rule_summary = display.rule_summary(self._rule_results)
+        self.has_errors = any(not r.get("ok") and r.get("severity") == "error" for r in self._rule_results)
+        self.has_warnings = any(not r.get("ok") and r.get("severity") != "error" for r in self._rule_results)
+        if self._diff:
+            self._format_diff()
+
+    def _set_header(self, header: dict) -> None:
+        self.header = {**display.budget(header, self.unit),
+                       "title": f"{header.get('org_name', '')} {header.get('fiscal_year', '')} 年度预算（{header.get('round', '')}）"}
+        self.editable = bool(header.get("editable"))
+        self.actions = [{"action": str(a.get("action", "")), "label": str(a.get("label", ""))}
+                        for a in header.get("actions") or [] if a.get("action") in DIALOG_ACTIONS]
+
+    async def _fetch(self, ctx: UserContext, with_rules: bool = True) -> None:
+        f = self._filters or {}
+        page = await asyncio.to_thread(
+            budgeting.fetch_lines, ctx, self.bid, offset=self.offset, limit=PAGE_SIZE, econ=f.get("econ", ""),
+            func_code=f.get("func", ""), project_id=f.get("project_id", 0), search=f.get("search", ""),
+            with_rules=with_rules)
+        self._raw = {r["id"]: r for r in page["rows"]}
+        self._order = [r["id"] for r in page["rows"]]
+        self.count = int(page.get("count", 0))
+        self._totals, self._subtotals = page.get("totals") or {}, page.get("subtotals") or {}
+        if with_rules:
+            self._rule_results = page.get("rules") or []
+        self._format()
+
+    async def _reload_header(self, ctx: UserContext) -> None:
+        self._set_header(await asyncio.to_thread(budgeting.get_budget, ctx, self.bid))
+
+    def _apply(self, result: dict) -> None:
+        """An update result: the row in place, totals, subtotals and rules from the same call."""
+        row = result.get("row") or {}
+        if row.get("id") in self._raw:
+            self._raw = {**self._raw, row["id"]: row}
+        self._totals = result.get("totals") or self._totals
+        self._subtotals = result.get("subtotals") or self._subtotals
+        if "rules" in result:
+            self._rule_results = result["rules"] or []
+        self.conflict = ""
+        self._format()
+
+    def _line_id(self, line_id: object) -> int:
+        lid = args.as_id(line_id, "明细编号")
+        if lid not in self._raw:
+            raise ValidationError("该行不在当前页，请刷新后重试")
+        return lid
+
+    def _need_editable(self) -> None:
+        if not self.editable:
+            raise ValidationError("当前状态不能修改预算")
+
+    async def _update(self, ctx: UserContext, line_id: object, changes: dict):
+        self._need_editable()
+        lid = self._line_id(line_id)
+        try:
+            result = await asyncio.to_thread(budgeting.update_line, ctx, lid, changes,
+                                             int(self._raw[lid].get("version", 0)))
+        except Conflict as err:
+            current = err.current or {}
+            if current.get("id") == lid:
+                self._raw = {**self._raw, lid: current}
+            self.conflict = err.message
+            if current:
+                self.conflict_values = (
+                    f"当前内容：{current.get('econ_code', '')} {current.get('econ_name', '')}；"
+                    f"{current.get('func_code', '')} {current.get('func_name', '')}；{current.get('source', '')}；"
+                    f"{display.amount(current.get('amount', 0), self.unit)}；备注：{current.get('note', '') or '无'}")
+            self._format()
+            return rx.toast.warning(err.message)
+        self._apply(result)
+
+    async def _after_structure_change(self, ctx: UserContext, result: dict) -> None:
+        """Add / copy / delete: the page may shift; refetch it, keep the rules of the result."""
+        self.conflict = ""
+        if "rules" in result:
+            self._rule_results = result["rules"] or []
+        await self._fetch(ctx, with_rules="rules" not in result)
+
+    # ---- loading and paging ----
+
+    @rx.event
+    @guarded("budget.view")
+    async def load(self, ctx: UserContext):
+        bid = _path_id(self.router.url.path)
+        self.bid, self.offset, self._filters, self.filter_text = bid, 0, {}, ""
+        self.conflict = self.conflict_values = ""
+        self.versions, self.diff_rows, self.diff_summary, self._diff = [], [], "", {}
+        self.import_open, self.plan_open, self.picker_open, self.action = False, False, False, ""
+        self.new_econ = self.new_func = ""
+        self.rows, self.header = [], {}
+        await self._reload_header(ctx)
+        await self._fetch(ctx)
+        self.can_adjust = self.header.get("status") == "已批复" and ctx.has("budget.edit")
+        if self.editable:
+            options = await asyncio.to_thread(budgeting.project_options, ctx, bid, "", 100)
+            self.project_choices = [{"id": "0", "label": "基本支出（不挂项目）"}] + [
+                {"id": str(p["id"]), "label": f"{p['name']}（{p['code']}，{p.get('status', '')}）"} for p in options]
+        else:
+            self.project_choices = []
+
+    @rx.event
+    @guarded("budget.view")
+    async def next_page(self, ctx: UserContext):
+        if self.bid and self.offset + PAGE_SIZE < self.count:
+            self.offset += PAGE_SIZE
+            await self._fetch(ctx, with_rules=False)
+
+    @rx.event
+    @guarded("budget.view")
+    async def prev_page(self, ctx: UserContext):
+        if self.bid and self.offset > 0:
+            self.offset = max(0, self.offset - PAGE_SIZE)
+            await self._fetch(ctx, with_rules=False)
+
+    @rx.event
+    @guarded("budget.view")
+    async def apply_filter(self, ctx: UserContext, form_data: dict):
+        data = args.form(form_data)
+        econ = args.field(data, "econ", "经济分类", 5)
+        func = args.field(data, "func", "功能分类", 7)
+        search = args.field(data, "search", "关键字", 64)
+        for code, label in ((econ, "经济分类"), (func, "功能分类")):
+            if code and not code.isdigit():
+                raise ValidationError(f"{label}须为数字编码")
+        self._filters = {"econ": econ, "func": func, "search": search, "project_id": 0}
+        self.filter_text = "、".join(x for x in (econ and f"经济 {econ}", func and f"功能 {func}",
+                                                 search and f"“{search}”") if x)
+        self.offset = 0
+        await self._fetch(ctx, with_rules=False)
+
+    @rx.event
+    @guarded("budget.view")
+    async def filter_class(self, ctx: UserContext, kind: str, code: str):
+        """Click on a subtotal: show that 类 only."""
+        kind = args.as_choice(kind, ("econ", "func"), "分类")
+        code = args.as_text(code, "编码", 7)
+        if code and not code.isdigit():
+            raise ValidationError("编码无效")
+        self._filters = {"econ": code if kind == "econ" else "", "func": code if kind == "func" else "",
+                         "search": "", "project_id": 0}
+        self.filter_text = f"{'经济' if kind == 'econ' else '功能'}分类 {code}"
+        self.offset = 0
+        await self._fetch(ctx, with_rules=False)
+
+    @rx.event
+    @guarded("budget.view")
+    async def clear_filter(self, ctx: UserContext):
+        self._filters, self.filter_text, self.offset = {}, "", 0
+        await self._fetch(ctx, with_rules=False)
+
+    @rx.event
+    @guarded("budget.view")
+    async def choose_unit(self, ctx: UserContext, unit: str | list[str]):
+        self.unit = args.as_unit(unit)
+        if self.header:
+            self.header = {**self.header, "total": display.amount((self._totals or {}).get("total", 0), self.unit)}
+        self._format()
+
+    @rx.event
+    @guarded("budget.view")
+    async def recheck(self, ctx: UserContext):
+        await self._fetch(ctx, with_rules=True)
+
+    # ---- inline edits ----
+
+    @rx.event
+    @guarded("budget.edit")
+    async def save_amount(self, ctx: UserContext, line_id: str, value: str):
+        lid = self._line_id(line_id)
+        text = args.as_text(value, "金额", 32, required=True)
+        row = self._raw[lid]
+        old = int(row.get("amount", 0))
+        if money.parse_yuan(text) == old:
+            return None
+        return await self._update(ctx, lid, {"amount": text})
+
+    @rx.event
+    @guarded("budget.edit")
+    async def save_note(self, ctx: UserContext, line_id: str, value: str):
+        lid = self._line_id(line_id)
+        note = args.as_text(value, "备注", 200)
+        if note == self._raw[lid].get("note", ""):
+            return None
+        return await self._update(ctx, lid, {"note": note})
+
+    @rx.event
+    @guarded("budget.edit")
+    async def save_source(self, ctx: UserContext, line_id: str, value: str):
+        lid = self._line_id(line_id)
+        source = args.as_choice(value, budgeting.SOURCES, "资金来源")
+        if source == self._raw[lid].get("source"):
+            return None
+        return await self._update(ctx, lid, {"source": source})
+
+    @rx.event
+    @guarded("budget.edit")
+    async def save_code(self, ctx: UserContext, line_id: str, column: str, value: str):
+        lid = self._line_id(line_id)
+        column = args.as_choice(column, CODE_KINDS, "科目类别")
+        code = args.as_text(value, "科目编码", 7, required=True)
+        if not code.isdigit():
+            raise ValidationError("科目编码须为数字")
+        if code == self._raw[lid].get(f"{column}_code"):
+            return None
+        return await self._update(ctx, lid, {f"{column}_code": code})
+
+    @rx.event
+    @guarded("budget.edit")
+    async def save_project(self, ctx: UserContext, line_id: str, value: str):
+        lid = self._line_id(line_id)
+        pid = args.as_opt_id(value, "项目")
+        if pid == int(self._raw[lid].get("project_id") or 0):
+            return None
+        return await self._update(ctx, lid, {"project_id": pid})
+
+    @rx.event
+    @guarded("budget.edit")
+    async def dismiss_conflict(self, ctx: UserContext):
+        self.conflict = self.conflict_values = ""
+
+    # ---- monthly plan ----
+
+    @rx.event
+    @guarded("budget.view")
+    async def open_plan(self, ctx: UserContext, line_id: str):
+        lid = self._line_id(line_id)
+        row = self._raw[lid]
+        months = list(row.get("months") or [0] * 12)[:12]
+        self.plan_line = str(lid)
+        self.plan_key = f"{lid}-{row.get('version', '')}"
+        self.plan_title = (f"用款计划：{row.get('econ_code', '')} {row.get('econ_name', '')}，"
+                           f"全年 {display.amount(row.get('amount', 0), 'yuan')}")
+        self.plan_months = [{"name": f"m{i + 1:02d}", "label": MONTH_LABELS[i], "value": money.yuan_text(m)}
+                            for i, m in enumerate(months)]
+        self.plan_open = True
+
+    @rx.event
+    @guarded("budget.view")
+    async def close_plan(self, ctx: UserContext):
+        self.plan_open = False
+
+    @rx.event
+    @guarded("budget.edit")
+    async def save_plan(self, ctx: UserContext, form_data: dict):
+        data = args.form(form_data)
+        months = [args.as_text(data.get(f"m{i:02d}"), f"{i}月", 32, required=True) for i in range(1, 13)]
+        result = await self._update(ctx, self.plan_line, {"months": months})
+        if result is None:
+            self.plan_open = False
+        return result
+
+    @rx.event
+    @guarded("budget.edit")
+    async def spread_plan(self, ctx: UserContext):
+        result = await self._update(ctx, self.plan_line, {"spread": "even"})
+        if result is None:
+            self.plan_open = False
+        return result
+
+    # ---- code picker ----
+
+    @rx.event
+    @guarded("budget.view")
+    async def open_picker(self, ctx: UserContext, column: str, line_id: str):
+        """line_id "0": pick for the new-line form."""
+        column = args.as_choice(column, CODE_KINDS, "科目类别")
+        target = args.as_opt_id(line_id, "明细编号")
+        if target:
+            self._need_editable()
+            self._line_id(target)
+        self._picker_target, self.picker_kind = target, column
+        self.picker_title = "选择经济分类科目" if column == "econ" else "选择功能分类科目"
+        await self._search_codes(ctx, "")
+        self.picker_open = True
+
+    async def _search_codes(self, ctx: UserContext, text: str) -> None:
+        year = int(self.header.get("fiscal_year") or 0)
+        options = await asyncio.to_thread(budgeting.code_options, ctx, year, CODE_KINDS[self.picker_kind], text, 30)
+        self.picker_options = [{"code": str(o["code"]), "name": str(o["name"])} for o in options]
+
+    @rx.event
+    @guarded("budget.view")
+    async def search_picker(self, ctx: UserContext, form_data: dict):
+        await self._search_codes(ctx, args.field(args.form(form_data), "q", "查询内容", 32))
+
+    @rx.event
+    @guarded("budget.view")
+    async def close_picker(self, ctx: UserContext):
+        self.picker_open = False
+
+    @rx.event
+    @guarded("budget.edit")
+    async def pick_code(self, ctx: UserContext, code: str):
+        code = args.as_text(code, "科目编码", 7, required=True)
+        if not code.isdigit():
+            raise ValidationError("科目编码须为数字")
+        self.picker_open = False
+        if not self._picker_target:
+            if self.picker_kind == "econ":
+                self.new_econ = code
+            else:
+                self.new_func = code
+            return None
+        return await self._update(ctx, self._picker_target, {f"{self.picker_kind}_code": code})
+
+    # ---- add / copy / delete ----
+
+    @rx.event
+    @guarded("budget.edit")
+    async def add_line(self, ctx: UserContext, form_data: dict):
+        self._need_editable()
+        data = args.form(form_data)
+        line = {
+            "project_id": args.as_opt_id(data.get("project_id") or 0, "项目"),
+            "econ_code": args.field(data, "econ_code", "经济分类", 7, required=True),
+            "func_code": args.field(data, "func_code", "功能分类", 7, required=True),
+            "source": args.as_choice(data.get("source") or budgeting.SOURCES[0], budgeting.SOURCES, "资金来源"),
+            "amount": args.field(data, "amount", "金额", 32, required=True),
+            "note": args.field(data, "note", "备注", 200),
+        }
+        result = await asyncio.to_thread(budgeting.add_line, ctx, self.bid, line)
+        self.new_econ = self.new_func = ""
+        self.new_form_key += 1
+        await self._after_structure_change(ctx, result)
+        await self._reload_header(ctx)
+        return rx.toast.success("已新增一行")
+
+    @rx.event
+    @guarded("budget.edit")
+    async def copy_line(self, ctx: UserContext, line_id: str):
+        self._need_editable()
+        result = await asyncio.to_thread(budgeting.copy_line, ctx, self._line_id(line_id))
+        await self._after_structure_change(ctx, result)
+        return rx.toast.success("已复制")
+
+    @rx.event
+    @guarded("budget.edit")
+    async def ask_delete(self, ctx: UserContext, line_id: str):
+        self._need_editable()
+        lid = self._line_id(line_id)
+        row = self._raw[lid]
+        self.delete_id = str(lid)
+        self.delete_label = (f"{row.get('econ_code', '')} {row.get('econ_name', '')} / {row.get('func_code', '')} "
+                             f"{row.get('source', '')} {display.amount(row.get('amount', 0), 'yuan')}")
+
+    @rx.event
+    @guarded("budget.edit")
+    async def cancel_delete(self, ctx: UserContext):
+        self.delete_id = ""
+
+    @rx.event
+    @guarded("budget.edit")
+    async def confirm_delete(self, ctx: UserContext):
+        self._need_editable()
+        lid = self._line_id(self.delete_id)
+        self.delete_id = ""
+        try:
+            result = await asyncio.to_thread(budgeting.delete_line, ctx, lid, int(self._raw[lid].get("version", 0)))
+        except Conflict as err:
+            self.conflict = err.message
+            await self._fetch(ctx, with_rules=False)
+            return rx.toast.warning(err.message)
+        await self._after_structure_change(ctx, result)
+        await self._reload_header(ctx)
+        return rx.toast.success("已删除")
+
+    # ---- Excel ----
+
+    @rx.event
+    @guarded("budget.view")
+    async def export_excel(self, ctx: UserContext):
+        if not self.bid:
+            raise ValidationError("请先打开预算")
+        from hbbudget.services import budget_excel
+
+        filename, data = await asyncio.to_thread(budget_excel.export_budget, ctx, self.bid)
+        return rx.download(data=data, filename=filename)
+
+    @rx.event
+    @guarded("budget.edit")
+    async def open_import(self, ctx: UserContext):
+        self._need_editable()
+        self.import_open, self.import_summary, self.import_ok = True, "", False
+        self.import_rows, self.import_problems, self._import_sha = [], [], ""
+
+    @rx.event
+    @guarded("budget.edit")
+    async def close_import(self, ctx: UserContext):
+        self.import_open = False
+        return rx.clear_selected_files(IMPORT_ID)
+
+    @staticmethod
+    def _read_upload(files: list) -> tuple[str, bytes]:
+        if not isinstance(files, list) or len(files) != 1:
+            raise ValidationError("请选择一个 Excel 文件（.xlsx）")
+        upload = files[0]
+        name = str(getattr(upload, "name", "") or getattr(upload, "filename", "") or "")[:200]
+        if not name.lower().endswith(".xlsx"):
+            raise ValidationError("只能导入 .xlsx 文件")
+        size = getattr(upload, "size", None)
+        if size is not None and size > MAX_IMPORT_BYTES:
+            raise ValidationError("文件超过 10 MB，不能导入")
+        data = upload.file.read(MAX_IMPORT_BYTES + 1)
+        if len(data) > MAX_IMPORT_BYTES:
+            raise ValidationError("文件超过 10 MB，不能导入")
+        return name, data
+
+    @rx.event
+    @guarded("budget.edit")
+    async def preview_import(self, ctx: UserContext, files: list[rx.UploadFile]):
+        self._need_editable()
+        from hbbudget.services import budget_excel
+
+        name, data = await asyncio.to_thread(self._read_upload, files)
+        result = await asyncio.to_thread(budget_excel.import_preview, ctx, self.bid, name, data)
+        self._import_sha = hashlib.sha256(data).hexdigest() if result.get("ok") else ""
+        self.import_ok = bool(result.get("ok"))
+        self.import_problems = _problem_rows(result.get("problems") or [])
+        self.import_rows = [display.line(r, self.unit) for r in (result.get("rows") or [])[:50]]
+        self.import_summary = (f"共 {result.get('count', 0)} 行，合计 {display.amount(result.get('total', 0), self.unit)}"
+                               + ("，可以导入" if self.import_ok else f"，发现 {len(self.import_problems)} 处问题，不能导入"))
+
+    @rx.event
+    @guarded("budget.edit")
+    async def commit_import(self, ctx: UserContext, files: list[rx.UploadFile]):
+        self._need_editable()
+        name, data = await asyncio.to_thread(self._read_upload, files)
+        if not self._import_sha or hashlib.sha256(data).hexdigest() != self._import_sha:
+            raise ValidationError("请先预览并确认同一个文件")
+        from hbbudget.services import budget_excel
+
+        try:
+            await asyncio.to_thread(budget_excel.import_commit, ctx, self.bid, name, data)
+        except ValidationError as err:  # budget_excel.ImportRefused carries .problems
+            self.import_ok, self._import_sha = False, ""
+            self.import_problems = _problem_rows(getattr(err, "problems", None) or [])
+            return rx.toast.error(err.message)
+        self.import_open, self._import_sha = False, ""
+        self.offset, self._filters, self.filter_text = 0, {}, ""
+        await self._reload_header(ctx)
+        await self._fetch(ctx)
+        return [rx.clear_selected_files(IMPORT_ID), rx.toast.success("导入完成：已替换全部明细")]
+
+    # ---- submit / approve / return ----
+
+    @rx.event
+    @guarded("budget.view")
+    async def open_action(self, ctx: UserContext, action: str):
+        action = args.as_choice(action, [a["action"] for a in self.actions], "操作")
+        self.action = action
+        self.action_label = next(a["label"] for a in self.actions if a["action"] == action)
+        self.action_hint = DIALOG_ACTIONS[action]
+
+    @rx.event
+    @guarded("budget.view")
+    async def close_action(self, ctx: UserContext):
+        self.action = ""
+
+    @rx.event
+    @guarded("budget.view")
+    async def do_action(self, ctx: UserContext, form_data: dict):
+        action = args.as_choice(self.action, DIALOG_ACTIONS, "操作")
+        text = args.field(args.form(form_data), "comment", "说明", 500, required=action == "return")
+        if action == "submit":
+            header = await asyncio.to_thread(review.submit, ctx, self.bid, text)
+        elif action == "approve":
+            header = await asyncio.to_thread(review.approve, ctx, self.bid, text)
+        else:
+            header = await asyncio.to_thread(review.return_budget, ctx, self.bid, text)
+        label = self.action_label
+        self.action = ""
+        self._set_header(header)
+        await self._fetch(ctx)
+        return rx.toast.success(f"已{label}")
+
+    # ---- category templates and adjustments ----
+
+    @rx.event
+    @guarded("budget.edit")
+    async def open_template(self, ctx: UserContext):
+        self._need_editable()
+        rows = await asyncio.to_thread(templates.list_templates, ctx)
+        self._template_ids = [t["id"] for t in rows]
+        self.template_choices = [{"id": str(t["id"]), "label": f"{t['name']}（{t.get('org_name', '')}）"} for t in rows]
+        self.template_open = True
+
+    @rx.event
+    @guarded("budget.edit")
+    async def close_template(self, ctx: UserContext):
+        self.template_open = False
+
+    @rx.event
+    @guarded("budget.edit")
+    async def apply_template(self, ctx: UserContext, form_data: dict):
+        self._need_editable()
+        data = args.form(form_data)
+        tid = args.as_id(data.get("template_id"), "模板")
+        if tid not in self._template_ids:
+            raise ValidationError("请选择模板")
+        result = await asyncio.to_thread(
+            templates.apply_template, ctx, self.bid, tid,
+            project_id=args.as_opt_id(data.get("project_id") or 0, "项目"),
+            func_code=args.field(data, "func_code", "功能分类", 7, required=True),
+            source=args.as_choice(data.get("source") or budgeting.SOURCES[0], budgeting.SOURCES, "资金来源"),
+            amount=args.field(data, "amount", "金额", 32, required=True))
+        self.template_open = False
+        await self._after_structure_change(ctx, result)
+        await self._reload_header(ctx)
+        return rx.toast.success(f"已按模板新增 {len(result.get('added_ids') or [])} 行")
+
+    @rx.event
+    @guarded("budget.edit")
+    async def start_adjustment(self, ctx: UserContext, kind: str):
+        kind = args.as_choice(kind, ("调整", "调剂"), "调整类型")
+        header = await asyncio.to_thread(budgeting.create_adjustment, ctx, self.bid, kind)
+        return [rx.toast.success(f"已发起{kind}"), rx.redirect(routes.budget_editor(header["id"]))]
+
+    # ---- versions ----
+
+    @rx.event
+    @guarded("budget.view")
+    async def load_versions(self, ctx: UserContext):
+        rows = await asyncio.to_thread(budgeting.list_versions, ctx, self.bid)
+        self.versions = [{"version_no": str(v["version_no"]), "round": str(v.get("round", "")),
+                          "event": str(v.get("event", "")), "created_at": str(v.get("created_at", "")),
+                          "created_by": str(v.get("created_by", "")), "total": display.amount(v.get("total", 0), self.unit),
+                          "reason": str(v.get("reason", ""))} for v in rows]
+
+    @rx.event
+    @guarded("budget.view")
+    async def compare_versions(self, ctx: UserContext, form_data: dict):
+        data = args.form(form_data)
+        known = {v["version_no"] for v in self.versions}
+        a = args.as_choice(str(data.get("from_version") or ""), known, "比较的版本")
+        b = str(data.get("to_version") or "0")
+        if b != "0":
+            b = args.as_choice(b, known, "比较的版本")
+        self._diff = await asyncio.to_thread(budgeting.diff, ctx, self.bid, int(a), int(b))
+        self._diff_names = (f"第 {a} 版", "当前" if b == "0" else f"第 {b} 版")
+        self._format_diff()
+
+    def _format_diff(self) -> None:
+        d, unit = self._diff, self.unit
+        rows = []
+        for kind, key in (("新增", "added"), ("删除", "removed")):
+            for line in d.get(key) or []:
+                rows.append({"change": kind, **display.diff_line(line, unit), "before": "",
+                             "fields": ""})
+        for ch in d.get("changed") or []:
+            after, before = ch.get("after") or {}, ch.get("before") or {}
+            rows.append({"change": "修改", **display.diff_line(after, unit),
+                         "before": display.amount(before.get("amount", 0), unit),
+                         "fields": "、".join(str(f) for f in ch.get("fields") or [])})
+        self.diff_rows = rows[:300]
+        self.diff_summary = (f"{self._diff_names[0]} 合计 {display.amount(d.get('from_total', 0), unit)} → "
+                             f"{self._diff_names[1]} 合计 {display.amount(d.get('to_total', 0), unit)}；"
+                             f"新增 {len(d.get('added') or [])} 行，删除 {len(d.get('removed') or [])} 行，"
+                             f"修改 {len(d.get('changed') or [])} 行")
