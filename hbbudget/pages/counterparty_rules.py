@@ -31,6 +31,8 @@ class CounterpartyRuleState(rx.State):
     offset: int = 0
     org_options: list[dict[str, str]] = []
     form_key: int = 0
+    delete_id: str = ""  # the rule the confirmation dialog is about
+    delete_label: str = ""
     _rule_ids: list[int] = []
     _org_ids: list[int] = []
 
@@ -68,8 +70,24 @@ class CounterpartyRuleState(rx.State):
 
     @rx.event
     @guarded(PERMISSION)
-    async def delete(self, ctx: UserContext, rule_id: str):
-        await asyncio.to_thread(counterparty_rules.delete_rule, ctx, self._rule(rule_id))
+    async def ask_delete(self, ctx: UserContext, rule_id: str):
+        """删除 asks first: the confirmation dialog names the counterparty."""
+        rid = self._rule(rule_id)
+        self.delete_id = str(rid)
+        self.delete_label = next((r["counterparty"] for r in self.rows if r["id"] == self.delete_id), "")
+
+    @rx.event
+    @guarded(PERMISSION)
+    async def cancel_delete(self, ctx: UserContext):
+        self.delete_id, self.delete_label = "", ""
+
+    @rx.event
+    @guarded(PERMISSION)
+    async def confirm_delete(self, ctx: UserContext):
+        if not self.delete_id:
+            raise ValidationError("请先选择要删除的规则")
+        rid, self.delete_id, self.delete_label = self._rule(self.delete_id), "", ""
+        await asyncio.to_thread(counterparty_rules.delete_rule, ctx, rid)
         if self.offset and self.offset >= self.total - 1:
             self.offset = max(0, self.offset - PAGE_SIZE)
         await self._refresh(ctx)
@@ -109,7 +127,7 @@ def _row(r: rx.Var) -> rx.Component:
             rx.cond(r["status"] == "启用",
                     rx.button("停用", size="1", variant="soft", on_click=S.set_active(r["id"], False)),
                     rx.button("启用", size="1", variant="soft", on_click=S.set_active(r["id"], True))),
-            rx.button("删除", size="1", variant="soft", color_scheme="red", on_click=S.delete(r["id"])),
+            rx.button("删除", size="1", variant="soft", color_scheme="red", on_click=S.ask_delete(r["id"])),
             spacing="2")),
     )
 
@@ -128,6 +146,18 @@ def _form() -> rx.Component:
     )
 
 
+def _delete_dialog() -> rx.Component:
+    return rx.alert_dialog.root(rx.alert_dialog.content(
+        rx.alert_dialog.title("删除对方户名规则"),
+        rx.alert_dialog.description(rx.text("确定删除“", S.delete_label, "”的规则？删除后该户名的付款不再自动匹配。")),
+        rx.hstack(
+            rx.button("取消", variant="soft", color_scheme="gray", on_click=S.cancel_delete),
+            rx.button("删除", color_scheme="red", on_click=S.confirm_delete, id="rule-confirm-delete"),
+            spacing="2", justify="end", margin_top="1em",
+        ),
+    ), open=S.delete_id != "")
+
+
 def rules_section() -> rx.Component:
     return section(
         "对方户名规则",
@@ -139,4 +169,5 @@ def rules_section() -> rx.Component:
             variant="surface", size="1", width="100%", id="rule-table"),
         pager(S.page_label, S.prev_page, S.next_page),
         _form(),
+        _delete_dialog(),
     )

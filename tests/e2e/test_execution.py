@@ -94,7 +94,8 @@ def test_accountant_splits_a_waiting_payment_over_two_lines(browser, app_url):
 
 
 def test_accountant_manages_counterparty_rules(browser, app_url, app_env):
-    """The demo's 手工 rule can be switched off and on; a new rule is added with the form and listed."""
+    """The demo's 手工 rule can be switched off and on; a new rule is added with the form, listed, and deleted
+    after the confirmation."""
     import sqlite3
 
     path = app_env["HBB_DATABASE_URL"].split("///", 1)[1]
@@ -118,4 +119,8 @@ def test_accountant_manages_counterparty_rules(browser, app_url, app_env):
     added = page.locator("#rule-table tbody tr").filter(has_text="石家庄新华书店有限公司")
     expect(added).to_contain_text("手工")
     expect(added).to_contain_text(code)
+    added.get_by_role("button", name="删除").click()
+    expect(page.get_by_role("alertdialog")).to_contain_text("石家庄新华书店有限公司")
+    page.locator("#rule-confirm-delete").click()
+    expect(added).to_have_count(0)
     page.context.close()

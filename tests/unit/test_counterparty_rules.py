@@ -224,7 +224,7 @@ async def test_page_lists_edits_and_refuses_ids_it_did_not_list(world):
     await page.load()
     assert [r["id"] for r in page.rows] == [rule_id] and page.rows[0]["status"] == "启用"
     assert {o["id"] for o in page.org_options} == {str(world["unit"]), str(world["dept"])}
-    for call in (page.set_active("999999", False), page.delete("999999")):
+    for call in (page.set_active("999999", False), page.ask_delete("999999")):
         assert "不在当前列表" in str(await call)
     assert "状态无效" in str(await page.set_active(rule_id, "no"))
     assert "列表中的单位" in str(await page.submit_rule({"org_id": str(world["other"]), "counterparty": "x",
@@ -233,13 +233,19 @@ async def test_page_lists_edits_and_refuses_ids_it_did_not_list(world):
     assert page.rows[0]["status"] == "停用"
     result = await page.submit_rule({"org_id": str(world["unit"]), "counterparty": "Ｘ 公司", "project_code": "DEMO-P003"})
     assert "已保存" in str(result) and page.rows[0]["counterparty"] == "X 公司" and page.rows[0]["source"] == "手工"
-    assert "已删除" in str(await page.delete(rule_id))
-    assert [r["counterparty"] for r in page.rows] == ["X 公司"]
+    await page.ask_delete(rule_id)
+    assert page.delete_label == NAME and len(page.rows) == 2
+    await page.cancel_delete()
+    assert page.delete_id == "" and len(_rules()) == 2  # 取消 deletes nothing
+    await page.ask_delete(rule_id)
+    assert "已删除" in str(await page.confirm_delete())
+    assert [r["counterparty"] for r in page.rows] == ["X 公司"] and page.delete_id == ""
+    assert "请先选择" in str(await page.confirm_delete()) and len(_rules()) == 1  # nothing asked: nothing deleted
     outsider = await _page("outsider")
     await outsider.load()
     assert outsider.rows == []
     new_id = page.rows[0]["id"]
-    for call in (outsider.set_active(new_id, False), outsider.delete(new_id)):
+    for call in (outsider.set_active(new_id, False), outsider.ask_delete(new_id)):
         assert "不在当前列表" in str(await call)
     op = await _page("op")
     assert "没有权限" in str(await op.load()) and op.rows == []
