@@ -5,6 +5,7 @@ without a reload. Then the alert is in the 预警中心 and the 会计 closes it
 
 from __future__ import annotations
 
+import re
 import time
 
 import httpx
@@ -123,4 +124,23 @@ def test_accountant_manages_counterparty_rules(browser, app_url, app_env):
     expect(page.get_by_role("alertdialog")).to_contain_text("石家庄新华书店有限公司")
     page.locator("#rule-confirm-delete").click()
     expect(added).to_have_count(0)
+    page.context.close()
+
+
+def test_accountant_reads_the_ledger_of_the_college_budget(browser, app_url):
+    """执行台账: the list of current approved budgets, then one budget's lines with what was spent and what is
+    left, the 合计 row, and the switch to 万元."""
+    page = _as(browser, app_url, "kuaiji")
+    page.goto("/ledger")
+    college = page.locator("#ledger-budgets tbody tr").filter(has_text="学院")
+    expect(college.first).to_be_visible()
+    college.first.get_by_role("link", name="查看台账").click()
+    expect(page.get_by_text("年预算（")).to_be_visible()
+    rows = page.locator("#ledger-table tbody tr")
+    expect(rows.last).to_contain_text("合计")
+    assert rows.count() > 1
+    spent = rows.last.locator("td").nth(6)  # 项目, 经济分类, 资金来源, 批复数, 调整数, 现预算, 已支出
+    expect(spent).to_have_text(re.compile(r"^¥[1-9][\d,]*\.\d\d$"))  # the demo's past months were spent
+    page.locator("#unit-switch").get_by_role("radio", name="万元").click()
+    expect(spent).to_have_text(re.compile(r"^[\d,]+\.\d\d 万元$"))
     page.context.close()

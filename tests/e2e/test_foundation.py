@@ -84,3 +84,11 @@ def test_admin_must_change_initial_password_then_sees_admin_pages(page):
     page.locator("#menu-\\/admin").click()
     expect(page.locator("#users-table")).to_contain_text("kuaiji")
     expect(page.locator("#users-table")).to_contain_text("会计@河北示范大学")
+    # 接口状态: the accounts and their runs, no amounts; 立即同步 adds a manual run at once.
+    page.locator("#menu-\\/interfaces").click()
+    accounts = page.locator("#interface-accounts tbody tr")
+    expect(accounts).to_have_count(2)
+    expect(page.locator("#interface-runs")).not_to_contain_text("¥")
+    accounts.first.get_by_role("button", name="立即同步").click()
+    expect(page.get_by_text("同步完成：新增")).to_be_visible()
+    expect(page.locator("#interface-runs tbody tr").first).to_contain_text("手动")
