@@ -1,9 +1,10 @@
 """Polling every active bank account (the scheduled job) and the 接口状态 page (system admin: runs, 立即同步).
 
 The gateway is HBB_BANK_URL (the simulator in demo mode); failures are retried with exponential backoff by
-bank_sync.sync_with_retry, every attempt is a recorded SyncRun. After new rows (or a statement that does not
-reconcile) the execution warnings are evaluated at once. The interface page shows no amounts. Runs older than
-HBB_SYNC_RUN_KEEP_DAYS are deleted nightly (`purge_runs`)."""
+bank_sync.sync_with_retry, every attempt is a recorded SyncRun. After rows were booked (new ones, also those
+stored by an attempt that failed later, or pending ones that booked) or a statement that does not reconcile,
+the execution warnings are evaluated at once and the round counts as a change for the live push. The
+interface page shows no amounts. Runs older than HBB_SYNC_RUN_KEEP_DAYS are deleted nightly (`purge_runs`)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from ..db import session_scope
 from ..integrations.bank.client import BankClient
 from ..models import BankAccount, Org, SyncRun
 from ..settings import get_settings
-from . import access, audit, bank_sync, exec_alerts, scope
+from . import access, audit, bank_sync, exec_alerts, ingest, scope
 from .bank_sync import ClientFactory
 from .errors import NotFound, ValidationError
 from .permissions import UserContext
@@ -42,19 +43,29 @@ def client_factory(base_url: str | None = None, timeout: float | None = None) ->
 @dataclass
 class PollReport:
     accounts: int = 0
-    new_rows: int = 0
+    new_rows: int = 0  # stored, by any attempt (a failed one may have stored some pages)
     failed: int = 0
     unreconciled: int = 0
     alerts: dict | None = None
+    promoted: int = 0  # pending rows that booked
+
+    @property
+    def booked(self) -> int:
+        """Rows booked by this round: new ones and pending ones that booked."""
+        return self.new_rows + self.promoted
 
     @property
     def changed(self) -> bool:
         """Worth telling the open dashboards: rows were booked or alerts came or went."""
-        return bool(self.new_rows or (self.alerts and (self.alerts["opened"] or self.alerts["resolved"])))
+        return bool(self.booked or (self.alerts and (self.alerts["opened"] or self.alerts["resolved"])))
+
+    def add(self, totals: ingest.IngestResult) -> None:
+        self.new_rows += totals.new
+        self.promoted += totals.promoted
 
 
 def _after_runs(report: PollReport) -> PollReport:
-    if report.new_rows or report.unreconciled:
+    if report.booked or report.unreconciled:
         report.alerts = exec_alerts.evaluate(trigger="ingest")
     return report
 
@@ -66,16 +77,17 @@ def poll_all(factory: ClientFactory | None = None, *, attempts: int = 3, base_de
     report = PollReport()
     for account_id in bank_sync.active_accounts():
         report.accounts += 1
+        totals = ingest.IngestResult()
         try:
             run = bank_sync.sync_with_retry(account_id, factory, attempts=attempts, base_delay=base_delay,
-                                            sleep=sleep)
+                                            sleep=sleep, totals=totals)
         except Exception:  # noqa: BLE001 — e.g. the database: logged, the next account still polls
             log.exception("bank poll of account %s failed", account_id)
             run = None
+        report.add(totals)  # what was stored counts even when a later page failed
         if run is None:
             report.failed += 1
             continue
-        report.new_rows += run.new_rows
         report.unreconciled += run.reconciles is False
     return _after_runs(report)
 
@@ -104,19 +116,28 @@ def _account(session, ctx: UserContext, account_id: object) -> BankAccount:  # n
 
 
 def sync_now(ctx: UserContext, account_id: object, factory: ClientFactory | None = None) -> dict:
-    """立即同步 one account (one attempt, recorded as a manual run); returns {result, new_rows, error}."""
+    """立即同步 one account (one attempt, recorded as a manual run and as a `bank.sync_now` audit entry naming
+    the user); returns {result, new_rows, promoted, error, changed}."""
     with session_scope() as session:
         account = _account(session, ctx, account_id)
         if not account.active:
             raise ValidationError("该账户已停用")
-    run = bank_sync.sync_with_retry(account.id, factory or client_factory(), attempts=1, trigger="manual")
+    totals = ingest.IngestResult()
+    run = bank_sync.sync_with_retry(account.id, factory or client_factory(), attempts=1, trigger="manual",
+                                    actor=ctx, totals=totals)
+    report = PollReport(accounts=1)
+    report.add(totals)
+    error = ""
     if run is None:
         with session_scope() as session:
             run = session.exec(select(SyncRun).where(SyncRun.account_id == account.id)
                                .order_by(SyncRun.id.desc())).first()
-        return {"result": "失败", "new_rows": 0, "error": run.error if run else "", "changed": False}
-    report = _after_runs(PollReport(accounts=1, new_rows=run.new_rows, unreconciled=int(run.reconciles is False)))
-    return {"result": run.result, "new_rows": run.new_rows, "error": "", "changed": report.changed}
+        error = run.error if run else ""
+    else:
+        report.unreconciled = int(run.reconciles is False)
+    _after_runs(report)  # rows a failed run stored before its error count too
+    return {"result": "失败" if error or run is None else run.result, "new_rows": totals.new,
+            "promoted": totals.promoted, "error": error, "changed": report.changed}
 
 
 def accounts(ctx: UserContext) -> list[dict]:

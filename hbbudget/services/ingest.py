@@ -1,5 +1,6 @@
 """Bank statements into BankTransaction rows: idempotent (unique on account + bank reference), a reversal
-cancels its original, pending entries are promoted when they book. Runs inside the caller's transaction."""
+cancels its original, pending entries are promoted when they book (and then go the way of a new booked row).
+Runs inside the caller's transaction."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from ..integrations.bank.records import Entry, Statement, exponent
 from ..models import BankAccount, BankTransaction, Expenditure
 from . import audit
 from .errors import ValidationError
+from .permissions import UserContext
 
 CHUNK = 500
 
@@ -26,6 +28,12 @@ class IngestResult:
     reversals: int = 0
     reconciles: bool | None = None  # False when any statement's balances do not add up
     new_ids: tuple[int, ...] = ()
+    promoted_ids: tuple[int, ...] = ()  # pending rows booked now
+
+    @property
+    def booked_ids(self) -> tuple[int, ...]:
+        """The rows that are new or were promoted now: what matching looks at."""
+        return self.new_ids + self.promoted_ids
 
     def as_dict(self) -> dict:
         return {"new": self.new, "duplicates": self.duplicates, "promoted": self.promoted,
@@ -79,8 +87,11 @@ def _match_status(booked: bool, amount: int, reversal: bool) -> str:
     return "待匹配" if amount < 0 and not reversal else "无需匹配"
 
 
-def ingest(session: Session, account: BankAccount, statements: list[Statement], source: str = "") -> IngestResult:
-    """Store what is new; count what was seen before. Refuses a statement for another account."""
+def ingest(session: Session, account: BankAccount, statements: list[Statement], source: str = "",
+           actor: UserContext | None = None) -> IngestResult:
+    """Store what is new, book what was pending; count what was seen before. Refuses a statement for another
+    account. A row booked now, new or promoted from pending, takes the same path: a reversal cancels its
+    original, and its id is in `booked_ids` for matching. `actor` names the user who asked (立即同步)."""
     result = IngestResult()
     entries: dict[str, Entry] = {}
     for statement in statements:
@@ -90,13 +101,18 @@ def ingest(session: Session, account: BankAccount, statements: list[Statement], 
             result.reconciles = False
         elif statement.reconciles and result.reconciles is None:
             result.reconciles = True
+        result.duplicates += statement.duplicates
         for entry in statement.entries:
-            if entry.ref[:80] in entries:
-                result.duplicates += 1
+            ref = entry.ref[:80]
+            seen = entries.get(ref)
+            if seen is None:
+                entries[ref] = entry
             else:
-                entries[entry.ref[:80]] = entry
+                result.duplicates += 1
+                if entry.status == "BOOK" and seen.status != "BOOK":  # e.g. a camt.052 and a camt.053: booked wins
+                    entries[ref] = entry
     existing = _existing(session, account.id, list(entries))
-    fresh = []
+    fresh, promoted, reversals = [], {}, []
     for ref, entry in entries.items():
         old = existing.get(ref)
         if old is None:
@@ -106,9 +122,15 @@ def ingest(session: Session, account: BankAccount, statements: list[Statement], 
             tx.status, tx.booking_date = "BOOK", entry.booking_date or tx.booking_date
             tx.match_status = _match_status(True, tx.amount, tx.reversal)
             session.add(tx)
-            result.promoted += 1
+            promoted[ref] = tx.id
         else:
             result.duplicates += 1
+            continue
+        if entry.reversal and entry.status == "BOOK":
+            reversals.append((ref, entry))  # in statement order
+    result.promoted = len(promoted)
+    result.promoted_ids = tuple(sorted(promoted.values()))
+    ids = promoted
     if fresh:
         rows = _rows(account, fresh)
         table = BankTransaction.__table__
@@ -117,12 +139,12 @@ def ingest(session: Session, account: BankAccount, statements: list[Statement], 
         result.new = len(rows)
         result.new_ids = tuple(sorted(id_ for id_, _ in new))
         ids = {ref: id_ for id_, ref in new}
-        for entry in fresh:  # in statement order
-            if entry.reversal and entry.status == "BOOK":
-                tx = session.get(BankTransaction, ids[entry.ref[:80]])
-                result.reversals += _cancel_original(session, tx, entry.reversal_of)
+        ids.update(promoted)
+    for ref, entry in reversals:
+        tx = session.get(BankTransaction, ids[ref])
+        result.reversals += _cancel_original(session, tx, entry.reversal_of)
     if result.new or result.promoted:
-        audit.record(session, "bank.ingest", object_type="bank_account", object_id=account.id,
+        audit.record(session, "bank.ingest", actor=actor, object_type="bank_account", object_id=account.id,
                      org_id=account.org_id, detail=source[:200], after=result.as_dict())
     return result
 

@@ -1,13 +1,16 @@
 """A bank gateway simulator: camt.053 statements and a paged JSON detail API for the demo accounts.
 
 It books realistic payments over time (Chinese counterparties; a project code in the remittance text some
-of the time) and injects faults: latency, HTTP 500, timeouts, a truncated body, malformed XML, duplicates.
+of the time) and injects faults: latency, HTTP 500, timeouts, a truncated body, malformed XML, duplicates (a
+record served twice on any JSON page; the whole period again for camt).
 
 Routes:
   GET  /accounts/{account}/camt053?from=YYYY-MM-DD   camt.053.001.08 of entries booked on or after that date
+  GET  /accounts/{account}/camt052?from=YYYY-MM-DD   the same as an intraday report camt.052.001.08 (ITBD balances)
+  GET  /accounts/{account}/camt054?from=YYYY-MM-DD   the same as notifications camt.054.001.08 (no balances)
   GET  /accounts/{account}/transactions?cursor=...   JSON pages of 50 records (see integrations/bank/jsonapi.py)
   POST /admin/book    {"account", "amount", "direction", "purpose", "counterparty"}  book one payment now
-  POST /admin/faults  {"kind", "count"}                                           fail the next requests
+  POST /admin/faults  {"kind", "count", "after"}     fail the next `count` requests (after `after` good ones)
   GET  /health
 """
 
@@ -118,22 +121,33 @@ class BankSim:
             return list(self.accounts[number].records)
 
     def json_page(self, number: str, cursor: str | None, overlap: bool = False) -> dict:
-        """One page from `cursor`; `overlap` repeats the previous page's last record (a re-served duplicate)."""
+        """One page from `cursor`; `overlap` serves one record twice: the previous page's last one again, or on
+        the first page its own first record repeated inside the page."""
         records = self.records(number)
         start = int(cursor[1:]) if cursor and cursor.startswith("c") and cursor[1:].isdigit() else 0
         end = min(start + PAGE_SIZE, len(records))
-        rows = [_json_record(number, r) for r in records[max(0, start - 1) if overlap else start:end]]
+        shown = records[start:end]
+        if overlap and start > 0:
+            shown = records[start - 1:end]
+        elif overlap and shown:
+            shown = [shown[0], *shown]
+        rows = [_json_record(number, r) for r in shown]
         return {"account": number, "currency": self.accounts[number].currency, "records": rows,
                 "next_cursor": f"c{end}" if end < len(records) else None}
 
     def camt053(self, number: str, since: datetime | None) -> str:
+        return self.camt(number, since, "camt.053")
+
+    def camt(self, number: str, since: datetime | None, message: str = "camt.053") -> str:
+        """A statement (camt.053), an intraday report (camt.052) or a notification (camt.054, no balances) of
+        the entries booked on or after `since`."""
         account = self.accounts[number]
         records = self.records(number)
         before = [r for r in records if since and r.booked_at < since]
         shown = [r for r in records if not since or r.booked_at >= since]
         opening = account.opening + sum((_signed(r) for r in before), Decimal(0))
         closing = opening + sum((_signed(r) for r in shown), Decimal(0))
-        return _camt_xml(account, shown, opening, closing)
+        return _camt_xml(account, shown, opening, closing, message)
 
 
 def _signed(r: Record) -> Decimal:
@@ -147,8 +161,17 @@ def _json_record(number: str, r: Record) -> dict:
             "reversed_serial_no": r.reversed_serial_no}
 
 
-def _camt_xml(account: Account, records: list[Record], opening: Decimal, closing: Decimal) -> str:
+_MESSAGES = {  # message → (root, statement tag, opening and closing balance codes)
+    "camt.053": ("BkToCstmrStmt", "Stmt", ("OPBD", "CLBD")),
+    "camt.052": ("BkToCstmrAcctRpt", "Rpt", ("ITBD", "ITBD")),  # intraday: interim booked balances
+    "camt.054": ("BkToCstmrDbtCdtNtfctn", "Ntfctn", ()),  # notifications carry no balances
+}
+
+
+def _camt_xml(account: Account, records: list[Record], opening: Decimal, closing: Decimal,
+              message: str = "camt.053") -> str:
     today = datetime.now(CHINA).date().isoformat()
+    root, tag, codes = _MESSAGES[message]
 
     def bal(code: str, amount: Decimal) -> str:
         ind = "CRDT" if amount >= 0 else "DBIT"
@@ -165,14 +188,16 @@ def _camt_xml(account: Account, records: list[Record], opening: Decimal, closing
                 f"<RltdPties><{party}><Pty><Nm>{escape(r.counterparty)}</Nm></Pty></{party}></RltdPties>"
                 f"<RmtInf><Ustrd>{escape(r.purpose)}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>")
 
+    balances = f"{bal(codes[0], opening)}{bal(codes[1], closing)}" if codes else ""
+    created = datetime.now(CHINA).isoformat(timespec="seconds")
     return ('<?xml version="1.0" encoding="UTF-8"?>'
-            '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt>'
-            f"<GrpHdr><MsgId>SIM-{account.number}-{len(records)}</MsgId><CreDtTm>{datetime.now(CHINA).isoformat(timespec='seconds')}</CreDtTm></GrpHdr>"
-            f"<Stmt><Id>STMT-{account.number}</Id><CreDtTm>{datetime.now(CHINA).isoformat(timespec='seconds')}</CreDtTm>"
+            f'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:{message}.001.08"><{root}>'
+            f"<GrpHdr><MsgId>SIM-{account.number}-{len(records)}</MsgId><CreDtTm>{created}</CreDtTm></GrpHdr>"
+            f"<{tag}><Id>{tag.upper()}-{account.number}</Id><CreDtTm>{created}</CreDtTm>"
             f"<Acct><Id><Othr><Id>{account.number}</Id></Othr></Id><Ccy>{account.currency}</Ccy>"
             f"<Nm>{escape(account.name)}</Nm></Acct>"
-            f"{bal('OPBD', opening)}{bal('CLBD', closing)}{''.join(entry(r) for r in records)}</Stmt>"
-            "</BkToCstmrStmt></Document>")
+            f"{balances}{''.join(entry(r) for r in records)}</{tag}>"
+            f"</{root}></Document>")
 
 
 def create_app(sim: BankSim, auto_interval: float = 0.0) -> Starlette:
@@ -207,7 +232,8 @@ def create_app(sim: BankSim, auto_interval: float = 0.0) -> Starlette:
         fault = sim.faults.next()
         if fault == "duplicate":  # the whole period served again: ingest must add nothing twice
             since = None
-        return await faulty(sim.camt053(number, since).encode(), "application/xml", fault)
+        message = "camt." + request.url.path.rpartition("/camt")[2]
+        return await faulty(sim.camt(number, since, message).encode(), "application/xml", fault)
 
     async def transactions(request: Request) -> Response:
         number = account_of(request)
@@ -233,7 +259,7 @@ def create_app(sim: BankSim, auto_interval: float = 0.0) -> Starlette:
     async def faults(request: Request) -> Response:
         data = await request.json()
         try:
-            sim.faults.inject(str(data["kind"]), int(data.get("count", 1)))
+            sim.faults.inject(str(data["kind"]), int(data.get("count", 1)), int(data.get("after", 0)))
         except (KeyError, ValueError):
             return JSONResponse({"error": "故障参数错误"}, status_code=400)
         return JSONResponse({"queued": list(sim.faults.queue)})
@@ -255,6 +281,8 @@ def create_app(sim: BankSim, auto_interval: float = 0.0) -> Starlette:
 
     return Starlette(routes=[
         Route("/accounts/{account}/camt053", camt),
+        Route("/accounts/{account}/camt052", camt),
+        Route("/accounts/{account}/camt054", camt),
         Route("/accounts/{account}/transactions", transactions),
         Route("/admin/book", book, methods=["POST"]),
         Route("/admin/faults", faults, methods=["POST"]),

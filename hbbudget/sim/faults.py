@@ -16,7 +16,7 @@ class Faults:
     rates: dict[str, float] = field(default_factory=dict)
     latency_seconds: float = 2.0
     timeout_seconds: float = 30.0
-    queue: list[str] = field(default_factory=list)
+    queue: list[str | None] = field(default_factory=list)
     rng: random.Random = field(default_factory=lambda: random.Random(7))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -34,17 +34,18 @@ class Faults:
             rates[kind] = value
         return cls(rates=rates)
 
-    def inject(self, kind: str, count: int = 1) -> None:
-        if kind not in KINDS:
+    def inject(self, kind: str, count: int = 1, after: int = 0) -> None:
+        """Fail the next `count` requests, after `after` requests served normally (e.g. the second page)."""
+        if kind not in KINDS or after < 0:
             raise ValueError(kind)
         with self._lock:
-            self.queue.extend([kind] * max(1, min(count, 100)))
+            self.queue.extend([None] * min(after, 100) + [kind] * max(1, min(count, 100)))
 
     def next(self) -> str | None:
         """The fault for this request, if any."""
         with self._lock:
             if self.queue:
-                return self.queue.pop(0)
+                return self.queue.pop(0)  # None: a request served normally before a queued fault
             for kind, rate in self.rates.items():
                 if self.rng.random() < rate:
                     return kind

@@ -100,6 +100,68 @@ def test_sync_now_and_run_list_for_the_system_admin_in_scope(world):
     assert failed["result"] == "失败" and "HTTP 500" in failed["error"]
 
 
+def test_sync_now_is_audited_with_the_acting_user(world):
+    world["sim"].book_random(UNI)
+    factory = bank_poll.client_factory(world["url"], 5)
+    assert bank_poll.sync_now(world["sys"], str(world["uni"]), factory)["new_rows"] == 1  # the page passes a str id
+    world["sim"].faults.inject("http500")
+    assert bank_poll.sync_now(world["sys"], world["uni"], factory)["result"] == "失败"
+    with session_scope() as session:
+        entries = session.exec(select(AuditEntry).where(AuditEntry.event_type.in_(["bank.sync_now", "bank.ingest"]))
+                               .order_by(AuditEntry.id)).all()
+    assert [(e.event_type, e.username, e.user_id, e.success) for e in entries] == [
+        ("bank.ingest", "sys", world["sys"].user_id, True),  # the rows the user's sync wrote name the user
+        ("bank.sync_now", "sys", world["sys"].user_id, True),
+        ("bank.sync_now", "sys", world["sys"].user_id, False),
+    ]
+    done, failed = (__import__("json").loads(e.after) for e in entries[1:])
+    assert (done["result"], done["new"], failed["result"]) == ("成功", 1, "失败") and "HTTP 500" in entries[2].detail
+    assert entries[1].object_id == str(world["uni"]) and entries[1].org_id == world["unit"]
+    assert __import__("hbbudget.services.audit", fromlist=["x"]).EVENT_NAMES["bank.sync_now"] == "立即同步"
+
+
+async def test_a_pending_payment_that_books_is_matched_alerted_and_pushed(world, monkeypatch):
+    """A row stored as pending (e.g. from an intraday report) that the next poll returns booked goes the way
+    of a new booked row: auto-matched, alerts evaluated, the open pages told."""
+    from hbbudget.integrations.bank.records import Entry, Statement
+    from hbbudget.services import ingest
+
+    record = world["sim"].book(UNI, Decimal("650000.00"), "D", "P-ROOM 智慧教室设备")  # beyond the 60 万 line
+    pending = Entry(ref=record.serial_no, amount=Decimal("-650000.00"), currency="CNY", status="PDNG",
+                    remittance=record.purpose, counterparty=record.counterparty)
+    with session_scope() as session:
+        ingest.ingest(session, session.get(BankAccount, world["uni"]),
+                      [Statement(account=UNI, currency="CNY", entries=[pending])], "日间报告")
+    assert _count(BankTransaction, BankTransaction.match_status == "未入账") == 1
+    pushed = []
+
+    async def hook() -> None:
+        pushed.append(1)
+
+    monkeypatch.setattr(jobs, "ON_EXECUTION_CHANGE", [hook])
+    poll = {j.id: j for j in jobs.build_scheduler("W", bank_poll.client_factory(world["url"], 5)).get_jobs()}
+    try:
+        await poll["bank-poll"].func()
+    finally:
+        await asyncio.to_thread(lease.release, jobs.LEASE, "W")
+    assert pushed == [1] and _count(BankTransaction) == 1
+    assert _count(BankTransaction, BankTransaction.status == "BOOK", BankTransaction.match_status == "已匹配") == 1
+    assert _count(ExecAlert, ExecAlert.kind == "over_budget") == 1
+    again = bank_poll.poll_all(bank_poll.client_factory(world["url"], 5), sleep=lambda s: None)
+    assert (again.new_rows, again.promoted, again.changed) == (0, 0, False)
+
+
+def test_rows_stored_before_a_failure_still_raise_alerts(world):
+    sim = world["sim"]
+    sim.book(UNI, Decimal("650000.00"), "D", "P-ROOM 智慧教室设备")
+    for _ in range(60):
+        sim.book(UNI, Decimal("1.00"), "D", "会议费")
+    sim.faults.inject("http500", count=2, after=1)  # page 1 of the university, then both attempts fail
+    report = bank_poll.poll_all(bank_poll.client_factory(world["url"], 5), attempts=2, sleep=lambda s: None)
+    assert report.failed == 1 and report.new_rows == 50 and report.changed
+    assert report.alerts is not None and _count(ExecAlert, ExecAlert.kind == "over_budget") == 1
+
+
 async def test_two_schedulers_on_one_database_ingest_nothing_twice(world, monkeypatch):
     monkeypatch.setenv("HBB_BANK_POLL_SECONDS", "1")
     sim = world["sim"]

@@ -1,5 +1,6 @@
 """The bank simulator over real HTTP, read by our own httpx client and parsers."""
 
+import time
 from decimal import Decimal
 
 import httpx
@@ -88,6 +89,76 @@ def test_duplicate_fault_serves_an_overlapping_page(sim):
         second = httpx.get(f"{url}/accounts/{ACCOUNT}/transactions", params={"cursor": first["next_cursor"]}).json()
     assert second["records"][0]["serial_no"] == first["records"][-1]["serial_no"]
     assert len(second["records"]) == 4
+
+
+def test_duplicate_fault_repeats_a_record_on_every_page_first_included(sim):
+    total = 2 * PAGE_SIZE + 3
+    for _ in range(total):
+        sim.book_random(ACCOUNT)
+    serials = [r.serial_no for r in sim.records(ACCOUNT)]
+    with ThreadedServer(create_app(sim)) as url:
+        httpx.post(url + "/admin/faults", json={"kind": "duplicate", "count": 3})
+        pages = []
+        cursor = None
+        while True:
+            params = {"cursor": cursor} if cursor else {}
+            page = httpx.get(f"{url}/accounts/{ACCOUNT}/transactions", params=params).json()
+            pages.append([r["serial_no"] for r in page["records"]])
+            if not (cursor := page["next_cursor"]):
+                break
+        httpx.post(url + "/admin/faults", json={"kind": "duplicate", "count": 3})
+        with BankClient(url, ACCOUNT, timeout=5) as client:
+            read = [s for s, _ in client.fetch_json()]
+    assert [len(p) - len(set(p)) for p in pages] == [1, 0, 0]  # the first page repeats one of its own records
+    assert pages[0].count(serials[0]) == 2
+    assert pages[1][0] == pages[0][-1] and pages[2][0] == pages[1][-1]  # later pages re-serve the one before
+    assert all(len(p) > n for p, n in zip(pages, (PAGE_SIZE, PAGE_SIZE, 3)))  # every page carries one extra
+    # our client keeps the in-page repeat once (counted); the re-served ones are for ingest to recognise
+    assert [s.duplicates for s in read] == [1, 0, 0]
+    assert sorted({e.ref for s in read for e in s.entries}) == sorted(serials)
+
+
+def test_latency_fault_makes_a_fetch_slower_but_it_succeeds(sim):
+    for _ in range(3):
+        sim.book_random(ACCOUNT)
+    sim.faults.latency_seconds = 0.3
+    with ThreadedServer(create_app(sim)) as url, BankClient(url, ACCOUNT, timeout=5) as client:
+        began = time.monotonic()
+        plain = [e.ref for s, _ in client.fetch_json() for e in s.entries]
+        quick = time.monotonic() - began
+        httpx.post(url + "/admin/faults", json={"kind": "latency"})
+        began = time.monotonic()
+        slow = [e.ref for s, _ in client.fetch_json() for e in s.entries]
+        slowed = time.monotonic() - began
+        began = time.monotonic()
+        [statement] = client.fetch_camt()  # the fault was used up: the next request is quick again
+        after = time.monotonic() - began
+    assert slow == plain and len(slow) == 3 and statement.reconciles is True
+    assert slowed >= 0.3 and slowed > quick and after < 0.3
+
+
+def test_camt052_and_camt054_are_served_and_read(sim):
+    sim.book(ACCOUNT, Decimal("1234.56"), "D", "DEMO-P001 设备采购款")
+    sim.book(ACCOUNT, Decimal("100.00"), "C", "财政拨款")
+    with ThreadedServer(create_app(sim)) as url, BankClient(url, ACCOUNT, timeout=5) as client:
+        [report] = client.fetch_camt(message="camt.052")
+        [notification] = client.fetch_camt(message="camt.054")
+        [statement] = client.fetch_camt()
+    assert (report.message_type, notification.message_type, statement.message_type) == (
+        "camt.052", "camt.054", "camt.053")
+    assert report.reconciles is True and report.closing - report.opening == Decimal("-1134.56")  # ITBD → ITBD
+    assert notification.reconciles is None and notification.opening is None  # notifications carry no balances
+    for s in (report, notification):
+        assert [(e.ref, e.amount, e.status) for e in s.entries] == [
+            (e.ref, e.amount, e.status) for e in statement.entries]
+
+
+def test_a_fault_can_wait_for_good_requests(sim):
+    sim.book_random(ACCOUNT)
+    with ThreadedServer(create_app(sim)) as url:
+        queued = httpx.post(url + "/admin/faults", json={"kind": "http500", "after": 2}).json()["queued"]
+        codes = [httpx.get(f"{url}/accounts/{ACCOUNT}/transactions").status_code for _ in range(4)]
+    assert queued == [None, None, "http500"] and codes == [200, 200, 500, 200]
 
 
 def test_fault_settings_are_validated():

@@ -8,8 +8,9 @@ from sqlmodel import func, select
 
 from hbbudget.db import session_scope
 from hbbudget.integrations.bank.client import BankClient
+from hbbudget.integrations.bank.records import BankError
 from hbbudget.models import BankAccount, BankTransaction, SyncRun
-from hbbudget.services import bank_sync
+from hbbudget.services import bank_sync, ingest
 from hbbudget.sim.bank import PAGE_SIZE, BankSim, create_app
 from hbbudget.sim.server import ThreadedServer
 from tests.factories import make_tree
@@ -82,9 +83,58 @@ def test_duplicated_records_are_ingested_once(setup):
     sim, account_id, factory = setup
     for _ in range(PAGE_SIZE + 3):
         sim.book_random(NUMBER)
-    sim.faults.inject("duplicate", 2)
-    bank_sync.sync_account(account_id, factory)
-    assert _count() == PAGE_SIZE + 3
+    sim.faults.inject("duplicate", 2)  # page 1 repeats one of its records, page 2 re-serves page 1's last
+    run = bank_sync.sync_account(account_id, factory)
+    assert _count() == PAGE_SIZE + 3 and (run.result, run.new_rows, run.duplicates) == ("成功", PAGE_SIZE + 3, 2)
+
+
+def _refs() -> list[str]:
+    with session_scope() as session:
+        return list(session.exec(select(BankTransaction.bank_ref).order_by(BankTransaction.id)))
+
+
+def _cursor(account_id: int) -> str | None:
+    with session_scope() as session:
+        return session.get(BankAccount, account_id).cursor
+
+
+@pytest.mark.parametrize("kind", ["http500", "truncate", "timeout"])
+def test_a_sync_that_fails_after_the_first_page_resumes_without_loss_or_double(setup, kind):
+    """A crash between batches: page 1 is stored with its cursor, page 2 fails; the next sync starts from the
+    stored cursor and completes. Real HTTP to the simulator, no mocks."""
+    sim, account_id, factory = setup
+    total = 2 * PAGE_SIZE + 20
+    for _ in range(total):
+        sim.book_random(NUMBER)
+    serials = [r.serial_no for r in sim.records(NUMBER)]
+    sim.faults.timeout_seconds = 3  # beyond the client's 2 s
+    sim.faults.inject(kind, after=1)  # the first page is served, the second fails
+    with pytest.raises(BankError):
+        bank_sync.sync_account(account_id, factory)
+    assert _refs() == serials[:PAGE_SIZE]  # page 1 stored, nothing of page 2
+    assert _cursor(account_id) == f"c{PAGE_SIZE}"  # the cursor moved with the rows it covers, no further
+    run = bank_sync.sync_account(account_id, factory)
+    assert (run.result, run.new_rows, run.duplicates) == ("成功", total - PAGE_SIZE, 0)
+    assert _refs() == serials  # every record once, in the bank's order
+    assert _cursor(account_id) == f"c{2 * PAGE_SIZE}"  # the last page's own cursor: it is read again next time
+    with session_scope() as session:
+        runs = session.exec(select(SyncRun).order_by(SyncRun.id)).all()
+    assert [(r.result, r.new_rows) for r in runs] == [("失败", PAGE_SIZE), ("成功", total - PAGE_SIZE)]
+    assert runs[0].error
+    again = bank_sync.sync_account(account_id, factory)  # a re-poll adds nothing
+    assert (again.new_rows, again.duplicates, _count()) == (0, 20, total)
+
+
+def test_retries_collect_what_every_attempt_stored(setup):
+    sim, account_id, factory = setup
+    for _ in range(PAGE_SIZE + 5):
+        sim.book_random(NUMBER)
+    sim.faults.inject("http500", after=1)
+    totals = ingest.IngestResult()
+    run = bank_sync.sync_with_retry(account_id, factory, attempts=2, base_delay=0, sleep=lambda s: None,
+                                    totals=totals)
+    assert run.result == "成功" and run.new_rows == 5  # the successful attempt stored the rest
+    assert totals.new == PAGE_SIZE + 5 == _count() and len(totals.new_ids) == PAGE_SIZE + 5
 
 
 def test_two_pollers_at_once_ingest_nothing_twice(setup):

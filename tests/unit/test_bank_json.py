@@ -46,7 +46,7 @@ def test_page_parses_signed_decimals() -> None:
     assert statement.reconciles is None
     debit, credit, reversal = statement.entries
     assert debit.amount == Decimal("-100.00") and isinstance(debit.amount, Decimal)
-    assert debit.booking_date == date(2026, 3, 1)  # the date as written, not converted to UTC
+    assert debit.booking_date == date(2026, 3, 1)  # 23:15 China time: its own date, not UTC's
     assert (debit.ref, debit.bank_serial, debit.status) == ("S1", "S1", "BOOK")
     assert (debit.counterparty, debit.counterparty_account, debit.remittance) == (
         "石家庄某某科技有限公司", "6222001", "P2026-001 办公设备")
@@ -93,7 +93,8 @@ BAD_RECORDS = [
     ({"serial_no": 123}, "serial_no"),
     ({"account": "other"}, "账号"),
     ({"purpose": 5}, "purpose"),
-    ({"serial_no": "S1"}, "流水号重复"),
+    ({"serial_no": "S1", "amount": "100.01"}, "流水号 'S1' 重复且内容与第 1 条不一致"),
+    ({"serial_no": "S1", "direction": "C"}, "流水号 'S1' 重复且内容与第 1 条不一致"),
 ]
 
 
@@ -103,6 +104,26 @@ def test_bad_record_is_refused_with_its_index(change: dict, needle: str) -> None
     with pytest.raises(BankFormatError, match=needle) as info:
         parse_page(page([record("S1"), bad]))
     assert "第 2 条（records[1]）" in str(info.value)
+
+
+def test_identical_repeated_records_are_skipped_and_counted() -> None:
+    same = record("S1")
+    statement, _ = parse_page(page([same, record("S2"), dict(same), {**same, "purpose": " P2026-001 办公设备 "}]))
+    assert [e.ref for e in statement.entries] == ["S1", "S2"]  # the same record once, in first-seen order
+    assert statement.duplicates == 2
+    assert parse_page(page([record("S1"), record("S2")]))[0].duplicates == 0
+
+
+@pytest.mark.parametrize(("booking_time", "day"), [
+    ("2026-03-31T23:30:00+08:00", date(2026, 3, 31)),
+    ("2026-03-31T16:00:00+00:00", date(2026, 4, 1)),  # midnight in Beijing: the next month
+    ("2026-03-31T15:59:59Z", date(2026, 3, 31)),
+    ("2026-12-31T11:00:00-05:00", date(2027, 1, 1)),  # across the year end
+    ("2026-04-01T00:30:00+09:00", date(2026, 3, 31)),  # Tokyo's early hours: still the day before in Beijing
+])
+def test_booking_date_is_the_date_in_china_time(booking_time: str, day: date) -> None:
+    statement, _ = parse_page(page([record("S1", booking_time=booking_time)]))
+    assert statement.entries[0].booking_date == statement.entries[0].value_date == day
 
 
 @pytest.mark.parametrize("key", ["serial_no", "account", "booking_time", "amount", "direction"])
@@ -309,3 +330,24 @@ def test_injected_transport() -> None:
     transport = httpx.MockTransport(lambda request: httpx.Response(200, content=body))
     with BankClient("http://bank.invalid", ACCOUNT, transport=transport) as c:
         assert [s.entries[0].ref for s, _ in c.fetch_json()] == ["S1"]
+
+
+def test_fetch_camt054_and_camt052_by_message_type(bank: FakeBank, shared_dir: str) -> None:
+    def sample(name: str) -> bytes:
+        with open(os.path.join(shared_dir, "samples", "camt", name), "rb") as f:
+            return f.read()
+
+    bank.on("camt054", sample("postfinance_camt054v08_sps2019_dvbern.xml"))
+    bank.on("camt052", sample("fffs-finland_camt052v02_sample_moov.xml"))
+    bank.on("camt053", sample("postfinance_camt054v08_sps2019_dvbern.xml"))  # a gateway serving the wrong message
+    with client(bank) as c:
+        [notification] = c.fetch_camt(message="camt.054")
+        reports = c.fetch_camt(message="camt.052")
+        with pytest.raises(BankError, match="报文类型与请求的 camt.053 不符"):
+            c.fetch_camt()
+        with pytest.raises(ValueError, match="不支持的报文类型"):
+            c.fetch_camt(message="camt.099")
+    assert notification.message_type == "camt.054" and notification.entries[0].amount == Decimal("1692.22")
+    assert [r.message_type for r in reports] == ["camt.052", "camt.052"]
+    assert bank.seen == [f"/api/accounts/{ACCOUNT}/camt054", f"/api/accounts/{ACCOUNT}/camt052",
+                         f"/api/accounts/{ACCOUNT}/camt053"]

@@ -156,12 +156,41 @@ def test_camt054_without_sts_is_not_booked() -> None:
     assert parse_camt(data)[0].entries[0].status == ""
 
 
-def test_datetime_with_time_zone_keeps_the_date_as_written() -> None:
-    entries = ntry("1", ref="A", booked="<DtTm>2026-03-31T23:30:00-05:00</DtTm>") + ntry(
-        "1", ref="B", booked="<DtTm>2026-04-01T00:30:00+08:00</DtTm>"
-    ) + ntry("1", ref="C", booked="<DtTm>2026-04-02T10:00:00Z</DtTm>")
-    [s] = parse_camt(camt(stmt(entries)))
-    assert [e.booking_date for e in s.entries] == [date(2026, 3, 31), date(2026, 4, 1), date(2026, 4, 2)]
+def test_datetime_with_a_time_zone_is_dated_in_china_time() -> None:
+    cases = [
+        ("A", "<DtTm>2026-03-31T23:30:00-05:00</DtTm>", date(2026, 4, 1)),  # 12:30 on 1 April in Beijing
+        ("B", "<DtTm>2026-04-01T00:30:00+08:00</DtTm>", date(2026, 4, 1)),  # already China time
+        ("C", "<DtTm>2026-03-31T16:00:00Z</DtTm>", date(2026, 4, 1)),  # midnight in Beijing: next month
+        ("D", "<DtTm>2026-03-31T15:59:59.999Z</DtTm>", date(2026, 3, 31)),  # one moment before
+        ("E", "<DtTm>2026-12-31T20:00:00+0000</DtTm>", date(2027, 1, 1)),  # offset without colon, across the year
+        ("F", "<DtTm>2026-04-01T00:30:00+09:00</DtTm>", date(2026, 3, 31)),  # Tokyo's early hours: Beijing's day before
+        ("G", "<DtTm>2026-03-31T23:30:00</DtTm>", date(2026, 3, 31)),  # no offset: as written
+        ("H", "<DtTm>2026-03-31T23:30:00.5</DtTm>", date(2026, 3, 31)),
+        ("I", "<Dt>2026-03-31</Dt>", date(2026, 3, 31)),  # a plain date: as written
+    ]
+    [s] = parse_camt(camt(stmt("".join(ntry("1", ref=ref, booked=booked) for ref, booked, _ in cases))))
+    assert [e.booking_date for e in s.entries] == [day for *_, day in cases]
+    value = ntry("1", ref="V", extra="<ValDt><DtTm>2026-04-30T17:00:00+01:00</DtTm></ValDt>")
+    assert parse_camt(camt(stmt(value)))[0].entries[0].value_date == date(2026, 5, 1)
+
+
+@pytest.mark.parametrize("booked", ["<DtTm>2026-03-31T25:00:00+01:00</DtTm>", "<DtTm>gestern 23:00 Uhr MEZ</DtTm>"])
+def test_invalid_datetime_is_refused(booked: str) -> None:
+    with pytest.raises(BankFormatError, match="BookgDt"):
+        parse_camt(camt(stmt(ntry("1", ref="A", booked=booked))))
+
+
+def test_hash_ref_of_a_pending_entry_is_kept_when_it_books() -> None:
+    """No AcctSvcrRef or NtryRef: the content hash leaves out Sts and BookgDt, so the booked entry has the
+    pending one's ref (and is promoted, not stored twice); any other difference is another entry."""
+    details = "<NtryDtls><TxDtls><RmtInf><Ustrd>P-1 办公用品</Ustrd></RmtInf></TxDtls></NtryDtls>"
+    pending = ntry("12.00", sts="<Sts>PDNG</Sts>", booked="<Dt>2026-03-01</Dt>", extra=details)
+    pending_052 = pending.replace("<BookgDt><Dt>2026-03-01</Dt></BookgDt>", "")  # no booking date yet
+    booked = ntry("12.00", sts="<Sts><Cd>BOOK</Cd></Sts>", booked="<DtTm>2026-03-02T09:00:00+08:00</DtTm>",
+                  extra=details)
+    other = ntry("12.01", sts="<Sts>BOOK</Sts>", extra=details)
+    refs = [parse_camt(camt(stmt(x)))[0].entries[0].ref for x in (pending, pending_052, booked, other)]
+    assert refs[0].startswith("H") and refs[0] == refs[1] == refs[2] != refs[3]
 
 
 def test_balance_without_indicator_is_credit_and_debit_balance_negative() -> None:

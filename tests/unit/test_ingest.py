@@ -101,6 +101,52 @@ def test_pending_entry_is_promoted_when_it_books(account):
     assert (rows()[0].status, rows()[0].match_status, rows()[0].booking_date) == ("BOOK", "待匹配", date(2027, 3, 1))
 
 
+def test_a_pending_reversal_that_books_cancels_its_original(account):
+    run(account, statement(entry("A1", "-99.00", counterparty="甲")))
+    pending = run(account, statement(entry("R1", "99.00", status="PDNG", booking_date=None, reversal=True,
+                                           counterparty="甲", reversal_of="A1")))
+    assert pending.reversals == 0 and not rows()[0].cancelled  # pending money has not come back yet
+    result = run(account, statement(entry("R1", "99.00", reversal=True, counterparty="甲", reversal_of="A1")))
+    assert (result.new, result.promoted, result.reversals) == (0, 1, 1)
+    a1, r1 = rows()
+    assert result.promoted_ids == (r1.id,) and result.booked_ids == (r1.id,) and result.new_ids == ()
+    assert a1.cancelled and r1.cancelled and r1.reverses_id == a1.id
+    assert (a1.match_status, r1.match_status, r1.status) == ("已冲销", "已冲销", "BOOK")
+
+
+def test_a_pending_reversal_without_link_books_in_the_same_batch_as_new_rows(account):
+    run(account, statement(entry("A1", "-40.00", counterparty="乙"),
+                           entry("R1", "40.00", status="PDNG", reversal=True, counterparty="乙")))
+    result = run(account, statement(entry("R1", "40.00", reversal=True, counterparty="乙"), entry("A2", "-7.00")))
+    a1, r1, a2 = rows()
+    assert (result.new, result.promoted, result.reversals) == (1, 1, 1)
+    assert result.booked_ids == (a2.id, r1.id) and a1.cancelled and r1.reverses_id == a1.id
+    assert a2.match_status == "待匹配" and not a2.cancelled
+
+
+def test_booked_wins_over_pending_in_one_batch(account):
+    result = run(account, statement(entry("P1", "-5.00", status="PDNG", booking_date=None)),
+                 statement(entry("P1", "-5.00", status="BOOK")))
+    assert (result.new, result.duplicates) == (1, 1)
+    assert (rows()[0].status, rows()[0].match_status) == ("BOOK", "待匹配")
+
+
+def test_repeats_a_parser_skipped_count_as_duplicates(account):
+    s = Statement(account=NUMBER, currency="CNY", entries=[entry("A1", "-1.00")], duplicates=2)
+    assert (run(account, s).new, run(account, s).duplicates) == (1, 3)
+
+
+def test_the_ingest_audit_entry_names_the_acting_user(account):
+    from hbbudget.services.permissions import UserContext
+
+    who = UserContext(user_id=7, username="xitong", full_name="系统管理员", org_id=1, org_name="", role_names=())
+    with session_scope() as session:
+        ingest.ingest(session, session.get(BankAccount, account), [statement(entry("A1", "-1.00"))], "立即同步", who)
+    with session_scope() as session:
+        audit = session.exec(select(AuditEntry).where(AuditEntry.event_type == "bank.ingest")).one()
+    assert (audit.user_id, audit.username, audit.detail) == (7, "xitong", "立即同步")
+
+
 @pytest.mark.parametrize("bad,message", [
     (statement(entry("A1", "-1.00"), number="999"), "与账户"),
     (statement(entry("A1", "-1.005")), "最小单位"),
@@ -136,3 +182,25 @@ def test_a_real_camt_sample_ingests_once(shared_dir, db):
     assert first.new == len(stmt.entries) == 13 and first.reconciles is True
     assert run(acct_id, stmt).new == 0
     assert sum(r.amount for r in rows()) == int((stmt.closing - stmt.opening) * 100)
+
+
+def _camt(message: str, entry_xml: str) -> bytes:
+    root, tag = {"camt.052": ("BkToCstmrAcctRpt", "Rpt"), "camt.053": ("BkToCstmrStmt", "Stmt")}[message]
+    return (f'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:{message}.001.08"><{root}><GrpHdr><MsgId>M</MsgId>'
+            f"</GrpHdr><{tag}><Id>S</Id><Acct><Id><Othr><Id>{NUMBER}</Id></Othr></Id><Ccy>CNY</Ccy></Acct>"
+            f"{entry_xml}</{tag}></{root}></Document>").encode()
+
+
+def test_a_pending_camt_entry_without_bank_ref_is_promoted_not_stored_twice(account):
+    body = ("<Amt Ccy=\"CNY\">88.00</Amt><CdtDbtInd>DBIT</CdtDbtInd>{sts}{booked}<NtryDtls><TxDtls><RltdPties>"
+            "<Cdtr><Nm>河北省机关印刷厂</Nm></Cdtr></RltdPties><RmtInf><Ustrd>印刷费</Ustrd></RmtInf></TxDtls></NtryDtls>")
+    pending = _camt("camt.052", "<Ntry>" + body.format(sts="<Sts>PDNG</Sts>", booked="") + "</Ntry>")
+    booked = _camt("camt.053", "<Ntry>" + body.format(sts="<Sts><Cd>BOOK</Cd></Sts>",
+                                                      booked="<BookgDt><DtTm>2027-03-31T17:30:00Z</DtTm></BookgDt>")
+                   + "</Ntry>")
+    assert run(account, *parse_camt(pending)).new == 1
+    result = run(account, *parse_camt(booked))
+    assert (result.new, result.promoted) == (0, 1)
+    [tx] = rows()
+    assert (tx.status, tx.match_status, tx.amount, tx.booking_date) == ("BOOK", "待匹配", -8800, date(2027, 4, 1))
+    assert tx.bank_ref.startswith("H")

@@ -15,8 +15,11 @@ and every field is read from that map: one pass per element instead of one searc
   missing: with two or more, the first in document order opens and the last closes; after an OPBD a single ITBD
   closes; a lone ITBD is a point-in-time figure and is used for neither.
 - Entry ref: `AcctSvcrRef`, else `NtryRef`, else "H" + a hash of the entry's content (local names, attributes,
-  trimmed text: the same whatever the namespace version or layout). A ref repeated inside one statement gets
-  "-2", "-3"… so identical entries are not merged.
+  trimmed text: the same whatever the namespace version or layout), leaving out `Sts` and `BookgDt` so a pending
+  entry keeps its ref when it books. A ref repeated inside one statement gets "-2", "-3"… so identical entries
+  are not merged.
+- Dates: `Dt` as written; a `DtTm` with a UTC offset (or Z) is converted to China time (UTC+8) before its date
+  is taken; a `DtTm` without one is taken as written.
 - Hostile input is refused: no DTD or entity declarations, no network, no entity expansion, a size limit.
 """
 
@@ -25,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from lxml import etree
@@ -39,6 +42,8 @@ _CONTAINERS = {
 }
 _AMOUNT = re.compile(r"(?=[\d.]{1,19}$)\d+(\.\d{1,5})?")  # ISO 20022: 18 digits, 5 of them decimals
 _DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
+CHINA = timezone(timedelta(hours=8))  # Asia/Shanghai: no daylight saving since 1991
+_NOT_HASHED = frozenset(("Sts", "BookgDt"))  # change when a pending entry books
 
 
 class _Invalid(Exception):
@@ -230,26 +235,44 @@ def _signed(found: dict, required_indicator: bool = False) -> Decimal:
 
 
 def _date(found: dict, name: str) -> date | None:
-    """Dt, or the date part of DtTm exactly as written (its time zone is not converted)."""
+    """Dt as written; the date of DtTm in China time (UTC+8) when it carries an offset, else as written."""
     if name not in found:
         return None
-    text = _text(found, f"{name}/Dt") or _text(found, f"{name}/DtTm")[:10]
+    text = _text(found, f"{name}/Dt")
     if not text:
-        return None
+        text = _text(found, f"{name}/DtTm")
+        if not text:
+            return None
+        if len(text) > 19 and not text.endswith("+08:00"):  # an offset other than China's (or fractions)
+            return _china_date(text, name)
+        text = text[:10]
     try:
         return date.fromisoformat(text)
     except ValueError:
         raise _Invalid(f"{name} 日期无效：{text!r}") from None
 
 
+def _china_date(text: str, name: str) -> date:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise _Invalid(f"{name} 日期时间无效：{text[:40]!r}") from None
+    return (moment.astimezone(CHINA) if moment.utcoffset() is not None else moment).date()
+
+
 def _digest(el: etree._Element) -> str:
-    parts = []
-    for event, node in etree.iterwalk(el, events=("start", "end")):
-        if event == "end":
-            parts.append(">")
+    """A hash of the entry's content without its status and booking date (stable from PDNG to BOOK)."""
+    parts = [f"<{_local(el)}{sorted((k.rpartition('}')[2], v) for k, v in el.attrib.items())}{(el.text or '').strip()}"]
+    for child in el:
+        if _local(child) in _NOT_HASHED:
             continue
-        attrs = sorted((k.rpartition("}")[2], v) for k, v in node.attrib.items())
-        parts.append(f"<{_local(node)}{attrs}{(node.text or '').strip()}")
+        for event, node in etree.iterwalk(child, events=("start", "end")):
+            if event == "end":
+                parts.append(">")
+                continue
+            attrs = sorted((k.rpartition("}")[2], v) for k, v in node.attrib.items())
+            parts.append(f"<{_local(node)}{attrs}{(node.text or '').strip()}")
+    parts.append(">")
     return "H" + hashlib.sha256("".join(parts).encode()).hexdigest()[:32]
 
 

@@ -1,10 +1,12 @@
-"""HTTP client for one bank account: camt.053 statements and the paged JSON transaction API.
+"""HTTP client for one bank account: camt.053 statements (camt.052 intraday reports, camt.054 notifications)
+and the paged JSON transaction API.
 
-    GET {base}/accounts/{account}/camt053?from=YYYY-MM-DD     → camt.053 XML
+    GET {base}/accounts/{account}/camt053?from=YYYY-MM-DD     → camt.053 XML (camt052, camt054 likewise)
     GET {base}/accounts/{account}/transactions?cursor=…       → a JSON page (see jsonapi)
 
 Every failure (a status outside 2xx, a timeout, no connection, a truncated, oversized or malformed body, a JSON
-page about another account, a cursor that does not advance) raises BankError with a Chinese message.
+page about another account, a camt message of another type than asked for, a cursor that does not advance)
+raises BankError with a Chinese message.
 `timeout` bounds each network wait and the whole body read. Retries and backoff are the scheduler's job.
 """
 
@@ -22,6 +24,7 @@ from .jsonapi import parse_page
 from .records import MAX_BYTES, BankError, BankFormatError, Statement
 
 MAX_PAGES = 1000
+MESSAGES = ("camt.053", "camt.052", "camt.054")
 
 
 class BankClient:
@@ -50,12 +53,18 @@ class BankClient:
     def close(self) -> None:
         self._http.close()
 
-    def fetch_camt(self, since: date | None = None) -> list[Statement]:
-        body = self._get("camt053", {"from": since.isoformat()} if since else {})
+    def fetch_camt(self, since: date | None = None, message: str = "camt.053") -> list[Statement]:
+        """Statements (camt.053), intraday reports (camt.052) or notifications (camt.054) from `since`."""
+        if message not in MESSAGES:
+            raise ValueError(f"不支持的报文类型：{message}")
+        body = self._get(message.replace(".", ""), {"from": since.isoformat()} if since else {})
         try:
-            return parse_camt(body, self._max_bytes)
+            statements = parse_camt(body, self._max_bytes)
         except BankFormatError as exc:
             raise BankError(f"银行接口返回的对账单无效：{exc}") from exc
+        if any(s.message_type != message for s in statements):
+            raise BankError(f"银行接口返回的报文类型与请求的 {message} 不符")
+        return statements
 
     def fetch_json(self, cursor: str | None = None) -> Iterator[tuple[Statement, str | None]]:
         """Pages from `cursor` (None: the start) until next_cursor is null."""

@@ -9,7 +9,8 @@ A page (UTF-8 JSON object; every key below is required unless marked optional):
         {
           "serial_no": "20260301101500000123",     # the bank's unique serial, unique within the account
           "account": "…",                          # equal to the page's account
-          "booking_time": "2026-03-01T10:15:00+08:00",  # ISO 8601 with a UTC offset; the date is taken as written
+          "booking_time": "2026-03-01T10:15:00+08:00",  # ISO 8601 with a UTC offset; the booking date is its
+                                                   # date in China time (UTC+8)
           "amount": "1234.56",                     # a string, positive or zero, at most the currency's
                                                    # minor-unit digits (2 for CNY, 0 for JPY); no exponent
           "direction": "D",                        # D debit (money out, booked negative) / C credit (money in)
@@ -25,13 +26,15 @@ A page (UTF-8 JSON object; every key below is required unless marked optional):
     }
 
 Every record is a booked transaction (status BOOK); a page carries no balances, so `reconciles` is None.
+A serial repeated in one page is skipped when the record is the same (counted in `Statement.duplicates`) and
+refuses the page when it is not.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from .records import MAX_BYTES, BankFormatError, Entry, Statement, exponent
@@ -39,6 +42,7 @@ from .records import MAX_BYTES, BankFormatError, Entry, Statement, exponent
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _AMOUNT = re.compile(r"(0|[1-9]\d{0,17})(\.(\d+))?")
 _OPTIONAL_TEXT = ("counterparty_name", "counterparty_account", "purpose", "reversed_serial_no")
+CHINA = timezone(timedelta(hours=8))  # Asia/Shanghai: no daylight saving since 1991
 
 
 class _Invalid(Exception):
@@ -57,17 +61,23 @@ def parse_page(data: bytes, max_bytes: int = MAX_BYTES) -> tuple[Statement, str 
         account, currency, records, cursor = _header(page)
     except _Invalid as exc:
         raise BankFormatError(f"交易明细 JSON 格式错误：{exc}") from None
-    entries, seen = [], set()
+    entries, seen, repeated = [], {}, 0
     for i, record in enumerate(records):
         try:
             entry = _record(record, account, currency)
-            if entry.ref in seen:
-                raise _Invalid(f"流水号重复：{entry.ref!r}")
+            first = seen.get(entry.ref)
+            if first is not None:
+                if entries[first] != entry:
+                    raise _Invalid(f"流水号 {entry.ref!r} 重复且内容与第 {first + 1} 条不一致")
+                repeated += 1  # the same record served twice: kept once
+                continue
         except _Invalid as exc:
             raise BankFormatError(f"交易明细第 {i + 1} 条（records[{i}]）：{exc}") from None
-        seen.add(entry.ref)
+        seen[entry.ref] = len(entries)
         entries.append(entry)
-    return Statement(account=account, currency=currency, entries=entries, message_type="json"), cursor
+    statement = Statement(account=account, currency=currency, entries=entries, message_type="json",
+                          duplicates=repeated)
+    return statement, cursor
 
 
 def _no_constant(name: str) -> None:
@@ -165,4 +175,4 @@ def _booking_date(value: object) -> date:
         raise _Invalid(f"记账时间 booking_time 无效：{value[:40]!r}") from None
     if moment.utcoffset() is None or "T" not in value:
         raise _Invalid(f"记账时间 booking_time 须为带时区的 ISO 8601 时间：{value!r}")
-    return moment.date()
+    return moment.astimezone(CHINA).date()

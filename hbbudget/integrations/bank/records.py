@@ -49,6 +49,7 @@ class Statement:
     entries: list[Entry] = field(default_factory=list)
     message_type: str = ""  # "camt.053", "camt.052", "camt.054", "json"
     statement_id: str | None = None
+    duplicates: int = 0  # identical records the source repeated, skipped by the parser (JSON pages)
     reconciles: bool | None = field(init=False)
 
     def __post_init__(self) -> None:
