@@ -39,11 +39,13 @@ class ExecAlert(SQLModel, table=True):
 
 
 class ProjectAlertSetting(SQLModel, table=True):
-    """Per-project thresholds; None falls back to the org's (Org.alert_over_pct / alert_behind_points)."""
+    """Per-project thresholds; None falls back to the org's (Org.alert_over_pct / alert_behind_points /
+    alert_unmatched_days)."""
 
     project_id: int = Field(foreign_key="project.id", primary_key=True)
     over_pct: int | None = None
     behind_points: int | None = None
+    unmatched_days: int | None = None  # payments attributed to the project (code in the text, partly matched)
     updated_by: str = Field(default="", max_length=64)
     updated_at: datetime = Field(default_factory=now)
 

@@ -72,6 +72,10 @@ class Expenditure(SQLModel, table=True):
     amount: int = Field(sa_type=BigInteger)  # fen, positive = spent
     spent_on: date = Field(index=True)
     kind: str = Field(default="bank", max_length=8)  # bank / manual / frozen
+    # A release (解冻) is a kind "frozen" row with a negative amount pointing at the freeze it releases (by hand,
+    # or consumed by a matched payment: then it carries the payment's transaction_id, so a reversal that deletes
+    # the payment's rows re-opens the freeze). Frozen on a line = the sum of its frozen rows = open freezes only.
+    freeze_id: int | None = Field(default=None, foreign_key="expenditure.id", index=True)
     note: str = Field(default="", max_length=200)
     matched_by: str = Field(default="", max_length=64)  # "自动:项目编码" or a user's name
     created_at: datetime = Field(default_factory=now)

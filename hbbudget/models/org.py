@@ -33,3 +33,4 @@ class Org(SQLModel, table=True):
     major_threshold_fen: int | None = Field(default=None, sa_type=BigInteger)  # 三重一大, in 分
     alert_over_pct: int | None = None  # over-budget alert, percent (default 5)
     alert_behind_points: int | None = None  # behind-schedule alert, percentage points (default 10)
+    alert_unmatched_days: int | None = None  # unmatched-payment alert, days (default HBB_ALERT_UNMATCHED_DAYS)

@@ -46,6 +46,7 @@ class ExecAlertsState(rx.State):
     project_id: str = ""
     over_pct: str = ""
     behind_points: str = ""
+    unmatched_days: str = ""
     effective: str = ""
     form_key: int = 0
     _ids: list[int] = []
@@ -116,7 +117,9 @@ class ExecAlertsState(rx.State):
 
     def _show_thresholds(self, t: dict) -> None:
         self.project_id, self.over_pct, self.behind_points = str(t["project_id"]), t["over_pct"], t["behind_points"]
-        self.effective = f"当前生效：超支 {t['effective_over']}%，落后 {t['effective_behind']} 个百分点"
+        self.unmatched_days = t["unmatched_days"]
+        self.effective = (f"当前生效：超支 {t['effective_over']}%，落后 {t['effective_behind']} 个百分点，"
+                          f"未匹配 {t['effective_unmatched']} 天")
         self.form_key += 1
 
     @rx.event
@@ -131,7 +134,8 @@ class ExecAlertsState(rx.State):
         data = args.form(form_data)
         t = await asyncio.to_thread(exec_thresholds.set_project_thresholds, ctx, self._project(self.project_id),
                                     args.field(data, "over_pct", "超支预警比例", 8),
-                                    args.field(data, "behind_points", "进度落后预警点数", 8))
+                                    args.field(data, "behind_points", "进度落后预警点数", 8),
+                                    args.field(data, "unmatched_days", "未匹配预警天数", 8))
         self._show_thresholds(t)
         return rx.toast.success("项目预警阈值已保存，下次评估时生效")
 
@@ -164,7 +168,8 @@ def _alert_card(a: rx.Var) -> rx.Component:
 def _thresholds() -> rx.Component:
     return rx.cond(S.projects.length() > 0, rx.vstack(
         rx.heading("项目预警阈值", size="3"),
-        rx.text("留空则沿用单位设置（单位管理）；默认超支 5%、落后序时进度 10 个百分点。", size="2", color_scheme="gray"),
+        rx.text("留空则沿用单位设置（单位管理）；默认超支 5%、落后序时进度 10 个百分点。未匹配天数用于摘要含本项目编码或已部分"
+                "匹配到本项目的付款。", size="2", color_scheme="gray"),
         rx.select.root(rx.select.trigger(placeholder="选择项目"), rx.select.content(
             rx.foreach(S.projects, lambda p: rx.select.item(p["label"], value=p["id"]))),
             value=S.project_id, on_change=S.choose_project, id="threshold-project"),
@@ -172,6 +177,8 @@ def _thresholds() -> rx.Component:
             labelled("超支预警（%）", rx.input(name="over_pct", default_value=S.over_pct, max_length=8, width="8em")),
             labelled("进度落后（百分点）", rx.input(name="behind_points", default_value=S.behind_points, max_length=8,
                                             width="8em")),
+            labelled("未匹配（天）", rx.input(name="unmatched_days", default_value=S.unmatched_days, max_length=8,
+                                         width="8em")),
             rx.button("保存", type="submit"), rx.text(S.effective, size="2", color_scheme="gray"),
             align="end", style=tokens.TOOLBAR), key=S.form_key, on_submit=S.save_thresholds, reset_on_submit=False)),
         spacing="2", style=tokens.PANEL, width="100%"))

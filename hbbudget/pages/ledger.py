@@ -1,6 +1,6 @@
 """执行台账: the current approved budgets in scope, and per budget line the 指标 ledger (approved, adjusted,
-spent, frozen, available, this month's 用款计划); lines spent beyond what is available or beyond the plan to date
-are flagged (red / amber)."""
+spent, frozen, available, this month's 用款计划); lines spent beyond what is available (red), beyond the plan to
+date or beyond this month's plan (amber) are flagged."""
 
 from __future__ import annotations
 
@@ -24,10 +24,11 @@ AMOUNTS = ("approved", "adjusted", "current", "spent", "frozen", "available", "m
 
 
 def _row(r: dict, unit: str) -> dict[str, str]:
-    flag = "over" if r["over_available"] else ("plan" if r["over_plan"] else "")
+    flag = "over" if r["over_available"] else ("plan" if r["over_plan"] or r["over_month_plan"] else "")
+    plan_text = "、".join(t for t, on in (("超累计用款计划", r["over_plan"]), ("超本月用款计划", r["over_month_plan"])) if on)
     return {"id": str(r["line_id"]), "project": str(r["project"]), "econ": f"{r['econ_code']} {r['econ_name']}",
             "source": str(r["source"]), "flag": flag,
-            "flag_text": {"over": "超出可用", "plan": "超用款计划", "": ""}[flag],
+            "flag_text": {"over": "超出可用", "plan": plan_text, "": ""}[flag],
             **{k: display.amount(r[k], unit) for k in AMOUNTS}}
 
 

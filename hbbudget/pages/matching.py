@@ -1,7 +1,8 @@
 """待匹配: the accountant's queue of bank payments the rules could not place; each is charged to one or more
 budget lines (a split), and payments outside the bank feed are entered by hand (手工支出, or 冻结 for money
-committed but not yet paid). Below the queue, the 对方户名规则 section (`counterparty_rules.py`).
-Services: matching.unmatched / match / record_manual, exec_ledger.line_choices."""
+committed but not yet paid). A split may consume an open freeze of its line (the payment settles what was
+committed); the open freezes are listed with a 解冻 button. Below, the 对方户名规则 section (`counterparty_rules.py`).
+Services: matching.unmatched / match / record_manual / open_freezes / release_freeze, exec_ledger.line_choices."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import reflex as rx
 from components import tokens
 from components.table import pager
 from components.widgets import labelled, money_cell
-from hbbudget import routes
+from hbbudget import money, routes
 from hbbudget.services import exec_ledger, matching
 from hbbudget.services.errors import ValidationError
 from hbbudget.services.permissions import UserContext
@@ -30,6 +31,7 @@ PERMISSION = "execution.match"
 PAGE_SIZE = 20
 SPLITS = 4
 KINDS = {"manual": "手工支出", "frozen": "冻结（已承诺未支付）"}
+NO_FREEZE = "none"
 
 
 def _day(value: object) -> date:
@@ -47,8 +49,10 @@ class MatchingState(rx.State):
     sel_id: str = ""
     sel_text: str = ""
     form_key: int = 0
+    freezes: list[dict[str, str]] = []
     _tx_ids: list[int] = []
     _line_ids: list[int] = []
+    _freeze_ids: list[int] = []
 
     @rx.var
     def page_label(self) -> str:
@@ -66,6 +70,18 @@ class MatchingState(rx.State):
         self._line_ids = [line["id"] for line in lines]
         self.lines = [{"id": str(line["id"]), "label": line["label"]} for line in lines]
 
+    async def _load_freezes(self, ctx: UserContext) -> None:
+        freezes = await asyncio.to_thread(matching.open_freezes, ctx)
+        self._freeze_ids = [f["id"] for f in freezes]
+        self.freezes = [{k: str(f[k]) for k in ("id", "label", "line_label", "spent_on", "amount", "open", "note")}
+                        for f in freezes]
+
+    def _freeze(self, value: object) -> int:
+        freeze_id = args.as_id(value, "冻结记录")
+        if freeze_id not in self._freeze_ids:
+            raise ValidationError("请选择列表中的冻结记录")
+        return freeze_id
+
     def _line(self, value: object) -> int:
         line_id = args.as_id(value, "预算明细")
         if line_id not in self._line_ids:
@@ -78,6 +94,7 @@ class MatchingState(rx.State):
         self.offset, self.sel_id, self.sel_text = 0, "", ""
         await self._refresh(ctx)
         await self._load_lines(ctx)
+        await self._load_freezes(ctx)
 
     @rx.event
     @guarded(PERMISSION)
@@ -99,18 +116,24 @@ class MatchingState(rx.State):
         splits = []
         for i in range(SPLITS):
             line, amount = data.get(f"line{i}") or "", args.field(data, f"amount{i}", "金额", 32)
+            freeze = args.field(data, f"freeze{i}", "冻结记录", 24)
             if line or amount:
                 if not line or not amount:
                     raise ValidationError(f"第 {i + 1} 行：请同时选择预算明细并填写金额")
-                splits.append((self._line(line), amount))
+                if freeze and freeze != NO_FREEZE:
+                    splits.append((self._line(line), amount, self._freeze(freeze)))
+                else:
+                    splits.append((self._line(line), amount))
         result = await asyncio.to_thread(matching.match, ctx, int(self.sel_id), splits)
         bump_soon()
         self.form_key += 1
         await self._refresh(ctx)
         await self._load_lines(ctx)
+        await self._load_freezes(ctx)
         if result["rule"]:  # a rule was learned or marked 冲突: show it in the list below
             await (await self.get_state(CounterpartyRuleState))._refresh(ctx)
-        return rx.toast.success("已匹配" if result["status"] == "已匹配" else "已部分匹配，剩余金额仍待匹配")
+        done = "已匹配" if result["status"] == "已匹配" else "已部分匹配，剩余金额仍待匹配"
+        return rx.toast.success(f"{done}；同时解冻 {money.fmt(result['released'])}" if result["released"] else done)
 
     @rx.event
     @guarded(PERMISSION)
@@ -123,7 +146,18 @@ class MatchingState(rx.State):
         bump_soon()
         self.form_key += 1
         await self._load_lines(ctx)
+        await self._load_freezes(ctx)
         return rx.toast.success(f"已登记{KINDS[kind][:4]}")
+
+    @rx.event
+    @guarded(PERMISSION)
+    async def release_freeze(self, ctx: UserContext, freeze_id: str):
+        result = await asyncio.to_thread(matching.release_freeze, ctx, self._freeze(freeze_id))
+        bump_soon()
+        self.form_key += 1
+        await self._load_lines(ctx)
+        await self._load_freezes(ctx)
+        return rx.toast.success(f"已解冻 {money.fmt(result['released'])}")
 
     next_page, prev_page = paging("MatchingState", PERMISSION, PAGE_SIZE)
 
@@ -137,6 +171,33 @@ def _line_select(name: str, element_id: str) -> rx.Component:
         rx.select.content(rx.foreach(S.lines, lambda line: rx.select.item(line["label"], value=line["id"]))),
         name=name,
     )
+
+
+def _freeze_select(name: str, element_id: str) -> rx.Component:
+    """Which open freeze of the line this part settles (it is released by the part's amount)."""
+    return rx.select.root(
+        rx.select.trigger(placeholder="不消耗冻结", width="100%", id=element_id),
+        rx.select.content(rx.select.item("不消耗冻结", value=NO_FREEZE),
+                          rx.foreach(S.freezes, lambda f: rx.select.item(f["label"], value=f["id"]))),
+        name=name, default_value=NO_FREEZE,
+    )
+
+
+def _freezes() -> rx.Component:
+    return rx.cond(S.freezes.length() > 0, rx.vstack(
+        rx.text("冻结资金（已承诺未支付）", weight="bold"),
+        rx.text("付款匹配时可选择消耗对应冻结；承诺取消或已在别处支付时点“解冻”。", size="2", color_scheme="gray"),
+        rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                           ("冻结日期", "预算明细", "冻结金额", "未解冻", "说明", "")])),
+            rx.table.body(rx.foreach(S.freezes, lambda f: rx.table.row(
+                rx.table.cell(f["spent_on"]), rx.table.cell(f["line_label"]), money_cell(f["amount"]),
+                money_cell(f["open"]), rx.table.cell(f["note"]),
+                rx.table.cell(rx.button("解冻", size="1", variant="soft", color_scheme="orange",
+                                        on_click=S.release_freeze(f["id"]))),
+            ))),
+            variant="surface", size="1", width="100%", id="freeze-list"),
+        spacing="2", width="100%"))
 
 
 def _queue() -> rx.Component:
@@ -163,7 +224,10 @@ def _split_form() -> rx.Component:
             rx.text(rx.cond(S.sel_id != "", S.sel_text, "请先在上方选择一笔交易"), size="2", id="match-selected"),
             *[rx.hstack(rx.box(_line_select(f"line{i}", f"split-line-{i}"), flex="1", min_width="0"),
                         rx.input(name=f"amount{i}", placeholder="金额（元）", max_length=32, style=tokens.AMOUNT_INPUT,
-                                 flex_shrink="0", id=f"split-amount-{i}"), width="100%") for i in range(SPLITS)],
+                                 flex_shrink="0", id=f"split-amount-{i}"),
+                        rx.cond(S.freezes.length() > 0, rx.box(_freeze_select(f"freeze{i}", f"split-freeze-{i}"),
+                                                               width="10em", flex_shrink="0")),
+                        width="100%") for i in range(SPLITS)],
             rx.button("确认匹配", type="submit", id="match-submit", disabled=S.sel_id == ""),
             spacing="2", width="100%",
         ),
@@ -197,6 +261,7 @@ def matching_page() -> rx.Component:
                 size="2", color_scheme="gray"),
         _queue(),
         rx.grid(_split_form(), _manual_form(), columns=rx.breakpoints(initial="1", lg="2"), spacing="4", width="100%"),
+        _freezes(),
         rules_section(),
         spacing="4", width="100%",
     )

@@ -18,7 +18,7 @@ from .base import app_page
 
 TYPES = [(t, t) for t in UNIT_TYPES]
 EMPTY = {"id": "", "name": "", "code": "", "unit_type": "", "region_code": "", "major_threshold": "",
-         "alert_over_pct": "", "alert_behind_points": "", "active": ""}
+         "alert_over_pct": "", "alert_behind_points": "", "alert_unmatched_days": "", "active": ""}
 
 
 class OrgsState(rx.State):
@@ -101,6 +101,8 @@ def _threshold_inputs(prefix: str, sel: rx.Var | None = None) -> list[rx.Compone
                    element_id=f"{prefix}-over"),
         text_input("alert_behind_points", "滞后预警 点（空=沿用）", default=default("alert_behind_points"),
                    width="7em", element_id=f"{prefix}-behind"),
+        text_input("alert_unmatched_days", "未匹配预警 天（空=沿用）", default=default("alert_unmatched_days"),
+                   width="7em", element_id=f"{prefix}-unmatched"),
     ]
 
 

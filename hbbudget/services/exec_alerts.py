@@ -3,8 +3,9 @@
 
 Kinds: over_budget (spending more than X % over a line, or over a project of several lines), behind (execution
 rate more than N points behind 序时进度, per org and per project), over_plan (spending to date beyond the plan to
-date of a line), unreconciled (a statement whose balances do not add up), unmatched (payments waiting in the
-待匹配 queue longer than D days, one alert per org).
+date of a line), month_plan (this month's spending beyond this month's plan of a line), unreconciled (a statement
+whose balances do not add up), unmatched (payments waiting in the 待匹配 queue longer than D days, one alert per
+org; D per org, or per project for the payments attributed to a project).
 
 Deduplication: one open alert per kind and subject: while the condition holds, the open alert is updated. A
 closed alert is not raised again in the same period (the month; the day for unreconciled). An open alert whose
@@ -23,18 +24,18 @@ from sqlmodel import Session, select
 from .. import money, routes
 from ..clock import CHINA, now, to_local_text
 from ..db import session_scope
-from ..models import BankAccount, BankTransaction, ExecAlert, Org, Project, SyncRun
-from ..settings import get_settings
+from ..models import BankAccount, BankTransaction, BudgetLine, ExecAlert, Expenditure, Org, Project, SyncRun
 from . import access, audit, exec_facts, exec_thresholds
+from .matching import TOKEN
 from .errors import NotFound, PermissionDenied, ValidationError
 from .permissions import UserContext
 from .scope import int_id, page, text
 
-KINDS = {"over_budget": "超预算支出", "behind": "执行进度落后", "over_plan": "超用款计划", "unreconciled": "对账不平",
-         "unmatched": "交易超期未匹配"}
+KINDS = {"over_budget": "超预算支出", "behind": "执行进度落后", "over_plan": "超累计用款计划",
+         "month_plan": "超本月用款计划", "unreconciled": "对账不平", "unmatched": "交易超期未匹配"}
 OPEN = ("未处理", "已确认")
 STATUSES = (*OPEN, "已关闭")
-AUTO_RESOLVE = {"over_budget", "behind", "over_plan", "unmatched"}
+AUTO_RESOLVE = {"over_budget", "behind", "over_plan", "month_plan", "unmatched"}
 SYSTEM = "系统"
 audit.EVENT_NAMES.update({"exec_alert.evaluate": "预警评估", "exec_alert.ack": "确认预警", "exec_alert.close": "关闭预警",
                           "exec_alert.threshold": "设置项目预警阈值"})
@@ -111,7 +112,7 @@ def _behind(org_id: int, subject_type: str, subject_id: int, what: str, spent: i
 
 def budget_findings(facts: exec_facts.Facts, th: exec_thresholds.Thresholds, names: _Names,
                     today: date) -> list[Finding]:
-    """over_budget, behind and over_plan from the year's facts."""
+    """over_budget, behind, over_plan and month_plan from the year's facts."""
     period, month = today.strftime("%Y-%m"), today.month
     progress = exec_facts.months_elapsed_bp(today) if today.year == facts.year else 10000
     found: list[Finding] = []
@@ -132,6 +133,13 @@ def budget_findings(facts: exec_facts.Facts, th: exec_thresholds.Thresholds, nam
                                  f"截至 {month} 月累计支出 {money.fmt(to_date)}，累计用款计划 {money.fmt(plan_to_date)}，"
                                  f"超出 {money.fmt(to_date - plan_to_date)}",
                                  rate_or_max(to_date - plan_to_date, plan_to_date), f.project_id or None, link))
+        in_month, month_plan = f.spent[month - 1], f.plan[month - 1]
+        if today.year == facts.year and in_month > month_plan:
+            found.append(Finding(f.org_id, "month_plan", "line", f.line_id, period,
+                                 f"{names.line(f)}：本月支出超过本月用款计划",
+                                 f"{month} 月支出 {money.fmt(in_month)}，本月用款计划 {money.fmt(month_plan)}，"
+                                 f"超出 {money.fmt(in_month - month_plan)}",
+                                 rate_or_max(in_month - month_plan, month_plan), f.project_id or None, link))
     for (org_id, project_id), lines in by_project.items():
         spent, budget = sum(sum(f.spent) for f in lines), sum(f.amount for f in lines)
         what = f"{names.orgs.get(org_id, '')} {names.projects.get(project_id, '')}"
@@ -164,23 +172,68 @@ def reconcile_findings(session: Session, today: date) -> list[Finding]:
             account.org_id, "unreconciled", "account", account.id, day,
             f"{account.name}（尾号 {account.number[-4:]}）对账单不平衡",
             f"同步 #{run.id}（{to_local_text(run.started_at)}）：期初余额加本期入账发生额不等于期末余额，"
-            f"请与开户行核对", 0, None, "")
+            f"请与开户行核对", 0, None, routes.INTERFACES)
     return list(found.values())
 
 
-def unmatched_findings(session: Session, today: date, days: int) -> list[Finding]:
-    cutoff = today - timedelta(days=days)
+def _attributed(session: Session, rows: list) -> dict[int, int]:
+    """Transaction id -> the one project a waiting payment belongs to, where known: the project of the lines it
+    is partly matched to, else a project code in its remittance text (a project of the account org's subtree)."""
+    out: dict[int, int] = {}
+    partial = [r.id for r in rows if r.match_status == "部分匹配"]
+    if partial:
+        found: dict[int, set] = defaultdict(set)
+        for tx_id, project_id in session.exec(
+                select(Expenditure.transaction_id, BudgetLine.project_id).distinct()
+                .join(BudgetLine, BudgetLine.id == Expenditure.budget_line_id)
+                .where(Expenditure.transaction_id.in_(partial), Expenditure.kind == "bank")).all():
+            found[tx_id].add(project_id)
+        out.update({tx_id: next(iter(p)) for tx_id, p in found.items() if len(p) == 1 and None not in p})
+    tokens = {r.id: set(TOKEN.findall(r.remittance or "")) for r in rows if r.id not in out}
+    codes = set().union(*tokens.values()) if tokens else set()
+    if codes:
+        codes, projects = sorted(codes), []
+        for i in range(0, len(codes), 500):
+            projects += session.exec(select(Project.code, Project.id, Org.path).join(Org, Org.id == Project.org_id)
+                                     .where(Project.code.in_(codes[i:i + 500]))).all()
+        paths = dict(session.exec(select(Org.id, Org.path).where(Org.id.in_({r.org_id for r in rows}))).all())
+        by_code = defaultdict(list)
+        for code, pid, path in projects:
+            by_code[code].append((pid, path))
+        for r in rows:
+            hits = {pid for code in sorted(tokens.get(r.id, ())) for pid, path in by_code.get(code, ())
+                    if path.startswith(paths.get(r.org_id, "/-"))}
+            if len(hits) == 1:
+                out[r.id] = hits.pop()
+    return out
+
+
+def unmatched_findings(session: Session, today: date, th: exec_thresholds.Thresholds) -> list[Finding]:
+    """Payments waiting longer than D days: D of the payment's project (when it can be attributed to one) or of
+    the account's org (inherited), else HBB_ALERT_UNMATCHED_DAYS. One alert per org."""
     t = BankTransaction
-    rows = session.exec(select(t.org_id, func.count(), func.min(t.booking_date), func.sum(t.amount))
+    cutoff = today - timedelta(days=th.shortest_unmatched())
+    rows = session.exec(select(t.id, t.org_id, t.booking_date, t.amount, t.remittance, t.match_status)
                         .where(t.match_status.in_(("待匹配", "部分匹配")), t.status == "BOOK", t.amount < 0,
-                               t.booking_date < cutoff)
-                        .group_by(t.org_id)).all()
-    names = dict(session.exec(select(Org.id, Org.name).where(Org.id.in_([r[0] for r in rows]))).all()) if rows else {}
-    return [Finding(org_id, "unmatched", "org", org_id, today.strftime("%Y-%m"),
-                    f"{names.get(org_id, '')}：{count} 笔付款超过 {days} 天未匹配",
-                    f"最早一笔记账日 {oldest.isoformat()}，合计 {money.fmt(-int(total or 0))}；请在“待匹配”中处理",
-                    int(count), None, routes.MATCHING)
-            for org_id, count, oldest, total in rows]
+                               t.booking_date < cutoff)).all()
+    projects = _attributed(session, rows) if rows else {}
+    late: dict[int, list] = defaultdict(list)
+    for r in rows:
+        days = th.unmatched_days(r.org_id, projects.get(r.id, 0))
+        if r.booking_date < today - timedelta(days=days):
+            late[r.org_id].append((r, days))
+    names = dict(session.exec(select(Org.id, Org.name).where(Org.id.in_(list(late)))).all()) if late else {}
+    found = []
+    for org_id, items in late.items():
+        limits = sorted({d for _, d in items})
+        over = f"超过 {limits[0]} 天" if len(limits) == 1 else f"超过规定天数（{'、'.join(map(str, limits))} 天）"
+        oldest = min(r.booking_date for r, _ in items)
+        total = sum(r.amount for r, _ in items)
+        found.append(Finding(org_id, "unmatched", "org", org_id, today.strftime("%Y-%m"),
+                             f"{names.get(org_id, '')}：{len(items)} 笔付款{over}未匹配",
+                             f"最早一笔记账日 {oldest.isoformat()}，合计 {money.fmt(-int(total))}；请在“待匹配”中处理",
+                             len(items), None, routes.MATCHING))
+    return found
 
 
 def _apply(session: Session, found: list[Finding], resolve_kinds: set[str]) -> dict[str, int]:
@@ -197,9 +250,10 @@ def _apply(session: Session, found: list[Finding], resolve_kinds: set[str]) -> d
         seen.add(f.subject)
         alert = open_rows.get(f.subject)
         if alert is not None:
-            if (alert.title, alert.detail, alert.measured_bp) != (f.title[:200], f.detail[:500], f.measured_bp):
-                alert.title, alert.detail, alert.measured_bp, alert.updated_at = \
-                    f.title[:200], f.detail[:500], f.measured_bp, stamp
+            fresh = (f.title[:200], f.detail[:500], f.measured_bp, f.link[:120])
+            if (alert.title, alert.detail, alert.measured_bp, alert.link) != fresh:
+                alert.title, alert.detail, alert.measured_bp, alert.link = fresh
+                alert.updated_at = stamp
                 session.add(alert)
                 counts["updated"] += 1
             continue
@@ -233,7 +287,7 @@ def evaluate(today: date | None = None, *, trigger: str = "nightly") -> dict[str
         names = _Names(session, {f.org_id for f in facts.lines}, {f.project_id for f in facts.lines if f.project_id})
         found = budget_findings(facts, th, names, today)
         found += reconcile_findings(session, today)
-        found += unmatched_findings(session, today, get_settings().alert_unmatched_days)
+        found += unmatched_findings(session, today, th)
         counts = _apply(session, found, AUTO_RESOLVE)
         if counts["opened"] or counts["resolved"]:
             audit.record(session, "exec_alert.evaluate", username=SYSTEM, detail=f"预警评估（{trigger}）",
@@ -301,9 +355,11 @@ def list_alerts(ctx: UserContext, *, status: str = "open", kind: str = "", searc
 def _handle(ctx: UserContext, alert_id: object, action: str, comment: str) -> dict:
     with session_scope() as session:
         alert = session.get(ExecAlert, int_id(alert_id, "预警"))
-        org = session.get(Org, alert.org_id) if alert else None
-        if alert is None or not ctx.can("execution.view", org.path):
+        if alert is None:
             raise NotFound("预警不存在")
+        org = session.get(Org, alert.org_id)
+        if not ctx.can("execution.view", org.path):  # an alert outside the scope: refused, and audited
+            raise PermissionDenied("没有权限：不能处理该预警")
         if not can_handle(ctx, org.path):
             raise PermissionDenied(f"没有权限：不能处理“{org.name}”的预警")
         if alert.status == "已关闭":

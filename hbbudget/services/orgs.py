@@ -7,6 +7,7 @@ from sqlmodel import Session, select
 
 from ..models import Org
 from ..models.org import UNIT_TYPES
+from ..settings import get_settings
 from .errors import NotFound, ValidationError
 
 
@@ -67,4 +68,5 @@ def effective_thresholds(session: Session, org: Org) -> dict[str, int | None]:
 
     return {"major_threshold_fen": first("major_threshold_fen", None),
             "alert_over_pct": first("alert_over_pct", DEFAULT_OVER_PCT),
-            "alert_behind_points": first("alert_behind_points", DEFAULT_BEHIND_POINTS)}
+            "alert_behind_points": first("alert_behind_points", DEFAULT_BEHIND_POINTS),
+            "alert_unmatched_days": first("alert_unmatched_days", get_settings().alert_unmatched_days)}

@@ -91,7 +91,7 @@ def test_learning_then_automatic_match_by_counterparty(world):
     assert matching.match(ctx, first, [(world["lines"]["p1"], "100.00")])["rule"] == ""  # partial: nothing yet
     assert _rules() == []
     assert matching.match(ctx, first, [(world["lines"]["p1"], "200.00")]) == {"id": first, "status": "已匹配",
-                                                                              "rule": "learned"}
+                                                                              "rule": "learned", "released": 0}
     [rule] = _rules()
     assert (rule.org_id, rule.counterparty, rule.project_id, rule.source, rule.active, rule.conflict, rule.created_by) \
         == (world["unit"], NAME, world["p1"], "学习", True, False, "KUAIJI")
@@ -164,9 +164,10 @@ def test_project_outside_the_account_org_subtree_is_never_matched(world):
     outside, inside = _tx(world, "T1", -10_000, "外单位供应商"), _tx(world, "T2", -10_000, "学院供应商")
     assert _auto([outside, inside]) == 1
     assert _spent(outside) == [] and _spent(inside)[0][0] == world["lines"]["dept"]
-    # a city accountant charging a unit payment to another org's project teaches nothing
+    # a city accountant may not charge a unit payment to another org's project (nor is anything learned)
     t = _tx(world, "T3", -10_000, "跨单位付款")
-    assert matching.match(ctx_for("citykj"), t, [(world["lines"]["other"], "100.00")])["rule"] == ""
+    with pytest.raises(ValidationError, match="本单位或下级单位"):
+        matching.match(ctx_for("citykj"), t, [(world["lines"]["other"], "100.00")])
     assert {r.counterparty for r in _rules()} == {"外单位供应商", "学院供应商"}
 
 

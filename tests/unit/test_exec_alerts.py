@@ -135,6 +135,20 @@ def test_spending_beyond_the_plan_to_date(world):
     assert _open("over_plan") == []
 
 
+def test_this_months_spending_beyond_this_months_plan(world):
+    _spend(world, "office_a", "6000", on=date(YEAR, 3, 2))  # March plan 5 000; plan to date 15 000: not beyond
+    exec_alerts.evaluate(date(YEAR, 3, 20))
+    assert _open("over_plan") == []
+    [alert] = _open("month_plan")
+    assert alert.subject_id == world["office_a"] and alert.link == f"/ledger/{world['budget']}"
+    assert "本月用款计划 ¥5,000.00" in alert.detail and "超出 ¥1,000.00" in alert.detail and alert.measured_bp == 2000
+    exec_alerts.evaluate(date(YEAR, 4, 20))  # April: nothing spent this month
+    assert _open("month_plan") == []
+    _spend(world, "office_b", "4999.99", on=date(YEAR, 5, 2))  # within May's plan
+    exec_alerts.evaluate(date(YEAR, 5, 20))
+    assert _open("month_plan") == []
+
+
 def test_a_statement_that_does_not_reconcile(world):
     with session_scope() as session:
         session.add(SyncRun(account_id=world["account"], finished_at=now(), result="成功", reconciles=False))
@@ -142,6 +156,7 @@ def test_a_statement_that_does_not_reconcile(world):
     exec_alerts.evaluate(JULY_1)
     [alert] = _open("unreconciled")
     assert alert.subject_type == "account" and "尾号 A1" in alert.title and alert.org_id == world["unit"]
+    assert alert.link == "/interfaces"  # the 接口状态 page with the account's sync runs
     exec_alerts.evaluate(JULY_1)
     assert len(_open("unreconciled")) == 1  # not resolved by itself: a person has to look
 
@@ -158,6 +173,49 @@ def test_payments_unmatched_for_more_than_d_days(world, monkeypatch):
     monkeypatch.setenv("HBB_ALERT_UNMATCHED_DAYS", "10")
     exec_alerts.evaluate(today)
     assert _open("unmatched") == []  # resolved: nothing is older than 10 days
+
+
+def _waiting(w, ref: str, days: int, remittance: str = "", today: date = JULY_1) -> int:
+    with session_scope() as session:
+        tx = BankTransaction(account_id=w["account"], org_id=w["unit"], bank_ref=ref, remittance=remittance,
+                             booking_date=today - timedelta(days=days), amount=-1000)
+        session.add(tx)
+        session.flush()
+        return tx.id
+
+
+def test_unmatched_days_per_org_inherited_and_per_project(world):
+    _waiting(world, "T1", 8)
+    _waiting(world, "T2", 4, "P-LAB 设备款")  # the lab project's payment
+    partly = _waiting(world, "T3", 4, "办公用品")
+    matching.match(world["kuaiji"], partly, [(world["office_a"], "5.00")])  # partly matched to 公用经费
+    with session_scope() as session:  # the city's limit, inherited by the unit (T1 would be late after 7 days)
+        city = session.get(Org, world["city"])
+        city.alert_unmatched_days = 10
+        session.add(city)
+    exec_alerts.evaluate(JULY_1)
+    assert _open("unmatched") == []
+    with session_scope() as session:
+        unit = session.get(Org, world["unit"])
+        unit.alert_unmatched_days = 3  # the unit's own wins over the city's
+        session.add(unit)
+    exec_alerts.evaluate(JULY_1)
+    [alert] = _open("unmatched")
+    assert "3 笔付款超过 3 天未匹配" in alert.title and alert.measured_bp == 3
+    exec_thresholds.set_project_thresholds(world["head"], world["lab"], "", "", "30")  # by its code in the text
+    exec_thresholds.set_project_thresholds(world["head"], world["office"], "", "", "5")  # by its partial match
+    exec_alerts.evaluate(JULY_1)
+    [alert] = _open("unmatched")
+    assert "1 笔付款超过 3 天未匹配" in alert.title  # T1 only: T2 has 30 days, T3 5 days
+    t = exec_thresholds.project_thresholds(world["head"], world["office"])
+    assert (t["unmatched_days"], t["effective_unmatched"]) == ("5", 5)
+    assert exec_thresholds.project_thresholds(world["head"], world["lab"])["effective_unmatched"] == 30
+    exec_thresholds.set_project_thresholds(world["head"], world["office"], "", "", "2")
+    exec_alerts.evaluate(JULY_1)
+    assert "2 笔付款超过规定天数（2、3 天）未匹配" in _open("unmatched")[0].title
+    for bad in ("0", "366", "x"):
+        with pytest.raises(ValidationError, match="未匹配预警天数"):
+            exec_thresholds.set_project_thresholds(world["head"], world["lab"], "", "", bad)
 
 
 def test_one_open_alert_per_subject_updated_in_place_and_closed_ones_stay_closed_in_their_period(world):
@@ -182,8 +240,10 @@ def test_acknowledge_and_close_with_a_comment_by_those_who_may(world):
     alert_id = _open("over_budget")[0].id
     with pytest.raises(PermissionDenied):
         exec_alerts.acknowledge(world["op"], alert_id)  # 经办: sees alerts, does not handle them
+    with pytest.raises(PermissionDenied):
+        exec_alerts.close(world["outsider"], alert_id, "越权")  # another org's alert: refused (the guard audits it)
     with pytest.raises(NotFound):
-        exec_alerts.close(world["outsider"], alert_id, "越权")  # another org: not even visible
+        exec_alerts.close(world["outsider"], alert_id + 1000, "不存在")
     row = exec_alerts.acknowledge(world["head"], alert_id, "已知悉")
     assert row["status"] == "已确认" and "HEAD" in row["handled"]
     with pytest.raises(ValidationError, match="处理说明不能为空"):

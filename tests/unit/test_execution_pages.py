@@ -16,7 +16,7 @@ from sqlmodel import func, select
 import hbbudget.hbbudget  # noqa: F401  (imports every page and state)
 from hbbudget.db import session_scope
 from hbbudget.models import AuditEntry, BankAccount, BankTransaction, Budget, BudgetLine, CounterpartyRule, ExecAlert, \
-    Expenditure, Project, SyncRun
+    Expenditure, Project, SyncRun, User, UserRole
 from hbbudget.pages.counterparty_rules import CounterpartyRuleState
 from hbbudget.pages.exec_alerts import ExecAlertsState
 from hbbudget.pages.interfaces import InterfacesState
@@ -45,6 +45,7 @@ CASES = {
     "MatchingState.select": lambda w: (str(w["tx"]),),
     "MatchingState.submit_match": lambda w: ({"line0": str(w["line"]), "amount0": "100"},),
     "MatchingState.submit_manual": lambda w: ({"line": str(w["line"]), "amount": "100", "spent_on": "2027-03-01"},),
+    "MatchingState.release_freeze": lambda w: ("1",),
     "MatchingState.next_page": lambda w: (),
     "MatchingState.prev_page": lambda w: (),
     "CounterpartyRuleState.load": lambda w: (),
@@ -70,9 +71,10 @@ CASES = {
     "InterfacesState.next_page": lambda w: (),
     "InterfacesState.prev_page": lambda w: (),
 }
-# permission -> users who lack it
-LACKING = {"dashboard.view": ("kuaiji", "sys"), "execution.view": ("sys", "leader"), "execution.match": ("op", "sys"),
-           "budget.review": ("kuaiji", "sys"), "admin.settings": ("kuaiji", "head")}
+# permission -> users who lack it (the three admins hold no business permission: 三员分立)
+LACKING = {"dashboard.view": ("kuaiji", "sys", "sec", "aud"), "execution.view": ("sys", "sec", "aud", "leader"),
+           "execution.match": ("op", "sys", "sec", "aud"), "budget.review": ("kuaiji", "sys", "sec", "aud"),
+           "admin.settings": ("kuaiji", "head", "sec", "aud")}
 
 
 def _guarded() -> dict[str, str]:
@@ -113,7 +115,8 @@ def world(db):
         ids = {"project": project.id, "budget": budget.id, "line": line.id, "account": account.id, "tx": tx.id}
     for name, role, org in (("kuaiji", "accountant", "unit"), ("op", "operator", "unit"), ("head", "division_head", "unit"),
                             ("leader", "leader", "prov"), ("sys", "sys_admin", "prov"), ("outsider", "accountant", "other"),
-                            ("sys_o", "sys_admin", "other")):
+                            ("sys_o", "sys_admin", "other"), ("sec", "sec_admin", "prov"),
+                            ("aud", "audit_admin", "prov")):
         make_user(name, role, tree[org])
     exec_alerts.evaluate()  # the unplanned-for line and the empty budget: over_plan / behind alerts
     with session_scope() as session:
@@ -182,7 +185,7 @@ async def test_matching_through_the_page_and_crafted_ids(world):
     result = await page.submit_match({"line0": str(world["line"]), "amount0": "300.00"})
     assert "已匹配" in str(result) and page.rows == [] and page.sel_id == ""
     assert "日期" in str(await page.submit_manual({"line": str(world["line"]), "amount": "5", "spent_on": "2027-13-01"}))
-    result = await page.submit_manual({"line": str(world["line"]), "amount": "5", "spent_on": "2027-03-01",
+    result = await page.submit_manual({"line": str(world["line"]), "amount": "5", "spent_on": f"{world['year']}-03-01",
                                        "kind": "frozen", "note": "合同已签"})
     assert "已登记冻结" in str(result)
     with session_scope() as session:
@@ -192,6 +195,50 @@ async def test_matching_through_the_page_and_crafted_ids(world):
     await outsider.load()
     assert outsider.rows == [] and outsider.lines == []
     assert "不在当前列表" in str(await outsider.select(str(world["tx"])))
+
+
+async def test_freezes_consumed_by_a_match_and_released_through_the_page(world):
+    page = await _state("kuaiji", MatchingState)
+    await page.load()
+    assert page.freezes == []
+    for amount, note in (("200", "合同A"), ("50", "合同B")):
+        await page.submit_manual({"line": str(world["line"]), "amount": amount, "spent_on": f"{world['year']}-03-01",
+                                  "kind": "frozen", "note": note})
+    assert [f["note"] for f in page.freezes] == ["合同B", "合同A"] and page.freezes[1]["open"] == "¥200.00"
+    contract_a, contract_b = page.freezes[1]["id"], page.freezes[0]["id"]
+    await page.select(str(world["tx"]))
+    assert "列表中的冻结" in str(await page.submit_match({"line0": str(world["line"]), "amount0": "300",
+                                                     "freeze0": "999999"}))
+    result = await page.submit_match({"line0": str(world["line"]), "amount0": "300.00", "freeze0": contract_a})
+    assert "已匹配" in str(result) and "解冻 ¥200.00" in str(result)
+    assert [f["id"] for f in page.freezes] == [contract_b]
+    outsider = await _state("outsider", MatchingState)
+    await outsider.load()
+    assert outsider.freezes == []
+    assert "列表中的冻结" in str(await outsider.release_freeze(contract_b))
+    assert "冻结记录无效" in str(await page.release_freeze("abc"))
+    assert "已解冻 ¥50.00" in str(await page.release_freeze(contract_b)) and page.freezes == []
+    with session_scope() as session:
+        assert session.exec(select(func.sum(Expenditure.amount)).where(Expenditure.kind == "frozen")).one() == 0
+        assert session.exec(select(func.count()).select_from(AuditEntry)
+                            .where(AuditEntry.event_type == "execution.release")).one() == 1
+
+
+async def test_an_alert_out_of_scope_since_the_page_was_loaded_is_refused_and_audited(world):
+    page = await _state("head", ExecAlertsState)
+    await page.load()
+    target = page.rows[0]["id"]
+    with session_scope() as session:  # the reviewer's grant moves to the college: the unit's alerts are out of scope
+        grant = session.exec(select(UserRole).join(User, User.id == UserRole.user_id)
+                             .where(User.username == "head")).one()
+        grant.org_id = world["dept"]
+        session.add(grant)
+    before = len(_denied("head"))
+    result = await page.acknowledge(target)
+    assert "没有权限" in str(result)
+    assert _denied("head")[before:] == ["ExecAlertsState.acknowledge"]
+    with session_scope() as session:
+        assert session.get(ExecAlert, int(target)).status == "未处理"
 
 
 async def test_alert_centre_handles_alerts_in_scope(world):
@@ -209,8 +256,10 @@ async def test_alert_centre_handles_alerts_in_scope(world):
     assert "无效" in str(await page.filter({"status": "x"}))
     await page.choose_project(str(world["project"]))
     assert "当前生效：超支 5%" in page.effective
-    assert "已保存" in str(await page.save_thresholds({"over_pct": "8", "behind_points": "15"}))
-    assert (page.over_pct, page.behind_points) == ("8", "15")
+    assert "已保存" in str(await page.save_thresholds({"over_pct": "8", "behind_points": "15", "unmatched_days": "20"}))
+    assert (page.over_pct, page.behind_points, page.unmatched_days) == ("8", "15", "20")
+    assert "未匹配 20 天" in page.effective
+    assert "未匹配预警天数" in str(await page.save_thresholds({"over_pct": "", "behind_points": "", "unmatched_days": "0"}))
     op = await _state("op", ExecAlertsState)  # sees alerts, may not handle them
     await op.load()
     assert op.rows and all(r["can_handle"] == "" for r in op.rows) and op.projects == []

@@ -8,7 +8,7 @@ from sqlmodel import select
 from hbbudget.db import session_scope
 from hbbudget.models import AuditEntry, BankAccount, BankTransaction, Budget, Expenditure, Project
 from hbbudget.services import auth, ledger, matching
-from hbbudget.services.errors import PermissionDenied, ValidationError
+from hbbudget.services.errors import NotFound, PermissionDenied, ValidationError
 from tests.factories import PASSWORD, approved_budget, bank_tx, make_tree, make_user
 
 YEAR = 2027
@@ -36,10 +36,10 @@ def world(db):
         ids = {"p1": p1.id, "p2": p2.id, "other": other.id, "account": acct.id}
     budget_id, lines = _budget(tree["unit"], [(ids["p1"], "31002", 1_200_000), (ids["p2"], "30201", 600_000),
                                               (ids["p2"], "30202", 600_000)])
-    _budget(tree["other"], [(ids["other"], "31002", 100_000)])
+    _, [other_line] = _budget(tree["other"], [(ids["other"], "31002", 100_000)])
     make_user("kuaiji", "accountant", tree["unit"])
     make_user("outsider", "accountant", tree["other"])
-    return {**tree, **ids, "budget": budget_id, "lines": lines}
+    return {**tree, **ids, "budget": budget_id, "lines": lines, "other_line": other_line}
 
 
 def _tx(world, ref: str, amount: int, remittance: str = "", booked=date(YEAR, 3, 5)) -> int:
@@ -117,3 +117,131 @@ def test_ledger_tracks_spent_frozen_available_and_plan(world):
     assert first["over_plan"] and first["month_spent"] == 1_300_000 and first["month_plan"] == 100_000
     assert (second["spent"], second["frozen"], second["available"]) == (10_000, 5_000, 585_000)
     assert not second["over_available"] and not second["over_plan"]
+
+
+def _ledger(world, today: date = date(YEAR, 3, 20)) -> dict[int, dict]:
+    with session_scope() as session:
+        return {r["line_id"]: r for r in ledger.line_ledger(session, session.get(Budget, world["budget"]), today)}
+
+
+def _events(event_type: str) -> list[AuditEntry]:
+    with session_scope() as session:
+        return session.exec(select(AuditEntry).where(AuditEntry.event_type == event_type)).all()
+
+
+def test_a_freeze_is_released_by_the_payment_that_settles_it_and_by_hand(world):
+    _, ctx = auth.login("kuaiji", PASSWORD)
+    line = world["lines"][1]  # 6,000.00
+    contract_a = matching.record_manual(ctx, line, "1000.00", date(YEAR, 3, 1), "合同A", kind="frozen")
+    contract_b = matching.record_manual(ctx, line, "500.00", date(YEAR, 3, 2), "合同B", kind="frozen")
+    row = _ledger(world)[line]
+    assert (row["spent"], row["frozen"], row["available"]) == (0, 150_000, 450_000)
+    assert [(f["id"], f["open_fen"]) for f in matching.open_freezes(ctx)] == [(contract_b, 50_000), (contract_a, 100_000)]
+    # 800.00 paid on contract A: spent +800, frozen −800, available unchanged (not reduced twice)
+    first = _tx(world, "T1", -80_000)
+    assert matching.match(ctx, first, [(line, "800.00", contract_a)])["released"] == 80_000
+    row = _ledger(world)[line]
+    assert (row["spent"], row["frozen"], row["available"]) == (80_000, 70_000, 450_000)
+    # 300.00 more than the 200.00 left of A: only what is still frozen is released
+    second = _tx(world, "T2", -30_000)
+    assert matching.match(ctx, second, [(line, "300.00", str(contract_a))])["released"] == 20_000
+    row = _ledger(world)[line]
+    assert (row["spent"], row["frozen"], row["available"]) == (110_000, 50_000, 440_000)
+    assert [f["id"] for f in matching.open_freezes(ctx)] == [contract_b]
+    with pytest.raises(ValidationError, match="已全部解冻"):
+        matching.match(ctx, _tx(world, "T3", -100), [(line, "1.00", contract_a)])
+    # 解冻 by hand: the contract was cancelled
+    assert matching.release_freeze(ctx, contract_b, "合同取消") == {"id": contract_b, "released": 50_000}
+    row = _ledger(world)[line]
+    assert (row["frozen"], row["available"]) == (0, 490_000) and matching.open_freezes(ctx) == []
+    with pytest.raises(ValidationError, match="已全部解冻"):
+        matching.release_freeze(ctx, contract_b)
+    [entry] = _events("execution.release")
+    assert (entry.object_id, entry.username) == (str(contract_b), "kuaiji") and "50000" in entry.after
+    assert '"released": [[%d, 80000]]' % contract_a in _events("execution.match")[0].after
+
+
+def test_freeze_release_is_scoped_and_checked(world):
+    _, ctx = auth.login("kuaiji", PASSWORD)
+    _, outsider = auth.login("outsider", PASSWORD)
+    freeze = matching.record_manual(ctx, world["lines"][1], "100.00", date(YEAR, 3, 1), "合同", kind="frozen")
+    other = matching.record_manual(ctx, world["lines"][2], "100.00", date(YEAR, 3, 1), "别的明细", kind="frozen")
+    spent = matching.record_manual(ctx, world["lines"][1], "10.00", date(YEAR, 3, 1), "现金")
+    with pytest.raises(PermissionDenied):
+        matching.release_freeze(outsider, freeze)
+    assert matching.open_freezes(outsider) == []  # not in the other unit's list either
+    with pytest.raises(NotFound):
+        matching.release_freeze(ctx, spent)  # not a freeze
+    with pytest.raises(ValidationError, match="冻结记录无效"):
+        matching.release_freeze(ctx, "abc")
+    t = _tx(world, "T1", -20_000)
+    with pytest.raises(ValidationError, match="不在该预算明细上"):
+        matching.match(ctx, t, [(world["lines"][1], "100.00", other)])
+    assert _status(t) == "待匹配" and _events("execution.release") == []
+    with session_scope() as session:
+        assert session.exec(select(Expenditure).where(Expenditure.freeze_id.is_not(None))).all() == []
+
+
+def test_a_reversed_payment_reopens_the_freeze_it_consumed(world):
+    _, ctx = auth.login("kuaiji", PASSWORD)
+    freeze = matching.record_manual(ctx, world["lines"][1], "100.00", date(YEAR, 3, 1), "合同", kind="frozen")
+    t = _tx(world, "T1", -10_000)
+    matching.match(ctx, t, [(world["lines"][1], "100.00", freeze)])
+    assert _ledger(world)[world["lines"][1]]["frozen"] == 0
+    with session_scope() as session:  # what ingest does on a reversal: the payment's rows go
+        for row in session.exec(select(Expenditure).where(Expenditure.transaction_id == t)).all():
+            session.delete(row)
+    row = _ledger(world)[world["lines"][1]]
+    assert (row["spent"], row["frozen"]) == (0, 10_000)
+
+
+def test_a_payment_goes_only_to_lines_of_its_org_or_below(world):
+    make_user("citykj", "accountant", world["city"])  # may match in both units
+    _, ctx = auth.login("citykj", PASSWORD)
+    _, [dept_line] = _budget(world["dept"], [(None, "30201", 100_000)])
+    t = _tx(world, "T1", -30_000)
+    with pytest.raises(ValidationError, match="本单位或下级单位"):
+        matching.match(ctx, t, [(world["other_line"], "100.00")])
+    with pytest.raises(ValidationError, match="本单位或下级单位"):  # not even as one part of a split
+        matching.match(ctx, t, [(dept_line, "100.00"), (world["other_line"], "100.00")])
+    assert _status(t) == "待匹配"
+    assert matching.match(ctx, t, [(dept_line, "300.00")])["status"] == "已匹配"  # the college is below the unit
+
+
+def test_client_ids_amounts_and_dates_are_checked(world):
+    _, ctx = auth.login("kuaiji", PASSWORD)
+    t = _tx(world, "T1", -30_000)
+    for tx_id, splits, message in [("abc", [(world["lines"][1], "1.00")], "交易无效"),
+                                   (t, [("x", "1.00")], "预算明细无效"), (t, [(-1, "1.00")], "预算明细无效"),
+                                   (t, [(world["lines"][1], "0")], "须大于零"),
+                                   (t, [(world["lines"][1], "1.00", "y")], "冻结记录无效"),
+                                   (t, [(world["lines"][1],)], "格式无效")]:
+        with pytest.raises(ValidationError, match=message):
+            matching.match(ctx, tx_id, splits)
+    for line, amount, day, message in [(world["lines"][1], "0", date(YEAR, 3, 1), "金额须大于零"),
+                                       (world["lines"][1], "0.00", date(YEAR, 3, 1), "金额须大于零"),
+                                       (world["lines"][1], "5", date(YEAR + 1, 1, 1), f"预算年度 {YEAR}"),
+                                       (world["lines"][1], "5", date(YEAR - 1, 12, 31), f"预算年度 {YEAR}"),
+                                       ("1.5", "5", date(YEAR, 3, 1), "预算明细无效")]:
+        with pytest.raises(ValidationError, match=message):
+            matching.record_manual(ctx, line, amount, day, "x")
+    late = _tx(world, "T2", -100, booked=date(YEAR + 1, 1, 2))  # booked in another year than the budget's
+    with pytest.raises(ValidationError, match="不在该预算的年度"):
+        matching.match(ctx, late, [(world["lines"][1], "1.00")])
+    with session_scope() as session:
+        assert session.exec(select(Expenditure)).all() == []
+
+
+def test_ledger_counts_the_fiscal_year_and_flags_this_month_beyond_its_plan(world):
+    _, ctx = auth.login("kuaiji", PASSWORD)
+    line = world["lines"][0]  # 12,000.00, plan 1,000.00 a month
+    matching.record_manual(ctx, line, "1500.00", date(YEAR, 3, 3), "本月")  # March: 1,500 > 1,000
+    matching.record_manual(ctx, line, "200.00", date(YEAR, 5, 1), "以后的月份")  # not this month, not to date
+    with session_scope() as session:  # outside the fiscal year (as the dashboard, not counted)
+        session.add(Expenditure(budget_line_id=line, org_id=world["unit"], amount=999_999,
+                                spent_on=date(YEAR + 1, 1, 5), kind="manual"))
+    row = _ledger(world)[line]
+    assert (row["spent"], row["month_spent"], row["month_plan"]) == (170_000, 150_000, 100_000)
+    assert row["over_month_plan"] and not row["over_plan"]  # to date 1,500 of a 3,000 plan
+    april = _ledger(world, date(YEAR, 4, 10))[line]
+    assert april["month_spent"] == 0 and not april["over_month_plan"] and not april["over_plan"]
