@@ -1,4 +1,4 @@
-"""The `hbbudget` command: init-db, seed-demo, subjects import, audit verify (and later sim, worker)."""
+"""The `hbbudget` command: init-db, seed-demo, subjects import, audit verify/purge, user reset-password, sim, bank."""
 
 from __future__ import annotations
 
@@ -79,6 +79,26 @@ def cmd_audit_purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_reset_password(args: argparse.Namespace) -> int:
+    import getpass
+
+    from .services import users
+    from .services.errors import ServiceError
+
+    try:
+        operator = f"cli:{getpass.getuser()}"
+    except Exception:  # noqa: BLE001 — no login name in this environment
+        operator = "cli"
+    try:
+        password = users.reset_password_on_server(args.username, operator, enable=args.enable)
+    except ServiceError as err:
+        print(f"重置失败：{err}", file=sys.stderr)
+        return 1
+    print(f"已重置 {args.username} 的密码并解锁{'、启用' if args.enable else ''}，已结束其全部会话。")
+    print(f"临时密码：{password}（仅显示一次，下次登录须修改）")
+    return 0
+
+
 def cmd_bank(args: argparse.Namespace) -> int:
     from .integrations.bank.cli import main as bank_main
 
@@ -132,6 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
     purge = aud.add_parser("purge", help="清理指定日期之前的审计记录（至少保留 184 天）")
     purge.add_argument("--before", required=True, help="YYYY-MM-DD（北京时间）")
     purge.set_defaults(func=cmd_audit_purge)
+    usr = sub.add_parser("user", help="账号维护（在服务器上恢复账号，含三员账号）")
+    usr = usr.add_subparsers(dest="action", required=True)
+    reset = usr.add_parser("reset-password", help="重置密码并解锁，打印一次性临时密码，下次登录须修改")
+    reset.add_argument("username")
+    reset.add_argument("--enable", action="store_true", help="同时启用已停用的账号")
+    reset.set_defaults(func=cmd_user_reset_password)
     sim = sub.add_parser("sim", help="启动外部系统模拟器（银行网关）于 127.0.0.1")
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=int, default=8701)

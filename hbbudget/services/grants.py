@@ -3,7 +3,8 @@
 - An account holds business roles only, or roles of exactly one admin kind (系统/安全/审计管理员).
 - Admin roles are granted and revoked only by the security admin (admin.roles at a root org);
   business roles by the system admin (admin.users over the user and the org) or the security admin.
-- Nobody changes their own grants; the last active holder of each admin kind is kept.
+- Nobody changes their own grants; the last effective holder of each admin kind is kept (an active account
+  with the role at an active root org with its subtree).
 """
 
 from __future__ import annotations
@@ -33,23 +34,32 @@ def _kinds(session: Session, user_id: int, exclude_grant: int | None = None) -> 
     return set(session.exec(stmt).all())
 
 
-def _holders(session: Session, kind: str, exclude_user: int, exclude_grant: int | None = None) -> int:
-    stmt = (select(UserRole.user_id).distinct().join(Role, Role.id == UserRole.role_id)
-            .join(User, User.id == UserRole.user_id)
-            .where(Role.admin_kind == kind, User.active == True, UserRole.user_id != exclude_user))  # noqa: E712
+def _effective(session: Session, kind: str, *, user_id: int | None = None, exclude_user: int | None = None,
+               exclude_grant: int | None = None) -> set[int]:
+    """Ids of active accounts effectively holding an admin kind: the grant at an active root org with its
+    subtree (what `access.require_global` accepts); a narrower or dead grant gives no admin power."""
+    stmt = (select(UserRole.user_id, Org.path).join(Role, Role.id == UserRole.role_id)
+            .join(User, User.id == UserRole.user_id).join(Org, Org.id == UserRole.org_id)
+            .where(Role.admin_kind == kind, User.active == True, Org.active == True,  # noqa: E712
+                   UserRole.subtree == True))  # noqa: E712
+    if user_id is not None:
+        stmt = stmt.where(UserRole.user_id == user_id)
+    if exclude_user is not None:
+        stmt = stmt.where(UserRole.user_id != exclude_user)
     if exclude_grant is not None:
         stmt = stmt.where(UserRole.id != exclude_grant)
-    return len(session.exec(stmt).all())
+    return {uid for uid, path in session.exec(stmt).all() if access.is_root_path(path)}
 
 
 def refuse_last_holder(session: Session, user_id: int, removing_grant: int | None = None) -> None:
-    """Refuse when `user_id` is the last active account of an admin kind it would stop holding."""
-    kinds = _kinds(session, user_id) - {None}
-    if removing_grant is not None:
-        kinds -= _kinds(session, user_id, exclude_grant=removing_grant)  # kinds it keeps anyway
-    user = session.get(User, user_id)
-    for kind in kinds:
-        if user.active and not _holders(session, kind, user_id):
+    """Refuse when `user_id` is the last account effectively holding an admin kind it would stop holding
+    (by being disabled, or by losing `removing_grant`)."""
+    for kind in set(access.ADMIN_KINDS) & (_kinds(session, user_id) - {None}):
+        if not _effective(session, kind, user_id=user_id):
+            continue  # it holds no effective grant of this kind: nothing is lost
+        if removing_grant is not None and _effective(session, kind, user_id=user_id, exclude_grant=removing_grant):
+            continue  # another effective grant of the same kind stays
+        if not _effective(session, kind, exclude_user=user_id):
             raise ValidationError(f"三员分立：这是最后一个有效的{access.kind_label(kind)}账号，不能停用或撤销")
 
 

@@ -15,7 +15,7 @@ from .permissions import PERMISSIONS, UserContext
 from .scope import int_id, text
 
 FIELDS = ("code", "name", "unit_type", "region_code", "major_threshold_fen", "alert_over_pct",
-          "alert_behind_points", "parent_id", "active")
+          "alert_behind_points", "alert_unmatched_days", "parent_id", "active")
 
 
 def _snapshot(org: Org) -> dict:
@@ -65,7 +65,8 @@ def _fields(session: Session, data: dict) -> dict:
     return {"name": text(data.get("name"), "单位名称", 128, required=True), "unit_type": unit_type,
             "region_code": region, "major_threshold_fen": yuan_to_fen(data.get("major_threshold")),
             "alert_over_pct": _percent(data.get("alert_over_pct"), "超预算预警比例", 100),
-            "alert_behind_points": _percent(data.get("alert_behind_points"), "进度滞后预警点数", 100)}
+            "alert_behind_points": _percent(data.get("alert_behind_points"), "进度滞后预警点数", 100),
+            "alert_unmatched_days": _percent(data.get("alert_unmatched_days"), "未匹配预警天数", 365)}
 
 
 def _tree_row(session: Session, o: Org) -> dict:
@@ -77,8 +78,10 @@ def _tree_row(session: Session, o: Org) -> dict:
         "major_threshold": "" if o.major_threshold_fen is None else f"{o.major_threshold_fen / 100:.2f}",
         "alert_over_pct": "" if o.alert_over_pct is None else str(o.alert_over_pct),
         "alert_behind_points": "" if o.alert_behind_points is None else str(o.alert_behind_points),
+        "alert_unmatched_days": "" if o.alert_unmatched_days is None else str(o.alert_unmatched_days),
         "thresholds": (f"三重一大 {'未设' if major is None else f'{major / 100:,.2f} 元'}；"
-                       f"超支 {eff['alert_over_pct']}%；滞后 {eff['alert_behind_points']} 点"),
+                       f"超支 {eff['alert_over_pct']}%；滞后 {eff['alert_behind_points']} 点；"
+                       f"未匹配 {eff['alert_unmatched_days']} 天"),
     }
 
 
@@ -140,6 +143,8 @@ def move_org(ctx: UserContext, org_id: object, parent_id: object) -> None:
             raise ValidationError("顶级单位不能移动")
         if parent.path.startswith(org.path):
             raise ValidationError("不能移动到自身或其下级单位之下")
+        if not parent.active:
+            raise ValidationError(f"上级单位“{parent.name}”已停用")
         if parent.id == org.parent_id:
             return
         before = _snapshot(org)

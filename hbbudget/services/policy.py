@@ -41,20 +41,28 @@ class Policy:
     inactive_days: int
 
 
+def clamped(values: Policy) -> Policy:
+    """Each field moved into its BOUNDS: nothing weaker (or absurdly stricter) than the bounds ever applies,
+    whatever the environment or a hand-edited row says."""
+    return Policy(**{name: min(max(getattr(values, name), low), high) for name, (_, low, high) in BOUNDS.items()})
+
+
 def defaults() -> Policy:
+    """The HBB_* environment values, clamped to BOUNDS."""
     s = get_settings()
-    return Policy(min_length=s.password_min_length, min_classes=s.password_min_classes,
-                  expiry_days=s.password_expiry_days, history_count=s.password_history,
-                  max_failed_logins=s.max_failed_logins, lockout_minutes=s.lockout_minutes,
-                  idle_timeout_minutes=s.idle_timeout_minutes, session_lifetime_hours=s.session_lifetime_hours,
-                  inactive_days=s.inactive_days)
+    return clamped(Policy(min_length=s.password_min_length, min_classes=s.password_min_classes,
+                          expiry_days=s.password_expiry_days, history_count=s.password_history,
+                          max_failed_logins=s.max_failed_logins, lockout_minutes=s.lockout_minutes,
+                          idle_timeout_minutes=s.idle_timeout_minutes,
+                          session_lifetime_hours=s.session_lifetime_hours, inactive_days=s.inactive_days))
 
 
 def current(session: Session) -> Policy:
+    """The security admin's saved row (clamped too), else the defaults."""
     row = session.get(SecurityPolicy, 1)
     if row is None:
         return defaults()
-    return Policy(**{f.name: getattr(row, f.name) for f in fields(Policy)})
+    return clamped(Policy(**{f.name: getattr(row, f.name) for f in fields(Policy)}))
 
 
 def get() -> Policy:

@@ -1,4 +1,16 @@
-"""User administration (系统管理员): accounts, enable/disable, password reset, sessions. Scope: admin.users."""
+"""User administration (系统管理员): accounts, enable/disable, password reset, sessions. Scope: admin.users.
+
+三员分立 for the accounts themselves: an account holding a 安全管理员 or 审计管理员 role (any grant of that kind)
+is *protected*. Nobody manages it in the app: the system admin may list it and open its detail, but not edit,
+disable, enable, reset its password or end its sessions (that would let the system admin take over the other
+two roles or lock them out). The security admin holds no admin.users either, so it cannot take over the audit
+admin. The account changes its own password on the password page. Containment of a compromised protected
+account: the security admin revokes its admin role (grants.revoke, last-holder rule applies); it is then an
+ordinary account the system admin can disable. Recovery (forgotten password, lockout, disabled): only on the
+server, `hbbudget user reset-password USERNAME [--enable]` (`reset_password_on_server`), audited, printing a
+one-time password that must be changed at the next login. System admin accounts stay manageable by a system
+admin whose scope covers them (same kind: no role is gained).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +24,7 @@ from sqlmodel import Session, select
 from ..clock import now, to_local_text
 from ..db import session_scope
 from ..models import LoginSession, Org, Role, User, UserRole
-from . import audit, auth, grants, policy, scope
+from . import access, audit, auth, grants, policy, scope
 from .errors import NotFound, PermissionDenied, ValidationError
 from .orgs import scope_filter
 from .permissions import UserContext
@@ -22,12 +34,26 @@ USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{2,31}$")
 LIST_LIMIT = 200
 
 
-def _user_in_scope(session: Session, ctx: UserContext, user_id: object) -> tuple[User, Org]:
+PROTECTED_KINDS = ("security", "audit")
+
+
+def protected_kind(session: Session, user_id: int) -> str | None:
+    """'security' / 'audit' when the account holds a role of that admin kind (see the module docstring)."""
+    return session.exec(select(Role.admin_kind).join(UserRole, UserRole.role_id == Role.id)
+                        .where(UserRole.user_id == user_id, Role.admin_kind.in_(PROTECTED_KINDS))).first()
+
+
+def _user_in_scope(session: Session, ctx: UserContext, user_id: object, *, manage: bool = True) -> tuple[User, Org]:
+    """The target user within the caller's admin.users scope; `manage` also refuses protected accounts."""
     user = session.get(User, int_id(user_id, "用户"))
     if user is None:
         raise NotFound("用户不存在")
     org = session.get(Org, user.org_id)
     scope.require(ctx, "admin.users", org)
+    kind = protected_kind(session, user.id) if manage else None
+    if kind:
+        raise PermissionDenied(f"三员分立：{access.kind_label(kind)}账号不能由系统管理员修改、停用、启用、重置密码"
+                               "或强制下线；密码由本人修改，遗忘时由服务器管理员执行 hbbudget user reset-password")
     return user, org
 
 
@@ -97,7 +123,7 @@ def list_users(ctx: UserContext, query: str = "") -> list[dict]:
 def detail(ctx: UserContext, user_id: object) -> dict:
     """One user with their role grants and recent sessions (login history)."""
     with session_scope() as session:
-        user, org = _user_in_scope(session, ctx, user_id)
+        user, org = _user_in_scope(session, ctx, user_id, manage=False)
         rules = policy.current(session)
         status, stale = _status(user, rules)
         sessions = session.exec(select(LoginSession).where(LoginSession.user_id == user.id)
@@ -187,6 +213,30 @@ def reset_password(ctx: UserContext, user_id: object) -> str:
         ended = _revoke_sessions(session, user.id)
         audit.record(session, "user.reset_password", actor=ctx, object_type="user", object_id=user.id,
                      org_id=org.id, detail=f"重置密码并解锁，结束会话 {ended} 个")
+        return password
+
+
+def reset_password_on_server(username: object, operator: str, enable: bool = False) -> str:
+    """Recovery on the server (the `hbbudget` CLI), for any account including the 三员: a one-time password,
+    unlocked, forced change at next login, sessions ended; `enable` also re-enables a disabled account."""
+    name = text(username, "用户名", 64, required=True)
+    with session_scope() as session:
+        user = session.exec(select(User).where(User.username == name)).first()
+        if user is None:
+            raise NotFound(f"用户不存在：{name}")
+        before = _snapshot(user)
+        rules = policy.current(session)
+        password = temp_password(rules)
+        auth.set_password(session, user, password, rules)
+        user.must_change_password, user.failed_logins, user.locked_until = True, 0, None
+        if enable:
+            user.active = True
+        session.add(user)
+        ended = _revoke_sessions(session, user.id)
+        audit.record(session, "user.reset_password", username=operator[:64], object_type="user",
+                     object_id=user.id, org_id=user.org_id, before=before, after=_snapshot(user),
+                     detail=f"服务器命令行重置密码并解锁{'、启用账号' if enable and not before['active'] else ''}，"
+                            f"结束会话 {ended} 个")
         return password
 
 

@@ -7,8 +7,8 @@ from sqlmodel import select
 
 from hbbudget.clock import now
 from hbbudget.db import session_scope
-from hbbudget.models import AuditEntry, LoginSession, User
-from hbbudget.services import auth, users
+from hbbudget.models import AuditEntry, LoginSession, User, UserRole
+from hbbudget.services import auth, grants, users
 from hbbudget.services.errors import AuthError, PermissionDenied, ValidationError
 from tests.factories import PASSWORD, ctx_for, make_tree, make_user, user
 
@@ -111,14 +111,133 @@ def test_admin_cannot_disable_or_reset_itself(tree):
         users.reset_password(ctx, ctx.user_id)
 
 
-def test_the_last_active_holder_of_each_admin_role_cannot_be_disabled(tree):
+def test_the_last_effective_system_admin_cannot_be_disabled(tree):
+    make_user("sys_b", "sys_admin", tree["prov"])
+    make_user("sys_here", "sys_admin", tree["prov"], subtree=False)  # manages prov's own users, not effective
+    users.set_active(ctx_for("sys"), user("sys_b").id, False)
+    with pytest.raises(ValidationError, match="最后一个有效的系统管理员"):
+        users.set_active(ctx_for("sys_here"), user("sys").id, False)
+    assert user("sys").active
+    users.set_active(ctx_for("sys"), user("sys_here").id, False)  # a non-effective holder may go
+    assert not user("sys_here").active
+
+
+@pytest.fixture
+def admins(tree):
     make_user("sec", "sec_admin", tree["prov"])
-    make_user("sec2", "sec_admin", tree["prov"])
+    make_user("aud", "audit_admin", tree["prov"])
+    make_user("aud2", "audit_admin", tree["prov"])
+    return tree
+
+
+def _calls(ctx, target: int, session_id: int) -> dict:  # noqa: ANN001
+    return {"update": lambda: users.update_user(ctx, target, {"full_name": "改名"}),
+            "disable": lambda: users.set_active(ctx, target, False),
+            "reset": lambda: users.reset_password(ctx, target),
+            "revoke_one": lambda: users.revoke_sessions(ctx, target, session_id),
+            "revoke_all": lambda: users.revoke_sessions(ctx, target)}
+
+
+def test_the_system_admin_cannot_take_over_the_security_or_audit_admin(admins):
     ctx = ctx_for("sys")
-    users.set_active(ctx, user("sec2").id, False)
-    with pytest.raises(ValidationError, match="最后一个有效的安全管理员"):
-        users.set_active(ctx, user("sec").id, False)
-    assert user("sec").active
+    for name in ("sec", "aud"):
+        token, _ = auth.login(name, PASSWORD)
+        target = user(name).id
+        assert users.detail(ctx, target)["username"] == name  # it may see the account
+        session_id = int(users.detail(ctx, target)["sessions"][0]["id"])
+        for action, call in _calls(ctx, target, session_id).items():
+            with pytest.raises(PermissionDenied, match="三员分立"):
+                call()
+        assert auth.resolve(token).username == name  # still logged in, same password, same name, active
+        assert user(name).full_name == name.upper() and user(name).active and not user(name).must_change_password
+        auth.login(name, PASSWORD)
+    with session_scope() as session:  # a disabled protected account is not re-enabled by the system admin
+        u = session.exec(select(User).where(User.username == "aud2")).one()
+        u.active = False
+        session.add(u)
+    with pytest.raises(PermissionDenied, match="三员分立"):
+        users.set_active(ctx, user("aud2").id, True)
+    assert not user("aud2").active
+    assert not [e for t in ("user.update", "user.disable", "user.enable", "user.reset_password", "session.revoke")
+                for e in _entries(t)]
+
+
+def test_the_security_admin_cannot_manage_accounts_either(admins):
+    ctx = ctx_for("sec")
+    for call in _calls(ctx, user("aud").id, 1).values():
+        with pytest.raises(PermissionDenied):
+            call()
+    assert user("aud").active and not user("aud").must_change_password
+
+
+def test_once_the_security_admin_revokes_the_role_the_system_admin_may_disable_the_account(admins):
+    with session_scope() as session:
+        grant = session.exec(select(UserRole).where(UserRole.user_id == user("aud2").id)).one()
+    grants.revoke(ctx_for("sec"), grant.id)
+    users.set_active(ctx_for("sys"), user("aud2").id, False)
+    assert not user("aud2").active
+
+
+def test_the_system_admin_still_manages_another_system_admin(admins):
+    make_user("sys_b", "sys_admin", admins["unit"])
+    password = users.reset_password(ctx_for("sys"), user("sys_b").id)
+    assert auth.login("sys_b", password)[1].must_change_password
+
+
+async def test_the_admin_page_shows_no_one_time_password_for_a_protected_account(admins):
+    import reflex as rx
+
+    import hbbudget.hbbudget  # noqa: F401  (imports every page and state)
+    from hbbudget.pages.admin import AdminState
+    from state.session import SessionState
+
+    root = rx.State()
+    (await root.get_state(SessionState)).sid, _ = auth.login("sys", PASSWORD)
+    page = await root.get_state(AdminState)
+    await page.load()
+    await page.open_user(str(user("sec").id))
+    result = await page.reset_password(str(user("sec").id))
+    assert "三员分立" in str(result) and page.one_time == ""
+    denied = _entries("permission.denied")
+    assert len(denied) == 1 and denied[0].username == "sys" and denied[0].object_id == "AdminState.reset_password"
+    auth.login("sec", PASSWORD)
+
+
+def test_the_server_cli_recovers_a_locked_or_disabled_security_admin(admins, capsys):
+    from hbbudget import cli
+
+    token, _ = auth.login("sec", PASSWORD)
+    for _ in range(5):
+        with pytest.raises(AuthError):
+            auth.login("sec", "wrong")
+    assert user("sec").locked_until is not None
+    assert cli.main(["user", "reset-password", "sec"]) == 0
+    out = capsys.readouterr().out
+    password = out.split("临时密码：")[1].split("（")[0]
+    assert "仅显示一次" in out and password
+    with pytest.raises(AuthError):
+        auth.resolve(token)  # its sessions ended
+    with pytest.raises(AuthError):
+        auth.login("sec", PASSWORD)
+    _, ctx = auth.login("sec", password)
+    assert ctx.must_change_password and ctx.has("admin.roles")
+    entry = _entries("user.reset_password")[-1]
+    assert entry.username.startswith("cli") and entry.object_id == str(user("sec").id)
+    assert "服务器命令行" in entry.detail and password not in entry.after
+
+    with session_scope() as session:
+        u = session.exec(select(User).where(User.username == "sec")).one()
+        u.active = False
+        session.add(u)
+    assert cli.main(["user", "reset-password", "sec"]) == 0  # without --enable it stays disabled
+    with pytest.raises(AuthError, match="已停用"):
+        auth.login("sec", capsys.readouterr().out.split("临时密码：")[1].split("（")[0])
+    assert cli.main(["user", "reset-password", "sec", "--enable"]) == 0
+    password = capsys.readouterr().out.split("临时密码：")[1].split("（")[0]
+    assert auth.login("sec", password)[1].must_change_password and user("sec").active
+    assert "启用账号" in _entries("user.reset_password")[-1].detail
+    assert cli.main(["user", "reset-password", "nobody"]) == 1
+    assert "用户不存在" in capsys.readouterr().err
 
 
 def test_unused_accounts_are_flagged(tree):

@@ -43,6 +43,15 @@ def test_login_success_creates_hashed_session_and_context(tree):
     assert _audit_types() == ["login.success"]
 
 
+def test_login_success_records_the_client_address(tree):
+    make_user("kuaiji", "accountant", tree["unit"])
+    _, ctx = auth.login("kuaiji", PASSWORD, "10.20.30.40")
+    with session_scope() as session:
+        entry = session.exec(select(AuditEntry).where(AuditEntry.event_type == "login.success")).one()
+    assert (entry.username, entry.user_id, entry.success) == ("kuaiji", ctx.user_id, True)
+    assert entry.client_addr == "10.20.30.40" and ctx.client_addr == "10.20.30.40"
+
+
 @pytest.mark.parametrize("username,password", [("nobody", PASSWORD), ("kuaiji", "wrong-Pass1")])
 def test_bad_credentials_get_chinese_message_and_audit(tree, username, password):
     make_user("kuaiji", "accountant", tree["unit"])

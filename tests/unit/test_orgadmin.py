@@ -47,7 +47,8 @@ def test_add_rename_and_thresholds_in_fen(tree):
 @pytest.mark.parametrize("field,value,message", [
     ("unit_type", "公司", "请选择单位类型"), ("region_code", "999999", "行政区划代码不存在"),
     ("major_threshold", "-5", "非负数"), ("major_threshold", "abc", "须为数字"), ("major_threshold", "1.005", "两位小数"),
-    ("alert_over_pct", "0", "1–100"), ("alert_behind_points", "x", "1–100"), ("name", "", "不能为空"),
+    ("alert_over_pct", "0", "1–100"), ("alert_behind_points", "x", "1–100"), ("alert_unmatched_days", "366", "1–365"),
+    ("name", "", "不能为空"),
 ])
 def test_bad_fields_are_refused(tree, field, value, message):
     with pytest.raises(ValidationError, match=message):
@@ -58,12 +59,17 @@ def test_thresholds_inherit_from_the_nearest_ancestor(tree):
     ctx = ctx_for("sys")
     orgadmin.update_org(ctx, tree["city"], {**FORM, "name": "市财政局", "unit_type": "行政", "alert_over_pct": "7",
                                             "major_threshold": "500000"})
-    orgadmin.update_org(ctx, tree["unit"], {**FORM, "name": "示范大学", "alert_behind_points": "15"})
+    orgadmin.update_org(ctx, tree["unit"], {**FORM, "name": "示范大学", "alert_behind_points": "15",
+                                            "alert_unmatched_days": "12"})
     with session_scope() as session:
         dept = orgs.effective_thresholds(session, session.get(Org, tree["dept"]))
         prov = orgs.effective_thresholds(session, session.get(Org, tree["prov"]))
-    assert dept == {"major_threshold_fen": 50_000_000, "alert_over_pct": 7, "alert_behind_points": 15}
-    assert prov == {"major_threshold_fen": None, "alert_over_pct": 5, "alert_behind_points": 10}
+    assert dept == {"major_threshold_fen": 50_000_000, "alert_over_pct": 7, "alert_behind_points": 15,
+                    "alert_unmatched_days": 12}
+    assert prov == {"major_threshold_fen": None, "alert_over_pct": 5, "alert_behind_points": 10,
+                    "alert_unmatched_days": 7}  # HBB_ALERT_UNMATCHED_DAYS
+    assert orgadmin.row(ctx, tree["unit"])["alert_unmatched_days"] == "12"
+    assert "未匹配 12 天" in orgadmin.row(ctx, tree["dept"])["thresholds"]
 
 
 def test_move_rewrites_the_paths_of_the_subtree(tree):
@@ -76,6 +82,22 @@ def test_move_rewrites_the_paths_of_the_subtree(tree):
         orgadmin.move_org(ctx, tree["other"], tree["dept"])
     with pytest.raises(ValidationError, match="顶级单位不能移动"):
         orgadmin.move_org(ctx, tree["prov"], tree["city"])
+
+
+def test_a_unit_cannot_move_under_a_deactivated_parent(tree):
+    ctx = ctx_for("sys")
+    closed = orgadmin.create_org(ctx, {**FORM, "parent_id": tree["other"], "code": "O-01", "name": "已撤并科室"})
+    orgadmin.set_active(ctx, closed, False)
+    before = _org(tree["dept"])
+    with pytest.raises(ValidationError, match="上级单位“已撤并科室”已停用"):
+        orgadmin.move_org(ctx, tree["dept"], closed)
+    after = _org(tree["dept"])
+    assert (after.parent_id, after.path, after.level) == (before.parent_id, before.path, before.level)
+    with session_scope() as session:
+        assert not session.exec(select(AuditEntry).where(AuditEntry.event_type == "org.move")).all()
+    orgadmin.set_active(ctx, closed, True)  # once re-enabled, the same move goes through
+    orgadmin.move_org(ctx, tree["dept"], closed)
+    assert _org(tree["dept"]).path == org_path(closed) + f"{tree['dept']}/"
 
 
 def test_deactivate_needs_children_deactivated_first(tree):

@@ -32,6 +32,31 @@ def test_defaults_come_from_the_environment(db, monkeypatch):
     assert policy.get().expiry_days == 60 and policy.get().max_failed_logins == 4
 
 
+WEAK_ENV = {"PASSWORD_MIN_LENGTH": "4", "PASSWORD_MIN_CLASSES": "1", "PASSWORD_EXPIRY_DAYS": "3650",
+            "PASSWORD_HISTORY": "0", "MAX_FAILED_LOGINS": "1000", "LOCKOUT_MINUTES": "0",
+            "IDLE_TIMEOUT_MINUTES": "600", "SESSION_LIFETIME_HOURS": "240", "INACTIVE_DAYS": "5000"}
+
+
+def test_environment_values_outside_the_bounds_are_clamped(db, monkeypatch):
+    for name, value in WEAK_ENV.items():
+        monkeypatch.setenv(f"HBB_{name}", value)
+    weakest = policy.Policy(8, 3, 180, 3, 10, 10, 30, 24, 365)  # each field at its bound in BOUNDS
+    assert policy.defaults() == weakest and policy.get() == weakest
+    assert policy.password_problems(policy.get(), "kuaiji", "abc1") == [
+        "密码至少 8 位", "密码须包含大写字母、小写字母、数字、符号中的至少三类"]
+    monkeypatch.setenv("HBB_PASSWORD_MIN_LENGTH", "99")
+    monkeypatch.setenv("HBB_IDLE_TIMEOUT_MINUTES", "1")
+    assert (policy.get().min_length, policy.get().idle_timeout_minutes) == (32, 5)
+
+
+def test_a_stored_row_outside_the_bounds_is_clamped_too(db):
+    with session_scope() as session:  # written behind the service's back (e.g. by hand in the database)
+        session.add(SecurityPolicy(id=1, min_length=1, min_classes=1, expiry_days=9999, history_count=0,
+                                   max_failed_logins=999, lockout_minutes=0, idle_timeout_minutes=999,
+                                   session_lifetime_hours=999, inactive_days=0))
+    assert policy.get() == policy.Policy(8, 3, 180, 3, 10, 10, 30, 24, 30)
+
+
 def test_security_admin_saves_a_policy_within_bounds_and_it_is_audited(tree):
     ctx = ctx_for("sec")
     saved = policy.update(ctx, GOOD)

@@ -5,7 +5,7 @@ from sqlmodel import select
 
 from hbbudget.db import session_scope
 from hbbudget.models import AuditEntry, Role, RolePermission, UserRole
-from hbbudget.services import auth, grants, roles
+from hbbudget.services import auditlog, auth, grants, roles
 from hbbudget.services.errors import PermissionDenied, ValidationError
 from tests.factories import PASSWORD, ctx_for, make_tree, make_user, user
 
@@ -117,6 +117,36 @@ def test_the_last_holder_of_an_admin_role_keeps_it(tree):
     grants.revoke(sec, aud_grant.id)
 
 
+def test_only_effective_holders_count_for_the_last_holder_rule(tree):
+    """Holders of the audit role who cannot act as audit admin (a grant below the root, at the root without
+    its subtree, or at a deactivated root) do not keep the role alive."""
+    from hbbudget.services import orgs
+
+    with session_scope() as session:
+        dead_root = orgs.create(session, "R2", "已撤销机构", "行政")
+        dead_root.active = False
+        session.add(dead_root)
+        dead_root_id = dead_root.id
+    make_user("aud_c", "audit_admin", tree["city"])
+    make_user("aud_here", "audit_admin", tree["prov"], subtree=False)
+    make_user("aud_dead", "audit_admin", dead_root_id)
+    for name in ("aud_c", "aud_here", "aud_dead"):  # none of them may read the log
+        with pytest.raises(PermissionDenied):
+            auditlog.search(ctx_for(name), {})
+    sec = ctx_for("sec")
+    with session_scope() as session:
+        aud_grant = session.exec(select(UserRole).where(UserRole.user_id == user("aud").id)).one().id
+        here_grant = session.exec(select(UserRole).where(UserRole.user_id == user("aud_here").id)).one().id
+    with pytest.raises(ValidationError, match="最后一个有效的审计管理员"):
+        grants.revoke(sec, aud_grant)
+    grants.revoke(sec, here_grant)  # a non-effective grant may go, even with a single effective holder
+    grants.grant(sec, user("aud_here").id, _role_id("audit_admin"), tree["prov"], True)  # now effective
+    grants.revoke(sec, aud_grant)
+    assert auditlog.search(ctx_for("aud_here"), {})[1] > 0
+    with pytest.raises(PermissionDenied):
+        auditlog.search(ctx_for("aud"), {})
+
+
 def test_system_admin_grants_business_roles_only_within_its_scope(tree):
     make_user("sys_o", "sys_admin", tree["other"])
     ctx = ctx_for("sys_o")
@@ -127,6 +157,36 @@ def test_system_admin_grants_business_roles_only_within_its_scope(tree):
         grants.grant(ctx, user("doc").id, _role_id("leader"), tree["unit"])  # org outside its scope
     grants.grant(ctx, user("doc").id, _role_id("leader"), tree["other"], False)
     assert "领导查看" in ctx_for("doc").role_names
+
+
+def _chinese(value: str) -> bool:
+    return any("\u4e00" <= c <= "\u9fff" for c in value)
+
+
+def test_the_permission_matrix_is_grouped_by_module_with_chinese_names(tree):
+    from hbbudget.services.permissions import PERMISSIONS
+
+    matrix = roles.matrix(ctx_for("sec"))
+    assert {"会计", "系统管理员", "安全管理员", "审计管理员"} <= set(matrix["roles"])
+    assert [r["code"] for r in matrix["rows"]] == list(PERMISSIONS)  # every permission, once
+    headers, module = [], ""
+    for row in matrix["rows"]:
+        if row["module"]:  # a module's name heads its first row only, and each module heads one block
+            headers.append(row["module"])
+            module = row["module"]
+        assert module == PERMISSIONS[row["code"]][0], row["code"]
+        assert _chinese(module) and _chinese(row["name"]) and _chinese(row["description"]), row["code"]
+        assert len(row["cells"]) == len(matrix["roles"])
+    assert len(headers) == len(set(headers)) and {"系统管理", "安全管理"} <= set(headers)
+    users_row = next(r for r in matrix["rows"] if r["code"] == "admin.users")
+    assert (users_row["name"], users_row["description"]) == ("用户管理", "管理用户账号和角色分配")
+    cells = dict(zip(matrix["roles"], users_row["cells"]))
+    assert cells["系统管理员"]["on"] == "1" and cells["会计"]["on"] == ""
+    assert all(c["editable"] == "" for c in users_row["cells"])  # admin permissions are fixed
+    match_row = next(r for r in matrix["rows"] if r["code"] == "execution.match")
+    accountant = dict(zip(matrix["roles"], match_row["cells"]))["会计"]
+    assert accountant == {"role_id": str(_role_id("accountant")), "code": "execution.match", "on": "1",
+                          "editable": "1"}
 
 
 def test_roles_pages_need_the_security_admin_at_the_root(tree):
