@@ -72,13 +72,17 @@ def rule_panel(rules: rx.Var, summary: rx.Var, element_id: str = "rule-panel") -
     )
 
 
-def edit_input(key: rx.Var, default: rx.Var, on_blur: Callable, *, width: str = "8em", amount: bool = False,
+def edit_input(row_key: rx.Var, value: rx.Var, on_blur: Callable, *, width: str = "8em", amount: bool = False,
                placeholder: str = "", max_length: int = 200, element_id: rx.Var | str | None = None) -> rx.Component:
-    """An uncontrolled cell input (safe for Chinese IME): saved on blur; `key` (id + row version)
-    remounts it with the stored value after a save, a conflict or a reload."""
+    """An uncontrolled cell input (safe for Chinese IME: `default_value`, saved on blur).
+
+    Its React key is `row_key` (line id + the row version last loaded from the server) plus the stored value, so
+    it remounts showing what is stored when a conflict or a reload brings another version of the row (unsaved
+    text is dropped), and when its own save stores a normalized value; a save of another cell of the row leaves
+    it alone (text being typed there is kept)."""
     props = {"id": element_id} if element_id is not None else {}
     return rx.input(
-        key=key, default_value=default, on_blur=on_blur, size="1", max_length=max_length,
+        key=row_key + ":" + value, default_value=value, on_blur=on_blur, size="1", max_length=max_length,
         placeholder=placeholder, style=tokens.AMOUNT_INPUT if amount else {"width": width}, **props,
     )
 

@@ -26,8 +26,8 @@ class Budget(SQLModel, table=True):
     step_org_id: int | None = Field(default=None, foreign_key="org.id", index=True)
     based_on_id: int | None = Field(default=None, foreign_key="budget.id")
     superseded_by_id: int | None = Field(default=None, foreign_key="budget.id")
-    version_no: int = 0  # submitted versions so far
-    last_comment: str = Field(default="", max_length=500)
+    version_no: int = 0  # versions kept so far (one per submission, one at the final approval)
+    last_comment: str = Field(default="", max_length=500)  # last return reason / approval comment; cleared on submit
     created_by_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=now)
     updated_at: datetime = Field(default_factory=now)
@@ -63,7 +63,8 @@ class BudgetLine(SQLModel, table=True):
 
 
 class BudgetVersion(SQLModel, table=True):
-    """A snapshot of every line at a submission (and at approval)."""
+    """A snapshot of every line at each submission (event 上报) and at the final approval of a review chain
+    (event 审核完成 for 一上, 批复 when the budget becomes 已批复); see services.review."""
 
     __table_args__ = (UniqueConstraint("budget_id", "version_no"),)
 

@@ -1,9 +1,10 @@
 """预算编辑: one budget's lines, one server page at a time, edited in place.
 
-The state holds one page of display rows (text) and, in backend vars, the same page as the service
-returned it (ids and row versions: a client can only name a line of the page it was shown, and the
-expected version always comes from the server). Every save returns the fresh row, totals, subtotals and
-rule results, so the grid, the subtotals and the rule panel change in the same event.
+The state holds one page of display rows (text, in chunks of ROW_CHUNK rows so a save re-sends only the chunk
+of its row) and, in backend vars, the same page as the service returned it (ids and row versions: a client can
+only name a line of the page it was shown, and the expected version always comes from the server). Every save
+returns the fresh row, totals, subtotals and rule results, so the grid, the subtotals and the rule panel change
+in the same event.
 
 This module: the layout and the page; the state and its handlers are in budget_editor_state.py, the dialogs in
 budget_editor_dialogs.py.
@@ -18,9 +19,10 @@ from hbbudget import routes
 
 from .base import app_page
 from .budget_editor_dialogs import (
-    _action_dialog, _delete_dialog, _import_dialog, _picker_dialog, _plan_dialog, _template_dialog,
+    _action_dialog, _delete_dialog, _import_dialog, _picker_dialog, _plan_dialog, _project_dialog, _template_dialog,
+    _transfer_dialog,
 )
-from .budget_editor_state import BudgetEditorState  # noqa: F401
+from .budget_editor_state import ROW_VARS, BudgetEditorState
 
 S = BudgetEditorState
 
@@ -55,6 +57,8 @@ def _header_bar() -> rx.Component:
             rx.cond(S.editable, rx.button("按模板添加", variant="soft", on_click=S.open_template, id="open-template")),
             rx.cond(S.can_adjust, rx.button("发起调整", variant="soft", on_click=S.start_adjustment("调整"))),
             rx.cond(S.can_adjust, rx.button("发起调剂", variant="soft", on_click=S.start_adjustment("调剂"))),
+            rx.cond(S.can_transfer, rx.button("行间调剂", variant="soft", on_click=S.open_transfer,
+                                              id="open-transfer")),
             rx.button("重新校验", variant="soft", color_scheme="gray", on_click=S.recheck, id="recheck"),
             style=tokens.TOOLBAR,
         ),
@@ -69,7 +73,7 @@ def _code_cell(row: rx.Var, column: str) -> rx.Component:
             S.editable,
             rx.vstack(
                 rx.hstack(
-                    edit_input(row["id"] + ":" + code, code, lambda v: S.save_code(row["id"], column, v), width="6em",
+                    edit_input(row["key"], code, lambda v: S.save_code(row["id"], column, v), width="6em",
                                max_length=7, element_id=f"{column}-" + row["id"]),
                     rx.icon_button(rx.icon("search", size=14), size="1", variant="ghost",
                                    on_click=S.open_picker(column, row["id"]), title="查找科目"),
@@ -85,15 +89,12 @@ def _code_cell(row: rx.Var, column: str) -> rx.Component:
 
 def _grid_row(row: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.cond(
-            S.editable,
-            rx.select.root(
-                rx.select.trigger(placeholder=row["project"], width="14em"),
-                rx.select.content(rx.foreach(S.project_choices,
-                                             lambda p: rx.select.item(p["label"], value=p["id"]))),
-                value=row["project_id"], on_change=lambda v: S.save_project(row["id"], v), size="1",
-            ),
+        rx.table.cell(rx.hstack(
             rx.text(row["project"], size="2"),
+            rx.cond(S.editable, rx.icon_button(rx.icon("search", size=14), size="1", variant="ghost", title="选择项目",
+                                               on_click=S.open_project_picker(row["id"]),
+                                               id="project-" + row["id"])),
+            spacing="1", align="center",
         )),
         _code_cell(row, "econ"),
         _code_cell(row, "func"),
@@ -104,16 +105,16 @@ def _grid_row(row: rx.Var) -> rx.Component:
         )),
         rx.table.cell(rx.cond(
             S.editable,
-            edit_input(row["id"] + ":" + row["amount_yuan"], row["amount_yuan"], lambda v: S.save_amount(row["id"], v), amount=True,
+            edit_input(row["key"], row["amount_yuan"], lambda v: S.save_amount(row["id"], v), amount=True,
                        max_length=32, element_id="amount-" + row["id"]),
             money_text(row["amount"]),
         ), rx.cond(S.editable, money_text(row["amount"], size="1", color_scheme="gray"))),
-        rx.table.cell(rx.button(row["plan"], size="1", variant="soft",
+        rx.table.cell(rx.button(rx.cond(row["plan_ok"] == "1", "已平衡", "不平衡"), size="1", variant="soft",
                                 color_scheme=rx.cond(row["plan_ok"] == "1", "gray", "red"),
                                 on_click=S.open_plan(row["id"]), id="plan-" + row["id"])),
         rx.table.cell(rx.cond(
             S.editable,
-            edit_input(row["id"] + ":" + row["note"], row["note"], lambda v: S.save_note(row["id"], v), width="10em",
+            edit_input(row["key"], row["note"], lambda v: S.save_note(row["id"], v), width="10em",
                        element_id="note-" + row["id"]),
             rx.text(row["note"], size="2"),
         )),
@@ -125,7 +126,7 @@ def _grid_row(row: rx.Var) -> rx.Component:
                            on_click=S.ask_delete(row["id"]), id="delete-" + row["id"]),
             spacing="1",
         ))),
-        style=rx.match(row["flag"], ("error", tokens.ROW_ERROR), ("warning", tokens.ROW_WARNING), {}),
+        style=rx.match(S.flags[row["id"]].to(str), ("error", tokens.ROW_ERROR), ("warning", tokens.ROW_WARNING), {}),
         id="line-" + row["id"],
     )
 
@@ -135,7 +136,7 @@ def _grid() -> rx.Component:
     return rx.box(
         rx.table.root(
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
-            rx.table.body(rx.foreach(S.rows, _grid_row)),
+            rx.table.body(*[rx.foreach(getattr(S, name), _grid_row) for name in ROW_VARS]),
             variant="surface", size="1", width="100%", id="budget-grid",
         ),
         style=tokens.GRID_WRAP,
@@ -145,11 +146,9 @@ def _grid() -> rx.Component:
 def _new_line_form() -> rx.Component:
     return rx.form(
         rx.hstack(
-            labelled("项目", rx.select.root(
-                rx.select.trigger(placeholder="基本支出", width="14em", id="new-line-project"),
-                rx.select.content(rx.foreach(S.project_choices, lambda p: rx.select.item(p["label"], value=p["id"]))),
-                name="project_id", default_value="0", size="2",
-            )),
+            labelled("项目", rx.button(S.new_project_label, rx.icon("search", size=14), type="button", variant="outline",
+                                      color_scheme="gray", max_width="18em", on_click=S.open_project_picker("new"),
+                                      id="new-line-project")),
             labelled("经济分类", rx.hstack(
                 rx.input(name="econ_code", key=S.new_econ, default_value=S.new_econ, placeholder="如 30201",
                          max_length=7, width="7em", id="new-econ"),
@@ -284,5 +283,6 @@ def budget_editor_page() -> rx.Component:
             default_value="lines", width="100%",
         ),
         _plan_dialog(), _picker_dialog(), _delete_dialog(), _action_dialog(), _import_dialog(), _template_dialog(),
+        _project_dialog(), _transfer_dialog(),
         spacing="4", width="100%",
     )

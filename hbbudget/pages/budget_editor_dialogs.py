@@ -1,5 +1,5 @@
-"""Dialogs of 预算编辑: monthly plan, code picker, delete confirmation, submit/approve/return, Excel import and
-category template."""
+"""Dialogs of 预算编辑: monthly plan, code picker, project picker, delete confirmation, submit/approve/return,
+Excel import, category template and 调剂 between lines."""
 
 import reflex as rx
 
@@ -50,6 +50,50 @@ def _picker_dialog() -> rx.Component:
         rx.button("关闭", variant="soft", color_scheme="gray", on_click=S.close_picker),
         max_width="34em",
     ), open=S.picker_open)
+
+
+def _project_dialog() -> rx.Component:
+    """Projects of the unit, searched on the server (first PICKER_SIZE by code; type to narrow)."""
+    return rx.dialog.root(rx.dialog.content(
+        rx.dialog.title(S.project_title),
+        rx.form(rx.hstack(rx.input(name="q", placeholder="项目编码或名称", max_length=64, id="project-q",
+                                   width="20em"),
+                          rx.button("查找", type="submit", id="project-search"), spacing="2"),
+                on_submit=S.search_projects, reset_on_submit=False),
+        rx.scroll_area(rx.vstack(rx.foreach(S.project_options, lambda o: rx.button(
+            rx.text(o["label"]), variant="ghost", width="100%", role="option",
+            style={"justify_content": "flex-start"}, on_click=S.pick_project(o["id"]), id="pick-project-" + o["id"])),
+            spacing="1", width="100%", role="listbox"), max_height="22em", margin_y="0.6em"),
+        rx.cond(S.project_options.length() <= 1, rx.text("没有匹配的项目", color_scheme="gray")),
+        rx.button("关闭", variant="soft", color_scheme="gray", on_click=S.close_project_picker),
+        max_width="36em",
+    ), open=S.project_open)
+
+
+def _transfer_dialog() -> rx.Component:
+    """调剂: move an amount from one line of the page to another (the total does not change)."""
+    def line_select(name: str, placeholder: str) -> rx.Component:
+        return rx.select.root(
+            rx.select.trigger(placeholder=placeholder, width="100%", id="transfer-" + name),
+            rx.select.content(rx.foreach(S.transfer_choices, lambda c: rx.select.item(c["label"], value=c["id"]))),
+            name=name)
+
+    return rx.dialog.root(rx.dialog.content(
+        rx.dialog.title("行间调剂"),
+        rx.text("从一行调出金额到另一行，合计不变；调出行的用款计划从 12 月往前扣减，调入行按月平均增加。"
+                "可先筛选明细，列出所需的行。", size="2"),
+        rx.form(rx.vstack(
+            labelled("调出行", line_select("from_line", "选择调出行")),
+            labelled("调入行", line_select("to_line", "选择调入行")),
+            labelled("金额（元）", rx.input(name="amount", max_length=32, width="12em", style=tokens.AMOUNT_INPUT,
+                                           id="transfer-amount")),
+            labelled("调剂说明", rx.input(name="note", max_length=200, width="100%", id="transfer-note")),
+            rx.hstack(rx.button("调剂", type="submit", id="transfer-confirm"),
+                      rx.button("取消", type="button", variant="soft", color_scheme="gray", on_click=S.close_transfer),
+                      spacing="2"),
+            spacing="3", width="100%"), on_submit=S.do_transfer, reset_on_submit=False, key=S.transfer_key),
+        max_width="44em",
+    ), open=S.transfer_open)
 
 
 def _delete_dialog() -> rx.Component:
@@ -135,10 +179,9 @@ def _template_dialog() -> rx.Component:
                 rx.select.trigger(placeholder="选择模板", width="20em"),
                 rx.select.content(rx.foreach(S.template_choices, lambda t: rx.select.item(t["label"], value=t["id"]))),
                 name="template_id")),
-            labelled("项目", rx.select.root(
-                rx.select.trigger(placeholder="基本支出", width="20em"),
-                rx.select.content(rx.foreach(S.project_choices, lambda p: rx.select.item(p["label"], value=p["id"]))),
-                name="project_id", default_value="0")),
+            labelled("项目", rx.button(S.template_project_label, rx.icon("search", size=14), type="button",
+                                      variant="outline", color_scheme="gray", max_width="20em",
+                                      on_click=S.open_project_picker("template"), id="template-project")),
             rx.hstack(
                 labelled("功能分类", rx.input(name="func_code", max_length=7, width="8em", placeholder="如 2050205")),
                 labelled("资金来源", rx.select(S.sources, name="source", default_value="财政拨款")),

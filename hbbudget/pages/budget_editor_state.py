@@ -1,5 +1,10 @@
 """State of 预算编辑: one server page of a budget's lines as display text, with the service's rows, totals,
-subtotals and rule results in backend vars; the handlers behind the grid, the dialogs and the versions tab."""
+subtotals and rule results in backend vars; the handlers behind the grid, the dialogs and the versions tab.
+
+Reflex sends the full value of every changed var (no list diff), so the page's display rows are split into
+ROW_CHUNKS list vars of ROW_CHUNK rows and the rule flags of the page's lines are a var of their own: a save
+sends the chunk holding its row, the flags, totals, subtotals and rule results, and every var is assigned only
+when its value changed (`_put`). `page_rows(state)` joins the chunks (for tests and tools)."""
 
 import asyncio
 import hashlib
@@ -16,6 +21,10 @@ from state.guard import guarded
 from . import display
 
 PAGE_SIZE = 50
+ROW_CHUNK = 10  # rows per display var: one save re-sends ROW_CHUNK rows, not the page
+ROW_VARS = tuple(f"rows_{i}" for i in range(PAGE_SIZE // ROW_CHUNK))
+PICKER_SIZE = 30
+BASIC = "基本支出（不挂项目）"
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
 IMPORT_ID = "budget-import"
 MONTH_LABELS = [f"{i}月" for i in range(1, 13)]
@@ -26,6 +35,15 @@ DIALOG_ACTIONS = {"submit": "上报说明（存在警告时必填）", "approve"
 def _path_id(path: str) -> int:
     """/budgets/12 → 12 (the dynamic route segment)."""
     return args.as_id(str(path or "").rstrip("/").rsplit("/", 1)[-1], "预算编号")
+
+
+def page_rows(state: "BudgetEditorState") -> list[dict[str, str]]:
+    """The page's display rows in order (the chunks joined). Not a handler: a module function."""
+    return [row for name in ROW_VARS for row in getattr(state, name)]
+
+
+def _project_label(p: dict) -> str:
+    return f"{p.get('name', '')}（{p.get('code', '')}，{p.get('status', '')}）"
 
 
 def _problem_rows(problems: list[dict]) -> list[dict[str, str]]:
@@ -39,7 +57,13 @@ class BudgetEditorState(rx.State):
     editable: bool = False
     actions: list[dict[str, str]] = []
     unit: str = "yuan"
-    rows: list[dict[str, str]] = []
+    # the page's display rows, ROW_CHUNK per var (see the module docstring); flags: line id → error | warning
+    rows_0: list[dict[str, str]] = []
+    rows_1: list[dict[str, str]] = []
+    rows_2: list[dict[str, str]] = []
+    rows_3: list[dict[str, str]] = []
+    rows_4: list[dict[str, str]] = []
+    flags: dict[str, str] = {}
     offset: int = 0
     count: int = 0
     total_text: str = ""
@@ -53,7 +77,12 @@ class BudgetEditorState(rx.State):
     filter_text: str = ""
     sources: list[str] = list(budgeting.SOURCES)
     new_form_key: int = 0
-    project_choices: list[dict[str, str]] = []
+    # project picker (grid lines, the new-line form, the template dialog)
+    project_open: bool = False
+    project_title: str = ""
+    project_options: list[dict[str, str]] = []
+    new_project_label: str = BASIC
+    template_project_label: str = BASIC
     # conflict notice
     conflict: str = ""
     conflict_values: str = ""
@@ -87,6 +116,11 @@ class BudgetEditorState(rx.State):
     template_open: bool = False
     template_choices: list[dict[str, str]] = []
     can_adjust: bool = False
+    # 调剂 between lines (a 调剂 draft)
+    can_transfer: bool = False
+    transfer_open: bool = False
+    transfer_choices: list[dict[str, str]] = []
+    transfer_key: int = 0
     # versions
     versions: list[dict[str, str]] = []
     diff_summary: str = ""
@@ -94,6 +128,7 @@ class BudgetEditorState(rx.State):
 
     _raw: dict[int, dict] = {}
     _order: list[int] = []
+    _keys: dict[int, str] = {}  # line id → id-version as last loaded from the server (not by our own save)
     _totals: dict = {}
     _subtotals: dict = {}
     _rule_results: list[dict] = []
@@ -103,6 +138,10 @@ class BudgetEditorState(rx.State):
     _diff: dict = {}
     _diff_names: tuple = ("", "")
     _template_ids: list[int] = []
+    _project_target: str = ""  # "new" | "template" | a line id
+    _project_ids: list[int] = []  # the projects the picker offered
+    _new_project: int = 0
+    _template_project: int = 0
 
     @rx.var
     def page_label(self) -> str:
@@ -110,19 +149,40 @@ class BudgetEditorState(rx.State):
 
     # ---- helpers (not callable by clients) ----
 
-    def _format(self) -> None:
+    def _put(self, name: str, value: object) -> None:
+        """Assign a display var only when its value changes: an assignment sends the whole value."""
+        if getattr(self, name) != value:
+            setattr(self, name, value)
+
+    def _format(self, only: int = 0) -> None:
+        """Display vars from the backend vars; `only`: just that line changed (its row is formatted again)."""
+        keys = self._keys or {}
+        order = [i for i in self._order if i in self._raw]
+        if only in order:
+            pos = order.index(only)
+            name = ROW_VARS[pos // ROW_CHUNK]
+            chunk = [dict(r) for r in getattr(self, name)]
+            if len(chunk) > pos % ROW_CHUNK and chunk[pos % ROW_CHUNK].get("id") == str(only):
+                chunk[pos % ROW_CHUNK] = display.grid_line(self._raw[only], self.unit, keys.get(only, ""))
+                self._put(name, chunk)
+            else:  # the chunks do not match the page (not expected): format them all
+                only = 0
+        if not only:
+            rows = [display.grid_line(self._raw[i], self.unit, keys.get(i, "")) for i in order]
+            for n, name in enumerate(ROW_VARS):
+                self._put(name, rows[n * ROW_CHUNK:(n + 1) * ROW_CHUNK])
         flags = display.flags(self._rule_results)
-        self.rows = [display.line(self._raw[i], self.unit, flags.get(i, "")) for i in self._order if i in self._raw]
+        self._put("flags", {str(i): flags[i] for i in self._order if flags.get(i)})
         totals = self._totals or {}
-        self.total_text = display.amount(totals.get("total", 0), self.unit)
-        self.source_text = display.by_source(totals, self.unit)
+        self._put("total_text", display.amount(totals.get("total", 0), self.unit))
+        self._put("source_text", display.by_source(totals, self.unit))
         sub = self._subtotals or {}
-        self.econ_subtotals = display.subtotals(sub.get("economic") or [], self.unit)
-        self.func_subtotals = display.subtotals(sub.get("function") or [], self.unit)
-        self.rules = display.rules(self._rule_results)
-        self.rule_summary = display.rule_summary(self._rule_results)
-        self.has_errors = any(not r.get("ok") and r.get("severity") == "error" for r in self._rule_results)
-        self.has_warnings = any(not r.get("ok") and r.get("severity") != "error" for r in self._rule_results)
+        self._put("econ_subtotals", display.subtotals(sub.get("economic") or [], self.unit))
+        self._put("func_subtotals", display.subtotals(sub.get("function") or [], self.unit))
+        self._put("rules", display.rules(self._rule_results))
+        self._put("rule_summary", display.rule_summary(self._rule_results))
+        self._put("has_errors", any(not r.get("ok") and r.get("severity") == "error" for r in self._rule_results))
+        self._put("has_warnings", any(not r.get("ok") and r.get("severity") != "error" for r in self._rule_results))
         if self._diff:
             self._format_diff()
 
@@ -130,8 +190,12 @@ class BudgetEditorState(rx.State):
         self.header = {**display.budget(header, self.unit),
                        "title": f"{header.get('org_name', '')} {header.get('fiscal_year', '')} 年度预算（{header.get('round', '')}）"}
         self.editable = bool(header.get("editable"))
+        allowed = [a for a in header.get("actions") or [] if isinstance(a, dict)]
         self.actions = [{"action": str(a.get("action", "")), "label": str(a.get("label", ""))}
-                        for a in header.get("actions") or [] if a.get("action") in DIALOG_ACTIONS]
+                        for a in allowed if a.get("action") in DIALOG_ACTIONS]
+        # 发起调整/调剂 only where the service offers them (a current, not superseded, 已批复 budget in scope)
+        self.can_adjust = any(a.get("action") in ("adjust", "transfer") for a in allowed)
+        self.can_transfer = self.editable and header.get("round") == "调剂"
 
     async def _fetch(self, ctx: UserContext, with_rules: bool = True) -> None:
         f = self._filters or {}
@@ -141,6 +205,7 @@ class BudgetEditorState(rx.State):
             with_rules=with_rules)
         self._raw = {r["id"]: r for r in page["rows"]}
         self._order = [r["id"] for r in page["rows"]]
+        self._keys = {r["id"]: f"{r['id']}-{r.get('version', '')}" for r in page["rows"]}
         self.count = int(page.get("count", 0))
         self._totals, self._subtotals = page.get("totals") or {}, page.get("subtotals") or {}
         if with_rules:
@@ -159,8 +224,26 @@ class BudgetEditorState(rx.State):
         self._subtotals = result.get("subtotals") or self._subtotals
         if "rules" in result:
             self._rule_results = result["rules"] or []
-        self.conflict = ""
-        self._format()
+        self._put("conflict", "")
+        self._format(only=int(row.get("id") or 0))
+
+    async def _conflict(self, ctx: UserContext, lid: int, err: Conflict):
+        """Someone else saved (or deleted) the line: show who and when, and the stored values. The row's key
+        changes with the stored version, so its inputs drop unsaved text and show what is stored."""
+        current = err.current or {}
+        self.conflict = err.message
+        if current.get("id") == lid:
+            self._raw = {**self._raw, lid: current}
+            self._keys = {**self._keys, lid: f"{lid}-{current.get('version', '')}"}
+            self.conflict_values = (
+                f"当前内容：{current.get('econ_code', '')} {current.get('econ_name', '')}；"
+                f"{current.get('func_code', '')} {current.get('func_name', '')}；{current.get('source', '')}；"
+                f"{display.amount(current.get('amount', 0), self.unit)}；备注：{current.get('note', '') or '无'}")
+            self._format(only=lid)
+        else:  # gone: the page shifts
+            self.conflict_values = ""
+            await self._fetch(ctx, with_rules=False)
+        return rx.toast.warning(err.message)
 
     def _line_id(self, line_id: object) -> int:
         lid = args.as_id(line_id, "明细编号")
@@ -179,17 +262,7 @@ class BudgetEditorState(rx.State):
             result = await asyncio.to_thread(budgeting.update_line, ctx, lid, changes,
                                              int(self._raw[lid].get("version", 0)))
         except Conflict as err:
-            current = err.current or {}
-            if current.get("id") == lid:
-                self._raw = {**self._raw, lid: current}
-            self.conflict = err.message
-            if current:
-                self.conflict_values = (
-                    f"当前内容：{current.get('econ_code', '')} {current.get('econ_name', '')}；"
-                    f"{current.get('func_code', '')} {current.get('func_name', '')}；{current.get('source', '')}；"
-                    f"{display.amount(current.get('amount', 0), self.unit)}；备注：{current.get('note', '') or '无'}")
-            self._format()
-            return rx.toast.warning(err.message)
+            return await self._conflict(ctx, lid, err)
         self._apply(result)
 
     async def _after_structure_change(self, ctx: UserContext, result: dict) -> None:
@@ -210,16 +283,14 @@ class BudgetEditorState(rx.State):
         self.versions, self.diff_rows, self.diff_summary, self._diff = [], [], "", {}
         self.import_open, self.plan_open, self.picker_open, self.action = False, False, False, ""
         self.new_econ = self.new_func = ""
-        self.rows, self.header = [], {}
+        self.project_open, self.transfer_open, self.project_options, self._project_ids = False, False, [], []
+        self._new_project = self._template_project = 0
+        self.new_project_label = self.template_project_label = BASIC
+        for name in ROW_VARS:
+            setattr(self, name, [])
+        self.header, self.flags, self.can_adjust, self.can_transfer = {}, {}, False, False
         await self._reload_header(ctx)
         await self._fetch(ctx)
-        self.can_adjust = self.header.get("status") == "已批复" and ctx.has("budget.edit")
-        if self.editable:
-            options = await asyncio.to_thread(budgeting.project_options, ctx, bid, "", 100)
-            self.project_choices = [{"id": "0", "label": "基本支出（不挂项目）"}] + [
-                {"id": str(p["id"]), "label": f"{p['name']}（{p['code']}，{p.get('status', '')}）"} for p in options]
-        else:
-            self.project_choices = []
 
     @rx.event
     @guarded("budget.view")
@@ -327,11 +398,55 @@ class BudgetEditorState(rx.State):
             return None
         return await self._update(ctx, lid, {f"{column}_code": code})
 
+    # ---- project picker (searched on the server: every project of the unit can be chosen) ----
+
     @rx.event
     @guarded("budget.edit")
-    async def save_project(self, ctx: UserContext, line_id: str, value: str):
-        lid = self._line_id(line_id)
-        pid = args.as_opt_id(value, "项目")
+    async def open_project_picker(self, ctx: UserContext, target: str):
+        """target: a line id of the page, "new" (the new-line form) or "template" (the template dialog)."""
+        target = args.as_text(target, "选择对象", 16, required=True)
+        self._need_editable()
+        if target not in ("new", "template"):
+            target = str(self._line_id(target))
+        self._project_target = target
+        self.project_title = "选择项目" if target in ("new", "template") else "选择本行的项目"
+        await self._search_projects(ctx, "")
+        self.project_open = True
+
+    async def _search_projects(self, ctx: UserContext, text: str) -> None:
+        found = await asyncio.to_thread(budgeting.project_options, ctx, self.bid, text, PICKER_SIZE)
+        self._project_ids = [int(p["id"]) for p in found]
+        self.project_options = [{"id": "0", "label": BASIC}] + [
+            {"id": str(p["id"]), "label": _project_label(p)} for p in found]
+
+    @rx.event
+    @guarded("budget.edit")
+    async def search_projects(self, ctx: UserContext, form_data: dict):
+        if not self.project_open:
+            raise ValidationError("请先打开项目选择")
+        await self._search_projects(ctx, args.field(args.form(form_data), "q", "查询内容", 64))
+
+    @rx.event
+    @guarded("budget.edit")
+    async def close_project_picker(self, ctx: UserContext):
+        self.project_open = False
+
+    @rx.event
+    @guarded("budget.edit")
+    async def pick_project(self, ctx: UserContext, project_id: str):
+        pid = args.as_opt_id(project_id, "项目")
+        if not self.project_open or (pid and pid not in self._project_ids):
+            raise ValidationError("请从列表中选择项目")
+        label = next((o["label"] for o in self.project_options if o["id"] == str(pid)), BASIC)
+        target = self._project_target
+        self.project_open = False
+        if target == "new":
+            self._new_project, self.new_project_label = pid, label
+            return None
+        if target == "template":
+            self._template_project, self.template_project_label = pid, label
+            return None
+        lid = self._line_id(target)
         if pid == int(self._raw[lid].get("project_id") or 0):
             return None
         return await self._update(ctx, lid, {"project_id": pid})
@@ -434,7 +549,7 @@ class BudgetEditorState(rx.State):
         self._need_editable()
         data = args.form(form_data)
         line = {
-            "project_id": args.as_opt_id(data.get("project_id") or 0, "项目"),
+            "project_id": self._new_project,
             "econ_code": args.field(data, "econ_code", "经济分类", 7, required=True),
             "func_code": args.field(data, "func_code", "功能分类", 7, required=True),
             "source": args.as_choice(data.get("source") or budgeting.SOURCES[0], budgeting.SOURCES, "资金来源"),
@@ -443,6 +558,7 @@ class BudgetEditorState(rx.State):
         }
         result = await asyncio.to_thread(budgeting.add_line, ctx, self.bid, line)
         self.new_econ = self.new_func = ""
+        self._new_project, self.new_project_label = 0, BASIC
         self.new_form_key += 1
         await self._after_structure_change(ctx, result)
         await self._reload_header(ctx)
@@ -480,9 +596,7 @@ class BudgetEditorState(rx.State):
         try:
             result = await asyncio.to_thread(budgeting.delete_line, ctx, lid, int(self._raw[lid].get("version", 0)))
         except Conflict as err:
-            self.conflict = err.message
-            await self._fetch(ctx, with_rules=False)
-            return rx.toast.warning(err.message)
+            return await self._conflict(ctx, lid, err)
         await self._after_structure_change(ctx, result)
         await self._reload_header(ctx)
         return rx.toast.success("已删除")
@@ -605,6 +719,7 @@ class BudgetEditorState(rx.State):
         rows = await asyncio.to_thread(templates.list_templates, ctx)
         self._template_ids = [t["id"] for t in rows]
         self.template_choices = [{"id": str(t["id"]), "label": f"{t['name']}（{t.get('org_name', '')}）"} for t in rows]
+        self._template_project, self.template_project_label = 0, BASIC
         self.template_open = True
 
     @rx.event
@@ -622,7 +737,7 @@ class BudgetEditorState(rx.State):
             raise ValidationError("请选择模板")
         result = await asyncio.to_thread(
             templates.apply_template, ctx, self.bid, tid,
-            project_id=args.as_opt_id(data.get("project_id") or 0, "项目"),
+            project_id=self._template_project,
             func_code=args.field(data, "func_code", "功能分类", 7, required=True),
             source=args.as_choice(data.get("source") or budgeting.SOURCES[0], budgeting.SOURCES, "资金来源"),
             amount=args.field(data, "amount", "金额", 32, required=True))
@@ -637,6 +752,45 @@ class BudgetEditorState(rx.State):
         kind = args.as_choice(kind, ("调整", "调剂"), "调整类型")
         header = await asyncio.to_thread(budgeting.create_adjustment, ctx, self.bid, kind)
         return [rx.toast.success(f"已发起{kind}"), rx.redirect(routes.budget_editor(header["id"]))]
+
+    @rx.event
+    @guarded("budget.edit")
+    async def open_transfer(self, ctx: UserContext):
+        """调剂 between two lines of this page (filter the grid to reach other lines)."""
+        if not self.can_transfer:
+            raise ValidationError("只有可编辑的调剂单可以在行间调剂资金")
+        self.transfer_choices = [
+            {"id": str(i), "label": f"{r.get('econ_code', '')} {r.get('econ_name', '')} / {r.get('func_code', '')} / "
+                                    f"{r.get('source', '')} / {r.get('project_code') or '基本支出'}："
+                                    f"{display.amount(r.get('amount', 0), 'yuan')}"}
+            for i in self._order if (r := self._raw.get(i))]
+        self.transfer_key += 1
+        self.transfer_open = True
+
+    @rx.event
+    @guarded("budget.edit")
+    async def close_transfer(self, ctx: UserContext):
+        self.transfer_open = False
+
+    @rx.event
+    @guarded("budget.edit")
+    async def do_transfer(self, ctx: UserContext, form_data: dict):
+        if not self.can_transfer or not self.transfer_open:
+            raise ValidationError("只有可编辑的调剂单可以在行间调剂资金")
+        data = args.form(form_data)
+        if not data.get("from_line") or not data.get("to_line"):
+            raise ValidationError("请选择调出行和调入行")
+        src = self._line_id(data.get("from_line"))
+        dst = self._line_id(data.get("to_line"))
+        if src == dst:
+            raise ValidationError("调出行和调入行不能相同")
+        amount = args.field(data, "amount", "调剂金额", 32, required=True)
+        note = args.field(data, "note", "调剂说明", 200)
+        result = await asyncio.to_thread(budgeting.transfer, ctx, self.bid, src, dst, amount, note)
+        self.transfer_open = False
+        await self._after_structure_change(ctx, result)
+        await self._reload_header(ctx)
+        return rx.toast.success(f"已调剂 {display.amount(money.parse_yuan(amount), 'yuan')}")
 
     # ---- versions ----
 

@@ -83,6 +83,27 @@ def line(row: dict, unit: str, flag: str = "") -> dict[str, str]:
     }
 
 
+def grid_line(row: dict, unit: str, key: str = "") -> dict[str, str]:
+    """A row of the editor grid: only what the grid shows (each save sends its chunk of rows to the browser).
+    `key` (line id + the row version last loaded from the server) keys the row's uncontrolled inputs."""
+    project = f"{row.get('project_name', '')}（{row.get('project_code', '')}）" if row.get("project_id") else "基本支出"
+    return {
+        "id": str(row.get("id", "")),
+        "key": key or f"{row.get('id', '')}-{row.get('version', '')}",
+        "project": project,
+        "econ_code": str(row.get("econ_code", "")),
+        "econ_name": str(row.get("econ_name", "")),
+        "func_code": str(row.get("func_code", "")),
+        "func_name": str(row.get("func_name", "")),
+        "source": str(row.get("source", "")),
+        "amount": amount(row.get("amount", 0), unit),
+        "amount_yuan": str(row.get("amount_yuan") or money.yuan_text(int(row.get("amount") or 0))),
+        "note": str(row.get("note", "")),
+        "plan_ok": "1" if row.get("plan_ok", True) else "",
+        "updated": f"{row.get('updated_by', '')} {row.get('updated_at', '')}".strip(),
+    }
+
+
 def subtotals(items: list[dict], unit: str) -> list[dict[str, str]]:
     return [{"code": str(s.get("code", "")), "name": str(s.get("name", "")), "total": amount(s.get("total", 0), unit)}
             for s in items]

@@ -28,8 +28,8 @@ FIELD_LIMITS = {"name": ("项目名称", 128), "total": ("项目总额", 32), "f
                 "owner": ("负责人", 64), "description": ("项目说明", 2000), "code": ("项目编码", 32)}
 
 
-def _project_fields(data: dict) -> dict:
-    """The typed project fields of a form (the service checks the values)."""
+def _project_fields(data: dict, parent_ids: list[int]) -> dict:
+    """The typed project fields of a form (the service checks the values); the parent must be one offered."""
     out = {key: args.field(data, key, label, limit) for key, (label, limit) in FIELD_LIMITS.items()}
     out["category"] = args.as_choice(data.get("category") or "", projects.CATEGORIES, "项目类别")
     out["kind"] = args.as_choice(data.get("kind") or "新增", projects.KINDS, "项目性质")
@@ -37,7 +37,16 @@ def _project_fields(data: dict) -> dict:
     out["end_year"] = args.as_year(data.get("end_year"))
     if not out["code"]:
         out.pop("code")
+    if "parent_id" in data:
+        pid = args.as_opt_id(data.get("parent_id"), "上级项目")
+        if pid and pid not in parent_ids:
+            raise ValidationError("请从列表中选择上级项目")
+        out["parent_id"] = pid or None
     return out
+
+
+def _choices(rows: list[dict]) -> list[dict[str, str]]:
+    return [{"id": str(r["id"]), "label": f"{r['code']} {r['name']}"} for r in rows]
 
 
 class ProjectsState(rx.State):
@@ -49,7 +58,9 @@ class ProjectsState(rx.State):
     unit: str = "yuan"
     can_create: bool = False
     create_open: bool = False
+    parent_choices: list[dict[str, str]] = []
     _raw: list[dict] = []
+    _parent_ids: list[int] = []
 
     @rx.var
     def page_label(self) -> str:
@@ -88,6 +99,8 @@ class ProjectsState(rx.State):
     @rx.event
     @guarded("project.edit")
     async def open_create(self, ctx: UserContext):
+        rows = await asyncio.to_thread(projects.parent_choices, ctx, ctx.org_id)
+        self.parent_choices, self._parent_ids = _choices(rows), [int(r["id"]) for r in rows]
         self.create_open = True
 
     @rx.event
@@ -98,7 +111,7 @@ class ProjectsState(rx.State):
     @rx.event
     @guarded("project.edit")
     async def create(self, ctx: UserContext, form_data: dict):
-        data = _project_fields(args.form(form_data))
+        data = _project_fields(args.form(form_data), self._parent_ids)
         detail = await asyncio.to_thread(projects.create_project, ctx, ctx.org_id, data)
         self.create_open = False
         return [rx.toast.success(f"已新建项目 {detail['code']}"), rx.redirect(routes.project_detail(detail["id"]))]
@@ -111,6 +124,7 @@ class ProjectDetailState(rx.State):
     actions: list[dict[str, str]] = []
     targets: list[dict[str, str]] = []
     attachments: list[dict[str, str]] = []
+    parent_choices: list[dict[str, str]] = []
     form_key: int = 0
     # action dialog
     action: str = ""
@@ -119,6 +133,7 @@ class ProjectDetailState(rx.State):
     delete_open: bool = False
     _actions: dict = {}
     _attachment_ids: list[int] = []
+    _parent_ids: list[int] = []
 
     def _show(self, detail: dict) -> None:
         self.pid = int(detail["id"])
@@ -126,6 +141,7 @@ class ProjectDetailState(rx.State):
                         "total_yuan": str(detail.get("total_yuan", "")), "category": str(detail.get("category", "")),
                         "start_year": str(detail.get("start_year", "")), "end_year": str(detail.get("end_year", "")),
                         "last_comment": str(detail.get("last_comment", "")),
+                        "parent_id": str(detail.get("parent_id") or 0),
                         "updated_at": str(detail.get("updated_at", ""))}
         self.editable = bool(detail.get("editable"))
         self._actions = {a["action"]: a for a in detail.get("actions") or []}
@@ -138,6 +154,8 @@ class ProjectDetailState(rx.State):
                              "size": f"{int(a.get('size', 0)) / 1024:,.1f} KB", "uploaded_by": str(a.get("uploaded_by", "")),
                              "uploaded_at": str(a.get("uploaded_at", ""))} for a in detail.get("attachments") or []]
         self._attachment_ids = [int(a["id"]) for a in detail.get("attachments") or []]
+        parents = detail.get("parent_choices") or []
+        self.parent_choices, self._parent_ids = _choices(parents), [int(r["id"]) for r in parents]
         self.form_key += 1
 
     @rx.event
@@ -152,8 +170,7 @@ class ProjectDetailState(rx.State):
     async def save(self, ctx: UserContext, form_data: dict):
         if not self.editable:
             raise ValidationError("当前状态不能修改项目")
-        data = _project_fields(args.form(form_data))
-        data.pop("code", None)
+        data = _project_fields(args.form(form_data), self._parent_ids)  # an empty code keeps the current one
         self._show(await asyncio.to_thread(projects.update_project, ctx, self.pid, data))
         return rx.toast.success("已保存")
 
@@ -204,9 +221,11 @@ class ProjectDetailState(rx.State):
         for f in files:
             if f.size is not None and f.size > limit:
                 raise ValidationError(f"附件过大：不能超过 {limit // (1024 * 1024)} MB")
+        batch = []  # read every file first; the service stores them all or none
         for f in files:
             data = await asyncio.to_thread(f.file.read, limit + 1)
-            await asyncio.to_thread(projects.add_attachment, ctx, self.pid, str(f.name or "")[:200], data)
+            batch.append((str(f.name or "")[:200], data))
+        await asyncio.to_thread(projects.add_attachments, ctx, self.pid, batch)
         self._show(await asyncio.to_thread(projects.get_project, ctx, self.pid))
         return [rx.clear_selected_files(ATTACH_ID), rx.toast.success("附件已上传")]
 
@@ -272,8 +291,8 @@ class ProjectDetailState(rx.State):
 
 # ------------------------------------------------------------------ layout
 
-def _fields(values: rx.Var | None, read_only: rx.Var | bool = False) -> rx.Component:
-    """The project form fields; `values` None = empty (new project)."""
+def _fields(values: rx.Var | None, parents: rx.Var, read_only: rx.Var | bool = False) -> rx.Component:
+    """The project form fields; `values` None = empty (new project); `parents` the 一级 projects offered."""
     def v(key: str, default: str = ""):  # noqa: ANN202
         return values[key] if values is not None else default
 
@@ -282,8 +301,14 @@ def _fields(values: rx.Var | None, read_only: rx.Var | bool = False) -> rx.Compo
         rx.hstack(
             labelled("项目名称", rx.input(name="name", default_value=v("name"), max_length=128, width="24em",
                                           id="project-name", read_only=read_only)),
-            labelled("项目编码（空＝自动生成）", rx.input(name="code", default_value=v("code"), max_length=32,
-                                                       width="14em", read_only=values is not None)),
+            labelled("项目编码（空＝自动生成）" if values is None else "项目编码",
+                     rx.input(name="code", default_value=v("code"), max_length=32, width="16em",
+                              read_only=read_only, id="project-code")),
+            labelled("上级项目", rx.select.root(
+                rx.select.trigger(width="20em", id="project-parent"),
+                rx.select.content(rx.select.item("无（一级项目）", value="0"),
+                                  rx.foreach(parents, lambda o: rx.select.item(o["label"], value=o["id"]))),
+                name="parent_id", default_value=v("parent_id", "0"), disabled=read_only)),
             style=tokens.TOOLBAR,
         ),
         rx.hstack(
@@ -347,7 +372,7 @@ def projects_page() -> rx.Component:
         rx.dialog.root(rx.dialog.content(
             rx.dialog.title("新建项目"),
             rx.form(rx.vstack(
-                _fields(None),
+                _fields(None, S.parent_choices),
                 rx.hstack(rx.button("保存", type="submit", id="create-project"),
                           rx.button("取消", type="button", variant="soft", color_scheme="gray",
                                     on_click=S.close_create), spacing="2"),
@@ -399,7 +424,7 @@ def project_detail_page() -> rx.Component:
             style=tokens.TOOLBAR,
         ),
         rx.box(rx.form(rx.vstack(
-            _fields(p, read_only=~D.editable),
+            _fields(p, D.parent_choices, read_only=~D.editable),
             rx.cond(D.editable, rx.button("保存项目", type="submit", id="save-project")),
             spacing="3"), on_submit=D.save, reset_on_submit=False, key=D.form_key.to_string()), style=tokens.PANEL),
         rx.box(rx.form(rx.vstack(

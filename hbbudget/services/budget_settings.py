@@ -13,6 +13,8 @@ from .errors import ValidationError
 from .permissions import UserContext
 
 DEFAULT_PATTERN = "{region}{year}P{seq:06}"
+MAX_CODE = 32  # Project.code
+SAMPLE_SEQ_DIGITS = 4  # an unpadded {seq} is checked as 4 digits (9,999 projects per unit)
 _PLACEHOLDER = re.compile(r"\{(region|org|year|cat|seq)(?::0?(\d{1,2}))?\}")
 _LITERAL = re.compile(r"^[A-Za-z0-9_\-]*$")
 
@@ -56,6 +58,36 @@ def render(pattern: str, *, region: str, org: str, year: int, cat: str, seq: int
     return _PLACEHOLDER.sub(fill, pattern)
 
 
+def _sample(pattern: str, org: Org) -> str:
+    """The longest code `pattern` renders for `org`: year 4 digits, the longest category, each {seq} at its
+    largest width (all 9s of its padding; SAMPLE_SEQ_DIGITS when unpadded)."""
+    values = {"region": org.region_code or "000000", "org": org.code, "year": "2099", "cat": "22"}
+
+    def fill(m: re.Match) -> str:
+        if m.group(1) == "seq":
+            return "9" * int(m.group(2) or SAMPLE_SEQ_DIGITS)
+        return values[m.group(1)]
+
+    return _PLACEHOLDER.sub(fill, pattern)
+
+
+def _inheritors(session: Session, org: Org) -> list[Org]:
+    """`org` and the orgs below it that take its code pattern (no own setting in between)."""
+    below = session.exec(select(Org).where(Org.path.startswith(org.path), Org.id != org.id)).all()
+    own = set(session.exec(select(BudgetSetting.org_id).join(Org, Org.id == BudgetSetting.org_id)
+                           .where(Org.path.startswith(org.path), Org.id != org.id)).all())
+    blocked = [o.path for o in below if o.id in own]
+    return [org] + [o for o in below if not any(o.path.startswith(b) for b in blocked)]
+
+
+def check_length(session: Session, org: Org, pattern: str) -> None:
+    """Refuse a pattern that renders a code over 32 characters for `org` or an org that inherits it."""
+    longest = max((_sample(pattern, o) for o in _inheritors(session, org)), key=len)
+    if len(longest) > MAX_CODE:
+        raise ValidationError(f"按此编码规则生成的项目编码可达 {len(longest)} 位（如 {longest}），"
+                              f"超过 {MAX_CODE} 位，请缩短编码规则")
+
+
 def _view(session: Session, org: Org) -> dict:
     eff = effective(session, org)
     own = session.get(BudgetSetting, org.id)
@@ -84,6 +116,7 @@ def update(ctx: UserContext, org_id: int, *, require_targets: bool | None = None
         if require_targets is not None:
             own.require_targets = require_targets
         if pattern is not None:
+            check_length(session, org, pattern)
             own.code_pattern = pattern
         if finance_bureau is not None:
             own.finance_bureau = finance_bureau

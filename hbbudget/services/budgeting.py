@@ -194,14 +194,14 @@ def _version(value: object) -> int:
     return value
 
 
-def _conflict(session: Session, budget: Budget, line_id: int) -> Conflict:
+def _conflict(session: Session, budget: Budget, line_id: int, verb: str = "保存") -> Conflict:
     current = session.exec(select(BudgetLine).where(BudgetLine.id == line_id)
                            .execution_options(populate_existing=True)).first()
     if current is None:
         return Conflict("该行已被他人删除", {})
     row = lines.rows(session, budget.fiscal_year, [current])[0]
     return Conflict(f"该行已被{current.updated_by or '他人'}于{to_local_text(current.updated_at)}修改，"
-                    "已显示最新内容，请核对后重新保存", row)
+                    f"已显示最新内容，请核对后重新{verb}", row)
 
 
 def _audit_line(line: BudgetLine) -> dict:
@@ -283,7 +283,7 @@ def delete_line(ctx: UserContext, line_id: int, expected_version: int) -> dict:
         before = _audit_line(line)
         done = session.execute(delete(BudgetLine).where(BudgetLine.id == line.id, BudgetLine.version == expected))
         if done.rowcount != 1:
-            raise _conflict(session, budget, line.id)
+            raise _conflict(session, budget, line.id, "删除")
         session.expunge(line)
         _touch(session, budget)
         audit.record(session, "budget.line.delete", actor=ctx, object_type="budgetline", object_id=line.id,
@@ -426,13 +426,16 @@ def create_adjustment(ctx: UserContext, budget_id: int, kind: str) -> dict:
         return header(session, ctx, adj, org)
 
 
-def transfer(ctx: UserContext, budget_id: int, from_line_id: int, to_line_id: int, amount: str) -> dict:
-    """调剂: move `amount` from one line to another of a 调剂 draft (the total does not change).
+def transfer(ctx: UserContext, budget_id: int, from_line_id: int, to_line_id: int, amount: str,
+             note: str = "") -> dict:
+    """调剂: move `amount` from one line to another of a 调剂 draft (the total does not change); `note` (the
+    reason, ≤ 200 characters) goes into the audit entry.
 
     The giving line's plan is cut from December backwards; the receiving line's plan gets it evenly."""
     fen = money.parse_yuan(amount, "调剂金额")
     if fen <= 0:
         raise ValidationError("调剂金额须大于零")
+    note = scope.text(note, "调剂说明", 200)
     with session_scope() as session:
         budget, org = _editable(session, ctx, budget_id)
         if budget.round != "调剂":
@@ -462,6 +465,7 @@ def transfer(ctx: UserContext, budget_id: int, from_line_id: int, to_line_id: in
         session.flush()
         _touch(session, budget)
         audit.record(session, "budget.transfer", actor=ctx, object_type="budget", object_id=budget.id, org_id=org.id,
-                     detail=f"行 {src.id} → 行 {dst.id} 调剂 {money.fmt(fen)}", before=before,
+                     detail=f"行 {src.id} → 行 {dst.id} 调剂 {money.fmt(fen)}" + (f"：{note}" if note else ""),
+                     before=before,
                      after={"from": _audit_line(src), "to": _audit_line(dst)})
         return result(session, budget, lines.rows(session, budget.fiscal_year, [dst])[0])

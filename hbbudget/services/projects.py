@@ -25,6 +25,7 @@ DIRECTIONS = ("≥", "≤", "=", "定性")
 ATTACHMENT_TYPES = (".pdf", ".doc", ".docx", ".xls", ".xlsx", ".jpg", ".jpeg", ".png", ".zip", ".txt")
 MAX_TARGETS = 50
 MAX_ATTACHMENTS = 20
+MAX_PARENT_CHOICES = 500
 _CODE_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 _FIELDS = {"name", "category", "parent_id", "kind", "start_year", "end_year", "total", "func_code", "owner",
            "description", "code"}
@@ -111,11 +112,13 @@ def _detail(session: Session, ctx: UserContext, p: Project, org: Org) -> dict:
                            .order_by(ProjectTarget.id)).all()
     files = session.exec(select(ProjectAttachment).where(ProjectAttachment.project_id == p.id)
                          .order_by(ProjectAttachment.id)).all()
+    editable = p.status in flows.PROJECT_EDITABLE and ctx.can("project.edit", org.path)
     return {**row, "description": p.description,
             "targets": [_target_row(t) for t in targets],
             "attachments": [_file_row(a) for a in files],
             "actions": _actions(session, ctx, p, org),
-            "editable": p.status in flows.PROJECT_EDITABLE and ctx.can("project.edit", org.path)}
+            "editable": editable,
+            "parent_choices": _parent_choices(session, org, p) if editable else _current_parent(session, p)}
 
 
 def get_project(ctx: UserContext, project_id: int) -> dict:
@@ -185,18 +188,48 @@ def _values(session: Session, org: Org, data: dict, current: Project | None) -> 
     if "parent_id" in data:
         pid = scope.opt_id(data["parent_id"], "上级项目")
         if pid is not None:
+            if current is not None and pid == current.id:
+                raise ValidationError("项目不能以自身为上级项目")
             parent = session.get(Project, pid)
             if parent is None or parent.org_id != org.id:
                 raise ValidationError("上级项目须为本单位的项目")
             if parent.parent_id is not None:
                 raise ValidationError("上级项目须为一级项目（项目最多两级）")
-            if current is not None and (pid == current.id or session.exec(
-                    select(Project.id).where(Project.parent_id == current.id)).first()):
+            if current is not None and _has_children(session, current):
                 raise ValidationError("有下级项目的项目不能再设上级项目")
         out["parent_id"] = pid
     if data.get("code"):
         out["code"] = _check_code(session, data["code"], current.id if current else None)
     return out
+
+
+def _has_children(session: Session, project: Project) -> bool:
+    return session.exec(select(Project.id).where(Project.parent_id == project.id)).first() is not None
+
+
+def _parent_choices(session: Session, org: Org, project: Project | None) -> list[dict]:
+    """The projects `project` (None = a new one) may have as parent: the unit's 一级 projects, itself excluded;
+    none when it has children of its own."""
+    if project is not None and _has_children(session, project):
+        return []
+    q = select(Project).where(Project.org_id == org.id, Project.parent_id == None)  # noqa: E711
+    if project is not None:
+        q = q.where(Project.id != project.id)
+    rows = session.exec(q.order_by(Project.code).limit(MAX_PARENT_CHOICES)).all()
+    return [{"id": p.id, "code": p.code, "name": p.name} for p in rows]
+
+
+def _current_parent(session: Session, project: Project) -> list[dict]:
+    """A read-only project's parent, to show it (nothing is offered to choose)."""
+    parent = session.get(Project, project.parent_id) if project.parent_id else None
+    return [{"id": parent.id, "code": parent.code, "name": parent.name}] if parent else []
+
+
+def parent_choices(ctx: UserContext, org_id: int) -> list[dict]:
+    """For the new-project form: the unit's 一级 projects."""
+    with session_scope() as session:
+        org = scope.org_for(session, ctx, org_id, "project.edit")
+        return _parent_choices(session, org, None)
 
 
 def _generate_code(session: Session, org: Org, category: str, year: int) -> str:
@@ -383,7 +416,7 @@ def _apply(session: Session, project: Project, org: Org, action: str, step: flow
         project.status = step.target
         if action == "return":
             project.step_org_id = None
-    project.last_comment = comment or project.last_comment
+    project.last_comment = comment  # the latest action's comment: a return reason goes once it is declared again
     project.updated_at = now()
 
 
@@ -426,36 +459,63 @@ def _file_row(a: ProjectAttachment) -> dict:
             "uploaded_at": to_local_text(a.created_at)}
 
 
-def add_attachment(ctx: UserContext, project_id: int, filename: str, data: bytes) -> dict:
+def _check_file(n: int, filename: object, data: object, limit: int) -> tuple[str, bytes]:
+    label = f"第{n}个附件" if n else "附件"
     name = Path(scope.text(filename, "文件名", 200, required=True).replace("\\", "/")).name
     if not name or Path(name).suffix.lower() not in ATTACHMENT_TYPES:
-        raise ValidationError("附件类型不支持：仅支持 " + "、".join(ATTACHMENT_TYPES))
-    if not isinstance(data, (bytes, bytearray)) or not data:
-        raise ValidationError("附件为空")
-    limit = get_settings().max_upload_bytes
+        raise ValidationError(f"{label}（{name}）类型不支持：仅支持 " + "、".join(ATTACHMENT_TYPES))
+    if not isinstance(data, (bytes, bytearray)):
+        raise ValidationError(f"{label}（{name}）无效")
+    if not data:
+        raise ValidationError(f"{label}（{name}）为空")
     if len(data) > limit:
-        raise ValidationError(f"附件过大：不能超过 {limit // (1024 * 1024)} MB")
-    stored = secrets.token_hex(16)
-    target = _attachment_dir() / stored
+        raise ValidationError(f"{label}（{name}）过大：不能超过 {limit // (1024 * 1024)} MB")
+    return name, bytes(data)
+
+
+def add_attachments(ctx: UserContext, project_id: int, files: list[tuple[str, bytes]]) -> list[dict]:
+    """Store several files all or nothing: every file is checked first, all rows go in one transaction, and the
+    files written to disk are removed when it does not commit."""
+    if not isinstance(files, list) or not files or len(files) > MAX_ATTACHMENTS:
+        raise ValidationError(f"请选择 1 至 {MAX_ATTACHMENTS} 个附件")
+    limit = get_settings().max_upload_bytes
+    clean = []
+    for n, item in enumerate(files, start=1):
+        if not isinstance(item, tuple) or len(item) != 2:
+            raise ValidationError(f"第{n}个附件无效")
+        clean.append(_check_file(n if len(files) > 1 else 0, *item, limit))
+    written: list[Path] = []
     try:
         with session_scope() as session:
             project, org = _editable(session, ctx, project_id)
             count = session.exec(select(func.count()).select_from(ProjectAttachment)
                                  .where(ProjectAttachment.project_id == project.id)).one()
-            if count >= MAX_ATTACHMENTS:
-                raise ValidationError(f"每个项目最多 {MAX_ATTACHMENTS} 个附件")
-            target.write_bytes(bytes(data))
-            row = ProjectAttachment(project_id=project.id, filename=name, stored_name=stored, size=len(data),
-                                    sha256=hashlib.sha256(data).hexdigest(), uploaded_by_id=ctx.user_id,
-                                    uploaded_by=ctx.full_name[:64])
-            session.add(row)
-            session.flush()
-            audit.record(session, "project.attach", actor=ctx, object_type="project", object_id=project.id,
-                         org_id=org.id, detail=f"上传附件 {name}", after={"file": name, "size": len(data)})
-            return _file_row(row)
+            if count + len(clean) > MAX_ATTACHMENTS:
+                raise ValidationError(f"每个项目最多 {MAX_ATTACHMENTS} 个附件（已有 {count} 个）")
+            rows = []
+            for name, data in clean:
+                stored = secrets.token_hex(16)
+                target = _attachment_dir() / stored
+                written.append(target)
+                target.write_bytes(data)
+                row = ProjectAttachment(project_id=project.id, filename=name, stored_name=stored, size=len(data),
+                                        sha256=hashlib.sha256(data).hexdigest(), uploaded_by_id=ctx.user_id,
+                                        uploaded_by=ctx.full_name[:64])
+                session.add(row)
+                session.flush()
+                audit.record(session, "project.attach", actor=ctx, object_type="project", object_id=project.id,
+                             org_id=org.id, detail=f"上传附件 {name}", after={"file": name, "size": len(data)})
+                rows.append(row)
+            out = [_file_row(r) for r in rows]
     except BaseException:
-        target.unlink(missing_ok=True)
+        for path in written:
+            path.unlink(missing_ok=True)
         raise
+    return out
+
+
+def add_attachment(ctx: UserContext, project_id: int, filename: str, data: bytes) -> dict:
+    return add_attachments(ctx, project_id, [(filename, data)])[0]
 
 
 def _attachment(session: Session, ctx: UserContext, attachment_id: object, permission: str):  # noqa: ANN202

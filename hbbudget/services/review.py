@@ -16,6 +16,7 @@ from . import audit, budgeting, flows, notifications, projects, rules, scope
 from .errors import ValidationError
 from .permissions import UserContext
 
+audit.EVENT_NAMES.update({"budget.round": "预算转入下一轮次"})
 
 
 def _transition(session: Session, ctx: UserContext, budget_id: int, action: str) -> tuple[Budget, Org, Org | None]:
@@ -62,7 +63,8 @@ def submit(ctx: UserContext, budget_id: int, reason: str = "") -> dict:
         before = _state(budget)
         budgeting.save_version(session, ctx, budget, "上报", reason if warnings else "")
         step_org = flows.next_step(session, org, None)
-        budget.status, budget.step_org_id, budget.updated_at = "审核中", step_org.id, now()
+        # a new submission: the reason of an earlier return no longer applies
+        budget.status, budget.step_org_id, budget.last_comment, budget.updated_at = "审核中", step_org.id, "", now()
         session.add(budget)
         session.flush()
         _record(session, ctx, budget, org, "submit", before,
@@ -80,7 +82,7 @@ def approve(ctx: UserContext, budget_id: int, comment: str = "") -> dict:
         budget, org, step_org = _transition(session, ctx, budget_id, "approve")
         before = _state(budget)
         nxt = flows.next_step(session, org, budget.step_org_id)
-        budget.last_comment = comment or budget.last_comment
+        budget.last_comment = comment  # an approval without a comment clears an older one
         budget.updated_at = now()
         if nxt is not None:
             budget.step_org_id = nxt.id
@@ -97,8 +99,10 @@ def approve(ctx: UserContext, budget_id: int, comment: str = "") -> dict:
 
 
 def _finish(session: Session, ctx: UserContext, budget: Budget, org: Org) -> None:
+    """The last step approved: the final status and round, and a version of the lines as approved."""
     budget.status, budget.round = flows.BUDGET_FINAL[budget.round]
     budget.step_org_id = None
+    budgeting.save_version(session, ctx, budget, "批复" if budget.status == "已批复" else "审核完成")
     if budget.status == "已批复":
         used = set(session.exec(select(BudgetLine.project_id).where(BudgetLine.budget_id == budget.id,
                                                                     BudgetLine.project_id.is_not(None))).all())
@@ -210,8 +214,12 @@ def issue_control_numbers(ctx: UserContext, org_id: int, year: int, amounts: dic
             cn.amount, cn.issued_by_org_id, cn.issued_by, cn.issued_at = amount, org.id, ctx.full_name[:64], now()
             session.add(cn)
             if b is not None and b.round == "一上":
+                b_before = _state(b)
                 b.round, b.status, b.updated_at = "二上", "草稿", now()
                 session.add(b)
+                session.flush()
+                _record(session, ctx, b, kid, "round", b_before,
+                        f"下达控制数，{_title(b, kid)} 由一上转入二上草稿")
             session.flush()
             audit.record(session, "budget.control", actor=ctx, object_type="org", object_id=kid_id, org_id=kid_id,
                          detail=f"下达 {kid.name} {year} 年度控制数 {money.fmt(amount)}",

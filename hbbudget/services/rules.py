@@ -2,6 +2,11 @@
 
 No text a user typed is ever evaluated: parameters are codes, percents and code lists, each parsed by a
 fixed function. A rule set at an org applies to budgets of that org and its whole subtree.
+
+The integrity kinds (the built-ins: codes valid, amounts positive, monthly plan, control numbers, project 已入库)
+are error-only: they always run as an error, a rule of such a kind can only be configured as an error, and a
+stored warning of such a kind (from before this was enforced) is ignored, so no level can downgrade them for its
+subtree (e.g. a county turning "over control number" into a warning for numbers a higher level issued).
 """
 
 from __future__ import annotations
@@ -69,7 +74,7 @@ class Kind:
     label: str
     description: str
     params: dict[str, Param] = field(default_factory=dict)
-    builtin: bool = False  # applies as an error when no rule of this kind is configured in the chain
+    builtin: bool = False  # integrity kind: always applies, as an error only (see INTEGRITY)
 
 
 KINDS: dict[str, Kind] = {
@@ -87,6 +92,14 @@ KINDS: dict[str, Kind] = {
     "control_number": Kind("不超控制数", "二上预算总额不超过上级下达的控制数", builtin=True),
     "project_in_library": Kind("项目已入库", "只有已入库的项目才能安排预算", builtin=True),
 }
+
+
+INTEGRITY = frozenset(k for k, v in KINDS.items() if v.builtin)
+
+
+def _check_integrity(kind: str, severity: str) -> None:
+    if kind in INTEGRITY and severity != "error":
+        raise ValidationError(f"“{KINDS[kind].label}”是完整性校验，只能设为“错误”，不能降为警告")
 
 
 def check_params(kind: str, params: object) -> dict[str, str]:
@@ -231,11 +244,18 @@ EVALUATORS: dict[str, Callable[[Eval, dict], tuple[bool, str, list[int]]]] = {
 
 
 def effective_rules(session: Session, org: Org, year: int) -> list[Rule]:
-    """Active rules of the org's chain for `year`, plus built-ins for kinds nobody configured."""
-    configured = list(session.exec(select(Rule).where(Rule.org_id.in_(scope.ancestor_ids(org)),
-                                                      Rule.fiscal_year == year, Rule.active == True)  # noqa: E712
-                                   .order_by(Rule.id)).all())
-    have = {r.kind for r in configured}
+    """Active rules of the org's chain for `year`, plus built-ins for integrity kinds nobody configured.
+
+    An integrity kind is evaluated once, always as an error: a stored warning of such a kind is ignored."""
+    configured = []
+    have: set[str] = set()
+    for r in session.exec(select(Rule).where(Rule.org_id.in_(scope.ancestor_ids(org)),
+                                             Rule.fiscal_year == year, Rule.active == True)  # noqa: E712
+                          .order_by(Rule.id)).all():
+        if r.kind in INTEGRITY and (r.severity != "error" or r.kind in have):
+            continue
+        configured.append(r)
+        have.add(r.kind)
     builtins = [Rule(id=0, org_id=org.id, fiscal_year=year, kind=k, name=v.label, severity="error", params="{}")
                 for k, v in KINDS.items() if v.builtin and k not in have]
     return configured + builtins
@@ -283,7 +303,8 @@ def _row(rule: Rule, org: Org, ctx: UserContext, inherited: bool) -> dict:
             "kind": rule.kind, "kind_label": KINDS[rule.kind].label, "name": rule.name, "severity": rule.severity,
             "severity_label": SEVERITIES[rule.severity], "params": json.loads(rule.params or "{}"),
             "description": describe(rule.kind, json.loads(rule.params or "{}")), "active": rule.active,
-            "inherited": inherited, "editable": ctx.can("budget.rules", org.path)}
+            "inherited": inherited, "editable": ctx.can("budget.rules", org.path),
+            "integrity": rule.kind in INTEGRITY, "ignored": rule.kind in INTEGRITY and rule.severity != "error"}
 
 
 def describe(kind: str, params: dict) -> str:
@@ -293,6 +314,16 @@ def describe(kind: str, params: dict) -> str:
     if kind == "sangong_cap":
         return f"{params.get('codes')} 合计 ≤ 上年批复数"
     return KINDS[kind].description
+
+
+def rule_orgs(ctx: UserContext, limit: int = 1000) -> list[dict]:
+    """Active orgs where the caller may configure rules (budget.rules), in tree order: the page's org choices."""
+    with session_scope() as session:
+        found = session.exec(select(Org.id, Org.name, Org.path).where(
+            scope.orgs_filter(ctx, "budget.rules"), Org.active == True)).all()  # noqa: E712
+    found = sorted(found, key=lambda o: [int(x) for x in o[2].strip("/").split("/")])[:limit]
+    top = min((p.count("/") for _, _, p in found), default=0)
+    return [{"id": i, "name": n, "depth": p.count("/") - top} for i, n, p in found]
 
 
 def list_rules(ctx: UserContext, org_id: int, year: int) -> list[dict]:
@@ -318,6 +349,7 @@ def create_rule(ctx: UserContext, org_id: int, year: int, kind: str, severity: s
     year = scope.year(year)
     severity = _severity(severity)
     clean = check_params(kind, params)
+    _check_integrity(kind, severity)
     name = scope.text(name, "规则名称", 64) or KINDS[kind].label
     with session_scope() as session:
         org = scope.org_for(session, ctx, org_id, "budget.rules")
@@ -360,6 +392,8 @@ def update_rule(ctx: UserContext, rule_id: int, changes: dict) -> dict:
             if not isinstance(changes["active"], bool):
                 raise ValidationError("启用状态须为是或否")
             rule.active = changes["active"]
+        if rule.active:  # a stored downgrade may still be switched off, made an error or deleted
+            _check_integrity(rule.kind, rule.severity)
         session.add(rule)
         audit.record(session, "rule.update", actor=ctx, object_type="rule", object_id=rule.id, org_id=org.id,
                      before=before, after=_audit_view(rule))

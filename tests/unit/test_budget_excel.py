@@ -61,6 +61,18 @@ def test_blank_template_imports_what_is_typed_with_an_even_plan(db):
     assert sum(row["months"]) == 120050 and row["plan_ok"]
 
 
+def test_drop_downs_cover_every_row_an_import_accepts(db):
+    w = world()
+    library_project(w)  # so the project column has its drop-down too
+    _, data = budget_excel.export_blank(w.op, w.org["dept"], YEAR)
+    ws = load_workbook(io.BytesIO(data))["预算明细"]
+    last = budget_excel.MAX_ROWS + 1  # the header is row 1
+    ranges = {str(dv.sqref): dv.formula1 for dv in ws.data_validations.dataValidation}
+    assert set(ranges) == {f"C2:C{last}", f"E2:E{last}", f"A2:A{last}", f"G2:G{last}"}
+    assert last == 20_001 and ranges[f"G2:G{last}"] == '"' + ",".join(lines.SOURCES) + '"'
+    assert ranges[f"C2:C{last}"].startswith("'代码表'!$A$2:$A$")
+
+
 def _sheet(rows: list[list], *, hidden: str = "", formula: bool = False) -> bytes:
     wb = Workbook()
     ws = wb.active

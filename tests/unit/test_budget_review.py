@@ -1,5 +1,7 @@
 """Budget review up the chain, control numbers, versions and diff, 调整 and 调剂."""
 
+import json
+
 import pytest
 from sqlmodel import select
 
@@ -48,7 +50,44 @@ def test_two_up_two_down_with_control_numbers(db):
     assert (h["round"], h["status"]) == ("二下", "已批复")
     assert projects.get_project(w.op, p["id"])["status"] == "纳入预算"
     assert "预算已批复：信息学院" in _titles(w.op)
-    assert [v["event"] for v in budgeting.list_versions(w.op, bid)] == ["上报", "上报"]
+    versions = budgeting.list_versions(w.op, bid)
+    assert [(v["round"], v["event"], v["total"]) for v in versions] == \
+        [("一上", "上报", 650000), ("一上", "审核完成", 650000), ("二上", "上报", 600000), ("二下", "批复", 600000)]
+    assert budgeting.get_budget(w.op, bid)["version_no"] == 4
+    assert budgeting.diff(w.op, bid, 3, 4)["changed"] == []  # the approved version is what was submitted
+
+
+def test_old_comments_are_cleared_on_submit_and_on_approval_without_comment(db):
+    w = world()
+    bid = budget_with(w, {"30201": "100"})
+    review.submit(w.op, bid)
+    assert review.return_budget(w.head, bid, "办公费偏高")["last_comment"] == "办公费偏高"
+    h = review.submit(w.op, bid)
+    assert (h["status"], h["last_comment"]) == ("审核中", "")
+    assert review.approve(w.head, bid, "同意上报")["last_comment"] == "同意上报"
+    h = review.approve(w.fin, bid)
+    assert (h["status"], h["last_comment"]) == ("已审核", "")
+    with session_scope() as session:
+        assert session.get(Budget, bid).last_comment == ""
+
+
+def test_control_numbers_move_one_up_budgets_with_a_per_budget_audit_entry(db):
+    w = world()
+    bid = budget_with(w, {"30201": "100"})
+    review.submit(w.op, bid)
+    _approve_all(w, bid)
+    review.issue_control_numbers(w.head, w.org["unit"], YEAR, {w.org["dept"]: "500"})
+    review.issue_control_numbers(w.head, w.org["unit"], YEAR, {w.org["dept"]: "600"})  # a change: no new move
+    with session_scope() as session:
+        moves = session.exec(select(AuditEntry).where(AuditEntry.event_type == "budget.round")).all()
+        controls = session.exec(select(AuditEntry).where(AuditEntry.event_type == "budget.control")).all()
+    assert len(moves) == 1 and len(controls) == 2
+    m = moves[0]
+    assert (m.object_type, m.object_id, m.org_id, m.username) == ("budget", str(bid), w.org["dept"], "head")
+    assert (json.loads(m.before), json.loads(m.after)) == (
+        {"round": "一上", "status": "已审核", "step_org_id": None},
+        {"round": "二上", "status": "草稿", "step_org_id": None})
+    assert "一上转入二上" in m.detail
 
 
 def test_return_needs_a_comment_and_the_unit_edits_again(db):

@@ -222,3 +222,132 @@ def test_delete_only_unused_drafts(db, tmp_path, monkeypatch):
     projects.delete_project(w.op, p["id"])
     assert _count(Project) == 1 and _count(ProjectAttachment) == 0
     assert not list((tmp_path / "private" / "attachments").iterdir())
+
+
+# ---- issue 3 audit: editable codes, parent projects, pattern length, last comment, all-or-nothing uploads ----
+
+def _declared(w, p: dict) -> dict:
+    projects.set_targets(w.op, p["id"], [TARGET])
+    return projects.transition(w.op, p["id"], "declare")
+
+
+def test_code_is_editable_while_the_project_is_editable_and_stays_unique(db):
+    w = world()
+    a = projects.create_project(w.op, w.org["dept"], BASE)
+    b = projects.create_project(w.op, w.org["dept"], BASE)
+    assert projects.update_project(w.op, a["id"], {"code": "LAB-2027_A"})["code"] == "LAB-2027_A"
+    assert projects.update_project(w.op, a["id"], {"code": "LAB-2027_A", "name": "改名"})["name"] == "改名"
+    for code, why in ((b["code"], "已被使用"), ("X" * 33, "32"), ("实验室", "只能包含")):
+        with pytest.raises(ValidationError, match=why):
+            projects.update_project(w.op, a["id"], {"code": code})
+    assert projects.get_project(w.op, a["id"])["code"] == "LAB-2027_A"
+    with session_scope() as session:
+        entry = session.exec(select(AuditEntry).where(AuditEntry.event_type == "project.update")
+                             .order_by(AuditEntry.id)).first()
+        assert b["code"] not in str(entry.after) and "LAB-2027_A" in str(entry.after)
+    _declared(w, a)
+    with pytest.raises(ValidationError, match="只有草稿或退回"):
+        projects.update_project(w.op, a["id"], {"code": "LAB-NEW"})
+    projects.transition(w.head, a["id"], "return", "编码不规范")
+    assert projects.update_project(w.op, a["id"], {"code": "LAB-NEW"})["code"] == "LAB-NEW"
+
+
+def test_parent_is_a_first_level_project_of_the_same_unit_without_cycles(db):
+    w = world()
+    p1 = projects.create_project(w.op, w.org["dept"], BASE)
+    p2 = projects.create_project(w.op, w.org["dept"], BASE)
+    child = projects.create_project(w.op, w.org["dept"], {**BASE, "parent_id": p1["id"]})
+    theirs = projects.create_project(w.other, w.org["other"], BASE)
+    assert (child["level"], child["parent_id"]) == (2, p1["id"])
+    assert [c["id"] for c in child["parent_choices"]] == [p1["id"], p2["id"]]  # the unit's 一级, not itself
+    assert projects.get_project(w.op, p1["id"])["parent_choices"] == []  # has a child: cannot get a parent
+    assert [c["id"] for c in projects.parent_choices(w.op, w.org["dept"])] == [p1["id"], p2["id"]]
+    for pid, changes, why in ((p1["id"], {"parent_id": p1["id"]}, "自身"),
+                              (p1["id"], {"parent_id": p2["id"]}, "有下级项目"),
+                              (p2["id"], {"parent_id": child["id"]}, "一级项目"),
+                              (p2["id"], {"parent_id": theirs["id"]}, "本单位"),
+                              (p2["id"], {"parent_id": 10**9}, "本单位")):
+        with pytest.raises(ValidationError, match=why):
+            projects.update_project(w.op, pid, changes)
+    with pytest.raises(ValidationError, match="一级项目"):
+        projects.create_project(w.op, w.org["dept"], {**BASE, "parent_id": child["id"]})
+    assert projects.update_project(w.op, child["id"], {"parent_id": p2["id"]})["parent_id"] == p2["id"]
+    assert projects.get_project(w.op, p1["id"])["parent_choices"] != []  # no child any more
+    assert projects.update_project(w.op, child["id"], {"parent_id": 0})["level"] == 1
+    p = projects.update_project(w.op, p1["id"], {"parent_id": p2["id"]})
+    assert p["level"] == 2
+    _declared(w, p)  # read-only: only the current parent is shown
+    assert [c["id"] for c in projects.get_project(w.op, p1["id"])["parent_choices"]] == [p2["id"]]
+
+
+def test_a_pattern_that_renders_over_32_characters_is_refused_when_saved(db):
+    w = world()
+    with pytest.raises(ValidationError, match="超过 32 位"):  # 25 + 4 + 6 = 35
+        budget_settings.update(w.fin, w.org["dept"], code_pattern="ABCDEFGHIJKLMNOPQRSTUVWXY{year}{seq:06}")
+    with pytest.raises(ValidationError, match="超过 32 位"):  # an unpadded {seq} counts as 4 digits: 29 + 4
+        budget_settings.update(w.fin, w.org["dept"], code_pattern="ABCDEFGHIJKLMNOPQRSTUVWXYZABC{seq}")
+    assert budget_settings.get(w.op, w.org["dept"])["code_pattern"] == budget_settings.DEFAULT_PATTERN
+    budget_settings.update(w.fin, w.org["dept"], code_pattern="ABCDEFGHIJKLMNOPQRSTUV{year}{seq:06}")  # 32
+    assert len(projects.create_project(w.op, w.org["dept"], BASE)["code"]) == 32
+    # an org below that inherits the pattern counts: its long code makes {org} too wide
+    with session_scope() as session:
+        from hbbudget.models import Org
+        other = session.get(Org, w.org["other"])
+        other.code = "O" * 24
+        session.add(other)
+    with pytest.raises(ValidationError, match=f"如 {'O' * 24}-2099-999999"):
+        budget_settings.update(w.fin, w.org["city"], code_pattern="{org}-{year}-{seq:06}")
+    budget_settings.update(w.fin, w.org["other"], code_pattern="{year}{seq:06}")  # O has its own pattern now
+    assert budget_settings.update(w.fin, w.org["city"], code_pattern="{org}-{year}-{seq:06}")["code_pattern"] \
+        == "{org}-{year}-{seq:06}"
+
+
+def test_the_return_reason_goes_once_the_project_is_declared_again(db):
+    w = world()
+    p = _declared(w, projects.create_project(w.op, w.org["dept"], BASE))
+    assert projects.transition(w.head, p["id"], "return", "测算依据不足")["last_comment"] == "测算依据不足"
+    p = projects.transition(w.op, p["id"], "declare")
+    assert p["last_comment"] == "" and projects.get_project(w.head, p["id"])["last_comment"] == ""
+    assert projects.transition(w.head, p["id"], "approve", "同意")["last_comment"] == "同意"
+    assert projects.transition(w.fin, p["id"], "approve")["last_comment"] == ""
+
+
+def _stored(tmp_path) -> list:
+    folder = tmp_path / "private" / "attachments"
+    return list(folder.iterdir()) if folder.exists() else []
+
+
+def test_several_attachments_are_stored_all_or_nothing(db, tmp_path, monkeypatch):
+    monkeypatch.setenv("HBB_VAR_DIR", str(tmp_path))
+    w = world()
+    p = projects.create_project(w.op, w.org["dept"], BASE)
+    good = [("a.pdf", b"%PDF a"), ("b.txt", b"b")]
+    monkeypatch.setenv("HBB_MAX_UPLOAD_BYTES", "10")
+    for third, why in ((("c.exe", b"MZ"), "第3个附件（c.exe）类型不支持"), (("c.pdf", b""), "第3个附件（c.pdf）为空"),
+                       (("c.pdf", b"x" * 11), "第3个附件（c.pdf）过大"), (("c.pdf", "text"), "无效")):
+        with pytest.raises(ValidationError, match=why):
+            projects.add_attachments(w.op, p["id"], [*good, third])
+    with pytest.raises(ValidationError, match="1 至 20 个附件"):
+        projects.add_attachments(w.op, p["id"], [(f"{i}.txt", b"x") for i in range(21)])
+    assert _count(ProjectAttachment) == 0 and _stored(tmp_path) == []
+    # a failure inside the transaction (here the audit entry of the second file): no row, no file left on disk
+    real, calls = projects.audit.record, []
+
+    def failing(session, event, **kw):
+        calls.append(event)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return real(session, event, **kw)
+
+    monkeypatch.setattr(projects.audit, "record", failing)
+    with pytest.raises(RuntimeError):
+        projects.add_attachments(w.op, p["id"], [*good, ("c.pdf", b"c")])
+    assert _count(ProjectAttachment) == 0 and _stored(tmp_path) == []
+    monkeypatch.setattr(projects.audit, "record", real)
+    rows = projects.add_attachments(w.op, p["id"], [*good, ("c.pdf", b"c")])
+    assert [r["filename"] for r in rows] == ["a.pdf", "b.txt", "c.pdf"] and len(_stored(tmp_path)) == 3
+    with session_scope() as session:
+        assert len(session.exec(select(AuditEntry).where(AuditEntry.event_type == "project.attach")).all()) == 3
+    with pytest.raises(ValidationError, match="已有 3 个"):  # 3 + 18 > 20: none of the 18 is stored
+        projects.add_attachments(w.op, p["id"], [(f"{i}.txt", b"x") for i in range(18)])
+    assert _count(ProjectAttachment) == 3 and len(_stored(tmp_path)) == 3

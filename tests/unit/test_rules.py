@@ -8,7 +8,7 @@ from hbbudget.db import session_scope
 from hbbudget.models import AuditEntry, Budget, EconomicSubject, Rule
 from hbbudget.services import budgeting, projects, review, rules
 from hbbudget.services.errors import PermissionDenied, ValidationError
-from tests.budget_world import YEAR, budget_with, library_project, line, world
+from tests.budget_world import YEAR, add_user, budget_with, library_project, line, world
 
 
 def _approved(w, amounts, year):
@@ -68,25 +68,89 @@ CASES = {  # case → (rule kind, params)
 }
 
 
+def _error_blocks(w, bid) -> None:
+    with pytest.raises(ValidationError, match="项错误，不能上报"):
+        review.submit(w.op, bid, "理由")
+    assert budgeting.get_budget(w.op, bid)["status"] == "草稿"
+
+
+def _stored(org_id: int, kind: str, severity: str, active: bool = True) -> int:
+    """A rule written directly, as a downgrade stored before integrity kinds were error-only would be."""
+    with session_scope() as session:
+        r = Rule(org_id=org_id, fiscal_year=YEAR, kind=kind, name="旧降级", severity=severity, active=active)
+        session.add(r)
+        session.flush()
+        return r.id
+
+
 @pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize("severity", ["error", "warning"])
 def test_each_rule_kind_at_both_severities(db, case, severity):
     w = world()
     bid = _violating(w, case)
     kind, params = CASES[case]
+    if kind in rules.INTEGRITY and severity == "warning":  # integrity kinds are error-only
+        with pytest.raises(ValidationError, match="完整性校验，只能设为“错误”"):
+            rules.create_rule(w.fin, w.org["city"], YEAR, kind, severity, params)
+        with session_scope() as session:
+            assert session.exec(select(Rule)).all() == []
+        failing = [r for r in rules.check_budget(w.op, bid) if not r["ok"]]
+        assert [(r["rule_id"], r["kind"], r["severity"]) for r in failing] == [(0, kind, "error")]
+        _error_blocks(w, bid)
+        return
     rule = rules.create_rule(w.fin, w.org["city"], YEAR, kind, severity, params)
     failing = [r for r in rules.check_budget(w.op, bid) if not r["ok"]]
     assert [(r["rule_id"], r["severity"]) for r in failing] == [(rule["id"], severity)]
     assert failing[0]["message"]
     if severity == "error":
-        with pytest.raises(ValidationError, match="项错误，不能上报"):
-            review.submit(w.op, bid, "理由")
-        assert budgeting.get_budget(w.op, bid)["status"] == "草稿"
+        _error_blocks(w, bid)
     else:
         with pytest.raises(ValidationError, match="请填写说明"):
             review.submit(w.op, bid)
         assert review.submit(w.op, bid, "经学院党委会研究同意")["status"] == "审核中"
         assert budgeting.list_versions(w.op, bid)[0]["reason"] == "经学院党委会研究同意"
+
+
+@pytest.mark.parametrize("kind", sorted(rules.INTEGRITY))
+def test_stored_downgrades_of_integrity_kinds_are_ignored(db, kind):
+    w = world()
+    bid = _violating(w, kind)
+    own = _stored(w.org["dept"], kind, "warning")  # a downgrade at the unit's own level and one above
+    _stored(w.org["unit"], kind, "warning")
+    failing = [r for r in rules.check_budget(w.op, bid) if not r["ok"]]
+    assert [(r["rule_id"], r["kind"], r["severity"]) for r in failing] == [(0, kind, "error")]
+    _error_blocks(w, bid)
+    listed = {r["id"]: r for r in rules.list_rules(w.fin, w.org["dept"], YEAR)}
+    assert listed[own]["integrity"] and listed[own]["ignored"]
+
+
+def test_a_lower_finance_level_cannot_downgrade_a_control_number_issued_above(db):
+    w = world()
+    county = add_user("county", "finance_reviewer", w.org["unit"])  # like a county bureau under the city
+    review.issue_control_numbers(w.fin, w.org["city"], YEAR, {w.org["unit"]: "100"})
+    uop = add_user("uop", "operator", w.org["unit"], subtree=False)
+    bid = budget_with(w, {"30201": "500"}, user=uop, org_key="unit")
+    with session_scope() as session:  # the unit's budget is in 二上 within the city's control number
+        b = session.get(Budget, bid)
+        b.round = "二上"
+        session.add(b)
+    with pytest.raises(ValidationError, match="只能设为“错误”"):
+        rules.create_rule(county, w.org["unit"], YEAR, "control_number", "warning")
+    named = rules.create_rule(county, w.org["unit"], YEAR, "control_number", "error", name="控制数（本级）")
+    with pytest.raises(ValidationError, match="只能设为“错误”"):
+        rules.update_rule(county, named["id"], {"severity": "warning"})
+    legacy = _stored(w.org["unit"], "control_number", "warning", active=False)
+    with pytest.raises(ValidationError, match="只能设为“错误”"):  # switching a stored downgrade on is refused
+        rules.update_rule(county, legacy, {"active": True})
+    assert rules.update_rule(county, legacy, {"name": "作废"})["severity"] == "warning"  # still off: allowed
+    assert rules.update_rule(county, legacy, {"severity": "error", "active": True})["severity"] == "error"
+    control = [r for r in rules.check_budget(uop, bid) if r["kind"] == "control_number"]
+    assert [(r["rule_id"], r["severity"], r["ok"]) for r in control] == [(named["id"], "error", False)]
+    with pytest.raises(ValidationError, match="超出 ¥400.00"):
+        review.submit(uop, bid, "理由")
+    with session_scope() as session:
+        stored = {r.id: (r.severity, r.active) for r in session.exec(select(Rule)).all()}
+    assert stored == {named["id"]: ("error", True), legacy: ("error", True)}
 
 
 def test_rules_pass_on_a_clean_budget_and_name_offending_lines(db):
@@ -106,12 +170,28 @@ def test_builtins_apply_unless_configured_and_rules_are_inherited(db):
     w = world()
     kinds = [r["kind"] for r in rules.check_budget(w.op, budget_with(w, {"30201": "100"}))]
     assert kinds == ["codes_valid", "positive_amount", "monthly_plan", "control_number", "project_in_library"]
-    rules.create_rule(w.fin, w.org["city"], YEAR, "positive_amount", "warning")
+    rule = rules.create_rule(w.fin, w.org["city"], YEAR, "positive_amount", "error", name="金额须大于零")
     listed = rules.list_rules(w.op, w.org["dept"], YEAR)
     assert [(r["kind"], r["inherited"], r["editable"]) for r in listed] == [("positive_amount", True, False)]
     results = rules.check_budget(w.op, budgeting.list_budgets(w.op)[0][0]["id"])
-    assert [r["severity"] for r in results if r["kind"] == "positive_amount"] == ["warning"]
+    assert [(r["rule_id"], r["name"]) for r in results if r["kind"] == "positive_amount"] == \
+        [(rule["id"], "金额须大于零")]
     assert rules.list_rules(w.op, w.org["dept"], YEAR - 1) == []
+
+
+def test_rule_orgs_are_the_callers_budget_rules_scope(db):
+    w = world()
+    assert [(o["name"], o["depth"]) for o in rules.rule_orgs(w.fin)] == \
+        [("市财政局", 0), ("示范大学", 1), ("信息学院", 2), ("另一单位", 1)]
+    county = add_user("county", "finance_reviewer", w.org["unit"])
+    assert [o["id"] for o in rules.rule_orgs(county)] == [w.org["unit"], w.org["dept"]]
+    assert rules.rule_orgs(w.op) == []
+    r = rules.create_rule(w.fin, w.org["other"], YEAR, "share_cap", "warning", {"subject": "302", "max_percent": "30"})
+    assert r["org_name"] == "另一单位"
+    with pytest.raises(PermissionDenied):  # the service checks the org again, whatever the page offered
+        rules.create_rule(county, w.org["other"], YEAR, "share_cap", "warning", {"subject": "302", "max_percent": "9"})
+    with pytest.raises(PermissionDenied):
+        rules.update_rule(county, r["id"], {"severity": "error"})
 
 
 @pytest.mark.parametrize("kind,params,why", [
