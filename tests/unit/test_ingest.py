@@ -101,6 +101,12 @@ def test_pending_entry_is_promoted_when_it_books(account):
     assert (rows()[0].status, rows()[0].match_status, rows()[0].booking_date) == ("BOOK", "待匹配", date(2027, 3, 1))
 
 
+def test_a_pending_entry_books_with_the_booked_amount(account):
+    run(account, statement(entry("P2", "-5.00", status="PDNG", booking_date=None)))
+    run(account, statement(entry("P2", "-5.20", status="BOOK")))  # e.g. the final FX amount
+    assert [(r.amount, r.status) for r in rows()] == [(-520, "BOOK")]
+
+
 def test_a_pending_reversal_that_books_cancels_its_original(account):
     run(account, statement(entry("A1", "-99.00", counterparty="甲")))
     pending = run(account, statement(entry("R1", "99.00", status="PDNG", booking_date=None, reversal=True,
