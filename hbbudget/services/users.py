@@ -131,6 +131,7 @@ def detail(ctx: UserContext, user_id: object) -> dict:
         return {
             "id": str(user.id), "username": user.username, "full_name": user.full_name, "org_id": str(org.id),
             "org": org.name, "status": status, "active": user.active, "flag": stale,
+            "protected": access.kind_label(kind) if (kind := protected_kind(session, user.id)) else "",
             "last_login": to_local_text(user.last_login_at) or "从未登录",
             "password_changed": to_local_text(user.password_changed_at) or "未修改",
             "grants": grants.rows_for_user(session, user.id),

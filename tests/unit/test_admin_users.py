@@ -180,6 +180,7 @@ def test_once_the_security_admin_revokes_the_role_the_system_admin_may_disable_t
 
 def test_the_system_admin_still_manages_another_system_admin(admins):
     make_user("sys_b", "sys_admin", admins["unit"])
+    assert users.detail(ctx_for("sys"), user("sys_b").id)["protected"] == ""
     password = users.reset_password(ctx_for("sys"), user("sys_b").id)
     assert auth.login("sys_b", password)[1].must_change_password
 
@@ -196,6 +197,7 @@ async def test_the_admin_page_shows_no_one_time_password_for_a_protected_account
     page = await root.get_state(AdminState)
     await page.load()
     await page.open_user(str(user("sec").id))
+    assert page.sel["protected"] == "安全管理员"  # the page shows the note instead of the buttons
     result = await page.reset_password(str(user("sec").id))
     assert "三员分立" in str(result) and page.one_time == ""
     denied = _entries("permission.denied")
