@@ -103,7 +103,7 @@ def parse_changes(session: Session, budget: Budget, changes: object) -> dict:
             if project is None:
                 raise ValidationError("项目不存在")
             if project.org_id != budget.org_id:
-                raise ValidationError(f"项目“{project.name}”不属于本单位，不能编入本单位预算")
+                raise ValidationError("所选项目不属于本单位，不能编入本单位预算")  # no other unit's project name
         out["project_id"] = pid
     if "econ_code" in changes:
         code = _code(changes["econ_code"], "经济分类科目", 5)
