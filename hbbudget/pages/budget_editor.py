@@ -42,7 +42,7 @@ def _header_bar() -> rx.Component:
             labelled("控制数", rx.text(S.header["control"], style=tokens.NUM)),
             labelled("明细行数", rx.text(S.count)),
             labelled("当前审核", rx.text(rx.cond(S.header["step_org_name"] != "", S.header["step_org_name"], "—"))),
-            labelled("已上报版本", rx.text(S.header["version_no"])),
+            labelled("已存版本", rx.text(S.header["version_no"])),
             rx.cond(S.source_text != "", labelled("按资金来源", rx.text(S.source_text, size="2"))),
             spacing="6", wrap="wrap", align="end",
         ),
