@@ -57,27 +57,14 @@ def rule_summary(results: list[dict]) -> str:
 
 
 def line(row: dict, unit: str, flag: str = "") -> dict[str, str]:
-    """A grid row (services.budgeting) as text."""
-    project = f"{row.get('project_name', '')}（{row.get('project_code', '')}）" if row.get("project_id") else "基本支出"
+    """A grid row (services.budgeting) as text, with what the read-only tables show beyond the editor grid."""
     months = row.get("months") or []
     return {
-        "id": str(row.get("id", "")),
-        "key": f"{row.get('id', '')}-{row.get('version', '')}",
+        **grid_line(row, unit),
         "version": str(row.get("version", "")),
         "project_id": str(row.get("project_id") or 0),
-        "project": project,
-        "econ_code": str(row.get("econ_code", "")),
-        "econ_name": str(row.get("econ_name", "")),
-        "func_code": str(row.get("func_code", "")),
-        "func_name": str(row.get("func_name", "")),
-        "source": str(row.get("source", "")),
-        "amount": amount(row.get("amount", 0), unit),
-        "amount_yuan": str(row.get("amount_yuan") or money.yuan_text(int(row.get("amount") or 0))),
-        "note": str(row.get("note", "")),
         "plan": "已平衡" if row.get("plan_ok", True) else "不平衡",
-        "plan_ok": "1" if row.get("plan_ok", True) else "",
         "months": "、".join(amount(m, unit) for m in months) if months else "",
-        "updated": f"{row.get('updated_by', '')} {row.get('updated_at', '')}".strip(),
         "org_name": str(row.get("org_name", "")),
         "flag": flag,
     }
