@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from hbbudget.services import scope
-from hbbudget.services.errors import ValidationError
+from hbbudget.services.errors import NotOffered, ValidationError
 
 UNITS = ("yuan", "wan")
 
@@ -18,6 +18,15 @@ def as_id(value: object, label: str = "编号") -> int:
 def as_opt_id(value: object, label: str = "编号") -> int:
     """0 / "" → 0, otherwise a positive id."""
     return scope.opt_id(value, label) or 0
+
+
+def offered_id(value: object, offered: Iterable[int], label: str, message: str) -> int:
+    """An id the page offered (a row, an option): a malformed id is a ValidationError, a well-formed one the page
+    never offered is NotOffered (a crafted request or a stale page; the guard records it)."""
+    oid = as_id(value, label)
+    if oid not in offered:
+        raise NotOffered(message)
+    return oid
 
 
 def as_year(value: object) -> int:

@@ -2,8 +2,10 @@
 
 `@guarded("budget.edit")` under `@rx.event` resolves the user from the server-side login session,
 checks the permission, and passes the `UserContext` as the handler's first argument. Services check
-the org scope and raise PermissionDenied; the guard turns that into a Chinese message and an audit
-entry. Arguments a client sends are bound against the handler's signature (the context excluded).
+the org scope and raise PermissionDenied; the guard turns that into a Chinese message and a
+`permission.denied` audit entry. A page refusing an id it never offered raises NotOffered: the same
+toast, and a `request.rejected` entry. Arguments a client sends are bound against the handler's
+signature (the context excluded).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import reflex as rx
 
 from hbbudget import routes
 from hbbudget.services import audit, auth
-from hbbudget.services.errors import AuthError, PermissionDenied, ServiceError
+from hbbudget.services.errors import AuthError, NotOffered, PermissionDenied, ServiceError
 from hbbudget.services.permissions import PERMISSIONS
 
 from .errors import GENERIC
@@ -67,6 +69,9 @@ def guarded(permission: str | None, *, during_password_change: bool = False) -> 
                 return await result if inspect.isawaitable(result) else result
             except PermissionDenied as err:
                 await asyncio.to_thread(audit.record_denied, ctx, permission or "", action, err.message)
+                return rx.toast.error(err.message)
+            except NotOffered as err:  # a crafted request or a stale page: the same message, and an entry
+                await asyncio.to_thread(audit.record_rejected, ctx, action, err.message)
                 return rx.toast.error(err.message)
             except ServiceError as err:
                 return rx.toast.error(err.message)

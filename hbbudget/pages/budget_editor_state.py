@@ -13,7 +13,7 @@ import reflex as rx
 
 from hbbudget import money, routes
 from hbbudget.services import budgeting, review, templates
-from hbbudget.services.errors import Conflict, ValidationError
+from hbbudget.services.errors import Conflict, NotOffered, ValidationError
 from hbbudget.services.permissions import UserContext
 from state import args
 from state.guard import guarded
@@ -246,10 +246,7 @@ class BudgetEditorState(rx.State):
         return rx.toast.warning(err.message)
 
     def _line_id(self, line_id: object) -> int:
-        lid = args.as_id(line_id, "明细编号")
-        if lid not in self._raw:
-            raise ValidationError("该行不在当前页，请刷新后重试")
-        return lid
+        return args.offered_id(line_id, self._raw, "明细编号", "该行不在当前页，请刷新后重试")
 
     def _need_editable(self) -> None:
         if not self.editable:
@@ -435,8 +432,10 @@ class BudgetEditorState(rx.State):
     @guarded("budget.edit")
     async def pick_project(self, ctx: UserContext, project_id: str):
         pid = args.as_opt_id(project_id, "项目")
-        if not self.project_open or (pid and pid not in self._project_ids):
-            raise ValidationError("请从列表中选择项目")
+        if not self.project_open:
+            raise ValidationError("请先打开项目选择")
+        if pid and pid not in self._project_ids:
+            raise NotOffered("请从列表中选择项目")
         label = next((o["label"] for o in self.project_options if o["id"] == str(pid)), BASIC)
         target = self._project_target
         self.project_open = False
@@ -732,9 +731,7 @@ class BudgetEditorState(rx.State):
     async def apply_template(self, ctx: UserContext, form_data: dict):
         self._need_editable()
         data = args.form(form_data)
-        tid = args.as_id(data.get("template_id"), "模板")
-        if tid not in self._template_ids:
-            raise ValidationError("请选择模板")
+        tid = args.offered_id(data.get("template_id"), self._template_ids, "模板", "请选择模板")
         result = await asyncio.to_thread(
             templates.apply_template, ctx, self.bid, tid,
             project_id=self._template_project,
@@ -775,13 +772,13 @@ class BudgetEditorState(rx.State):
     @rx.event
     @guarded("budget.edit")
     async def do_transfer(self, ctx: UserContext, form_data: dict):
-        if not self.can_transfer or not self.transfer_open:
-            raise ValidationError("只有可编辑的调剂单可以在行间调剂资金")
         data = args.form(form_data)
         if not data.get("from_line") or not data.get("to_line"):
             raise ValidationError("请选择调出行和调入行")
-        src = self._line_id(data.get("from_line"))
+        src = self._line_id(data.get("from_line"))  # lines first: one the page never showed is recorded
         dst = self._line_id(data.get("to_line"))
+        if not self.can_transfer or not self.transfer_open:
+            raise ValidationError("只有可编辑的调剂单可以在行间调剂资金")
         if src == dst:
             raise ValidationError("调出行和调入行不能相同")
         amount = args.field(data, "amount", "调剂金额", 32, required=True)
@@ -807,11 +804,11 @@ class BudgetEditorState(rx.State):
     @guarded("budget.view")
     async def compare_versions(self, ctx: UserContext, form_data: dict):
         data = args.form(form_data)
-        known = {v["version_no"] for v in self.versions}
-        a = args.as_choice(str(data.get("from_version") or ""), known, "比较的版本")
+        known = {int(v["version_no"]) for v in self.versions}
+        a = args.offered_id(data.get("from_version"), known, "比较的版本", "比较的版本无效")
         b = str(data.get("to_version") or "0")
         if b != "0":
-            b = args.as_choice(b, known, "比较的版本")
+            b = args.offered_id(b, known, "比较的版本", "比较的版本无效")
         self._diff = await asyncio.to_thread(budgeting.diff, ctx, self.bid, int(a), int(b))
         self._diff_names = (f"第 {a} 版", "当前" if b == "0" else f"第 {b} 版")
         self._format_diff()

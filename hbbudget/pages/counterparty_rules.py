@@ -46,10 +46,7 @@ class CounterpartyRuleState(rx.State):
         self.rows = [{k: ("1" if v else "") if isinstance(v, bool) else str(v) for k, v in r.items()} for r in rows]
 
     def _rule(self, value: object) -> int:
-        rule_id = args.as_id(value, "规则")
-        if rule_id not in self._rule_ids:
-            raise ValidationError("该规则不在当前列表中")
-        return rule_id
+        return args.offered_id(value, self._rule_ids, "规则", "该规则不在当前列表中")
 
     @rx.event
     @guarded(PERMISSION)
@@ -99,9 +96,7 @@ class CounterpartyRuleState(rx.State):
         data = args.form(form_data)
         if not data.get("org_id"):
             raise ValidationError("请选择单位")
-        org_id = args.as_id(data.get("org_id"), "单位")
-        if org_id not in self._org_ids:
-            raise ValidationError("请选择列表中的单位")
+        org_id = args.offered_id(data.get("org_id"), self._org_ids, "单位", "请选择列表中的单位")
         name = args.field(data, "counterparty", "对方户名", counterparty_rules.MAX_LEN, required=True)
         code = args.field(data, "project_code", "项目编码", 32, required=True)
         await asyncio.to_thread(counterparty_rules.save_rule, ctx, org_id, name, code)

@@ -13,7 +13,6 @@ from components.table import pager
 from components.widgets import labelled
 from hbbudget import routes
 from hbbudget.services import exec_alerts, exec_thresholds
-from hbbudget.services.errors import ValidationError
 from hbbudget.services.permissions import UserContext
 from state import args
 from state.exec_feed import bump_soon
@@ -65,10 +64,7 @@ class ExecAlertsState(rx.State):
                       "link": _safe_link(r["link"]), "can_handle": "1" if r["can_handle"] else ""} for r in rows]
 
     def _own(self, alert_id: object) -> int:
-        aid = args.as_id(alert_id, "预警")
-        if aid not in self._ids:
-            raise ValidationError("该预警不在当前列表中")
-        return aid
+        return args.offered_id(alert_id, self._ids, "预警", "该预警不在当前列表中")
 
     @rx.event
     @guarded(PERMISSION)
@@ -110,10 +106,7 @@ class ExecAlertsState(rx.State):
     next_page, prev_page = paging("ExecAlertsState", PERMISSION, PAGE_SIZE)
 
     def _project(self, value: object) -> int:
-        pid = args.as_id(value, "项目")
-        if pid not in self._project_ids:
-            raise ValidationError("请选择列表中的项目")
-        return pid
+        return args.offered_id(value, self._project_ids, "项目", "请选择列表中的项目")
 
     def _show_thresholds(self, t: dict) -> None:
         self.project_id, self.over_pct, self.behind_points = str(t["project_id"]), t["over_pct"], t["behind_points"]

@@ -11,7 +11,6 @@ import reflex as rx
 from components.table import pager
 from hbbudget import routes
 from hbbudget.services import bank_poll
-from hbbudget.services.errors import ValidationError
 from hbbudget.services.permissions import UserContext
 from hbbudget.settings import get_settings
 from state import args
@@ -50,10 +49,7 @@ class InterfacesState(rx.State):
         self.runs = [{k: str(v) for k, v in r.items()} for r in rows]
 
     def _account(self, value: object) -> int:
-        aid = args.as_id(value, "账户")
-        if aid not in self._account_ids:
-            raise ValidationError("该账户不在列表中")
-        return aid
+        return args.offered_id(value, self._account_ids, "账户", "该账户不在列表中")
 
     @rx.event
     @guarded(PERMISSION)

@@ -77,16 +77,10 @@ class MatchingState(rx.State):
                         for f in freezes]
 
     def _freeze(self, value: object) -> int:
-        freeze_id = args.as_id(value, "冻结记录")
-        if freeze_id not in self._freeze_ids:
-            raise ValidationError("请选择列表中的冻结记录")
-        return freeze_id
+        return args.offered_id(value, self._freeze_ids, "冻结记录", "请选择列表中的冻结记录")
 
     def _line(self, value: object) -> int:
-        line_id = args.as_id(value, "预算明细")
-        if line_id not in self._line_ids:
-            raise ValidationError("请选择列表中的预算明细")
-        return line_id
+        return args.offered_id(value, self._line_ids, "预算明细", "请选择列表中的预算明细")
 
     @rx.event
     @guarded(PERMISSION)
@@ -99,9 +93,7 @@ class MatchingState(rx.State):
     @rx.event
     @guarded(PERMISSION)
     async def select(self, ctx: UserContext, tx_id: str):
-        tid = args.as_id(tx_id, "交易")
-        if tid not in self._tx_ids:
-            raise ValidationError("该交易不在当前列表中")
+        tid = args.offered_id(tx_id, self._tx_ids, "交易", "该交易不在当前列表中")
         row = next(r for r in self.rows if r["id"] == str(tid))
         self.sel_id = str(tid)
         self.sel_text = f"{row['booking_date']} {row['counterparty']} {row['amount']} {row['remittance']}".strip()

@@ -64,9 +64,7 @@ class NotificationsState(rx.State):
     @rx.event
     @guarded(None)
     async def open(self, ctx: UserContext, notification_id: str):
-        nid = args.as_id(notification_id, "通知编号")
-        if nid not in self._links:
-            raise ValidationError("通知不存在")
+        nid = args.offered_id(notification_id, self._links, "通知编号", "通知不存在")
         await asyncio.to_thread(notifications.mark_read, ctx, [nid])
         link = self._links[nid]
         if link:

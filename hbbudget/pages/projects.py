@@ -12,7 +12,7 @@ from components.widgets import labelled, money_cell, status_badge, unit_switch
 from hbbudget import routes
 from hbbudget.clock import current_fiscal_year
 from hbbudget.services import flows, projects
-from hbbudget.services.errors import ValidationError
+from hbbudget.services.errors import NotOffered, ValidationError
 from hbbudget.services.permissions import UserContext
 from hbbudget.settings import get_settings
 from state import args
@@ -40,7 +40,7 @@ def _project_fields(data: dict, parent_ids: list[int]) -> dict:
     if "parent_id" in data:
         pid = args.as_opt_id(data.get("parent_id"), "上级项目")
         if pid and pid not in parent_ids:
-            raise ValidationError("请从列表中选择上级项目")
+            raise NotOffered("请从列表中选择上级项目")
         out["parent_id"] = pid or None
     return out
 
@@ -232,18 +232,14 @@ class ProjectDetailState(rx.State):
     @rx.event
     @guarded("project.view")
     async def download(self, ctx: UserContext, attachment_id: str):
-        aid = args.as_id(attachment_id, "附件")
-        if aid not in self._attachment_ids:
-            raise ValidationError("附件不存在")
+        aid = args.offered_id(attachment_id, self._attachment_ids, "附件", "附件不存在")
         filename, data = await asyncio.to_thread(projects.read_attachment, ctx, aid)
         return rx.download(data=data, filename=filename)
 
     @rx.event
     @guarded("project.edit")
     async def remove_attachment(self, ctx: UserContext, attachment_id: str):
-        aid = args.as_id(attachment_id, "附件")
-        if aid not in self._attachment_ids:
-            raise ValidationError("附件不存在")
+        aid = args.offered_id(attachment_id, self._attachment_ids, "附件", "附件不存在")
         await asyncio.to_thread(projects.delete_attachment, ctx, aid)
         self._show(await asyncio.to_thread(projects.get_project, ctx, self.pid))
 

@@ -2,6 +2,7 @@
 drill-down to lines, and control numbers (一下) for the direct children."""
 
 import asyncio
+import re
 
 import reflex as rx
 
@@ -11,7 +12,7 @@ from components.widgets import labelled, money_cell, status_badge, unit_switch
 from hbbudget import money, routes
 from hbbudget.clock import current_fiscal_year
 from hbbudget.services import projects, review, rollup
-from hbbudget.services.errors import ValidationError
+from hbbudget.services.errors import NotOffered, ValidationError
 from hbbudget.services.permissions import UserContext
 from state import args
 from state.guard import guarded
@@ -176,10 +177,8 @@ class ReviewState(rx.State):
     async def open_dialog(self, ctx: UserContext, kind: str, action: str, object_id: str):
         kind = args.as_choice(kind, ("budget", "project"), "对象")
         action = args.as_choice(action, ACTIONS, "操作")
-        oid = args.as_id(object_id)
-        known = self._pending_ids if kind == "budget" else self._project_ids
-        if oid not in known:
-            raise ValidationError("该记录不在待审核列表中，请刷新")
+        oid = args.offered_id(object_id, self._pending_ids if kind == "budget" else self._project_ids, "编号",
+                              "该记录不在待审核列表中，请刷新")
         rows = self._raw.get("pending" if kind == "budget" else "projects", [])
         row = next((r for r in rows if r["id"] == oid), {})
         name = (f"{row.get('org_name', '')} {row.get('fiscal_year', '')} 年度预算（{row.get('round', '')}）"
@@ -243,7 +242,7 @@ class ReviewState(rx.State):
         rows = (self._raw.get("cons") or {}).get("rows", [])
         row = next((r for r in rows if str(r.get("key")) == str(key)), None)
         if row is None:
-            raise ValidationError("汇总行无效，请刷新")
+            raise NotOffered("汇总行无效，请刷新")
         if self.by == "org":
             self._drill = {"child_org_id": int(row["key"]) if str(row["key"]).isdigit() else 0}
         elif self.by == "function":
@@ -277,6 +276,9 @@ class ReviewState(rx.State):
     @guarded("budget.review")
     async def issue_controls(self, ctx: UserContext, form_data: dict):
         data = args.form(form_data)
+        offered = {f"c{org_id}" for org_id in self._control_ids}
+        if any(re.fullmatch(r"c\d+", str(k)) and k not in offered and data[k] for k in data):
+            raise NotOffered("该单位不在控制数列表中，请刷新")  # a crafted or stale field
         amounts: dict[int, str] = {}
         for org_id in self._control_ids:
             value = args.field(data, f"c{org_id}", "控制数", 32)

@@ -103,9 +103,7 @@ class RulesState(rx.State):
     @rx.event
     @guarded("budget.rules")
     async def choose_org(self, ctx: UserContext, org_id: str):
-        oid = args.as_id(org_id, "单位")
-        if oid not in self._org_ids:
-            raise ValidationError("该单位不在您可配置校验规则的范围内")
+        oid = args.offered_id(org_id, self._org_ids, "单位", "该单位不在您可配置校验规则的范围内")
         before, self.org_id = self.org_id, str(oid)
         try:
             await self._refresh(ctx)  # the service checks the org again
@@ -142,10 +140,7 @@ class RulesState(rx.State):
         return rx.toast.success("规则已添加")
 
     def _own(self, rule_id: object) -> int:
-        rid = args.as_id(rule_id, "规则")
-        if rid not in self._editable_ids:
-            raise ValidationError("只能修改本单位的规则")
-        return rid
+        return args.offered_id(rule_id, self._editable_ids, "规则", "只能修改本单位的规则")
 
     @rx.event
     @guarded("budget.rules")

@@ -61,10 +61,7 @@ class TemplatesState(rx.State):
         self.form_key += 1
 
     def _known(self, template_id: object) -> int:
-        tid = args.as_id(template_id, "模板")
-        if tid not in self._ids:
-            raise ValidationError("模板不存在")
-        return tid
+        return args.offered_id(template_id, self._ids, "模板", "模板不存在")
 
     @rx.event
     @guarded("budget.templates")

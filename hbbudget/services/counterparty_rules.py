@@ -149,7 +149,12 @@ def save_rule(ctx: UserContext, org_id: object, counterparty: object, project_co
         project = session.exec(select(Project).join(Org, Org.id == Project.org_id)
                                .where(scope_filter([(org.path, True)]), Project.code == code)).first()
         if project is None:
-            raise ValidationError(f"{org.name}及其下级单位没有项目编码为“{code}”的项目")
+            message = f"{org.name}及其下级单位没有项目编码为“{code}”的项目"
+            elsewhere = session.exec(select(Org.path).join(Project, Project.org_id == Org.id)
+                                     .where(Project.code == code)).all()
+            if any(not ctx.can(PERMISSION, path) for path in elsewhere):  # another unit's project: audited,
+                raise PermissionDenied(message)  # with the same message (its existence is not revealed)
+            raise ValidationError(message)
         rule = session.exec(select(CounterpartyRule).where(CounterpartyRule.org_id == org.id,
                                                            CounterpartyRule.counterparty == name)).first()
         before = _snap(rule) if rule else None

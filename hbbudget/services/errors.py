@@ -18,7 +18,12 @@ class PermissionDenied(ServiceError):
 
 
 class NotFound(ServiceError):
-    pass
+    """No such row (a row that exists outside the caller's scope is PermissionDenied instead)."""
+
+
+class NotOffered(ServiceError):
+    """The client named an object this page never offered it (a crafted request or a stale page): nothing was
+    changed; the guard writes a `request.rejected` audit entry."""
 
 
 class ValidationError(ServiceError):

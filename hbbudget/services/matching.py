@@ -150,11 +150,13 @@ def _freeze_in_scope(session: Session, ctx: UserContext, freeze_id: object) -> t
     """A freeze (kind frozen, not itself a release), locked for the release (FOR UPDATE; SQLite ignores it)."""
     freeze = session.exec(select(Expenditure).where(Expenditure.id == int_id(freeze_id, "冻结记录"))
                           .with_for_update()).first()
-    if freeze is None or freeze.kind != "frozen" or freeze.freeze_id is not None:
+    if freeze is None:
         raise NotFound("冻结记录不存在")
     org = session.get(Org, freeze.org_id)
-    if not ctx.can("execution.match", org.path):
+    if not ctx.can("execution.match", org.path):  # before the kind: another unit's row is refused, and audited
         raise PermissionDenied(f"没有权限：不能解冻{org.name}的冻结资金")
+    if freeze.kind != "frozen" or freeze.freeze_id is not None:
+        raise NotFound("冻结记录不存在")
     return freeze, org
 
 

@@ -13,7 +13,7 @@ from ..clock import now
 from ..db import session_scope
 from ..models import Budget, BudgetLine, ControlNumber, Org
 from . import audit, budgeting, flows, notifications, projects, rules, scope
-from .errors import ValidationError
+from .errors import PermissionDenied, ValidationError
 from .permissions import UserContext
 
 audit.EVENT_NAMES.update({"budget.round": "预算转入下一轮次"})
@@ -193,6 +193,9 @@ def issue_control_numbers(ctx: UserContext, org_id: int, year: int, amounts: dic
         kids = {k.id: k for k in _children(session, org)}
         for kid_id in parsed:
             if kid_id not in kids:
+                other = session.get(Org, kid_id)
+                if other is not None and not ctx.can("budget.review", other.path):  # another unit: audited
+                    raise PermissionDenied("没有权限：只能向直属下级单位下达控制数")
                 raise ValidationError("只能向直属下级单位下达控制数")
         existing = {c.org_id: c for c in session.exec(select(ControlNumber).where(
             ControlNumber.org_id.in_(list(kids)), ControlNumber.fiscal_year == year)).all()} if kids else {}

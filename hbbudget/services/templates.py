@@ -12,7 +12,7 @@ from ..db import session_scope
 from ..models import BudgetLine, CategoryTemplate, CategoryTemplateItem, EconomicSubject, Org, Project
 from ..models.budget import MONTHS
 from . import audit, budgeting, lines, rules, scope
-from .errors import NotFound, ValidationError
+from .errors import NotFound, PermissionDenied, ValidationError
 from .permissions import UserContext
 
 BASIC_CATEGORIES = ("1", "21")  # 人员类, 公用经费: basic expenditure, always carried forward
@@ -175,9 +175,11 @@ def create_template(ctx: UserContext, org_id: int, name: str, description: str, 
 
 def _own_template(session: Session, ctx: UserContext, template_id: object) -> CategoryTemplate:
     t = session.get(CategoryTemplate, scope.int_id(template_id, "模板"))
-    if t is None or not t.active:
+    if t is None:
         raise NotFound("模板不存在")
-    scope.require(ctx, "budget.templates", session.get(Org, t.org_id))
+    scope.require(ctx, "budget.templates", session.get(Org, t.org_id))  # another unit's: refused, and audited
+    if not t.active:
+        raise NotFound("模板不存在")
     return t
 
 
@@ -229,7 +231,10 @@ def _visible_template(session: Session, ctx: UserContext, template_id: object) -
     for t in _visible(session, ctx):
         if t.id == tid:
             return t
-    raise NotFound("模板不存在")
+    t = session.get(CategoryTemplate, tid)
+    if t is None or not t.active:
+        raise NotFound("模板不存在")
+    raise PermissionDenied("没有权限：不能使用其他单位的编制模板")  # exists, outside the caller's units
 
 
 def template_preview(ctx: UserContext, template_id: int, amount: str, year: int) -> list[dict]:

@@ -61,8 +61,11 @@ Step = tuple  # (router path or None, handler name or "", arguments)
 class Case:
     """args: the arguments from the world. expect, for the out-of-scope holder:
     refused   the guard's refusal ("没有权限"), one more `permission.denied` entry, no change;
-    rejected  an error toast (the id is not on the caller's page / list, or the service refuses it as invalid),
-              no change; no audit entry is required (the page never offered the id);
+    rejected  an error toast, one more audit entry of either kind: `request.rejected` (the page never offered the
+              id: NotOffered) or `permission.denied` (the service found the row outside the caller's scope), no
+              change;
+    no_context an error toast and no change, no entry required: the call names no id of O, it only lacks the
+              page context it needs (no dialog open, nothing loaded), as a stale or crafted click would;
     list      a list or load without ids: no change, no row of O, and `shows` (own data) present;
     own_org   acts on the caller's own unit whatever the form says: nothing of O is written (then undone);
     harmless  purely UI (a dialog, a display unit): no change, no row of O.
@@ -236,10 +239,13 @@ def other_refs(w: dict) -> dict[str, set]:
             "template_id": {w["o_template"]}, "transaction_id": {w["o_tx"]}, "tx_id": {w["o_tx"]}}
 
 
-def denied(username: str) -> int:
+def denied(username: str, kinds: tuple[str, ...] = ("permission.denied",)) -> int:
     with session_scope() as session:
-        return len(session.exec(select(AuditEntry.id).where(AuditEntry.event_type == "permission.denied",
+        return len(session.exec(select(AuditEntry.id).where(AuditEntry.event_type.in_(kinds),
                                                             AuditEntry.username == username)).all())
+
+
+AUDITED = ("permission.denied", "request.rejected")  # a refused out-of-scope id leaves one of these
 
 
 def page_vars(state) -> dict:  # noqa: ANN001
@@ -296,7 +302,7 @@ async def check_out_of_scope(w: dict, handler: str, case: Case, states: tuple,
     username = OUT_OF_SCOPE[permission]
     steps = (case.prep or prep[cls.__name__])(w) + case.more(w)
     state = await fresh(w, username, cls, steps)
-    db_before, count = snapshot(), denied(username)
+    db_before, count, audited = snapshot(), denied(username), denied(username, AUDITED)
     try:
         result = await getattr(state, name)(*case.args(w))
         written = changes(db_before, snapshot())
@@ -314,8 +320,10 @@ async def check_out_of_scope(w: dict, handler: str, case: Case, states: tuple,
         if case.expect == "refused":
             assert "没有权限" in str(result), (handler, username, result)
             assert denied(username) == count + 1, (handler, username, "no permission.denied entry")
-        elif case.expect == "rejected":
+        elif case.expect in ("rejected", "no_context"):
             assert result is not None and "error" in str(result).lower(), (handler, username, result)
+            if case.expect == "rejected":
+                assert denied(username, AUDITED) == audited + 1, (handler, username, "no audit entry", result)
         elif case.expect == "list" and case.shows:
             assert case.shows in repr(page_vars(state)), (handler, username, f"{case.shows} not shown: empty?")
     finally:

@@ -154,6 +154,8 @@ def test_control_numbers_refused_beyond_own_or_to_strangers_or_during_review(db)
         review.issue_control_numbers(w.head, w.org["unit"], YEAR, {w.org["dept"]: "1000.01"})
     with pytest.raises(ValidationError, match="直属下级"):
         review.issue_control_numbers(w.fin, w.org["city"], YEAR, {w.org["dept"]: "1"})
+    with pytest.raises(PermissionDenied, match="直属下级"):  # a unit outside the caller's scope: audited
+        review.issue_control_numbers(w.head, w.org["unit"], YEAR, {w.org["other"]: "1"})
     with pytest.raises(PermissionDenied):
         review.issue_control_numbers(w.op, w.org["unit"], YEAR, {w.org["dept"]: "1"})
     bid = budget_with(w, {"30201": "100"})

@@ -2,7 +2,8 @@
 基础数据), called (1) by users without its permission (the system, security and audit admins and a business user
 lacking it): refused, a `permission.denied` entry, no change in the database nor the page state; (2) by a holder of
 the permission whose scope excludes the other unit, with the other unit's ids, after loading the page as a client
-could: refused with an entry, or rejected because the id is not on the page, or (lists) no row of the other unit.
+could: refused with an entry (`permission.denied`, or `request.rejected` when the id is not on the page), or
+(lists) no row of the other unit; only calls naming no id, lacking the page context (no_context), need no entry.
 A new handler on these pages must be added to CASES (the first test insists); the execution pages are in
 test_execution_handler_coverage.py. Machinery and world: business_coverage.py."""
 
@@ -37,7 +38,7 @@ LINE = {"econ_code": "30201", "func_code": "2050205", "source": "财政拨款", 
 PROJECT = {"name": "越权项目", "category": "3", "kind": "新增", "start_year": str(YEAR), "end_year": str(YEAR),
            "total": "1000", "func_code": "2050205"}
 MONTHS = {f"m{i:02d}": "0" for i in range(1, 13)}
-H, R, L, OWN = "harmless", "rejected", "list", "own_org"
+H, R, NC, L, OWN = "harmless", "rejected", "no_context", "list", "own_org"
 
 CASES = {
     # 预算编辑 (op of D; the page holds O's budget id after a refused load)
@@ -56,15 +57,15 @@ CASES = {
     "BudgetEditorState.save_code": Case(lambda w: (str(w["o_line"]), "econ", "30202"), R),
     # the project picker searches the page's budget (O's: refused); on its own budget O's project is not offered
     "BudgetEditorState.open_project_picker": Case(lambda w: ("new",)),
-    "BudgetEditorState.search_projects": Case(lambda w: ({"q": "项目"},), R),
+    "BudgetEditorState.search_projects": Case(lambda w: ({"q": "项目"},), NC),  # no picker open
     "BudgetEditorState.close_project_picker": Case(expect=H),
     "BudgetEditorState.pick_project": Case(lambda w: (str(w["o_project"]),), R, prep=lambda w: [
         (routes.budget_editor(w["u_budget"]), "load", ()), (None, "open_project_picker", (str(w["u_line"]),))]),
     "BudgetEditorState.dismiss_conflict": Case(expect=H),
     "BudgetEditorState.open_plan": Case(lambda w: (str(w["o_line"]),), R),
     "BudgetEditorState.close_plan": Case(expect=H),
-    "BudgetEditorState.save_plan": Case(lambda w: (MONTHS,), R),
-    "BudgetEditorState.spread_plan": Case(expect=R),
+    "BudgetEditorState.save_plan": Case(lambda w: (MONTHS,), NC),  # no plan open
+    "BudgetEditorState.spread_plan": Case(expect=NC),
     "BudgetEditorState.open_picker": Case(lambda w: ("econ", str(w["o_line"])), R),
     "BudgetEditorState.search_picker": Case(lambda w: ({"q": "302"},), H),
     "BudgetEditorState.close_picker": Case(expect=H),
@@ -73,12 +74,12 @@ CASES = {
     "BudgetEditorState.copy_line": Case(lambda w: (str(w["o_line"]),), R),
     "BudgetEditorState.ask_delete": Case(lambda w: (str(w["o_line"]),), R),
     "BudgetEditorState.cancel_delete": Case(expect=H),
-    "BudgetEditorState.confirm_delete": Case(expect=R),
+    "BudgetEditorState.confirm_delete": Case(expect=NC),  # nothing asked
     "BudgetEditorState.export_excel": Case(),
     "BudgetEditorState.open_import": Case(expect=H),
     "BudgetEditorState.close_import": Case(expect=H),
     "BudgetEditorState.preview_import": Case(lambda w: ([Upload("budget.xlsx", w["xlsx"])],)),
-    "BudgetEditorState.commit_import": Case(lambda w: ([Upload("budget.xlsx", w["xlsx"])],), R),
+    "BudgetEditorState.commit_import": Case(lambda w: ([Upload("budget.xlsx", w["xlsx"])],), NC),  # no preview
     "BudgetEditorState.open_action": Case(lambda w: ("submit",), H),
     "BudgetEditorState.close_action": Case(expect=H),
     "BudgetEditorState.do_action": Case(lambda w: ({"comment": "越权上报"},), more=lambda w: [(None, "open_action",
@@ -90,7 +91,7 @@ CASES = {
                                                          "amount": "100"},),
                                              more=lambda w: [(None, "open_template", ())]),
     "BudgetEditorState.start_adjustment": Case(lambda w: ("调整",)),
-    "BudgetEditorState.open_transfer": Case(expect=R),
+    "BudgetEditorState.open_transfer": Case(expect=NC),  # not a 调剂
     "BudgetEditorState.close_transfer": Case(expect=H),
     "BudgetEditorState.do_transfer": Case(lambda w: ({"from_line": str(w["u_line"]), "to_line": str(w["o_line"]),
                                                       "amount": "1"},), R),
@@ -117,21 +118,22 @@ CASES = {
     "ProjectsState.open_create": Case(expect=H),
     "ProjectsState.close_create": Case(expect=H),
     "ProjectsState.create": Case(lambda w: ({**PROJECT, "org_id": str(w["other"])},), OWN),
-    # one project's page, loaded on O's project (refused: nothing of it reaches the page)
+    # one project's page, loaded on O's project (refused: nothing of it reaches the page, so the handlers acting on
+    # the page's project or its open dialog have no context: NC)
     "ProjectDetailState.load": Case(prep=lambda w: [(routes.project_detail(w["o_project"]), "", ())]),
-    "ProjectDetailState.save": Case(lambda w: (PROJECT,), R),
+    "ProjectDetailState.save": Case(lambda w: (PROJECT,), NC),
     "ProjectDetailState.add_target": Case(expect=H),
     "ProjectDetailState.remove_target": Case(lambda w: ("ab12",), H),
-    "ProjectDetailState.save_targets": Case(lambda w: ({},), R),
-    "ProjectDetailState.upload": Case(lambda w: ([Upload("越权.txt", b"x")],), R),
+    "ProjectDetailState.save_targets": Case(lambda w: ({},), NC),
+    "ProjectDetailState.upload": Case(lambda w: ([Upload("越权.txt", b"x")],), NC),
     "ProjectDetailState.download": Case(lambda w: (str(w["o_attachment"]),), R),
     "ProjectDetailState.remove_attachment": Case(lambda w: (str(w["o_attachment"]),), R),
-    "ProjectDetailState.open_action": Case(lambda w: ("declare",), R),
+    "ProjectDetailState.open_action": Case(lambda w: ("declare",), NC),
     "ProjectDetailState.close_action": Case(expect=H),
-    "ProjectDetailState.do_action": Case(lambda w: ({"comment": "越权"},), R),
+    "ProjectDetailState.do_action": Case(lambda w: ({"comment": "越权"},), NC),
     "ProjectDetailState.ask_delete": Case(expect=H),
     "ProjectDetailState.cancel_delete": Case(expect=H),
-    "ProjectDetailState.confirm_delete": Case(expect=R),
+    "ProjectDetailState.confirm_delete": Case(expect=NC),
     # 预算审核 (head of U)
     "ReviewState.load": Case(expect=L),
     "ReviewState.choose_tab": Case(lambda w: ("subs",), L, "信息学院"),
@@ -139,7 +141,7 @@ CASES = {
     "ReviewState.choose_unit": Case(lambda w: ("wan",), H),
     "ReviewState.open_dialog": Case(lambda w: ("budget", "approve", str(w["o_budget"])), R),
     "ReviewState.close_dialog": Case(expect=H),
-    "ReviewState.confirm_dialog": Case(lambda w: ({"comment": "越权"},), R),
+    "ReviewState.confirm_dialog": Case(lambda w: ({"comment": "越权"},), NC),  # no dialog open
     "ReviewState.subs_next": Case(expect=L, more=lambda w: [(None, "choose_tab", ("subs",))], shows="信息学院"),
     "ReviewState.subs_prev": Case(expect=L, more=lambda w: [(None, "choose_tab", ("subs",))], shows="信息学院"),
     "ReviewState.choose_by": Case(lambda w: ("org",), L, more=lambda w: [(None, "choose_tab", ("cons",))]),
@@ -158,7 +160,7 @@ CASES = {
     "RulesState.open_edit": Case(lambda w: (str(w["o_rule"]),), R),
     "RulesState.close_edit": Case(expect=H),
     "RulesState.save_edit": Case(lambda w: ({"severity": "error", "name": "越权", "edit__subject": "303",
-                                             "edit__max_percent": "1"},), R),
+                                             "edit__max_percent": "1"},), NC),  # no rule open
     "RulesState.toggle": Case(lambda w: (str(w["o_rule"]), False), R),
     "RulesState.remove": Case(lambda w: (str(w["o_rule"]),), R),
     "RulesState.save_settings": Case(lambda w: ({"code_pattern": "{org}{year}{seq}", "org_id": str(w["other"])},),

@@ -157,7 +157,9 @@ def test_manual_rule_is_not_changed_by_learning(world):
 
 def test_project_outside_the_account_org_subtree_is_never_matched(world):
     ctx = ctx_for("kuaiji")
-    with pytest.raises(ValidationError, match="没有项目编码为“OTHER-P9”"):
+    # another unit's project code: refused as a scope violation (the guard audits it), in the same words as a
+    # code that exists nowhere (NOPE-1 in test_save_rule_validation), so its existence is not revealed
+    with pytest.raises(PermissionDenied, match="没有项目编码为“OTHER-P9”"):
         rules.save_rule(ctx, world["unit"], "外单位供应商", "OTHER-P9")
     _rule(world, "外单位供应商", "other")  # e.g. written before an org moved
     _rule(world, "学院供应商", "dept")  # a child org's project is in the subtree

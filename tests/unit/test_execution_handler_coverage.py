@@ -1,8 +1,9 @@
 """Every permission-guarded handler of the execution pages (执行监控, 执行台账, 待匹配 and 对方户名规则, 预警中心,
 接口状态), called (1) by users without its permission: refused, a `permission.denied` entry, no change in the
 database nor the page state; (2) by a holder of the permission whose scope excludes the other unit, with the other
-unit's ids, after loading the page as a client could: refused with an entry, or rejected because the id is not on
-the page, or (lists) no row of the other unit. A new handler on these pages must be added to CASES (the first test
+unit's ids, after loading the page as a client could: refused with an entry (`permission.denied`, or
+`request.rejected` when the id is not on the page), or (lists) no row of the other unit; only calls naming no id,
+lacking the page context (no_context), need no entry. A new handler on these pages must be added to CASES (the first test
 insists). The budgeting pages are in test_business_handler_coverage.py; machinery and world: business_coverage.py."""
 
 import pytest
@@ -22,7 +23,7 @@ PATHS = {"LedgerState": lambda w: routes.ledger(w["o_approved"])}
 PREP = {"LedgerState": lambda w: [(routes.ledger(w["o_approved"]), "load", ())],
         **{s: lambda w: [(None, "load", ())] for s in ("MonitorState", "MatchingState", "CounterpartyRuleState",
                                                        "ExecAlertsState", "InterfacesState")}}
-H, R, L = "harmless", "rejected", "list"
+H, R, NC, L = "harmless", "rejected", "no_context", "list"
 
 
 async def _charts(state) -> str:  # noqa: ANN001
@@ -56,7 +57,7 @@ CASES = {
     "CounterpartyRuleState.set_active": Case(lambda w: (str(w["o_crule"]), False), R),
     "CounterpartyRuleState.ask_delete": Case(lambda w: (str(w["o_crule"]),), R),
     "CounterpartyRuleState.cancel_delete": Case(expect=H),
-    "CounterpartyRuleState.confirm_delete": Case(expect=R),
+    "CounterpartyRuleState.confirm_delete": Case(expect=NC),  # nothing asked
     # a rule of its own unit pointing at O's project code
     "CounterpartyRuleState.submit_rule": Case(lambda w: ({"org_id": str(w["unit"]), "counterparty": "越权户名",
                                                           "project_code": "P-OTH"},), R),
@@ -70,8 +71,9 @@ CASES = {
     "ExecAlertsState.next_page": Case(expect=L, shows="示范大学"),
     "ExecAlertsState.prev_page": Case(expect=L, shows="示范大学"),
     "ExecAlertsState.choose_project": Case(lambda w: (str(w["o_xproject"]),), R),
+    # the form's project_id is not read: the page saves the project it showed (none chosen here)
     "ExecAlertsState.save_thresholds": Case(lambda w: ({"over_pct": "50", "behind_points": "",
-                                                        "project_id": str(w["o_xproject"])},), R),
+                                                        "project_id": str(w["o_xproject"])},), NC),
     # 接口状态 (a system admin over U)
     "InterfacesState.load": Case(expect=L, shows="本方基本户"),
     "InterfacesState.choose_account": Case(lambda w: (str(w["o_account"]),), R),

@@ -10,11 +10,13 @@ from sqlmodel import select
 import hbbudget.hbbudget  # noqa: F401  (imports every page and state)
 from hbbudget.db import session_scope
 from hbbudget.models import AuditEntry
-from hbbudget.services import auth, setup
+from hbbudget.services import audit, auth, setup
+from hbbudget.services.errors import NotOffered
 from hbbudget.pages.admin import AdminState
 from hbbudget.pages.audit import AuditState
+from hbbudget.pages.notifications import NotificationsState
 from hbbudget.pages.subjects import SubjectsState
-from state.guard import GUARD_ATTR
+from state.guard import GUARD_ATTR, guarded
 from state.session import SessionState
 from tests.factories import PASSWORD, make_tree, make_user
 
@@ -78,9 +80,9 @@ async def _root_with(username: str | None):
     return root
 
 
-def _denied(username: str) -> list[AuditEntry]:
+def _denied(username: str, event_type: str = "permission.denied") -> list[AuditEntry]:
     with session_scope() as session:
-        return session.exec(select(AuditEntry).where(AuditEntry.event_type == "permission.denied",
+        return session.exec(select(AuditEntry).where(AuditEntry.event_type == event_type,
                                                      AuditEntry.username == username)).all()
 
 
@@ -114,6 +116,28 @@ async def test_crafted_call_without_permission_is_refused_and_audited(people):
     audit_state = await root.get_state(AuditState)
     await audit_state.verify_chain()
     assert audit_state.verify_result == "" and len(_denied("kuaiji")) == 2
+
+
+async def test_a_request_naming_an_object_not_offered_is_refused_and_audited(people):
+    async def pick(self, ctx, row_id: str):  # noqa: ANN001, ANN202
+        raise NotOffered("该行不在当前页，请刷新后重试")
+
+    handler = guarded("subject.view")(pick)
+    root = await _root_with("kuaiji")
+    subjects = await root.get_state(SubjectsState)
+    result = await handler(subjects, "42")
+    assert "该行不在当前页，请刷新后重试" in str(result) and "error" in str(result)
+    rejected = _denied("kuaiji", "request.rejected")
+    assert len(rejected) == 1 and rejected[0].object_id == pick.__qualname__[:64] and not rejected[0].success
+    assert rejected[0].object_type == "action" and "该行不在当前页" in rejected[0].detail
+    assert _denied("kuaiji") == []  # not a permission refusal
+    # a real page: a notification id the list never showed (someone else's, or none at all)
+    notes = await root.get_state(NotificationsState)
+    result = await notes.open("999")
+    assert "通知不存在" in str(result)
+    rejected = _denied("kuaiji", "request.rejected")
+    assert len(rejected) == 2 and rejected[1].object_id == "NotificationsState.open"
+    assert audit.EVENT_NAMES["request.rejected"] == "请求对象不在页面范围内被拒绝"
 
 
 async def test_system_admin_cannot_read_the_audit_log(people):

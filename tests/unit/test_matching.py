@@ -172,6 +172,8 @@ def test_freeze_release_is_scoped_and_checked(world):
     assert matching.open_freezes(outsider) == []  # not in the other unit's list either
     with pytest.raises(NotFound):
         matching.release_freeze(ctx, spent)  # not a freeze
+    with pytest.raises(PermissionDenied):  # another unit's row: refused (and audited) before its kind is looked at
+        matching.release_freeze(outsider, spent)
     with pytest.raises(ValidationError, match="冻结记录无效"):
         matching.release_freeze(ctx, "abc")
     t = _tx(world, "T1", -20_000)

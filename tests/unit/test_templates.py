@@ -106,3 +106,8 @@ def test_template_permissions(db):
     assert templates.list_templates(w.op) == []
     with pytest.raises(NotFound):
         templates.template_preview(w.op, t["id"], "1", YEAR)
+    theirs = templates.create_template(w.fin, w.org["other"], "他方模板", "", ITEMS)
+    with pytest.raises(PermissionDenied):  # exists, but not offered to this unit: refused (the guard audits it)
+        templates.template_preview(w.op, theirs["id"], "1", YEAR)
+    with pytest.raises(NotFound):
+        templates.template_preview(w.op, 10**9, "1", YEAR)
