@@ -16,7 +16,8 @@ from components.table import pager
 from components.widgets import labelled, money_cell
 from hbbudget import money, routes
 from hbbudget.services import exec_ledger, matching
-from hbbudget.services.errors import ValidationError
+from hbbudget.services.errors import NotOffered, ValidationError
+from hbbudget.services.exec_alerts import today_china
 from hbbudget.services.permissions import UserContext
 from state import args
 from state.exec_feed import bump_soon
@@ -30,6 +31,7 @@ from .counterparty_rules import CounterpartyRuleState, rules_section
 PERMISSION = "execution.match"
 PAGE_SIZE = 20
 SPLITS = 4
+LINE_LIMIT = 200  # line choices per list; a keyword narrows it
 KINDS = {"manual": "手工支出", "frozen": "冻结（已承诺未支付）"}
 NO_FREEZE = "none"
 
@@ -46,12 +48,17 @@ class MatchingState(rx.State):
     total: int = 0
     offset: int = 0
     lines: list[dict[str, str]] = []
+    line_year: str = ""
+    line_years: list[str] = []
+    line_q: str = ""
+    lines_cut: bool = False
     sel_id: str = ""
     sel_text: str = ""
     form_key: int = 0
     freezes: list[dict[str, str]] = []
     _tx_ids: list[int] = []
     _line_ids: list[int] = []
+    _line_year: int = 0
     _freeze_ids: list[int] = []
 
     @rx.var
@@ -65,10 +72,18 @@ class MatchingState(rx.State):
         if self.sel_id and int(self.sel_id) not in self._tx_ids:
             self.sel_id, self.sel_text = "", ""
 
+    def _years(self) -> list[int]:
+        """The fiscal years offered: this year, last year (payments of December booked late), the selected one."""
+        this = today_china().year
+        return sorted({this, this - 1, self._line_year or this}, reverse=True)
+
     async def _load_lines(self, ctx: UserContext) -> None:
-        lines = await asyncio.to_thread(exec_ledger.line_choices, ctx)
+        self._line_year = self._line_year or today_china().year
+        lines = await asyncio.to_thread(exec_ledger.line_choices, ctx, self.line_q, LINE_LIMIT, self._line_year)
         self._line_ids = [line["id"] for line in lines]
         self.lines = [{"id": str(line["id"]), "label": line["label"]} for line in lines]
+        self.lines_cut = len(lines) >= LINE_LIMIT
+        self.line_year, self.line_years = str(self._line_year), [str(y) for y in self._years()]
 
     async def _load_freezes(self, ctx: UserContext) -> None:
         freezes = await asyncio.to_thread(matching.open_freezes, ctx)
@@ -85,7 +100,7 @@ class MatchingState(rx.State):
     @rx.event
     @guarded(PERMISSION)
     async def load(self, ctx: UserContext):
-        self.offset, self.sel_id, self.sel_text = 0, "", ""
+        self.offset, self.sel_id, self.sel_text, self.line_q, self._line_year = 0, "", "", "", 0
         await self._refresh(ctx)
         await self._load_lines(ctx)
         await self._load_freezes(ctx)
@@ -98,6 +113,22 @@ class MatchingState(rx.State):
         self.sel_id = str(tid)
         self.sel_text = f"{row['booking_date']} {row['counterparty']} {row['amount']} {row['remittance']}".strip()
         self.form_key += 1
+        booked = int(row["booking_date"][:4]) if row["booking_date"] else today_china().year
+        if booked != self._line_year:  # a payment is charged to its own year's budget: offer that year's lines
+            self._line_year = booked
+            await self._load_lines(ctx)
+
+    @rx.event
+    @guarded(PERMISSION)
+    async def search_lines(self, ctx: UserContext, form_data: dict):
+        """Narrow the line choices by a keyword (project, code, economic subject, unit) and a fiscal year."""
+        data = args.form(form_data)
+        year = args.as_year(data.get("year") or self._line_year or today_china().year)
+        if year not in self._years():
+            raise NotOffered("请选择列表中的年度")
+        self.line_q, self._line_year = args.field(data, "q", "关键字", 40), year
+        self.form_key += 1  # the forms' chosen lines may have left the list
+        await self._load_lines(ctx)
 
     @rx.event
     @guarded(PERMISSION)
@@ -155,6 +186,26 @@ class MatchingState(rx.State):
 
 
 S = MatchingState
+
+
+def _line_filter() -> rx.Component:
+    return rx.form(
+        rx.hstack(
+            rx.text("预算明细", weight="bold"),
+            rx.select.root(rx.select.trigger(width="7em"),
+                           rx.select.content(rx.foreach(S.line_years, lambda y: rx.select.item(y + " 年度", value=y))),
+                           name="year", default_value=S.line_year),
+            rx.input(name="q", placeholder="项目名称、编码、经济科目或单位", default_value=S.line_q, max_length=40,
+                     width="18em", id="line-search"),
+            rx.button("筛选", type="submit", variant="soft", id="line-search-submit"),
+            rx.cond(S.lines_cut, rx.text(f"仅列出前 {LINE_LIMIT} 条，请输入关键字筛选", size="2", color_scheme="orange"),
+                    rx.cond(S.lines.length() == 0,
+                            rx.text("该年度没有可匹配的已批复预算明细", size="2", color_scheme="gray"),
+                            rx.text("可选 ", S.lines.length(), " 条", size="2", color_scheme="gray", id="line-count"))),
+            style=tokens.TOOLBAR,
+        ),
+        key=S.line_year, on_submit=S.search_lines, reset_on_submit=False, width="100%",
+    )
 
 
 def _line_select(name: str, element_id: str) -> rx.Component:
@@ -252,6 +303,7 @@ def matching_page() -> rx.Component:
         rx.text("自动匹配未能确定预算明细的付款（摘要中无项目编码、对方户名无规则，或项目有多条明细）。一笔付款可拆分到多条明细。",
                 size="2", color_scheme="gray"),
         _queue(),
+        _line_filter(),
         rx.grid(_split_form(), _manual_form(), columns=rx.breakpoints(initial="1", lg="2"), spacing="4", width="100%"),
         _freezes(),
         rules_section(),

@@ -13,7 +13,7 @@ from sqlmodel import select
 from .. import money
 from ..db import session_scope
 from ..models import Budget, BudgetLine, Org, Project
-from . import access, exec_alerts, exec_facts, ledger, lines
+from . import access, exec_alerts, exec_facts, ledger, lines, scope
 from .errors import NotFound, PermissionDenied, ValidationError
 from .permissions import UserContext
 from .scope import int_id, text
@@ -66,11 +66,11 @@ def budget_ledger(ctx: UserContext, budget_id: object, today: date | None = None
             "rows": out, "totals": {k: sum(r[k] for r in out) for k in keys}}
 
 
-def line_choices(ctx: UserContext, search: object = "", limit: int = 200) -> list[dict]:
-    """Lines of current approved budgets where the user may charge payments (execution.match):
-    [{"id", "label"}] with the line's budget and spending so far."""
+def line_choices(ctx: UserContext, search: object = "", limit: int = 200, year: object = None) -> list[dict]:
+    """Lines of the current approved budgets of a fiscal year (default this year) where the user may charge
+    payments (execution.match): [{"id", "label"}] with the line's budget and spending so far."""
     search = text(search, "关键字", 40)
-    year = exec_alerts.today_china().year
+    year = exec_alerts.today_china().year if year is None else scope.year(year)
     where = access.org_condition(ctx, "execution.match", Budget.org_id)
     with session_scope() as session:
         query = _current(select(BudgetLine, Org.name, Project.code, Project.name)

@@ -96,6 +96,30 @@ def test_accountant_splits_a_waiting_payment_over_two_lines(browser, app_url):
     page.context.close()
 
 
+def test_accountant_narrows_the_line_choices_by_a_keyword(browser, app_url):
+    page = _as(browser, app_url, "kuaiji")
+    page.goto("/matching")
+    options = page.get_by_role("option")
+    count = page.locator("#line-count")
+    expect(count).to_be_visible()
+    shown = count.inner_text()
+    page.locator("#manual-line").click()
+    expect(options.first).to_be_visible()
+    everything = options.count()
+    assert shown == f"可选 {everything} 条", shown
+    page.keyboard.press("Escape")
+    page.locator("#line-search").fill("30213")
+    page.locator("#line-search-submit").click()
+    expect(count).not_to_have_text(shown)  # the narrowed list has arrived
+    page.locator("#manual-line").click()
+    expect(options.first).to_contain_text("30213")
+    narrowed = options.count()
+    assert 0 < narrowed < everything, (narrowed, everything)
+    for i in range(narrowed):
+        expect(options.nth(i)).to_contain_text("30213")
+    page.context.close()
+
+
 def test_accountant_manages_counterparty_rules(browser, app_url, app_env):
     """The demo's 手工 rule can be switched off and on; a new rule is added with the form, listed, and deleted
     after the confirmation."""

@@ -51,6 +51,7 @@ CASES = {
     "MatchingState.submit_manual": Case(lambda w: ({"line": str(w["o_aline"]), "amount": "5", "spent_on": _day(),
                                                     "kind": "manual"},), R),
     "MatchingState.release_freeze": Case(lambda w: (str(w["o_freeze"]),), R),
+    "MatchingState.search_lines": Case(lambda w: ({"q": "执行项目"},), L, shows="本方执行项目"),
     "MatchingState.next_page": Case(expect=L, shows="本方供应商"),
     "MatchingState.prev_page": Case(expect=L, shows="本方供应商"),
     "CounterpartyRuleState.load": Case(expect=L, shows="本方供应商"),

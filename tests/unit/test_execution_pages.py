@@ -46,6 +46,7 @@ CASES = {
     "MatchingState.submit_match": lambda w: ({"line0": str(w["line"]), "amount0": "100"},),
     "MatchingState.submit_manual": lambda w: ({"line": str(w["line"]), "amount": "100", "spent_on": "2027-03-01"},),
     "MatchingState.release_freeze": lambda w: ("1",),
+    "MatchingState.search_lines": lambda w: ({"q": "实验", "year": str(w["year"])},),
     "MatchingState.next_page": lambda w: (),
     "MatchingState.prev_page": lambda w: (),
     "CounterpartyRuleState.load": lambda w: (),
@@ -195,6 +196,48 @@ async def test_matching_through_the_page_and_crafted_ids(world):
     await outsider.load()
     assert outsider.rows == [] and outsider.lines == []
     assert "不在当前列表" in str(await outsider.select(str(world["tx"])))
+
+
+async def test_line_choices_follow_the_payments_year_and_a_keyword(world):
+    year = world["year"]
+    with session_scope() as session:  # last year's approved budget, and a payment booked late in December
+        last = Budget(org_id=world["unit"], fiscal_year=year - 1, round="二下", status="已批复")
+        session.add(last)
+        session.flush()
+        old_line = BudgetLine(budget_id=last.id, project_id=world["project"], econ_code="30201", func_code="2050205",
+                              source="财政拨款", amount=80_000, **{f"m{i:02d}": 0 for i in range(1, 13)})
+        account = session.get(BankAccount, world["account"])
+        late = BankTransaction(account_id=account.id, org_id=world["unit"], bank_ref="T-DEC",
+                               booking_date=date(year - 1, 12, 30), amount=-20_000, counterparty="河北年末供应商",
+                               remittance="年末结算")
+        session.add_all([old_line, late])
+        session.flush()
+        old_id, late_id = old_line.id, late.id
+    page = await _state("kuaiji", MatchingState)
+    await page.load()
+    assert [line["id"] for line in page.lines] == [str(world["line"])] and page.line_year == str(year)
+    assert page.line_years == [str(year), str(year - 1)] and not page.lines_cut
+    await page.select(str(late_id))  # December's payment: last year's lines are offered
+    assert page.line_year == str(year - 1) and [line["id"] for line in page.lines] == [str(old_id)]
+    result = await page.submit_match({"line0": str(old_id), "amount0": "200"})
+    assert "已匹配" in str(result)
+    with session_scope() as session:
+        assert session.exec(select(Expenditure.budget_line_id).where(Expenditure.kind == "bank")).all() == [old_id]
+    # a keyword and a year narrow the list; a year the page never offered is refused and audited
+    await page.search_lines({"q": "实验", "year": str(year)})
+    assert [line["id"] for line in page.lines] == [str(world["line"])] and page.line_q == "实验"
+    await page.search_lines({"q": "没有这个项目", "year": str(year)})
+    assert page.lines == []
+    with session_scope() as session:
+        rejected = session.exec(select(func.count()).select_from(AuditEntry)
+                                .where(AuditEntry.event_type == "request.rejected")).one()
+    assert "列表中的年度" in str(await page.search_lines({"q": "", "year": str(year - 5)}))
+    assert "年度" in str(await page.search_lines({"q": "", "year": "明年"}))
+    assert "关键字" in str(await page.search_lines({"q": "长" * 41, "year": str(year)}))
+    assert page.lines == [] and page.line_year == str(year)  # the refusals changed nothing
+    with session_scope() as session:
+        assert session.exec(select(func.count()).select_from(AuditEntry)
+                            .where(AuditEntry.event_type == "request.rejected")).one() == rejected + 1
 
 
 async def test_freezes_consumed_by_a_match_and_released_through_the_page(world):

@@ -247,3 +247,23 @@ def test_ledger_counts_the_fiscal_year_and_flags_this_month_beyond_its_plan(worl
     assert row["over_month_plan"] and not row["over_plan"]  # to date 1,500 of a 3,000 plan
     april = _ledger(world, date(YEAR, 4, 10))[line]
     assert april["month_spent"] == 0 and not april["over_month_plan"] and not april["over_plan"]
+
+
+def test_line_choices_by_year_keyword_and_scope(world):
+    from hbbudget.services import exec_ledger
+
+    _, ctx = auth.login("kuaiji", PASSWORD)
+    _, outsider = auth.login("outsider", PASSWORD)
+    labels = [c["label"] for c in exec_ledger.line_choices(ctx, year=YEAR)]
+    assert [c["id"] for c in exec_ledger.line_choices(ctx, year=str(YEAR))] == world["lines"]
+    assert all("另一单位项目" not in label for label in labels) and "两条明细的项目" in labels[1]
+    assert [c["id"] for c in exec_ledger.line_choices(ctx, "DEMO-P002", year=YEAR)] == world["lines"][1:]
+    assert [c["id"] for c in exec_ledger.line_choices(ctx, "3020", year=YEAR)] == world["lines"][1:]  # econ prefix
+    assert [c["id"] for c in exec_ledger.line_choices(ctx, "", 1, YEAR)] == world["lines"][:1]
+    assert exec_ledger.line_choices(ctx, year=YEAR - 1) == []
+    assert [c["id"] for c in exec_ledger.line_choices(outsider, year=YEAR)] == [world["other_line"]]
+    for bad in ("明年", 1999, True):
+        with pytest.raises(ValidationError, match="年度"):
+            exec_ledger.line_choices(ctx, year=bad)
+    with pytest.raises(ValidationError, match="关键字"):
+        exec_ledger.line_choices(ctx, "长" * 41, year=YEAR)
