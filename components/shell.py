@@ -70,7 +70,7 @@ def shell(content: rx.Component) -> rx.Component:
         rx.hstack(
             rx.vstack(rx.foreach(SessionState.menu, _menu_item), spacing="1", style=tokens.SIDEBAR, id="menu"),
             rx.box(content, style=tokens.CONTENT),
-            align="start",
+            align="stretch",  # the menu's column runs the content's full height
             spacing="0",
         ),
         rx.moment(interval=60_000, on_change=SessionState.heartbeat, display="none"),

@@ -192,7 +192,7 @@ def _line_filter() -> rx.Component:
     return rx.form(
         rx.hstack(
             rx.text("预算明细", weight="bold"),
-            rx.select.root(rx.select.trigger(width="7em"),
+            rx.select.root(rx.select.trigger(width="9em"),
                            rx.select.content(rx.foreach(S.line_years, lambda y: rx.select.item(y + " 年度", value=y))),
                            name="year", default_value=S.line_year),
             rx.input(name="q", placeholder="项目名称、编码、经济科目或单位", default_value=S.line_q, max_length=40,

@@ -1,5 +1,5 @@
 """校验规则: the rules that apply to a chosen org (mine or one in my budget.rules scope) in a year, own and
-inherited, with add / edit (severity, parameters) / switch / delete; and my org's budgeting settings."""
+inherited, with add / edit (severity, parameters) / switch / delete; and that org's budgeting settings."""
 
 import asyncio
 
@@ -34,8 +34,8 @@ def _params_text(params: dict) -> dict[str, str]:
 class RulesState(rx.State):
     year: str = str(current_fiscal_year() + 1)
     years: list[str] = _years()
-    org_name: str = ""  # my org (the settings below are its own)
-    org_id: str = ""  # the org whose rules are shown and configured
+    org_name: str = ""  # the chosen org's name
+    org_id: str = ""  # the org whose rules and budgeting settings are shown and configured
     orgs: list[dict[str, str]] = []  # {id, label}: orgs in my budget.rules scope
     rows: list[dict[str, str]] = []
     # edit dialog
@@ -56,6 +56,7 @@ class RulesState(rx.State):
     _rule_ids: list[int] = []
     _editable_ids: list[int] = []
     _org_ids: list[int] = []
+    _org_names: dict[int, str] = {}
     _raw: dict = {}  # rule id → the service row (kind, name, severity, params) for the edit dialog
 
     @rx.var
@@ -68,9 +69,11 @@ class RulesState(rx.State):
     async def _load_orgs(self, ctx: UserContext) -> None:
         found = await asyncio.to_thread(rules.rule_orgs, ctx)
         self._org_ids = [o["id"] for o in found]
+        self._org_names = {o["id"]: str(o["name"]) for o in found}
         self.orgs = [{"id": str(o["id"]), "label": "— " * int(o["depth"]) + str(o["name"])} for o in found]
         if self._oid() not in self._org_ids:
             self.org_id = str(ctx.org_id if ctx.org_id in self._org_ids else (self._org_ids or [""])[0])
+        self.org_name = self._org_names.get(self._oid(), "")
 
     async def _refresh(self, ctx: UserContext) -> None:
         self.edit_id = ""
@@ -87,7 +90,7 @@ class RulesState(rx.State):
                       "own": "1" if r["id"] in self._editable_ids else ""} for r in rows]
 
     async def _load_settings(self, ctx: UserContext) -> None:
-        s = await asyncio.to_thread(budget_settings.get, ctx, ctx.org_id)
+        s = await asyncio.to_thread(budget_settings.get, ctx, self._oid())
         self.require_targets, self.code_pattern = bool(s["require_targets"]), str(s["code_pattern"])
         self.finance_bureau, self.inherited_settings = bool(s["finance_bureau"]), bool(s["inherited"])
         self.form_key += 1
@@ -95,7 +98,6 @@ class RulesState(rx.State):
     @rx.event
     @guarded("budget.rules")
     async def load(self, ctx: UserContext):
-        self.org_name = ctx.org_name
         await self._load_orgs(ctx)
         await self._refresh(ctx)
         await self._load_settings(ctx)
@@ -106,11 +108,13 @@ class RulesState(rx.State):
         oid = args.offered_id(org_id, self._org_ids, "单位", "该单位不在您可配置校验规则的范围内")
         before, self.org_id = self.org_id, str(oid)
         try:
-            await self._refresh(ctx)  # the service checks the org again
+            await self._refresh(ctx)  # the services check the org again
+            await self._load_settings(ctx)
         except Exception:
             self.org_id = before
+            await self._refresh(ctx)  # the rows of the org still shown
             raise
-        self.form_key += 1
+        self.org_name = self._org_names[oid]
 
     @rx.event
     @guarded("budget.rules")
@@ -198,7 +202,7 @@ class RulesState(rx.State):
     async def save_settings(self, ctx: UserContext, form_data: dict):
         data = args.form(form_data)
         pattern = args.field(data, "code_pattern", "项目编码规则", 64, required=True)
-        await asyncio.to_thread(budget_settings.update, ctx, ctx.org_id,
+        await asyncio.to_thread(budget_settings.update, ctx, self._oid(),
                                 require_targets=data.get("require_targets") in ("on", True, "true"),
                                 code_pattern=pattern,
                                 finance_bureau=data.get("finance_bureau") in ("on", True, "true"))
@@ -291,12 +295,12 @@ def rules_page() -> rx.Component:
                 spacing="3"), on_submit=S.create, reset_on_submit=False, key=S.form_key.to_string()),
             spacing="2"), style=tokens.PANEL, width="100%"),
         rx.box(rx.vstack(
-            rx.heading("编制设置（本单位：", S.org_name, "）", size="3"),
-            rx.cond(S.inherited_settings, rx.text("当前沿用上级单位的设置；保存后本单位单独设置。", size="1",
+            rx.heading("编制设置（", S.org_name, "）", size="3"),
+            rx.cond(S.inherited_settings, rx.text("当前沿用上级单位的设置；保存后该单位单独设置。", size="1",
                                                   color_scheme="gray")),
             rx.form(rx.vstack(
                 rx.checkbox("项目申报须填报绩效目标", name="require_targets", default_checked=S.require_targets),
-                rx.checkbox("本单位为财政部门（审核链终点）", name="finance_bureau", default_checked=S.finance_bureau),
+                rx.checkbox("该单位为财政部门（审核链终点）", name="finance_bureau", default_checked=S.finance_bureau),
                 labelled("项目编码规则（占位符 {region} {org} {year} {cat} {seq} {seq:N}）",
                          rx.input(name="code_pattern", default_value=S.code_pattern, max_length=64, width="20em")),
                 rx.button("保存设置", type="submit", variant="soft"),

@@ -123,3 +123,28 @@ async def test_integrity_kinds_are_error_only_from_the_page(tree):
     assert [s[2] for s in _stored()] == ["error"]
     assert rules.INTEGRITY == {"codes_valid", "positive_amount", "monthly_plan", "control_number",
                                "project_in_library"}
+
+
+async def test_budgeting_settings_follow_the_chosen_org(tree):
+    from hbbudget.models import BudgetSetting
+
+    page = await _page("fin")
+    assert page.org_name == "市财政局" and page.require_targets
+    await page.choose_org(str(tree["unit"]))
+    assert page.org_name == "示范大学" and page.inherited_settings
+    key = page.form_key
+    result = await page.save_settings({"code_pattern": "{org}{year}{seq:4}", "finance_bureau": ""})
+    assert "设置已保存" in str(result) and page.form_key > key
+    assert not page.require_targets and not page.inherited_settings  # the unchecked box is stored as off
+    with session_scope() as session:
+        stored = {s.org_id: (s.require_targets, s.code_pattern) for s in session.exec(select(BudgetSetting)).all()}
+        entry = session.exec(select(AuditEntry).where(AuditEntry.event_type == "budget.settings")).one()
+    assert stored == {tree["unit"]: (False, "{org}{year}{seq:4}")} and entry.org_id == tree["unit"]
+    await page.choose_org(str(tree["dept"]))  # the college inherits the unit's settings
+    assert page.org_name == "信息学院" and page.inherited_settings and page.code_pattern == "{org}{year}{seq:4}"
+    # a reviewer of the unit cannot reach the city's settings, even with a crafted org on the page
+    county = await _page("county")
+    county.org_id = str(tree["city"])
+    assert "没有权限" in str(await county.save_settings({"code_pattern": "{seq}"}))
+    with session_scope() as session:
+        assert session.exec(select(BudgetSetting.org_id)).all() == [tree["unit"]]
