@@ -82,7 +82,7 @@ def audit_page() -> rx.Component:
                 fixed_select("event_type", "事件", events, element_id="audit-event", width="11em"),
                 field("开始日期", rx.input(name="date_from", type="date", id="audit-from")),
                 field("结束日期", rx.input(name="date_to", type="date", id="audit-to")),
-                text_input("object", "对象（如 user 12）", width="9em", element_id="audit-object"),
+                text_input("object", "对象（如 用户 12）", width="9em", element_id="audit-object"),
                 fixed_select("result", "结果", [("success", "成功"), ("failure", "失败")], element_id="audit-result",
                              width="6em"),
                 rx.button("筛选", type="submit", id="audit-filter"),

@@ -33,6 +33,16 @@ def _date(value: object, label: str) -> date | None:
         raise ValidationError(f"{label}格式应为 YYYY-MM-DD") from None
 
 
+# object type -> Chinese name shown on the page and in the export; the filter takes either
+OBJECT_NAMES = {"user": "用户", "role": "角色", "org": "单位", "policy": "安全策略", "audit": "审计日志",
+                "action": "操作", "subject": "科目", "project": "项目", "budget": "预算", "budgetline": "预算明细",
+                "rule": "校验规则", "template": "编制模板", "bank_account": "银行账户",
+                "bank_transaction": "银行交易", "expenditure": "支出记录", "counterparty_rule": "对方户名规则",
+                "exec_alert": "执行预警", "alert": "安全告警"}
+_OBJECT_CODES = {name: code for code, name in OBJECT_NAMES.items()}
+SYSTEM = "系统"  # the user column of an entry written by a job (no person)
+
+
 def clean_filters(data: object) -> dict[str, str]:
     """The filter form as sent by a client, checked and bounded."""
     data = data if isinstance(data, dict) else {}
@@ -64,19 +74,20 @@ def _query(filters: dict[str, str]):  # noqa: ANN202
         query = query.where(AuditEntry.created_at < end_excl)
     if obj := filters.get("object"):
         kind, _, ident = obj.partition(" ")
+        kind = _OBJECT_CODES.get(kind, kind)
         if ident:
             query = query.where(AuditEntry.object_type == kind, AuditEntry.object_id == ident.strip())
         else:
-            query = query.where(or_(AuditEntry.object_type == obj, AuditEntry.object_id == obj))
+            query = query.where(or_(AuditEntry.object_type == kind, AuditEntry.object_id == obj))
     if filters.get("result"):
         query = query.where(AuditEntry.success == (filters["result"] == "success"))
     return query
 
 
 def _row(e: AuditEntry) -> dict[str, str]:
-    return {"id": str(e.id), "time": to_local_text(e.created_at, seconds=True), "username": e.username,
+    return {"id": str(e.id), "time": to_local_text(e.created_at, seconds=True), "username": e.username or SYSTEM,
             "event": audit.EVENT_NAMES.get(e.event_type, e.event_type), "result": "成功" if e.success else "失败",
-            "object": f"{e.object_type} {e.object_id}".strip(), "detail": e.detail, "before": e.before,
+            "object": f"{OBJECT_NAMES.get(e.object_type, e.object_type)} {e.object_id}".strip(), "detail": e.detail, "before": e.before,
             "after": e.after, "client": e.client_addr}
 
 

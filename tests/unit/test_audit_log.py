@@ -47,7 +47,13 @@ def test_filters_by_user_type_date_object_and_result(aud):
                                                                "date_to": str(today - timedelta(days=9))}))
     assert total == 4
     rows, total = auditlog.search(aud, auditlog.clean_filters({"object": "user 2"}))
-    assert total == 2 and {r["object"] for r in rows} == {"user 2"}
+    assert total == 2 and {r["object"] for r in rows} == {"用户 2"}  # shown in Chinese; found by code or name
+    assert auditlog.search(aud, auditlog.clean_filters({"object": "用户 2"}))[1] == 2
+    assert auditlog.search(aud, auditlog.clean_filters({"object": "用户"}))[1] == 7
+    with session_scope() as session:  # a job's entry (no person) shows 系统; every type written has a name
+        audit.record(session, "bank.ingest", object_type="bank_account", object_id=3, detail="同步 #1")
+    [job], _ = auditlog.search(aud, auditlog.clean_filters({"event_type": "bank.ingest"}))
+    assert (job["username"], job["object"]) == ("系统", "银行账户 3")
     rows, total = auditlog.search(aud, auditlog.clean_filters({"result": "failure", "event_type": "test.event"}))
     assert total == 3 and {r["result"] for r in rows} == {"失败"}
     rows, total = auditlog.search(aud, auditlog.clean_filters({"username": "aud"}))
@@ -141,3 +147,13 @@ def test_daily_check_raises_one_alert_for_the_admins(aud):
         alerts.acknowledge(aud, shown[0]["id"])  # the audit admin changes nothing
     alerts.acknowledge(ctx_for("sec"), shown[0]["id"])
     assert alerts.open_alerts(aud) == []
+
+
+def test_every_object_type_written_has_a_chinese_name():
+    import re
+    from pathlib import Path
+
+    source = Path(auditlog.__file__).parents[1]
+    written = {m for path in source.rglob("*.py")
+               for m in re.findall(r'object_type="([a-z_]+)"', path.read_text(encoding="utf-8"))}
+    assert written and written <= set(auditlog.OBJECT_NAMES), written - set(auditlog.OBJECT_NAMES)
