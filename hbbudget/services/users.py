@@ -102,12 +102,12 @@ def list_users(ctx: UserContext, query: str = "") -> list[dict]:
             stmt = stmt.where(or_(User.username.ilike(like), User.full_name.ilike(like)))
         users = session.exec(stmt.order_by(Org.path, User.username).limit(LIST_LIMIT)).all()
         ids = [u.id for u, _ in users]
-        rows = session.exec(select(UserRole.user_id, Role.name, Org.name)
+        rows = session.exec(select(UserRole.user_id, Role.name, Org.name, UserRole.subtree)
                             .join(Role, Role.id == UserRole.role_id).join(Org, Org.id == UserRole.org_id)
                             .where(UserRole.user_id.in_(ids))).all() if ids else []
     roles: dict[int, list[str]] = {}
-    for user_id, role_name, org_name in rows:
-        roles.setdefault(user_id, []).append(f"{role_name}@{org_name}")
+    for user_id, role_name, org_name, subtree in rows:
+        roles.setdefault(user_id, []).append(f"{role_name}@{org_name}{'（含下级）' if subtree else '（仅本单位）'}")
     result = []
     for u, o in users:
         status, stale = _status(u, rules)

@@ -254,6 +254,9 @@ def test_unused_accounts_are_flagged(tree):
 def test_search_and_detail(tree):
     ctx = ctx_for("sys")
     assert [u["username"] for u in users.list_users(ctx, "KUAI")] == ["kuaiji"]
+    make_user("chuna", "accountant", tree["unit"], subtree=False)
+    listed = {u["username"]: u["roles"] for u in users.list_users(ctx)}
+    assert listed["kuaiji"] == "会计@示范大学（含下级）" and listed["chuna"] == "会计@示范大学（仅本单位）"
     auth.login("kuaiji", PASSWORD, "10.1.1.1")
     detail = users.detail(ctx, user("kuaiji").id)
     assert detail["grants"][0]["role"] == "会计" and detail["sessions"][0]["client"] == "10.1.1.1"
