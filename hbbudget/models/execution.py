@@ -53,6 +53,7 @@ class SyncRun(SQLModel, table=True):
     result: str = Field(default="运行中", max_length=8)  # 运行中 成功 失败
     new_rows: int = 0
     duplicates: int = 0
+    promoted: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # pending rows booked in this run
     reconciles: bool | None = None
     error: str = Field(default="", max_length=500)
     trigger: str = Field(default="schedule", max_length=16)  # schedule / manual / file

@@ -1,6 +1,7 @@
 """接口状态 (system admin, admin.settings): the bank accounts polled from the gateway (HBB_BANK_URL) and every
-sync run: account, start, end, result, new rows, duplicates, error, whether the statement reconciles. 立即同步
-polls one account now (one attempt, recorded as a manual run). No business amounts are shown (三员分立)."""
+sync run: account, start, end, result, new rows, duplicates, pending rows that booked (转记账), error, whether the
+statement reconciles. 立即同步 polls one account now (one attempt, recorded as a manual run). No business amounts
+are shown (三员分立)."""
 
 from __future__ import annotations
 
@@ -110,11 +111,13 @@ def interfaces_page() -> rx.Component:
             value=S.account_filter, on_change=S.choose_account), align="center", spacing="3"),
         rx.table.root(
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                           ("#", "账户", "开始", "结束", "方式", "结果", "新增", "重复", "对账", "错误")])),
+                                           ("#", "账户", "开始", "结束", "方式", "结果", "新增", "重复", "转记账", "对账",
+                                            "错误")])),
             rx.table.body(rx.foreach(S.runs, lambda r: rx.table.row(
                 rx.table.cell(r["id"]), rx.table.cell(r["account"]), rx.table.cell(r["started_at"]),
                 rx.table.cell(r["finished_at"]), rx.table.cell(r["trigger"]), rx.table.cell(_badge(r["result"])),
-                rx.table.cell(r["new_rows"]), rx.table.cell(r["duplicates"]), rx.table.cell(r["reconciles"]),
+                rx.table.cell(r["new_rows"]), rx.table.cell(r["duplicates"]), rx.table.cell(r["promoted"]),
+                rx.table.cell(r["reconciles"]),
                 rx.table.cell(r["error"]),
             ))),
             variant="surface", size="1", width="100%", id="interface-runs"),

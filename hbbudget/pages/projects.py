@@ -12,7 +12,7 @@ from components.widgets import labelled, money_cell, status_badge, unit_switch
 from hbbudget import routes
 from hbbudget.clock import current_fiscal_year
 from hbbudget.services import flows, projects
-from hbbudget.services.errors import NotOffered, ValidationError
+from hbbudget.services.errors import ValidationError
 from hbbudget.services.permissions import UserContext
 from hbbudget.settings import get_settings
 from state import args
@@ -39,14 +39,16 @@ def _project_fields(data: dict, parent_ids: list[int]) -> dict:
         out.pop("code")
     if "parent_id" in data:
         pid = args.as_opt_id(data.get("parent_id"), "上级项目")
-        if pid and pid not in parent_ids:
-            raise NotOffered("请从列表中选择上级项目")
-        out["parent_id"] = pid or None
+        out["parent_id"] = args.offered_id(pid, parent_ids, "上级项目", "请从列表中选择上级项目") if pid else None
     return out
 
 
 def _choices(rows: list[dict]) -> list[dict[str, str]]:
     return [{"id": str(r["id"]), "label": f"{r['code']} {r['name']}"} for r in rows]
+
+
+def _parent_search(form_data: dict) -> str:
+    return args.field(args.form(form_data), "parent_q", "上级项目查找内容", projects.MAX_PARENT_SEARCH)
 
 
 class ProjectsState(rx.State):
@@ -59,6 +61,8 @@ class ProjectsState(rx.State):
     can_create: bool = False
     create_open: bool = False
     parent_choices: list[dict[str, str]] = []
+    parent_more: bool = False  # more 一级 projects match than are offered: search by keyword
+    parent_key: int = 0  # a new search resets the 上级项目 select to what the page offers
     _raw: list[dict] = []
     _parent_ids: list[int] = []
 
@@ -99,9 +103,18 @@ class ProjectsState(rx.State):
     @rx.event
     @guarded("project.edit")
     async def open_create(self, ctx: UserContext):
-        rows = await asyncio.to_thread(projects.parent_choices, ctx, ctx.org_id)
-        self.parent_choices, self._parent_ids = _choices(rows), [int(r["id"]) for r in rows]
+        await self._search_parents(ctx, "")
         self.create_open = True
+
+    async def _search_parents(self, ctx: UserContext, text: str) -> None:
+        rows, self.parent_more = await asyncio.to_thread(projects.parent_choices, ctx, ctx.org_id, text)
+        self.parent_choices, self._parent_ids = _choices(rows), [int(r["id"]) for r in rows]
+        self.parent_key += 1
+
+    @rx.event
+    @guarded("project.edit")
+    async def search_parents(self, ctx: UserContext, form_data: dict):
+        await self._search_parents(ctx, _parent_search(form_data))
 
     @rx.event
     @guarded("project.edit")
@@ -125,6 +138,8 @@ class ProjectDetailState(rx.State):
     targets: list[dict[str, str]] = []
     attachments: list[dict[str, str]] = []
     parent_choices: list[dict[str, str]] = []
+    parent_more: bool = False  # more 一级 projects match than are offered: search by keyword
+    parent_key: int = 0  # a new search resets the 上级项目 select to what the page offers
     form_key: int = 0
     # action dialog
     action: str = ""
@@ -134,9 +149,10 @@ class ProjectDetailState(rx.State):
     _actions: dict = {}
     _attachment_ids: list[int] = []
     _parent_ids: list[int] = []
+    _org_id: int = 0
 
     def _show(self, detail: dict) -> None:
-        self.pid = int(detail["id"])
+        self.pid, self._org_id = int(detail["id"]), int(detail["org_id"])
         self.project = {**display.project(detail, "yuan"), "description": str(detail.get("description", "")),
                         "total_yuan": str(detail.get("total_yuan", "")), "category": str(detail.get("category", "")),
                         "start_year": str(detail.get("start_year", "")), "end_year": str(detail.get("end_year", "")),
@@ -154,9 +170,13 @@ class ProjectDetailState(rx.State):
                              "size": f"{int(a.get('size', 0)) / 1024:,.1f} KB", "uploaded_by": str(a.get("uploaded_by", "")),
                              "uploaded_at": str(a.get("uploaded_at", ""))} for a in detail.get("attachments") or []]
         self._attachment_ids = [int(a["id"]) for a in detail.get("attachments") or []]
-        parents = detail.get("parent_choices") or []
-        self.parent_choices, self._parent_ids = _choices(parents), [int(r["id"]) for r in parents]
+        self._put_parents(detail.get("parent_choices") or [], bool(detail.get("parent_more")))
         self.form_key += 1
+
+    def _put_parents(self, rows: list[dict], more: bool) -> None:
+        self.parent_choices, self._parent_ids = _choices(rows), [int(r["id"]) for r in rows]
+        self.parent_more = more
+        self.parent_key += 1
 
     @rx.event
     @guarded("project.view")
@@ -173,6 +193,15 @@ class ProjectDetailState(rx.State):
         data = _project_fields(args.form(form_data), self._parent_ids)  # an empty code keeps the current one
         self._show(await asyncio.to_thread(projects.update_project, ctx, self.pid, data))
         return rx.toast.success("已保存")
+
+    @rx.event
+    @guarded("project.edit")
+    async def search_parents(self, ctx: UserContext, form_data: dict):
+        if not self.editable:
+            raise ValidationError("当前状态不能修改项目")
+        text = _parent_search(form_data)
+        self._put_parents(*await asyncio.to_thread(projects.parent_choices, ctx, self._org_id, text,
+                                                   project_id=self.pid))
 
     # ---- targets ----
 
@@ -287,7 +316,19 @@ class ProjectDetailState(rx.State):
 
 # ------------------------------------------------------------------ layout
 
-def _fields(values: rx.Var | None, parents: rx.Var, read_only: rx.Var | bool = False) -> rx.Component:
+def _parent_finder(S: type[ProjectsState] | type[ProjectDetailState]) -> rx.Component:
+    """Finds 上级项目 by code or name on the server (its own form: forms do not nest)."""
+    return rx.form(rx.hstack(
+        rx.input(name="parent_q", placeholder="按编码或名称查找上级项目", max_length=projects.MAX_PARENT_SEARCH,
+                 width="16em", size="1", id="project-parent-search"),
+        rx.button("查找", type="submit", size="1", variant="soft", id="project-parent-find"),
+        rx.cond(S.parent_more, rx.text(f"仅列出前 {projects.MAX_PARENT_CHOICES} 个，请输入关键字查找", size="1",
+                                       color=rx.color("gray", 11))),
+        align="center", spacing="2"), on_submit=S.search_parents, reset_on_submit=False, margin_bottom="0.75em")
+
+
+def _fields(values: rx.Var | None, parents: rx.Var, parent_key: rx.Var,
+            read_only: rx.Var | bool = False) -> rx.Component:
     """The project form fields; `values` None = empty (new project); `parents` the 一级 projects offered."""
     def v(key: str, default: str = ""):  # noqa: ANN202
         return values[key] if values is not None else default
@@ -304,7 +345,8 @@ def _fields(values: rx.Var | None, parents: rx.Var, read_only: rx.Var | bool = F
                 rx.select.trigger(width="20em", id="project-parent"),
                 rx.select.content(rx.select.item("无（一级项目）", value="0"),
                                   rx.foreach(parents, lambda o: rx.select.item(o["label"], value=o["id"]))),
-                name="parent_id", default_value=v("parent_id", "0"), disabled=read_only)),
+                name="parent_id", default_value=v("parent_id", "0"), disabled=read_only,
+                key=parent_key.to_string())),
             style=tokens.TOOLBAR,
         ),
         rx.hstack(
@@ -367,8 +409,9 @@ def projects_page() -> rx.Component:
         pager(S.page_label, S.prev_page, S.next_page),
         rx.dialog.root(rx.dialog.content(
             rx.dialog.title("新建项目"),
+            _parent_finder(S),
             rx.form(rx.vstack(
-                _fields(None, S.parent_choices),
+                _fields(None, S.parent_choices, S.parent_key),
                 rx.hstack(rx.button("保存", type="submit", id="create-project"),
                           rx.button("取消", type="button", variant="soft", color_scheme="gray",
                                     on_click=S.close_create), spacing="2"),
@@ -419,8 +462,8 @@ def project_detail_page() -> rx.Component:
             rx.cond(D.editable, rx.button("删除项目", color_scheme="red", variant="soft", on_click=D.ask_delete)),
             style=tokens.TOOLBAR,
         ),
-        rx.box(rx.form(rx.vstack(
-            _fields(p, D.parent_choices, read_only=~D.editable),
+        rx.box(rx.cond(D.editable, _parent_finder(D)), rx.form(rx.vstack(
+            _fields(p, D.parent_choices, D.parent_key, read_only=~D.editable),
             rx.cond(D.editable, rx.button("保存项目", type="submit", id="save-project")),
             spacing="3"), on_submit=D.save, reset_on_submit=False, key=D.form_key.to_string()), style=tokens.PANEL),
         rx.box(rx.form(rx.vstack(

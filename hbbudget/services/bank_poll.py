@@ -161,7 +161,8 @@ def accounts(ctx: UserContext) -> list[dict]:
 
 
 def runs(ctx: UserContext, account_id: object = 0, offset: int = 0, limit: int = 50) -> tuple[list[dict], int]:
-    """Sync runs, newest first: account, start, end, result, new rows, duplicates, reconciles, error, trigger."""
+    """Sync runs, newest first: account, start, end, result, new rows, duplicates, pending rows promoted to
+    booked, reconciles, error, trigger."""
     offset, limit = page(offset, limit)
     query = (select(SyncRun, BankAccount).join(BankAccount, BankAccount.id == SyncRun.account_id)
              .where(access.org_condition(ctx, PERMISSION, BankAccount.org_id)))
@@ -172,5 +173,6 @@ def runs(ctx: UserContext, account_id: object = 0, offset: int = 0, limit: int =
         rows = session.exec(query.order_by(SyncRun.id.desc()).offset(offset).limit(limit)).all()
     return [{"id": r.id, "account": f"{a.name}（{a.number}）", "started_at": to_local_text(r.started_at, seconds=True),
              "finished_at": to_local_text(r.finished_at, seconds=True), "result": r.result, "new_rows": r.new_rows,
-             "duplicates": r.duplicates, "error": r.error, "trigger": TRIGGERS.get(r.trigger, r.trigger),
+             "duplicates": r.duplicates, "promoted": r.promoted, "error": r.error,
+             "trigger": TRIGGERS.get(r.trigger, r.trigger),
              "reconciles": {True: "平衡", False: "不平衡", None: "—"}[r.reconciles]} for r, a in rows], total

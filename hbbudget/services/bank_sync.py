@@ -75,7 +75,8 @@ def sync_account(account_id: int, client_factory: ClientFactory, trigger: str = 
     with session_scope() as session:
         run = session.get(SyncRun, run_id)
         run.finished_at, run.result = now(), "失败" if error else "成功"
-        run.new_rows, run.duplicates, run.reconciles = part.new, part.duplicates, part.reconciles
+        run.new_rows, run.duplicates, run.promoted = part.new, part.duplicates, part.promoted
+        run.reconciles = part.reconciles
         run.error = error[:500]
         session.add(run)
         if actor is not None:

@@ -25,7 +25,8 @@ DIRECTIONS = ("≥", "≤", "=", "定性")
 ATTACHMENT_TYPES = (".pdf", ".doc", ".docx", ".xls", ".xlsx", ".jpg", ".jpeg", ".png", ".zip", ".txt")
 MAX_TARGETS = 50
 MAX_ATTACHMENTS = 20
-MAX_PARENT_CHOICES = 500
+MAX_PARENT_CHOICES = 50  # 上级项目 choices shown at once; a keyword finds the others
+MAX_PARENT_SEARCH = 40
 _CODE_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 _FIELDS = {"name", "category", "parent_id", "kind", "start_year", "end_year", "total", "func_code", "owner",
            "description", "code"}
@@ -113,12 +114,12 @@ def _detail(session: Session, ctx: UserContext, p: Project, org: Org) -> dict:
     files = session.exec(select(ProjectAttachment).where(ProjectAttachment.project_id == p.id)
                          .order_by(ProjectAttachment.id)).all()
     editable = p.status in flows.PROJECT_EDITABLE and ctx.can("project.edit", org.path)
+    parents, more = _parent_choices(session, org, p) if editable else (_current_parent(session, p), False)
     return {**row, "description": p.description,
             "targets": [_target_row(t) for t in targets],
             "attachments": [_file_row(a) for a in files],
             "actions": _actions(session, ctx, p, org),
-            "editable": editable,
-            "parent_choices": _parent_choices(session, org, p) if editable else _current_parent(session, p)}
+            "editable": editable, "parent_choices": parents, "parent_more": more}
 
 
 def get_project(ctx: UserContext, project_id: int) -> dict:
@@ -207,29 +208,44 @@ def _has_children(session: Session, project: Project) -> bool:
     return session.exec(select(Project.id).where(Project.parent_id == project.id)).first() is not None
 
 
-def _parent_choices(session: Session, org: Org, project: Project | None) -> list[dict]:
+def _parent_choices(session: Session, org: Org, project: Project | None, search: str = "") -> tuple[list[dict], bool]:
     """The projects `project` (None = a new one) may have as parent: the unit's 一级 projects, itself excluded;
-    none when it has children of its own."""
+    none when it has children of its own. Those whose code or name contains `search`, at most
+    MAX_PARENT_CHOICES, and whether more match; the project's current parent is always among them."""
     if project is not None and _has_children(session, project):
-        return []
+        return [], False
     q = select(Project).where(Project.org_id == org.id, Project.parent_id == None)  # noqa: E711
     if project is not None:
         q = q.where(Project.id != project.id)
-    rows = session.exec(q.order_by(Project.code).limit(MAX_PARENT_CHOICES)).all()
-    return [{"id": p.id, "code": p.code, "name": p.name} for p in rows]
+    if search:
+        q = q.where(or_(Project.code.contains(search, autoescape=True),
+                        Project.name.contains(search, autoescape=True)))
+    rows = session.exec(q.order_by(Project.code).limit(MAX_PARENT_CHOICES + 1)).all()
+    out = [{"id": p.id, "code": p.code, "name": p.name} for p in rows[:MAX_PARENT_CHOICES]]
+    if project is not None and project.parent_id and all(r["id"] != project.parent_id for r in out):
+        out = _current_parent(session, project) + out  # the saved value stays shown
+    return out, len(rows) > MAX_PARENT_CHOICES
 
 
 def _current_parent(session: Session, project: Project) -> list[dict]:
-    """A read-only project's parent, to show it (nothing is offered to choose)."""
+    """A project's saved parent, to show it (read-only: the only one listed)."""
     parent = session.get(Project, project.parent_id) if project.parent_id else None
     return [{"id": parent.id, "code": parent.code, "name": parent.name}] if parent else []
 
 
-def parent_choices(ctx: UserContext, org_id: int) -> list[dict]:
-    """For the new-project form: the unit's 一级 projects."""
+def parent_choices(ctx: UserContext, org_id: int, search: str = "", *,
+                   project_id: int | None = None) -> tuple[list[dict], bool]:
+    """The 上级项目 choices of the unit's new project, or of its editable project `project_id`: those whose code or
+    name contains `search`, at most MAX_PARENT_CHOICES, and whether more match."""
+    text = scope.text(search, "上级项目查找内容", MAX_PARENT_SEARCH)
     with session_scope() as session:
         org = scope.org_for(session, ctx, org_id, "project.edit")
-        return _parent_choices(session, org, None)
+        project = None
+        if project_id is not None:
+            project, _ = _editable(session, ctx, project_id)
+            if project.org_id != org.id:
+                raise ValidationError("项目不属于该单位")
+        return _parent_choices(session, org, project, text)
 
 
 def _generate_code(session: Session, org: Org, category: str, year: int) -> str:

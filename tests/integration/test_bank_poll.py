@@ -92,6 +92,7 @@ def test_sync_now_and_run_list_for_the_system_admin_in_scope(world):
     assert result["result"] == "成功" and result["new_rows"] == 1 and result["changed"]
     rows, total = bank_poll.runs(world["sys"])
     assert total == 1 and rows[0]["trigger"] == "手动" and rows[0]["new_rows"] == 1 and "¥" not in str(rows)
+    assert rows[0]["promoted"] == 0
     assert [a["last_result"] for a in bank_poll.accounts(world["sys"])] == ["成功", "从未同步"]
     assert [a["number"] for a in bank_poll.accounts(world["sys_other"])] == [HOSP]
     assert bank_poll.runs(world["sys_other"])[1] == 0
@@ -116,6 +117,7 @@ def test_sync_now_is_audited_with_the_acting_user(world):
     ]
     done, failed = (__import__("json").loads(e.after) for e in entries[1:])
     assert (done["result"], done["new"], failed["result"]) == ("成功", 1, "失败") and "HTTP 500" in entries[2].detail
+    assert done["promoted"] == 0
     assert entries[1].object_id == str(world["uni"]) and entries[1].org_id == world["unit"]
     assert __import__("hbbudget.services.audit", fromlist=["x"]).EVENT_NAMES["bank.sync_now"] == "立即同步"
 
@@ -149,6 +151,9 @@ async def test_a_pending_payment_that_books_is_matched_alerted_and_pushed(world,
     assert _count(ExecAlert, ExecAlert.kind == "over_budget") == 1
     again = bank_poll.poll_all(bank_poll.client_factory(world["url"], 5), sleep=lambda s: None)
     assert (again.new_rows, again.promoted, again.changed) == (0, 0, False)
+    assert [(r.new_rows, r.promoted) for r in _runs(world["uni"])] == [(0, 1), (0, 0)]  # the run that booked it
+    rows, _ = bank_poll.runs(world["sys"], world["uni"])
+    assert [r["promoted"] for r in rows] == [0, 1]  # newest first
 
 
 def test_rows_stored_before_a_failure_still_raise_alerts(world):

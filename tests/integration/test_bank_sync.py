@@ -8,7 +8,7 @@ from sqlmodel import func, select
 
 from hbbudget.db import session_scope
 from hbbudget.integrations.bank.client import BankClient
-from hbbudget.integrations.bank.records import BankError
+from hbbudget.integrations.bank.records import BankError, Entry, Statement
 from hbbudget.models import BankAccount, BankTransaction, SyncRun
 from hbbudget.services import bank_sync, ingest
 from hbbudget.sim.bank import PAGE_SIZE, BankSim, create_app
@@ -48,7 +48,7 @@ def test_json_polls_resume_from_the_cursor(setup):
     for _ in range(PAGE_SIZE + 5):
         sim.book_random(NUMBER)
     run = bank_sync.sync_account(account_id, factory)
-    assert (run.result, run.new_rows) == ("成功", PAGE_SIZE + 5) and _count() == PAGE_SIZE + 5
+    assert (run.result, run.new_rows, run.promoted) == ("成功", PAGE_SIZE + 5, 0) and _count() == PAGE_SIZE + 5
     sim.book(NUMBER, Decimal("12.34"), "D", "会议费")
     again = bank_sync.sync_account(account_id, factory)
     assert again.new_rows == 1 and _count() == PAGE_SIZE + 6
@@ -63,6 +63,25 @@ def test_camt_polls_from_the_last_booking_date(setup):
     first = bank_sync.sync_account(account_id, factory)
     assert first.new_rows == 7 and first.reconciles is True
     assert bank_sync.sync_account(account_id, factory).new_rows == 0 and _count() == 7
+
+
+def test_a_run_counts_the_pending_rows_it_promoted(setup):
+    """A row stored as pending (e.g. from an intraday report) that a poll returns booked is counted in that
+    run's `promoted`, not in its new rows; runs that promote nothing say 0."""
+    sim, account_id, factory = setup
+    record = sim.book(NUMBER, Decimal("80.00"), "D", "会议费")
+    sim.book_random(NUMBER)
+    pending = Entry(ref=record.serial_no, amount=Decimal("-80.00"), currency="CNY", status="PDNG",
+                    remittance=record.purpose, counterparty=record.counterparty)
+    with session_scope() as session:
+        ingest.ingest(session, session.get(BankAccount, account_id),
+                      [Statement(account=NUMBER, currency="CNY", entries=[pending])], "日间报告")
+    run = bank_sync.sync_account(account_id, factory)
+    assert (run.result, run.new_rows, run.promoted) == ("成功", 1, 1) and _count() == 2
+    again = bank_sync.sync_account(account_id, factory)
+    assert (again.new_rows, again.duplicates, again.promoted) == (0, 2, 0)
+    with session_scope() as session:
+        assert [r.promoted for r in session.exec(select(SyncRun).order_by(SyncRun.id)).all()] == [1, 0]
 
 
 @pytest.mark.parametrize("kind", ["http500", "truncate", "malformed"])

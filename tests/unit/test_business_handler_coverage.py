@@ -117,11 +117,14 @@ CASES = {
     "ProjectsState.prev_page": Case(expect=L, shows="本方项目"),
     "ProjectsState.open_create": Case(expect=H),
     "ProjectsState.close_create": Case(expect=H),
+    # the 上级项目 finder searches the caller's own unit only
+    "ProjectsState.search_parents": Case(lambda w: ({"parent_q": "项目"},), L, "本方项目"),
     "ProjectsState.create": Case(lambda w: ({**PROJECT, "org_id": str(w["other"])},), OWN),
     # one project's page, loaded on O's project (refused: nothing of it reaches the page, so the handlers acting on
     # the page's project or its open dialog have no context: NC)
     "ProjectDetailState.load": Case(prep=lambda w: [(routes.project_detail(w["o_project"]), "", ())]),
     "ProjectDetailState.save": Case(lambda w: (PROJECT,), NC),
+    "ProjectDetailState.search_parents": Case(lambda w: ({"parent_q": "项目"},), NC),
     "ProjectDetailState.add_target": Case(expect=H),
     "ProjectDetailState.remove_target": Case(lambda w: ("ab12",), H),
     "ProjectDetailState.save_targets": Case(lambda w: ({},), NC),

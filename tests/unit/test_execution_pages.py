@@ -6,6 +6,7 @@ out-of-scope objects are refused; the pages work for those who may (matching, ma
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import plotly.graph_objects as go
 import pytest
@@ -15,6 +16,7 @@ from sqlmodel import func, select
 
 import hbbudget.hbbudget  # noqa: F401  (imports every page and state)
 from hbbudget.db import session_scope
+from hbbudget.integrations.bank.records import Entry, Statement
 from hbbudget.models import AuditEntry, BankAccount, BankTransaction, Budget, BudgetLine, CounterpartyRule, ExecAlert, \
     Expenditure, Project, SyncRun, User, UserRole
 from hbbudget.pages.counterparty_rules import CounterpartyRuleState
@@ -23,7 +25,7 @@ from hbbudget.pages.interfaces import InterfacesState
 from hbbudget.pages.ledger import LedgerState
 from hbbudget.pages.matching import MatchingState
 from hbbudget.pages.monitor import MonitorState
-from hbbudget.services import auth, exec_alerts, exec_facts
+from hbbudget.services import auth, exec_alerts, exec_facts, ingest
 from hbbudget.sim.bank import BankSim, create_app
 from hbbudget.sim.server import ThreadedServer
 from state.exec_feed import AlertBadgeState
@@ -316,6 +318,11 @@ async def test_alert_centre_handles_alerts_in_scope(world):
 async def test_interfaces_page_syncs_over_http_in_scope(world, monkeypatch):
     sim = BankSim([{"number": NUMBER, "name": "示范大学基本户"}], seed=4)
     sim.book_random(NUMBER)
+    record = sim.book(NUMBER, Decimal("8.00"), "D", "会议费")  # already stored as pending: booked by the sync
+    with session_scope() as session:
+        ingest.ingest(session, session.get(BankAccount, world["account"]), [Statement(
+            account=NUMBER, currency="CNY", entries=[Entry(ref=record.serial_no, amount=Decimal("-8.00"),
+                                                           currency="CNY", status="PDNG")])], "日间报告")
     with ThreadedServer(create_app(sim)) as url:
         monkeypatch.setenv("HBB_BANK_URL", url)
         page = await _state("sys", InterfacesState)
@@ -323,6 +330,7 @@ async def test_interfaces_page_syncs_over_http_in_scope(world, monkeypatch):
         assert [a["number"] for a in page.accounts] == [NUMBER] and url in page.gateway
         assert "新增 1 笔" in str(await page.sync_now(str(world["account"])))
         assert page.runs[0]["result"] == "成功" and page.runs[0]["trigger"] == "手动"
+        assert (page.runs[0]["new_rows"], page.runs[0]["duplicates"], page.runs[0]["promoted"]) == ("1", "0", "1")
         assert "不在列表" in str(await page.sync_now("999"))
         other = await _state("sys_o", InterfacesState)
         await other.load()

@@ -9,7 +9,7 @@ from sqlmodel import func, select
 
 import hbbudget.hbbudget  # noqa: F401  (imports every page and state)
 from hbbudget.db import session_scope
-from hbbudget.models import Project, ProjectAttachment
+from hbbudget.models import AuditEntry, Project, ProjectAttachment
 from hbbudget.pages.projects import ProjectDetailState, ProjectsState
 from hbbudget.services import auth, projects
 from state.session import SessionState
@@ -115,3 +115,70 @@ async def test_an_upload_with_one_bad_file_stores_none(db, tmp_path, monkeypatch
     assert not folder.exists() or not list(folder.iterdir())
     await page.upload([Upload("a.pdf", b"%PDF a"), Upload("b.txt", b"b")])
     assert [a["filename"] for a in page.attachments] == ["a.pdf", "b.txt"] and len(list(folder.iterdir())) == 2
+
+
+def _first_level(org_id: int, count: int) -> dict[str, int]:
+    """`count` 一级 draft projects of the unit, coded P000..; code -> id."""
+    with session_scope() as session:
+        made = [Project(code=f"P{i:03d}", name=f"批量项目{i:03d}", org_id=org_id, category="3", start_year=YEAR,
+                        end_year=YEAR, func_code="2050205") for i in range(count)]
+        session.add_all(made)
+        session.flush()
+        return {p.code: p.id for p in made}
+
+
+def _rejected() -> int:
+    with session_scope() as session:
+        return session.exec(select(func.count()).select_from(AuditEntry)
+                            .where(AuditEntry.event_type == "request.rejected")).one()
+
+
+async def test_the_new_project_form_finds_parents_beyond_the_first_page(db):
+    w = world()
+    ids = _first_level(w.org["dept"], projects.MAX_PARENT_CHOICES + 10)
+    page = await _state("op", ProjectsState)
+    await page.open_create()
+    assert len(page.parent_choices) == projects.MAX_PARENT_CHOICES and page.parent_more
+    key = page.parent_key
+    await page.search_parents({"parent_q": "P055"})
+    assert page.parent_choices == [{"id": str(ids["P055"]), "label": "P055 批量项目055"}]
+    assert not page.parent_more and page.parent_key == key + 1  # the select shows the new choices
+    # an id offered by an earlier search only is not on the page any more: refused and recorded
+    before = _rejected()
+    assert "请从列表中选择上级项目" in str(await page.create(_form(code="NEW-0", parent_id=str(ids["P001"]))))
+    assert _rejected() == before + 1
+    assert "不能超过 40 个字" in str(await page.search_parents({"parent_q": "X" * 41}))
+    assert page.parent_choices == [{"id": str(ids["P055"]), "label": "P055 批量项目055"}]  # unchanged
+    await page.create(_form(code="NEW-1", parent_id=str(ids["P055"])))
+    with session_scope() as session:
+        assert session.exec(select(Project).where(Project.code == "NEW-1")).one().parent_id == ids["P055"]
+    theirs = await _state("other", ProjectsState)  # another unit's editor finds its own unit's projects only
+    await theirs.search_parents({"parent_q": "批量项目"})
+    assert theirs.parent_choices == []
+
+
+async def test_the_project_page_finds_parents_and_keeps_the_saved_one(db):
+    w = world()
+    ids = _first_level(w.org["dept"], projects.MAX_PARENT_CHOICES + 10)
+    a = projects.create_project(w.op, w.org["dept"], {**BASE, "parent_id": ids["P058"]})
+    page = await _state("op", ProjectDetailState, f"/projects/{a['id']}")
+    await page.load()
+    assert page.parent_choices[0] == {"id": str(ids["P058"]), "label": "P058 批量项目058"}  # the saved parent
+    assert page.parent_more and page.project["parent_id"] == str(ids["P058"])
+    form_key = page.form_key
+    await page.search_parents({"parent_q": "批量项目001"})
+    assert [c["id"] for c in page.parent_choices] == [str(ids["P058"]), str(ids["P001"])]
+    assert page.form_key == form_key  # the other fields keep what was typed
+    before = _rejected()
+    assert "请从列表中选择上级项目" in str(await page.save(_form(parent_id=str(ids["P030"]))))
+    assert _rejected() == before + 1 and _project(a["id"]).parent_id == ids["P058"]
+    await page.save(_form(parent_id=str(ids["P001"])))
+    assert _project(a["id"]).parent_id == ids["P001"] and page.project["parent_id"] == str(ids["P001"])
+    assert str(ids["P001"]) in [c["id"] for c in page.parent_choices]
+    # a declared project is read-only: nothing to search
+    projects.set_targets(w.op, a["id"], [TARGET])
+    projects.transition(w.op, a["id"], "declare")
+    await page.load()
+    assert page.parent_choices == [{"id": str(ids["P001"]), "label": "P001 批量项目001"}] and not page.parent_more
+    assert "当前状态不能修改项目" in str(await page.search_parents({"parent_q": "P0"}))
+    assert len(page.parent_choices) == 1

@@ -7,7 +7,7 @@ from hbbudget.db import session_scope
 from hbbudget.models import AuditEntry, Notification, Project, ProjectAttachment
 from hbbudget.services import budget_settings, flows, notifications, projects
 from hbbudget.services.errors import PermissionDenied, ValidationError
-from tests.budget_world import YEAR, library_project, world
+from tests.budget_world import YEAR, add_user, library_project, world
 
 BASE = {"name": "实验室建设", "category": "3", "start_year": YEAR, "end_year": YEAR + 1, "total": "1,000,000.00",
         "func_code": "2050205"}
@@ -261,7 +261,7 @@ def test_parent_is_a_first_level_project_of_the_same_unit_without_cycles(db):
     assert (child["level"], child["parent_id"]) == (2, p1["id"])
     assert [c["id"] for c in child["parent_choices"]] == [p1["id"], p2["id"]]  # the unit's 一级, not itself
     assert projects.get_project(w.op, p1["id"])["parent_choices"] == []  # has a child: cannot get a parent
-    assert [c["id"] for c in projects.parent_choices(w.op, w.org["dept"])] == [p1["id"], p2["id"]]
+    assert [c["id"] for c in projects.parent_choices(w.op, w.org["dept"])[0]] == [p1["id"], p2["id"]]
     for pid, changes, why in ((p1["id"], {"parent_id": p1["id"]}, "自身"),
                               (p1["id"], {"parent_id": p2["id"]}, "有下级项目"),
                               (p2["id"], {"parent_id": child["id"]}, "一级项目"),
@@ -278,6 +278,64 @@ def test_parent_is_a_first_level_project_of_the_same_unit_without_cycles(db):
     assert p["level"] == 2
     _declared(w, p)  # read-only: only the current parent is shown
     assert [c["id"] for c in projects.get_project(w.op, p1["id"])["parent_choices"]] == [p2["id"]]
+
+
+def _first_level(org_id: int, count: int) -> dict[str, int]:
+    """`count` 一级 draft projects of the unit, coded P000..; code -> id."""
+    with session_scope() as session:
+        made = [Project(code=f"P{i:03d}", name=f"批量项目{i:03d}", org_id=org_id, category="3", start_year=YEAR,
+                        end_year=YEAR, func_code="2050205") for i in range(count)]
+        session.add_all(made)
+        session.flush()
+        return {p.code: p.id for p in made}
+
+
+def test_parent_choices_are_searched_by_keyword_and_limited(db):
+    w = world()
+    ids = _first_level(w.org["dept"], projects.MAX_PARENT_CHOICES + 10)
+    projects.create_project(w.other, w.org["other"], {**BASE, "name": "批量项目他方"})
+    rows, more = projects.parent_choices(w.op, w.org["dept"])
+    assert len(rows) == projects.MAX_PARENT_CHOICES and more  # the first 50 by code, and a flag
+    assert rows[0]["code"] == "P000" and "P055" not in {r["code"] for r in rows}
+    rows, more = projects.parent_choices(w.op, w.org["dept"], " P055 ")  # code contains, trimmed
+    assert [r["id"] for r in rows] == [ids["P055"]] and not more
+    rows, more = projects.parent_choices(w.op, w.org["dept"], "批量项目05")  # name contains: 050..059
+    assert [r["code"] for r in rows] == [f"P05{i}" for i in range(10)] and not more
+    assert projects.parent_choices(w.op, w.org["dept"], "批量项目他方") == ([], False)  # not another unit's
+    assert projects.parent_choices(w.op, w.org["dept"], "%") == ([], False)  # a wildcard is plain text
+    # an existing project: never itself; its saved parent stays offered whatever the keyword
+    child = projects.create_project(w.op, w.org["dept"], {**BASE, "parent_id": ids["P058"]})
+    rows, _ = projects.parent_choices(w.op, w.org["dept"], "P05", project_id=ids["P057"])
+    assert ids["P057"] not in [r["id"] for r in rows] and ids["P058"] in [r["id"] for r in rows]
+    rows, _ = projects.parent_choices(w.op, w.org["dept"], "P001", project_id=child["id"])
+    assert [r["id"] for r in rows] == [ids["P058"], ids["P001"]]
+    assert [r["id"] for r in projects.get_project(w.op, child["id"])["parent_choices"]][0] == ids["P058"]
+    # a project with a child is offered no parent
+    assert projects.parent_choices(w.op, w.org["dept"], project_id=ids["P058"]) == ([], False)
+
+
+def test_parent_choices_refuse_bad_keywords_and_other_scopes(db):
+    w = world()
+    mine = projects.create_project(w.op, w.org["dept"], BASE)
+    theirs = projects.create_project(w.other, w.org["other"], BASE)
+    for bad, why in (("X" * (projects.MAX_PARENT_SEARCH + 1), "不能超过 40 个字"), (["P"], "格式无效"),
+                     (True, "格式无效")):
+        with pytest.raises(ValidationError, match=why):
+            projects.parent_choices(w.op, w.org["dept"], bad)
+    assert projects.parent_choices(w.op, w.org["dept"], "X" * projects.MAX_PARENT_SEARCH) == ([], False)
+    with pytest.raises(PermissionDenied):  # another unit
+        projects.parent_choices(w.op, w.org["other"])
+    with pytest.raises(PermissionDenied):  # another unit's project, named with one's own unit
+        projects.parent_choices(w.op, w.org["dept"], project_id=theirs["id"])
+    with pytest.raises(PermissionDenied):  # no project.edit
+        projects.parent_choices(w.fin, w.org["dept"])
+    editor = add_user("op_unit", "operator", w.org["unit"])  # project.edit over the unit and its college
+    with pytest.raises(ValidationError, match="不属于该单位"):  # a project of the college, the unit named
+        projects.parent_choices(editor, w.org["unit"], project_id=mine["id"])
+    assert projects.parent_choices(editor, w.org["dept"], project_id=mine["id"]) == ([], False)
+    _declared(w, mine)
+    with pytest.raises(ValidationError, match="只有草稿或退回"):  # read-only: nothing to choose
+        projects.parent_choices(w.op, w.org["dept"], project_id=mine["id"])
 
 
 def test_a_pattern_that_renders_over_32_characters_is_refused_when_saved(db):
