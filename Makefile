@@ -20,6 +20,7 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
 	$(BIN)/python -c "import reflex, sqlmodel, passlib, argon2, httpx, apscheduler, openpyxl, lxml, plotly, playwright"
+	test -x $(BIN)/ruff
 	touch $@
 
 venv: $(VENV)/.installed

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The suite three times over: SQLite, a throwaway PostgreSQL server, then Chromium against the prod build.
+# The linter, then the suite three times over: SQLite, a throwaway PostgreSQL server, then Chromium against the prod build.
 set -u
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 status=0
 run() { echo; echo "== $1"; shift; "$@" || status=1; }
+
+run "lint (ruff, configured in pyproject.toml)" $BIN/ruff check .
 
 run "services and handlers on SQLite" $BIN/python -m pytest -m "not browser" -q
 

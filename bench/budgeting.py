@@ -30,27 +30,37 @@ def _p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=20)[-1] if len(samples) >= 20 else max(samples)
 
 
-def _ctx(session, user, role, org):  # noqa: ANN001, ANN202
+def _ctx(session, user, role, org):
     from sqlmodel import select
 
     from hbbudget.models import RolePermission
-    from hbbudget.services.permissions import Grant, UserContext
+    from hbbudget.services.security.permissions import Grant, UserContext
 
     perms = frozenset(session.exec(select(RolePermission.permission).where(RolePermission.role_id == role.id)).all())
     return UserContext(user_id=user.id, username=user.username, full_name=user.full_name, org_id=org.id,
                        org_name=org.name, role_names=(role.name,), grants=(Grant(perms, org.path, True),))
 
 
-def _build():  # noqa: ANN202
+def _build():
     """Orgs, users, rules, projects and budgets, written in bulk (setup is not what is measured)."""
     from sqlmodel import select
 
     from hbbudget import money
     from hbbudget.db import session_scope
-    from hbbudget.models import (Budget, BudgetLine, EconomicSubject, FunctionSubject, Project, ProjectTarget, Rule,
-                                 User, UserRole)
+    from hbbudget.models import (
+        Budget,
+        BudgetLine,
+        EconomicSubject,
+        FunctionSubject,
+        Project,
+        ProjectTarget,
+        Rule,
+        User,
+        UserRole,
+    )
     from hbbudget.models.budget import MONTHS
-    from hbbudget.services import auth, orgs, refdata, roles
+    from hbbudget.services.core import orgs, refdata
+    from hbbudget.services.security import auth, roles
 
     rnd = random.Random(7)
     with session_scope() as session:
@@ -81,7 +91,7 @@ def _build():  # noqa: ANN202
         session.add_all(ProjectTarget(project_id=p.id, indicator="数量", direction="≥", target_value="1")
                         for p in projects)
 
-        def budget(org, year, n, status="草稿", rnd_=rnd) -> None:  # noqa: ANN001
+        def budget(org, year, n, status="草稿", rnd_=rnd) -> None:
             b = Budget(org_id=org.id, fiscal_year=year, round="二下" if status == "已批复" else "一上", status=status)
             session.add(b)
             session.flush()
@@ -113,8 +123,8 @@ async def _page_edits(bid: int, rnd: random.Random) -> tuple[list[float], list[i
     from reflex_base.utils import format
 
     import hbbudget.hbbudget  # noqa: F401  (registers every page state, as the app does)
-    from hbbudget.pages.budget_editor_state import BudgetEditorState, page_rows
-    from hbbudget.services import auth
+    from hbbudget.pages.budgeting.editor_state import BudgetEditorState, page_rows
+    from hbbudget.services.security import auth
     from state.session import SessionState
 
     root = rx.State(_reflex_internal_init=True)  # what the state manager does for a new tab
@@ -152,7 +162,8 @@ def _measure() -> list[dict]:
 
     from hbbudget.db import session_scope
     from hbbudget.models import BudgetLine
-    from hbbudget.services import budgeting, rollup
+    from hbbudget.services.budgeting import budgets as budgeting
+    from hbbudget.services.budgeting import rollup
 
     op, fin, root_id, bid = _build()
     rnd = random.Random(11)

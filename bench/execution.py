@@ -35,7 +35,7 @@ def _fresh_db(folder: str) -> int:
     from hbbudget.cli import _migrate
     from hbbudget.db import session_scope
     from hbbudget.models import BankAccount
-    from hbbudget.services import orgs
+    from hbbudget.services.core import orgs
 
     _migrate()
     with session_scope() as session:
@@ -89,7 +89,7 @@ def _ours(data: bytes, account_id: int) -> tuple[float, int]:
     from hbbudget.db import session_scope
     from hbbudget.integrations.bank.camt import parse_camt
     from hbbudget.models import BankAccount
-    from hbbudget.services import ingest
+    from hbbudget.services.execution.bank import ingest
 
     began = time.perf_counter()
     statements = parse_camt(data)
@@ -101,19 +101,20 @@ def _ours(data: bytes, account_id: int) -> tuple[float, int]:
 DASH_ROWS, DASH_UNITS, DASH_LINES, DASH_YEAR = 1_000_000, 50, 8, 2027
 
 
-def _dashboard_db(folder: str):  # noqa: ANN202
+def _dashboard_db(folder: str):
     """A migrated database with 50 units × 8 approved lines and 1,000,000 booked, matched payments."""
     import random
     import sqlite3
 
+    from sqlmodel import select
+
     from hbbudget.cli import _migrate
     from hbbudget.db import session_scope
-    from hbbudget.models import BankAccount, Budget, BudgetLine, Project
+    from hbbudget.models import BankAccount, Budget, BudgetLine, Project, RolePermission
     from hbbudget.models.budget import MONTHS
-    from hbbudget.services import orgs, roles
-    from hbbudget.services.permissions import Grant, UserContext
-    from sqlmodel import select
-    from hbbudget.models import RolePermission
+    from hbbudget.services.core import orgs
+    from hbbudget.services.security import roles
+    from hbbudget.services.security.permissions import Grant, UserContext
 
     os.environ["HBB_DATABASE_URL"] = f"sqlite:///{folder}/dash.db"
     _migrate()
@@ -167,19 +168,19 @@ def _dashboard_db(folder: str):  # noqa: ANN202
 def _dashboard() -> list[dict]:
     import statistics
 
-    from hbbudget.services import exec_dashboard, exec_facts
+    from hbbudget.services.execution import dashboard, facts
 
     with tempfile.TemporaryDirectory() as folder:
         ctx = _dashboard_db(folder)
         today = date(DASH_YEAR, 11, 28)
         cold, warm = [], []
         for _ in range(5):
-            exec_facts.forget()
+            facts.forget()
             began = time.perf_counter()
-            data = exec_dashboard.overview(ctx, today=today)
+            data = dashboard.overview(ctx, today=today)
             cold.append(time.perf_counter() - began)
             began = time.perf_counter()
-            exec_dashboard.overview(ctx, today=today)
+            dashboard.overview(ctx, today=today)
             warm.append(time.perf_counter() - began)
         assert len(data["by_org"]) == DASH_UNITS and data["spent"] > 0
     cold_ms, warm_ms = statistics.median(cold) * 1000, statistics.median(warm) * 1000

@@ -8,14 +8,14 @@ def field(label: str, child: rx.Component) -> rx.Component:
 
 
 def text_input(name: str, label: str, *, default=None, element_id: str | None = None, width: str = "12em",
-               **props) -> rx.Component:  # noqa: ANN001
+               **props) -> rx.Component:
     """An uncontrolled input; `default` (a Var) refills it when the form's key changes."""
     extra = {"default_value": default} if default is not None else {}
     return field(label, rx.input(name=name, id=element_id or f"f-{name}", width=width, **extra, **props))
 
 
 def option_select(name: str, label: str, options: rx.Var, *, default=None, element_id: str | None = None,
-                  placeholder: str = "请选择", width: str = "14em") -> rx.Component:  # noqa: ANN001
+                  placeholder: str = "请选择", width: str = "14em") -> rx.Component:
     """A select over [{"id", "name"}] options; submits the chosen id under `name`."""
     extra = {"default_value": default} if default is not None else {}
     return field(label, rx.select.root(
@@ -26,7 +26,7 @@ def option_select(name: str, label: str, options: rx.Var, *, default=None, eleme
 
 
 def fixed_select(name: str, label: str, choices: list[tuple[str, str]], *, default=None,
-                 element_id: str | None = None, width: str = "10em") -> rx.Component:  # noqa: ANN001
+                 element_id: str | None = None, width: str = "10em") -> rx.Component:
     """A select over fixed (value, label) pairs."""
     extra = {"default_value": default} if default is not None else {}
     return field(label, rx.select.root(

@@ -2,12 +2,11 @@
 
 import reflex as rx
 
+from components import text, tokens
 from hbbudget import routes
 from state.exec_feed import AlertBadgeState
 from state.notifications import BellState
 from state.session import SessionState
-
-from . import text, tokens
 
 
 def _menu_item(item: rx.Var) -> rx.Component:

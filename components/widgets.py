@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 import reflex as rx
 
-from . import tokens
+from components import tokens
 
 UNITS = {"yuan": "元", "wan": "万元"}
 

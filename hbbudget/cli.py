@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .settings import ROOT
+from hbbudget.settings import ROOT
 
 
 def _migrate() -> None:
@@ -19,7 +19,7 @@ def _migrate() -> None:
 
 
 def cmd_init_db(args: argparse.Namespace) -> int:
-    from .services import setup
+    from hbbudget.services.core import setup
 
     _migrate()
     report = setup.init_reference_data()
@@ -30,7 +30,8 @@ def cmd_init_db(args: argparse.Namespace) -> int:
 
 
 def cmd_seed_demo(args: argparse.Namespace) -> int:
-    from .services import demo, setup
+    from hbbudget.services.core import setup
+    from hbbudget.services.demo import seed as demo
 
     _migrate()
     setup.init_reference_data()
@@ -39,8 +40,8 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_subjects_import(args: argparse.Namespace) -> int:
-    from .services import subjects
-    from .services.errors import ServiceError
+    from hbbudget.services.core import subjects
+    from hbbudget.services.errors import ServiceError
 
     try:
         report = subjects.import_file(Path(args.file), args.year)
@@ -52,8 +53,8 @@ def cmd_subjects_import(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    from .db import session_scope
-    from .services import audit
+    from hbbudget.db import session_scope
+    from hbbudget.services.core import audit
 
     with session_scope() as session:
         result = audit.verify(session)
@@ -67,8 +68,8 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 def cmd_audit_purge(args: argparse.Namespace) -> int:
     from datetime import date
 
-    from .services import audit
-    from .services.errors import ServiceError
+    from hbbudget.services.core import audit
+    from hbbudget.services.errors import ServiceError
 
     try:
         count = audit.purge(date.fromisoformat(args.before), "cli")
@@ -82,12 +83,12 @@ def cmd_audit_purge(args: argparse.Namespace) -> int:
 def cmd_user_reset_password(args: argparse.Namespace) -> int:
     import getpass
 
-    from .services import users
-    from .services.errors import ServiceError
+    from hbbudget.services.errors import ServiceError
+    from hbbudget.services.security import users
 
     try:
         operator = f"cli:{getpass.getuser()}"
-    except Exception:  # noqa: BLE001 — no login name in this environment
+    except Exception:
         operator = "cli"
     try:
         password = users.reset_password_on_server(args.username, operator, enable=args.enable)
@@ -100,25 +101,25 @@ def cmd_user_reset_password(args: argparse.Namespace) -> int:
 
 
 def cmd_bank(args: argparse.Namespace) -> int:
-    from .integrations.bank.cli import main as bank_main
+    from hbbudget.integrations.bank.cli import main as bank_main
 
     return bank_main(args.bank_args)
 
 
 def cmd_sim(args: argparse.Namespace) -> int:
-    from .sim.bank import BankSim, create_app
-    from .sim.faults import Faults
-    from .sim.server import serve_forever
+    from hbbudget.sim.bank import BankSim, create_app
+    from hbbudget.sim.faults import Faults
+    from hbbudget.sim.server import serve_forever
 
     accounts = [{"number": n, "name": name} for n, _, name in (a.partition(":") for a in args.account)]
     codes = list(args.project_code)
     if args.demo:  # the demo accounts, and the project codes of the demo budget when the database has them
-        from .services import demo_execution
+        from hbbudget.services.demo import execution
 
-        accounts += [a for a in demo_execution.sim_accounts() if a["number"] not in {x["number"] for x in accounts}]
+        accounts += [a for a in execution.sim_accounts() if a["number"] not in {x["number"] for x in accounts}]
         try:
-            codes += demo_execution.project_codes()
-        except Exception:  # noqa: BLE001 — no database yet: payments then carry no project code
+            codes += execution.project_codes()
+        except Exception:
             pass
     if not accounts:
         print("请用 --account 指定至少一个账户（账号[:户名]），或用 --demo", file=sys.stderr)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 CHINA = timezone(timedelta(hours=8), "CST")
 
 
 def now() -> datetime:
     """Current time, aware UTC (what every table stores)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def to_local_text(value: datetime | None, seconds: bool = False) -> str:
@@ -18,7 +18,7 @@ def to_local_text(value: datetime | None, seconds: bool = False) -> str:
         return ""
     fmt = "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(CHINA).strftime(fmt)
 
 

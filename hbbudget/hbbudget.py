@@ -2,15 +2,16 @@
 
 import reflex as rx
 
-from hbbudget.pages import admin, audit, home, login, password, roles, subjects  # noqa: F401
-from hbbudget.pages import (  # noqa: F401  (issue 3: 预算编制)
-    budget_editor, budgets, notifications, projects, review, rules, templates,
-)
-from hbbudget.pages import orgs, security  # noqa: F401  (issue 5: 单位管理, 安全策略)
-from hbbudget.pages import exec_alerts, interfaces, ledger, matching, monitor  # noqa: F401  (issue 4: 预算执行)
 from hbbudget import jobs, web
-from state.errors import backend_error
+
+# every page module, imported so that its page decorator registers the route
+from hbbudget.pages.budgeting import budgets, editor, projects, review, rules, templates  # noqa: F401
+from hbbudget.pages.core import orgs, subjects  # noqa: F401
+from hbbudget.pages.execution import alerts, counterparty_rules, interfaces, ledger, matching, monitor  # noqa: F401
+from hbbudget.pages.security import audit, policy, roles, users  # noqa: F401
+from hbbudget.pages.shell import home, login, notifications, password  # noqa: F401
 from state import exec_feed
+from state.errors import backend_error
 
 app = rx.App(html_lang="zh-CN", style={"font_family": "'PingFang SC', 'Microsoft YaHei', 'Noto Sans CJK SC', sans-serif"},
              api_transformer=web.security_middleware, backend_exception_handler=backend_error)

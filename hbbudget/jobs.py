@@ -15,9 +15,12 @@ from contextlib import asynccontextmanager
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from .clock import now
-from .services import alerts, bank_poll, exec_alerts, lease
-from .settings import get_settings
+from hbbudget.clock import now
+from hbbudget.services.core import lease
+from hbbudget.services.execution import alerts as exec_alerts
+from hbbudget.services.execution.bank import poll as bank_poll
+from hbbudget.services.security import alerts
+from hbbudget.settings import get_settings
 
 log = logging.getLogger("hbbudget.jobs")
 LEASE = "scheduler"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from .services.errors import ValidationError
+from hbbudget.services.errors import ValidationError
 
 MAX_YUAN = Decimal("999999999999.99")  # under 1 万亿 元 per amount
 MAX_FEN = int(MAX_YUAN * 100)

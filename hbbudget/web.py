@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .settings import get_settings
+from hbbudget.settings import get_settings
 
 # What the Reflex 0.10 build needs: 'unsafe-inline' for the React Router bootstrap script and Emotion/Radix
 # styles, 'unsafe-eval' because every server-sent rx.toast arrives as a `_call_function` that state.js evals.
@@ -59,13 +59,13 @@ def same_origin(scope: dict, allowed: list[str]) -> bool:
 
 
 class SecurityMiddleware:
-    def __init__(self, app) -> None:  # noqa: ANN001
+    def __init__(self, app) -> None:
         self.app = app
         settings = get_settings()
         self.allowed = settings.origins
         self.headers = HEADERS + ((HSTS,) if settings.cookie_secure else ())
 
-    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+    async def __call__(self, scope, receive, send) -> None:
         kind = scope["type"]
         if kind == "websocket" and not same_origin(scope, self.allowed):
             await send({"type": "websocket.close", "code": 1008})  # before accept: the handshake gets 403
@@ -80,7 +80,7 @@ class SecurityMiddleware:
             await self._plain(send, 404, "Not Found")
             return
 
-        async def send_with_headers(message) -> None:  # noqa: ANN001
+        async def send_with_headers(message) -> None:
             if message["type"] == "http.response.start":
                 present = {k.lower() for k, _ in message.get("headers", [])}
                 message["headers"] = [*message.get("headers", []),
@@ -89,7 +89,7 @@ class SecurityMiddleware:
 
         await self.app(scope, receive, send_with_headers)
 
-    async def _plain(self, send, status: int, body: str) -> None:  # noqa: ANN001
+    async def _plain(self, send, status: int, body: str) -> None:
         data = body.encode()
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"text/plain; charset=utf-8"),
@@ -97,6 +97,6 @@ class SecurityMiddleware:
         await send({"type": "http.response.body", "body": data})
 
 
-def security_middleware(app):  # noqa: ANN001, ANN201
+def security_middleware(app):
     """The api_transformer for rx.App."""
     return SecurityMiddleware(app)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from hbbudget.services import scope
 from hbbudget.services.errors import NotOffered, ValidationError
+from hbbudget.services.security import scope
 
 UNITS = ("yuan", "wan")
 

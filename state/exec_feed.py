@@ -19,12 +19,12 @@ import reflex as rx
 from reflex_base.utils.exceptions import ReflexRuntimeError
 
 from hbbudget import jobs
-from hbbudget.services import auth, exec_alerts
 from hbbudget.services.errors import ServiceError
-from hbbudget.services.permissions import UserContext
-
-from .guard import guarded
-from .session import SessionState
+from hbbudget.services.execution import alerts
+from hbbudget.services.security import auth
+from hbbudget.services.security.permissions import UserContext
+from state.guard import guarded
+from state.session import SessionState
 
 log = logging.getLogger("hbbudget.feed")
 FEED = "exec-feed"  # a link token may not contain "_"
@@ -109,7 +109,7 @@ class AlertBadgeState(rx.State):
         if ctx is None or ctx.user_id != self._uid:
             return 0
         try:
-            return await asyncio.to_thread(exec_alerts.open_count, ctx)
+            return await asyncio.to_thread(alerts.open_count, ctx)
         except Exception:  # a live refresh never raises into the client
             log.exception("alert count failed")
             return 0

@@ -20,12 +20,12 @@ from typing import Any
 import reflex as rx
 
 from hbbudget import routes
-from hbbudget.services import audit, auth
+from hbbudget.services.core import audit
 from hbbudget.services.errors import AuthError, NotOffered, PermissionDenied, ServiceError
-from hbbudget.services.permissions import PERMISSIONS
-
-from .errors import GENERIC
-from .session import SessionState
+from hbbudget.services.security import auth
+from hbbudget.services.security.permissions import PERMISSIONS
+from state.errors import GENERIC
+from state.session import SessionState
 
 log = logging.getLogger("hbbudget.guard")
 GUARD_ATTR = "_hbb_permission"
@@ -43,7 +43,7 @@ def guarded(permission: str | None, *, during_password_change: bool = False) -> 
         action = fn.__qualname__
 
         @functools.wraps(fn)
-        async def wrapper(self, *args: Any, **kwargs: Any):  # noqa: ANN001
+        async def wrapper(self, *args: Any, **kwargs: Any):
             session_state = await self.get_state(SessionState)
             client = session_state._client_addr()
             try:

@@ -7,11 +7,10 @@ import asyncio
 
 import reflex as rx
 
-from hbbudget.services import notifications
-from hbbudget.services.permissions import UserContext
-
-from .guard import guarded
-from .session import SessionState
+from hbbudget.services.core import notifications
+from hbbudget.services.security.permissions import UserContext
+from state.guard import guarded
+from state.session import SessionState
 
 
 class BellState(rx.State):

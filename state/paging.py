@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import reflex as rx
 
-from hbbudget.services.permissions import UserContext
-
-from .guard import guarded
+from hbbudget.services.security.permissions import UserContext
+from state.guard import guarded
 
 
 def paging(owner: str, permission: str | None, page_size: int) -> tuple:
     """`next_page, prev_page = paging("MatchingState", PERMISSION, PAGE_SIZE)` in the state's class body."""
 
-    async def next_page(self, ctx: UserContext):  # noqa: ANN001
+    async def next_page(self, ctx: UserContext):
         if self.offset + page_size < self.total:
             self.offset += page_size
             await self._refresh(ctx)
 
-    async def prev_page(self, ctx: UserContext):  # noqa: ANN001
+    async def prev_page(self, ctx: UserContext):
         if self.offset > 0:
             self.offset = max(0, self.offset - page_size)
             await self._refresh(ctx)

@@ -7,9 +7,10 @@ import asyncio
 import reflex as rx
 
 from hbbudget import routes
-from hbbudget.services import auth, notifications
+from hbbudget.services.core import notifications
 from hbbudget.services.errors import AuthError, ServiceError
-from hbbudget.services.permissions import UserContext
+from hbbudget.services.security import auth
+from hbbudget.services.security.permissions import UserContext
 from hbbudget.settings import get_settings
 
 _settings = get_settings()

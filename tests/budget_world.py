@@ -9,8 +9,11 @@ from sqlmodel import select
 
 from hbbudget.db import session_scope
 from hbbudget.models import BudgetSetting, Org, RolePermission, User, UserRole
-from hbbudget.services import auth, budgeting, projects, refdata, roles
-from hbbudget.services.permissions import Grant, UserContext
+from hbbudget.services.budgeting import budgets as budgeting
+from hbbudget.services.budgeting import projects
+from hbbudget.services.core import refdata
+from hbbudget.services.security import auth, roles
+from hbbudget.services.security.permissions import Grant, UserContext
 from tests.factories import PASSWORD, make_tree
 
 YEAR = 2027

@@ -45,7 +45,7 @@ def db(database_url: str) -> str:
     return database_url
 
 
-def _has_sqlite_sequence(conn) -> bool:  # noqa: ANN001
+def _has_sqlite_sequence(conn) -> bool:
     return bool(conn.execute(text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")).first())
 
 

@@ -6,8 +6,9 @@ from sqlmodel import select
 
 from hbbudget.db import session_scope
 from hbbudget.models import Org, User, UserRole
-from hbbudget.services import orgs, roles
-from hbbudget.services.auth import hash_password
+from hbbudget.services.core import orgs
+from hbbudget.services.security import roles
+from hbbudget.services.security.auth import hash_password
 
 PASSWORD = "Test@2026x"
 
@@ -47,9 +48,9 @@ def user(username: str) -> User:
         return session.exec(select(User).where(User.username == username)).one()
 
 
-def ctx_for(username: str, password: str = PASSWORD):  # noqa: ANN201
+def ctx_for(username: str, password: str = PASSWORD):
     """A fresh UserContext for a factory user (logs in through the service)."""
-    from hbbudget.services import auth
+    from hbbudget.services.security import auth
 
     return auth.login(username, password)[1]
 

@@ -1,17 +1,17 @@
 """SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
 
-from .audit import AuditEntry
-from .auth import LoginSession, Role, RoleDefaultOffered, RolePermission, User, UserRole
-from .budget import Budget, BudgetLine, BudgetSetting, BudgetVersion, ControlNumber
-from .execution import BankAccount, BankTransaction, CounterpartyRule, Expenditure, SyncRun
-from .exec_alert import DataVersion, ExecAlert, ProjectAlertSetting
-from .notification import Notification
-from .org import Org, Region
-from .project import Project, ProjectAttachment, ProjectTarget
-from .rule import Rule
-from .security import AuditCheckpoint, JobLease, PasswordHistory, SecurityAlert, SecurityPolicy
-from .subject import EconomicSubject, EconomicMapping, FunctionSubject
-from .template import CategoryTemplate, CategoryTemplateItem
+from hbbudget.models.audit import AuditEntry
+from hbbudget.models.auth import LoginSession, Role, RoleDefaultOffered, RolePermission, User, UserRole
+from hbbudget.models.budget import Budget, BudgetLine, BudgetSetting, BudgetVersion, ControlNumber
+from hbbudget.models.exec_alert import DataVersion, ExecAlert, ProjectAlertSetting
+from hbbudget.models.execution import BankAccount, BankTransaction, CounterpartyRule, Expenditure, SyncRun
+from hbbudget.models.notification import Notification
+from hbbudget.models.org import Org, Region
+from hbbudget.models.project import Project, ProjectAttachment, ProjectTarget
+from hbbudget.models.rule import Rule
+from hbbudget.models.security import AuditCheckpoint, JobLease, PasswordHistory, SecurityAlert, SecurityPolicy
+from hbbudget.models.subject import EconomicMapping, EconomicSubject, FunctionSubject
+from hbbudget.models.template import CategoryTemplate, CategoryTemplateItem
 
 __all__ = [
     "BankAccount",

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
-from ..clock import now
+from hbbudget.clock import now
 
 MONTHS = tuple(f"m{i:02d}" for i in range(1, 13))
 

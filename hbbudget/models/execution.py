@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Index
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
-from ..clock import now
+from hbbudget.clock import now
 
 
 class BankAccount(SQLModel, table=True):

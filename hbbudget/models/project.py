@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger
 from sqlmodel import Field, SQLModel
 
-from ..clock import now
+from hbbudget.clock import now
 
 
 class Project(SQLModel, table=True):

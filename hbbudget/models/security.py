@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from ..clock import now
+from hbbudget.clock import now
 
 
 class SecurityPolicy(SQLModel, table=True):

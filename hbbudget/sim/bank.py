@@ -31,7 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .faults import Faults
+from hbbudget.sim.faults import Faults
 
 CHINA = timezone(timedelta(hours=8))
 PAGE_SIZE = 50
@@ -273,7 +273,7 @@ def create_app(sim: BankSim, auto_interval: float = 0.0) -> Starlette:
             sim.book_random()
 
     @asynccontextmanager
-    async def lifespan(app):  # noqa: ANN001
+    async def lifespan(app):
         task = asyncio.create_task(ticker()) if auto_interval > 0 and sim.accounts else None
         yield
         if task:

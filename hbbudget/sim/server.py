@@ -18,7 +18,7 @@ def free_port() -> int:
 class ThreadedServer:
     """`with ThreadedServer(app) as url:` serves `app` on 127.0.0.1 until the block ends."""
 
-    def __init__(self, app, port: int | None = None):  # noqa: ANN001
+    def __init__(self, app, port: int | None = None):
         self.port = port or free_port()
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
                                                     lifespan="on"))
@@ -38,5 +38,5 @@ class ThreadedServer:
         self.thread.join(timeout=10)
 
 
-def serve_forever(app, host: str, port: int) -> None:  # noqa: ANN001
+def serve_forever(app, host: str, port: int) -> None:
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -45,7 +45,7 @@ def _wait_ready(base: str, proc: subprocess.Popen, log: Path, timeout: float = 4
 @pytest.fixture(scope="session")
 def bank_sim():
     """The bank simulator the app polls: the demo accounts, no automatic bookings (tests POST /admin/book)."""
-    from hbbudget.services.demo_execution import sim_accounts
+    from hbbudget.services.demo.execution import sim_accounts
     from hbbudget.sim.bank import BankSim, create_app
     from hbbudget.sim.server import ThreadedServer
 

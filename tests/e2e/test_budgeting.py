@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from hbbudget.services.demo import DEMO_PASSWORD
-
-from .conftest import login
+from hbbudget.services.demo.seed import DEMO_PASSWORD
+from tests.e2e.conftest import login
 
 pytestmark = pytest.mark.browser
 

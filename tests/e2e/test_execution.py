@@ -13,10 +13,9 @@ import pytest
 from playwright.sync_api import expect
 
 from hbbudget.clock import current_fiscal_year
-from hbbudget.services.demo import DEMO_PASSWORD
-from hbbudget.services.demo_execution import ACCOUNTS
-
-from .conftest import login
+from hbbudget.services.demo.execution import ACCOUNTS
+from hbbudget.services.demo.seed import DEMO_PASSWORD
+from tests.e2e.conftest import login
 
 pytestmark = pytest.mark.browser
 

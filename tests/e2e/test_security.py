@@ -14,17 +14,16 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from hbbudget.services.demo import DEMO_PASSWORD
+from hbbudget.services.demo.seed import DEMO_PASSWORD
+from tests.e2e.conftest import login
 from tests.factories import PASSWORD
-
-from .conftest import login
 
 pytestmark = pytest.mark.browser
 XSS = "<img src=x onerror=alert(1)>"
 
 
 @contextmanager
-def app_db(app_env):  # noqa: ANN001
+def app_db(app_env):
     """Run service code against the e2e server's database."""
     old = os.environ.get("HBB_DATABASE_URL")
     os.environ["HBB_DATABASE_URL"] = app_env["HBB_DATABASE_URL"]
@@ -37,13 +36,13 @@ def app_db(app_env):  # noqa: ANN001
             os.environ["HBB_DATABASE_URL"] = old
 
 
-def _sql(app_env, query: str, *params):  # noqa: ANN001, ANN202
+def _sql(app_env, query: str, *params):
     with sqlite3.connect(app_env["HBB_DATABASE_URL"].split("///", 1)[1]) as conn:
         return conn.execute(query, params).fetchall()
 
 
 @pytest.fixture(scope="module")
-def admins(app_env, app_url):  # noqa: ANN001, ANN201
+def admins(app_env, app_url):
     """Fresh three admins (known password, no forced change), so these tests never depend on order."""
     from tests.factories import make_user
 
@@ -56,7 +55,7 @@ def admins(app_env, app_url):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def watched(page):  # noqa: ANN001, ANN201
+def watched(page):
     """The page, recording script dialogs and CSP violations (both must stay empty)."""
     seen = {"dialogs": [], "csp": []}
     page.on("dialog", lambda d: (seen["dialogs"].append(d.message), d.dismiss()))
@@ -65,7 +64,7 @@ def watched(page):  # noqa: ANN001, ANN201
     assert seen["dialogs"] == [] and seen["csp"] == []
 
 
-def _pick(page, trigger: str, option: str) -> None:  # noqa: ANN001
+def _pick(page, trigger: str, option: str) -> None:
     page.locator(trigger).click()
     page.get_by_role("option", name=option, exact=True).click()
 

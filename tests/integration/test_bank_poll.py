@@ -12,8 +12,10 @@ from hbbudget import jobs
 from hbbudget.db import session_scope
 from hbbudget.integrations.bank.client import BankClient
 from hbbudget.models import AuditEntry, BankAccount, BankTransaction, Budget, BudgetLine, ExecAlert, Project, SyncRun
-from hbbudget.services import bank_poll, exec_facts, lease
+from hbbudget.services.core import lease
 from hbbudget.services.errors import PermissionDenied
+from hbbudget.services.execution import facts
+from hbbudget.services.execution.bank import poll as bank_poll
 from hbbudget.sim.bank import BankSim, create_app
 from hbbudget.sim.server import ThreadedServer
 from tests.budget_world import add_user
@@ -24,9 +26,9 @@ UNI, HOSP = "130101000000001", "130102000000002"
 
 @pytest.fixture
 def world(db):
-    exec_facts.forget()
+    facts.forget()
     tree = make_tree()
-    year = __import__("hbbudget.services.exec_alerts", fromlist=["x"]).today_china().year
+    year = __import__("hbbudget.services.execution.alerts", fromlist=["x"]).today_china().year
     with session_scope() as session:
         project = Project(code="P-ROOM", name="智慧教室改造", org_id=tree["dept"], category="3", start_year=year,
                           end_year=year, status="执行中")
@@ -49,7 +51,7 @@ def world(db):
                "kuaiji": add_user("kuaiji", "accountant", tree["unit"])}
 
 
-def _count(model, *where) -> int:  # noqa: ANN001
+def _count(model, *where) -> int:
     with session_scope() as session:
         return session.exec(select(func.count()).select_from(model).where(*where)).one()
 
@@ -119,14 +121,14 @@ def test_sync_now_is_audited_with_the_acting_user(world):
     assert (done["result"], done["new"], failed["result"]) == ("成功", 1, "失败") and "HTTP 500" in entries[2].detail
     assert done["promoted"] == 0
     assert entries[1].object_id == str(world["uni"]) and entries[1].org_id == world["unit"]
-    assert __import__("hbbudget.services.audit", fromlist=["x"]).EVENT_NAMES["bank.sync_now"] == "立即同步"
+    assert __import__("hbbudget.services.core.audit", fromlist=["x"]).EVENT_NAMES["bank.sync_now"] == "立即同步"
 
 
 async def test_a_pending_payment_that_books_is_matched_alerted_and_pushed(world, monkeypatch):
     """A row stored as pending (e.g. from an intraday report) that the next poll returns booked goes the way
     of a new booked row: auto-matched, alerts evaluated, the open pages told."""
     from hbbudget.integrations.bank.records import Entry, Statement
-    from hbbudget.services import ingest
+    from hbbudget.services.execution.bank import ingest
 
     record = world["sim"].book(UNI, Decimal("650000.00"), "D", "P-ROOM 智慧教室设备")  # beyond the 60 万 line
     pending = Entry(ref=record.serial_no, amount=Decimal("-650000.00"), currency="CNY", status="PDNG",
@@ -172,7 +174,7 @@ async def test_two_schedulers_on_one_database_ingest_nothing_twice(world, monkey
     sim = world["sim"]
     used = {"A": 0, "B": 0}
 
-    def factory(name: str):  # noqa: ANN202
+    def factory(name: str):
         def make(account: BankAccount) -> BankClient:
             used[name] += 1
             return BankClient(world["url"], account.number, timeout=5)
@@ -205,7 +207,7 @@ async def test_two_schedulers_on_one_database_ingest_nothing_twice(world, monkey
     assert sum(__import__("json").loads(x)["new"] for x in ingested) == 85  # each row stored by exactly one run
 
 
-async def _until(check, limit: float = 60) -> None:  # noqa: ANN001
+async def _until(check, limit: float = 60) -> None:
     """Wait for a condition the jobs bring about (bounded; no timing is asserted)."""
     for _ in range(int(limit * 10)):
         if await asyncio.to_thread(check):

@@ -10,7 +10,8 @@ from hbbudget.db import session_scope
 from hbbudget.integrations.bank.client import BankClient
 from hbbudget.integrations.bank.records import BankError, Entry, Statement
 from hbbudget.models import BankAccount, BankTransaction, SyncRun
-from hbbudget.services import bank_sync, ingest
+from hbbudget.services.execution.bank import ingest
+from hbbudget.services.execution.bank import sync as bank_sync
 from hbbudget.sim.bank import PAGE_SIZE, BankSim, create_app
 from hbbudget.sim.server import ThreadedServer
 from tests.factories import make_tree

@@ -23,8 +23,11 @@ from sqlmodel import SQLModel, select
 import hbbudget.hbbudget  # noqa: F401  (imports every page and state)
 from hbbudget.db import get_engine, session_scope
 from hbbudget.models import AuditEntry, BankAccount, Project
-from hbbudget.services import auth, budget_excel, budgeting, counterparty_rules, exec_alerts, exec_facts, matching, \
-    projects, rules, templates
+from hbbudget.services.budgeting import budgets as budgeting
+from hbbudget.services.budgeting import excel, projects, rules, templates
+from hbbudget.services.execution import alerts as exec_alerts
+from hbbudget.services.execution import counterparty_rules, facts, matching
+from hbbudget.services.security import auth
 from state.guard import GUARD_ATTR
 from state.session import SessionState
 from tests import budget_world
@@ -99,7 +102,7 @@ def guarded_handlers(states: tuple) -> dict[str, str]:
 
 def all_guarded_states() -> set[type]:
     """Every state class with a permission-guarded handler (pages and shared states)."""
-    def subclasses(c: type):  # noqa: ANN202
+    def subclasses(c: type):
         for s in c.__subclasses__():
             yield s
             yield from subclasses(s)
@@ -122,7 +125,7 @@ def _clear() -> None:
 def build_world() -> dict:
     """The two units and their objects; returns ids (o_* of O, u_* of U) and each user's session token."""
     _clear()
-    exec_facts.forget()
+    facts.forget()
     bw = budget_world.world()  # tree, subjects for YEAR-1 and YEAR, op (D), head (U), fin (city), other (O)
     org, w = bw.org, {}
     w.update(org)
@@ -149,7 +152,7 @@ def build_world() -> dict:
                               {"subject": "302", "max_percent": "50"}, f"{mark}规则")
         w.update({f"{side}_project": p["id"], f"{side}_attachment": a["id"], f"{side}_budget": b["id"],
                   f"{side}_line": line["id"], f"{side}_template": t["id"], f"{side}_rule": r["id"]})
-    w["xlsx"] = budget_excel.export_budget(bw.op, w["u_budget"])[1]
+    w["xlsx"] = excel.export_budget(bw.op, w["u_budget"])[1]
     w["u_carry"] = approved_budget(org["dept"], [(None, "30201", 50_000)], YEAR, seq=1)[0]  # 结转 to YEAR + 1 starts here
     # execution objects (this year): a project in execution, an approved budget with an unplanned line, a bank
     # account with a payment waiting to be matched, a counterparty rule; alerts from the nightly evaluation
@@ -228,7 +231,7 @@ def restore(before: dict) -> None:
                     conn.execute(t.insert().values(**row))
                 elif now[t.name][key] != row:
                     conn.execute(t.update().where(*[c == v for c, v in zip(pk, key)]).values(**row))
-    exec_facts.forget()
+    facts.forget()
 
 
 def other_refs(w: dict) -> dict[str, set]:
@@ -248,17 +251,17 @@ def denied(username: str, kinds: tuple[str, ...] = ("permission.denied",)) -> in
 AUDITED = ("permission.denied", "request.rejected")  # a refused out-of-scope id leaves one of these
 
 
-def page_vars(state) -> dict:  # noqa: ANN001
+def page_vars(state) -> dict:
     """The page's own data, frontend and backend (computed vars are derived from these)."""
     own = [n for n, f in type(state).get_fields().items() if f._owner is type(state)]
     return {n: getattr(state, n) for n in own}
 
 
-def _at(state, path: str) -> None:  # noqa: ANN001
+def _at(state, path: str) -> None:
     state.router = RouterData.from_router_data({"pathname": path, "asPath": path, "headers": {}})
 
 
-async def fresh(w: dict, username: str, cls: type, steps: list[Step], path: str = "/"):  # noqa: ANN202
+async def fresh(w: dict, username: str, cls: type, steps: list[Step], path: str = "/"):
     """A new client of `username` on the page of `cls`, after the preparation steps (their results ignored)."""
     root = rx.State()
     (await root.get_state(SessionState)).sid = w["sid"][username]

@@ -33,7 +33,7 @@ from decimal import Decimal
 
 from lxml import etree
 
-from .records import MAX_BYTES, BankFormatError, Entry, Statement
+from hbbudget.integrations.bank.records import MAX_BYTES, BankFormatError, Entry, Statement
 
 _CONTAINERS = {
     "BkToCstmrStmt": ("camt.053", "Stmt"),

@@ -6,9 +6,9 @@ import argparse
 import json
 import sys
 
-from .camt import parse_camt
-from .jsonapi import parse_page
-from .records import MAX_BYTES, BankFormatError, Statement, to_json
+from hbbudget.integrations.bank.camt import parse_camt
+from hbbudget.integrations.bank.jsonapi import parse_page
+from hbbudget.integrations.bank.records import MAX_BYTES, BankFormatError, Statement, to_json
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,9 +19,9 @@ from urllib.parse import quote
 
 import httpx
 
-from .camt import parse_camt
-from .jsonapi import parse_page
-from .records import MAX_BYTES, BankError, BankFormatError, Statement
+from hbbudget.integrations.bank.camt import parse_camt
+from hbbudget.integrations.bank.jsonapi import parse_page
+from hbbudget.integrations.bank.records import MAX_BYTES, BankError, BankFormatError, Statement
 
 MAX_PAGES = 1000
 MESSAGES = ("camt.053", "camt.052", "camt.054")

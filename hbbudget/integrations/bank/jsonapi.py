@@ -37,7 +37,7 @@ import re
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
-from .records import MAX_BYTES, BankFormatError, Entry, Statement, exponent
+from hbbudget.integrations.bank.records import MAX_BYTES, BankFormatError, Entry, Statement, exponent
 
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _AMOUNT = re.compile(r"(0|[1-9]\d{0,17})(\.(\d+))?")

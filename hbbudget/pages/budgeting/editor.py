@@ -1,0 +1,293 @@
+"""预算编辑: one budget's lines, one server page at a time, edited in place.
+
+The state holds one page of display rows (text, in chunks of ROW_CHUNK rows so a save re-sends only the chunk
+of its row) and, in backend vars, the same page as the service returned it (ids and row versions: a client can
+only name a line of the page it was shown, and the expected version always comes from the server). Every save
+returns the fresh row, totals, subtotals and rule results, so the grid, the subtotals and the rule panel change
+in the same event.
+
+This module: the layout and the page; the state and its handlers are in budget_editor_state.py, the dialogs in
+budget_editor_dialogs.py.
+"""
+
+import reflex as rx
+
+from components import tokens
+from components.table import pager
+from components.widgets import edit_input, labelled, money_cell, money_text, rule_panel, status_badge, unit_switch
+from hbbudget import routes
+from hbbudget.pages.budgeting.editor_dialogs import (
+    _action_dialog,
+    _delete_dialog,
+    _import_dialog,
+    _picker_dialog,
+    _plan_dialog,
+    _project_dialog,
+    _template_dialog,
+    _transfer_dialog,
+)
+from hbbudget.pages.budgeting.editor_state import ROW_VARS, BudgetEditorState
+from hbbudget.pages.shell.base import app_page
+
+S = BudgetEditorState
+
+
+def _header_bar() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.link("← 预算列表", href=routes.BUDGETS, size="2"),
+            rx.heading(S.header["title"], size="4", id="budget-title"),
+            status_badge(S.header["status"], id="budget-status"),
+            rx.spacer(),
+            unit_switch(S.unit, S.choose_unit),
+            align="center", spacing="3", width="100%",
+        ),
+        rx.hstack(
+            labelled("合计", money_text(S.total_text, id="budget-total", weight="bold", size="4")),
+            labelled("控制数", rx.text(S.header["control"], style=tokens.NUM)),
+            labelled("明细行数", rx.text(S.count)),
+            labelled("当前审核", rx.text(rx.cond(S.header["step_org_name"] != "", S.header["step_org_name"], "—"))),
+            labelled("已存版本", rx.text(S.header["version_no"])),
+            rx.cond(S.source_text != "", labelled("按资金来源", rx.text(S.source_text, size="2"))),
+            spacing="6", wrap="wrap", align="end",
+        ),
+        rx.cond(S.header["last_comment"] != "",
+                rx.callout(S.header["last_comment"], icon="message-square", color_scheme="orange",
+                           id="budget-comment", size="1")),
+        rx.hstack(
+            rx.foreach(S.actions, lambda a: rx.button(a["label"], on_click=S.open_action(a["action"]),
+                                                      id="action-" + a["action"])),
+            rx.button("导出 Excel", variant="soft", on_click=S.export_excel, id="export-excel"),
+            rx.cond(S.editable, rx.button("导入 Excel", variant="soft", on_click=S.open_import, id="open-import")),
+            rx.cond(S.editable, rx.button("按模板添加", variant="soft", on_click=S.open_template, id="open-template")),
+            rx.cond(S.can_adjust, rx.button("发起调整", variant="soft", on_click=S.start_adjustment("调整"))),
+            rx.cond(S.can_adjust, rx.button("发起调剂", variant="soft", on_click=S.start_adjustment("调剂"))),
+            rx.cond(S.can_transfer, rx.button("行间调剂", variant="soft", on_click=S.open_transfer,
+                                              id="open-transfer")),
+            rx.button("重新校验", variant="soft", color_scheme="gray", on_click=S.recheck, id="recheck"),
+            style=tokens.TOOLBAR,
+        ),
+        spacing="3", width="100%",
+    )
+
+
+def _code_cell(row: rx.Var, column: str) -> rx.Component:
+    code, name = row[f"{column}_code"], row[f"{column}_name"]
+    return rx.table.cell(
+        rx.cond(
+            S.editable,
+            rx.vstack(
+                rx.hstack(
+                    edit_input(row["key"], code, lambda v: S.save_code(row["id"], column, v), width="6em",
+                               max_length=7, element_id=f"{column}-" + row["id"]),
+                    rx.icon_button(rx.icon("search", size=14), size="1", variant="ghost",
+                                   on_click=S.open_picker(column, row["id"]), title="查找科目"),
+                    spacing="1", align="center",
+                ),
+                rx.text(name, size="1", color_scheme="gray"),
+                spacing="0",
+            ),
+            rx.vstack(rx.text(code), rx.text(name, size="1", color_scheme="gray"), spacing="0"),
+        ),
+    )
+
+
+def _grid_row(row: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.hstack(
+            rx.text(row["project"], size="2"),
+            rx.cond(S.editable, rx.icon_button(rx.icon("search", size=14), size="1", variant="ghost", title="选择项目",
+                                               on_click=S.open_project_picker(row["id"]),
+                                               id="project-" + row["id"])),
+            spacing="1", align="center",
+        )),
+        _code_cell(row, "econ"),
+        _code_cell(row, "func"),
+        rx.table.cell(rx.cond(
+            S.editable,
+            rx.select(S.sources, value=row["source"], on_change=lambda v: S.save_source(row["id"], v), size="1"),
+            rx.text(row["source"]),
+        )),
+        rx.table.cell(rx.cond(
+            S.editable,
+            edit_input(row["key"], row["amount_yuan"], lambda v: S.save_amount(row["id"], v), amount=True,
+                       max_length=32, element_id="amount-" + row["id"]),
+            money_text(row["amount"]),
+        ), rx.cond(S.editable, money_text(row["amount"], size="1", color_scheme="gray"))),
+        rx.table.cell(rx.button(rx.cond(row["plan_ok"] == "1", "已平衡", "不平衡"), size="1", variant="soft",
+                                color_scheme=rx.cond(row["plan_ok"] == "1", "gray", "red"),
+                                on_click=S.open_plan(row["id"]), id="plan-" + row["id"])),
+        rx.table.cell(rx.cond(
+            S.editable,
+            edit_input(row["key"], row["note"], lambda v: S.save_note(row["id"], v), width="10em",
+                       element_id="note-" + row["id"]),
+            rx.text(row["note"], size="2"),
+        )),
+        rx.table.cell(rx.text(row["updated"], size="1", color_scheme="gray")),
+        rx.table.cell(rx.cond(S.editable, rx.hstack(
+            rx.icon_button(rx.icon("copy", size=14), size="1", variant="ghost", title="复制",
+                           on_click=S.copy_line(row["id"])),
+            rx.icon_button(rx.icon("trash-2", size=14), size="1", variant="ghost", color_scheme="red", title="删除",
+                           on_click=S.ask_delete(row["id"]), id="delete-" + row["id"]),
+            spacing="1",
+        ))),
+        style=rx.match(S.flags[row["id"]].to(str), ("error", tokens.ROW_ERROR), ("warning", tokens.ROW_WARNING), {}),
+        id="line-" + row["id"],
+    )
+
+
+def _grid() -> rx.Component:
+    headers = ["项目", "经济分类", "功能分类", "资金来源", "金额（元）", "用款计划", "备注", "最后修改", ""]
+    return rx.box(
+        rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+            rx.table.body(*[rx.foreach(getattr(S, name), _grid_row) for name in ROW_VARS]),
+            variant="surface", size="1", width="100%", id="budget-grid",
+        ),
+        style=tokens.GRID_WRAP,
+    )
+
+
+def _new_line_form() -> rx.Component:
+    return rx.form(
+        rx.hstack(
+            labelled("项目", rx.button(S.new_project_label, rx.icon("search", size=14), type="button", variant="outline",
+                                      color_scheme="gray", max_width="18em", on_click=S.open_project_picker("new"),
+                                      id="new-line-project")),
+            labelled("经济分类", rx.hstack(
+                rx.input(name="econ_code", key=S.new_econ, default_value=S.new_econ, placeholder="如 30201",
+                         max_length=7, width="7em", id="new-econ"),
+                rx.icon_button(rx.icon("search", size=14), variant="soft", type="button",
+                               on_click=S.open_picker("econ", "0"), id="pick-new-econ"),
+                spacing="1")),
+            labelled("功能分类", rx.hstack(
+                rx.input(name="func_code", key=S.new_func, default_value=S.new_func, placeholder="如 2050305",
+                         max_length=7, width="8em", id="new-func"),
+                rx.icon_button(rx.icon("search", size=14), variant="soft", type="button",
+                               on_click=S.open_picker("func", "0"), id="pick-new-func"),
+                spacing="1")),
+            labelled("资金来源", rx.select(S.sources, name="source", default_value="财政拨款", id="new-source")),
+            labelled("金额（元）", rx.input(name="amount", placeholder="0.00", max_length=32, width="10em",
+                                           id="new-amount", style=tokens.AMOUNT_INPUT)),
+            labelled("备注", rx.input(name="note", max_length=200, width="12em", id="new-note")),
+            rx.button("新增一行", type="submit", id="add-line"),
+            align="end", style=tokens.TOOLBAR,
+        ),
+        on_submit=S.add_line, reset_on_submit=False, id="new-line-form", key=S.new_form_key,
+    )
+
+
+def _filters() -> rx.Component:
+    return rx.hstack(
+        rx.form(
+            rx.hstack(
+                rx.input(name="econ", placeholder="经济分类编码前缀", max_length=5, width="11em"),
+                rx.input(name="func", placeholder="功能分类编码前缀", max_length=7, width="11em"),
+                rx.input(name="search", placeholder="项目、备注关键字", max_length=64, width="12em"),
+                rx.button("筛选", type="submit", variant="soft"),
+                spacing="2",
+            ),
+            on_submit=S.apply_filter,
+        ),
+        rx.cond(S.filter_text != "", rx.hstack(
+            rx.badge("筛选：", S.filter_text, variant="outline"),
+            rx.button("清除", size="1", variant="ghost", on_click=S.clear_filter), align="center")),
+        style=tokens.TOOLBAR,
+    )
+
+
+def _subtotal_table(title: str, rows: rx.Var, kind: str, element_id: str) -> rx.Component:
+    return rx.box(
+        rx.text(title, weight="bold", size="2"),
+        rx.table.root(
+            rx.table.body(rx.foreach(rows, lambda r: rx.table.row(
+                rx.table.cell(rx.link(r["code"], on_click=S.filter_class(kind, r["code"]), cursor="pointer")),
+                rx.table.cell(r["name"]),
+                money_cell(r["total"]),
+            ))),
+            size="1", width="100%", id=element_id,
+        ),
+        style=tokens.PANEL, flex="1", min_width="18em",
+    )
+
+
+def _conflict_notice() -> rx.Component:
+    return rx.cond(S.conflict != "", rx.callout.root(
+        rx.callout.icon(rx.icon("triangle-alert")),
+        rx.callout.text(S.conflict, weight="bold", id="conflict-message"),
+        rx.callout.text(S.conflict_values, size="2"),
+        rx.button("知道了", size="1", variant="soft", on_click=S.dismiss_conflict),
+        color_scheme="orange", width="100%",
+    ))
+
+
+def _versions_tab() -> rx.Component:
+    return rx.vstack(
+        rx.button("刷新版本列表", variant="soft", size="1", on_click=S.load_versions),
+        rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                           ("版本", "阶段", "事件", "时间", "操作人", "合计", "说明")])),
+            rx.table.body(rx.foreach(S.versions, lambda v: rx.table.row(
+                rx.table.cell(v["version_no"]), rx.table.cell(v["round"]), rx.table.cell(v["event"]),
+                rx.table.cell(v["created_at"]), rx.table.cell(v["created_by"]), money_cell(v["total"]),
+                rx.table.cell(v["reason"])))),
+            size="1", width="100%", id="versions-table",
+        ),
+        rx.form(
+            rx.hstack(
+                rx.text("比较"),
+                rx.select.root(rx.select.trigger(placeholder="选择版本"), rx.select.content(rx.foreach(
+                    S.versions, lambda v: rx.select.item("第 " + v["version_no"] + " 版", value=v["version_no"]))),
+                    name="from_version"),
+                rx.text("与"),
+                rx.select.root(rx.select.trigger(placeholder="当前明细"), rx.select.content(
+                    rx.select.item("当前明细", value="0"),
+                    rx.foreach(S.versions, lambda v: rx.select.item("第 " + v["version_no"] + " 版",
+                                                                    value=v["version_no"]))),
+                    name="to_version", default_value="0"),
+                rx.button("比较", type="submit", variant="soft"),
+                align="center", spacing="2",
+            ),
+            on_submit=S.compare_versions, reset_on_submit=False,
+        ),
+        rx.cond(S.diff_summary != "", rx.text(S.diff_summary, weight="bold", id="diff-summary")),
+        rx.cond(S.diff_rows.length() > 0, rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                           ("变化", "项目", "经济分类", "功能分类", "资金来源", "金额", "原金额", "变化字段")])),
+            rx.table.body(rx.foreach(S.diff_rows, lambda d: rx.table.row(
+                rx.table.cell(rx.badge(d["change"])), rx.table.cell(d["project_code"]), rx.table.cell(d["econ_code"]),
+                rx.table.cell(d["func_code"]), rx.table.cell(d["source"]), money_cell(d["amount"]),
+                money_cell(d["before"]), rx.table.cell(d["fields"])))),
+            size="1", width="100%", id="diff-table")),
+        spacing="3", width="100%",
+    )
+
+
+@app_page(routes.BUDGET_EDITOR, "预算编辑", on_load=BudgetEditorState.load)
+def budget_editor_page() -> rx.Component:
+    return rx.vstack(
+        _header_bar(),
+        rule_panel(S.rules, S.rule_summary),
+        _conflict_notice(),
+        rx.tabs.root(
+            rx.tabs.list(rx.tabs.trigger("明细", value="lines"), rx.tabs.trigger("分类小计", value="subtotals"),
+                         rx.tabs.trigger("版本记录", value="versions", on_click=S.load_versions)),
+            rx.tabs.content(rx.vstack(
+                rx.cond(S.editable, _new_line_form()),
+                _filters(),
+                _grid(),
+                pager(S.page_label, S.prev_page, S.next_page),
+                spacing="3", width="100%", padding_top="0.8em",
+            ), value="lines"),
+            rx.tabs.content(rx.hstack(
+                _subtotal_table("按经济分类（类）", S.econ_subtotals, "econ", "econ-subtotals"),
+                _subtotal_table("按功能分类（类）", S.func_subtotals, "func", "func-subtotals"),
+                spacing="4", wrap="wrap", width="100%", padding_top="0.8em", align="start",
+            ), value="subtotals"),
+            rx.tabs.content(rx.box(_versions_tab(), padding_top="0.8em"), value="versions"),
+            default_value="lines", width="100%",
+        ),
+        _plan_dialog(), _picker_dialog(), _delete_dialog(), _action_dialog(), _import_dialog(), _template_dialog(),
+        _project_dialog(), _transfer_dialog(),
+        spacing="4", width="100%",
+    )

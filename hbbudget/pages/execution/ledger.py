@@ -1,0 +1,115 @@
+"""执行台账: the current approved budgets in scope, and per budget line the 指标 ledger (approved, adjusted,
+spent, frozen, available, this month's 用款计划); lines spent beyond what is available (red), beyond the plan to
+date or beyond this month's plan (amber) are flagged."""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+
+from components import tokens
+from components.widgets import money_cell, unit_switch
+from hbbudget import routes
+from hbbudget.pages import display
+from hbbudget.pages.shell.base import app_page
+from hbbudget.services.execution import ledger as exec_ledger
+from hbbudget.services.security.permissions import UserContext
+from state import args
+from state.guard import guarded
+
+PERMISSION = "execution.view"
+AMOUNTS = ("approved", "adjusted", "current", "spent", "frozen", "available", "month_plan", "month_spent")
+
+
+def _row(r: dict, unit: str) -> dict[str, str]:
+    flag = "over" if r["over_available"] else ("plan" if r["over_plan"] or r["over_month_plan"] else "")
+    plan_text = "、".join(t for t, on in (("超累计用款计划", r["over_plan"]), ("超本月用款计划", r["over_month_plan"])) if on)
+    return {"id": str(r["line_id"]), "project": str(r["project"]), "econ": f"{r['econ_code']} {r['econ_name']}",
+            "source": str(r["source"]), "flag": flag,
+            "flag_text": {"over": "超出可用", "plan": plan_text, "": ""}[flag],
+            **{k: display.amount(r[k], unit) for k in AMOUNTS}}
+
+
+class LedgerState(rx.State):
+    budgets: list[dict[str, str]] = []
+    title: str = ""
+    rows: list[dict[str, str]] = []
+    totals: dict[str, str] = {}
+    unit: str = "yuan"
+    _raw: dict = {}
+
+    def _show(self) -> None:
+        data = self._raw
+        self.title = (f"{data['budget']['org_name']} {data['budget']['fiscal_year']} 年预算（{data['budget']['round']}）"
+                      if data else "")
+        self.rows = [_row(r, self.unit) for r in data.get("rows", [])]
+        self.totals = {k: display.amount(v, self.unit) for k, v in data.get("totals", {}).items()}
+
+    @rx.event
+    @guarded(PERMISSION)
+    async def load_list(self, ctx: UserContext):
+        rows = await asyncio.to_thread(exec_ledger.budgets, ctx)
+        self.budgets = [{"id": str(b["id"]), "org_name": b["org_name"], "year": str(b["fiscal_year"]),
+                         "round": b["round"], "total": display.amount(b["total"], "wan"),
+                         "href": routes.ledger(b["id"])} for b in rows]
+
+    @rx.event
+    @guarded(PERMISSION)
+    async def load(self, ctx: UserContext):
+        self._raw, self.rows, self.title = {}, [], ""
+        bid = args.as_id(str(self.router.url.path or "").rstrip("/").rsplit("/", 1)[-1], "预算编号")
+        self._raw = await asyncio.to_thread(exec_ledger.budget_ledger, ctx, bid)
+        self._show()
+
+    @rx.event
+    @guarded(PERMISSION)
+    async def choose_unit(self, ctx: UserContext, unit: str | list[str]):
+        self.unit = args.as_unit(unit)
+        self._show()
+
+
+S = LedgerState
+COLUMNS = (("批复数", "approved"), ("调整数", "adjusted"), ("现预算", "current"), ("已支出", "spent"),
+           ("冻结", "frozen"), ("可用", "available"), ("本月计划", "month_plan"), ("本月支出", "month_spent"))
+
+
+@app_page(routes.LEDGER, "执行台账", on_load=LedgerState.load_list)
+def ledger_list_page() -> rx.Component:
+    return rx.vstack(
+        rx.text("现行已批复预算（本年度）", size="2", color_scheme="gray"),
+        rx.cond(S.budgets.length() > 0, rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in ("单位", "年度", "轮次", "预算总额", "")])),
+            rx.table.body(rx.foreach(S.budgets, lambda b: rx.table.row(
+                rx.table.cell(b["org_name"]), rx.table.cell(b["year"]), rx.table.cell(b["round"]),
+                money_cell(b["total"]), rx.table.cell(rx.link("查看台账", href=b["href"]))))),
+            variant="surface", size="1", id="ledger-budgets"), rx.text("暂无现行已批复预算", color_scheme="gray")),
+        spacing="3", width="100%",
+    )
+
+
+def _ledger_row(r: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(r["project"]), rx.table.cell(r["econ"]), rx.table.cell(r["source"], white_space="nowrap"),
+        *[money_cell(r[k]) for _, k in COLUMNS],
+        rx.table.cell(rx.cond(r["flag"] != "", rx.badge(r["flag_text"], color_scheme=rx.cond(r["flag"] == "over", "red",
+                                                                                         "amber"), variant="solid"))),
+        style=rx.cond(r["flag"] == "over", tokens.ROW_ERROR, rx.cond(r["flag"] == "plan", tokens.ROW_WARNING, {})),
+    )
+
+
+@app_page(routes.LEDGER_BUDGET, "执行台账", on_load=LedgerState.load)
+def ledger_page() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(rx.text(S.title, weight="bold", size="4"), rx.spacer(), unit_switch(S.unit, S.choose_unit),
+                  rx.link("返回列表", href=routes.LEDGER), width="100%", align="center"),
+        rx.box(rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in ("项目", "经济分类", "资金来源")],
+                                         *[rx.table.column_header_cell(h) for h, _ in COLUMNS],
+                                         rx.table.column_header_cell("提示"))),
+            rx.table.body(rx.foreach(S.rows, _ledger_row),
+                          rx.table.row(rx.table.cell(rx.text("合计", weight="bold")), rx.table.cell(""), rx.table.cell(""),
+                                       *[money_cell(S.totals[k]) for _, k in COLUMNS], rx.table.cell(""))),
+            variant="surface", size="1", id="ledger-table"), style=tokens.GRID_WRAP),
+        spacing="3", width="100%",
+    )

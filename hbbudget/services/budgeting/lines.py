@@ -1,0 +1,245 @@
+"""Budget lines: checking typed values, display rows, and the aggregate facts that totals and rules read.
+
+Shared by budgeting (the grid), rules, templates, Excel and the roll-up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import case, func
+from sqlmodel import Session, select
+
+from hbbudget import money
+from hbbudget.clock import to_local_text
+from hbbudget.models import Budget, BudgetLine, EconomicSubject, FunctionSubject, Project
+from hbbudget.models.budget import MONTHS
+from hbbudget.services.errors import ValidationError
+from hbbudget.services.security import scope
+
+SOURCES = ("财政拨款", "事业收入", "经营收入", "其他")
+FIELDS = {"project_id", "econ_code", "func_code", "source", "amount", "months", "note", "spread"}
+NOTE_MAX = 200
+
+
+# ---- subjects of a fiscal year ----
+
+def econ_problem(session: Session, year: int, code: str) -> str:
+    """'' when `code` is an active leaf (款) economic subject of `year`; else why not."""
+    row = session.exec(select(EconomicSubject).where(
+        EconomicSubject.fiscal_year == year, EconomicSubject.kind == "dept", EconomicSubject.code == code)).first()
+    if row is None:
+        return f"经济分类科目 {code} 在 {year} 年度不存在"
+    if row.level != 2:
+        return f"经济分类科目 {code} 不是末级科目（须为款级 5 位编码）"
+    if not row.active:
+        return f"经济分类科目 {code} 在 {year} 年度已停用"
+    return ""
+
+
+def func_problem(session: Session, year: int, code: str) -> str:
+    row = session.exec(select(FunctionSubject).where(
+        FunctionSubject.fiscal_year == year, FunctionSubject.code == code)).first()
+    if row is None:
+        return f"功能分类科目 {code} 在 {year} 年度不存在"
+    if row.level != 3:
+        return f"功能分类科目 {code} 不是末级科目（须为项级 7 位编码）"
+    if not row.active:
+        return f"功能分类科目 {code} 在 {year} 年度已停用"
+    return ""
+
+
+def bad_codes(session: Session, year: int, econ: set[str], funcs: set[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Problems of many codes at once: ({econ code: why}, {func code: why})."""
+    ok_e = set(session.exec(select(EconomicSubject.code).where(
+        EconomicSubject.fiscal_year == year, EconomicSubject.kind == "dept", EconomicSubject.level == 2,
+        EconomicSubject.active == True, EconomicSubject.code.in_(econ))).all()) if econ else set()  # noqa: E712
+    ok_f = set(session.exec(select(FunctionSubject.code).where(
+        FunctionSubject.fiscal_year == year, FunctionSubject.level == 3, FunctionSubject.active == True,  # noqa: E712
+        FunctionSubject.code.in_(funcs))).all()) if funcs else set()
+    return ({c: econ_problem(session, year, c) for c in econ - ok_e},
+            {c: func_problem(session, year, c) for c in funcs - ok_f})
+
+
+def names(session: Session, year: int, econ: set[str], funcs: set[str]) -> tuple[dict[str, str], dict[str, str]]:
+    e = dict(session.exec(select(EconomicSubject.code, EconomicSubject.name).where(
+        EconomicSubject.fiscal_year == year, EconomicSubject.kind == "dept", EconomicSubject.code.in_(econ))).all()) \
+        if econ else {}
+    f = dict(session.exec(select(FunctionSubject.code, FunctionSubject.name).where(
+        FunctionSubject.fiscal_year == year, FunctionSubject.code.in_(funcs))).all()) if funcs else {}
+    return e, f
+
+
+def class_names(session: Session, year: int) -> tuple[dict[str, str], dict[str, str]]:
+    """类 names: ({econ 类: name}, {function 类: name})."""
+    e = dict(session.exec(select(EconomicSubject.code, EconomicSubject.name).where(
+        EconomicSubject.fiscal_year == year, EconomicSubject.kind == "dept", EconomicSubject.level == 1)).all())
+    f = dict(session.exec(select(FunctionSubject.code, FunctionSubject.name).where(
+        FunctionSubject.fiscal_year == year, FunctionSubject.level == 1)).all())
+    return e, f
+
+
+# ---- typed values → column values ----
+
+def _code(value: object, label: str, length: int) -> str:
+    code = scope.text(value, label, 16, required=True)
+    if not (code.isascii() and code.isdigit() and len(code) == length):
+        raise ValidationError(f"{label}“{code}”无效：须为 {length} 位数字编码")
+    return code
+
+
+def parse_changes(session: Session, budget: Budget, changes: object) -> dict:
+    """Check typed values for a line of `budget`; returns column values. Raises ValidationError."""
+    if not isinstance(changes, dict) or not changes:
+        raise ValidationError("没有要保存的修改")
+    unknown = set(changes) - FIELDS
+    if unknown:
+        raise ValidationError(f"未知的字段：{'、'.join(sorted(str(k)[:20] for k in unknown))}")
+    out: dict = {}
+    if "project_id" in changes:
+        pid = scope.opt_id(changes["project_id"], "项目")
+        if pid is not None:
+            project = session.get(Project, pid)
+            if project is None:
+                raise ValidationError("项目不存在")
+            if project.org_id != budget.org_id:
+                raise ValidationError("所选项目不属于本单位，不能编入本单位预算")  # no other unit's project name
+        out["project_id"] = pid
+    if "econ_code" in changes:
+        code = _code(changes["econ_code"], "经济分类科目", 5)
+        if why := econ_problem(session, budget.fiscal_year, code):
+            raise ValidationError(why)
+        out["econ_code"] = code
+    if "func_code" in changes:
+        code = _code(changes["func_code"], "功能分类科目", 7)
+        if why := func_problem(session, budget.fiscal_year, code):
+            raise ValidationError(why)
+        out["func_code"] = code
+    if "source" in changes:
+        src = scope.text(changes["source"], "资金来源", 8, required=True)
+        if src not in SOURCES:
+            raise ValidationError(f"资金来源须为：{'、'.join(SOURCES)}")
+        out["source"] = src
+    if "amount" in changes:
+        out["amount"] = money.parse_yuan(changes["amount"], "金额")
+    if "months" in changes:
+        months = changes["months"]
+        if not isinstance(months, (list, tuple)) or len(months) != 12:
+            raise ValidationError("用款计划须为 12 个月的金额")
+        for i, value in enumerate(months):
+            out[MONTHS[i]] = money.parse_yuan(value if value not in (None, "") else "0", f"{i + 1}月用款计划")
+    if "note" in changes:
+        out["note"] = scope.text(changes["note"], "备注", NOTE_MAX)
+    if "spread" in changes:
+        if changes["spread"] != "even":
+            raise ValidationError("用款计划分配方式无效")
+        if "months" in changes:
+            raise ValidationError("不能同时填写用款计划并平均分配")
+        out["spread"] = True
+    return out
+
+
+def apply_spread(values: dict, amount: int) -> None:
+    """Replace a `spread` marker by an even plan of `amount`."""
+    if values.pop("spread", False):
+        values.update(dict(zip(MONTHS, money.spread(amount))))
+
+
+# ---- rows for the grid ----
+
+def months_of(line: BudgetLine) -> list[int]:
+    return [getattr(line, m) for m in MONTHS]
+
+
+def row(line: BudgetLine, projects: dict[int, Project], econ: dict[str, str], funcs: dict[str, str]) -> dict:
+    p = projects.get(line.project_id) if line.project_id else None
+    months = months_of(line)
+    return {
+        "id": line.id, "version": line.version, "project_id": line.project_id or 0,
+        "project_code": p.code if p else "", "project_name": p.name if p else "基本支出",
+        "econ_code": line.econ_code, "econ_name": econ.get(line.econ_code, ""),
+        "func_code": line.func_code, "func_name": funcs.get(line.func_code, ""),
+        "source": line.source, "amount": line.amount, "amount_yuan": money.yuan_text(line.amount),
+        "months": months, "plan_ok": sum(months) == line.amount, "note": line.note,
+        "updated_by": line.updated_by, "updated_at": to_local_text(line.updated_at),
+    }
+
+
+def rows(session: Session, year: int, lines: list[BudgetLine]) -> list[dict]:
+    pids = {ln.project_id for ln in lines if ln.project_id}
+    projects = {p.id: p for p in session.exec(select(Project).where(Project.id.in_(pids))).all()} if pids else {}
+    econ, funcs = names(session, year, {ln.econ_code for ln in lines}, {ln.func_code for ln in lines})
+    return [row(ln, projects, econ, funcs) for ln in lines]
+
+
+def snapshot(session: Session, budget: Budget) -> list[dict]:
+    """Every line in a comparable form (for versions, diff and Excel)."""
+    lines = session.exec(select(BudgetLine).where(BudgetLine.budget_id == budget.id).order_by(BudgetLine.id)).all()
+    pids = {ln.project_id for ln in lines if ln.project_id}
+    codes = dict(session.exec(select(Project.id, Project.code).where(Project.id.in_(pids))).all()) if pids else {}
+    return [{"project_code": codes.get(ln.project_id, "") if ln.project_id else "", "econ_code": ln.econ_code,
+             "func_code": ln.func_code, "source": ln.source, "amount": ln.amount, "months": months_of(ln),
+             "note": ln.note} for ln in lines]
+
+
+# ---- aggregate facts of a budget (one grouped query) ----
+
+@dataclass
+class Facts:
+    total: int = 0
+    count: int = 0
+    by_source: dict[str, int] = field(default_factory=dict)
+    by_econ: dict[str, int] = field(default_factory=dict)  # 款 code → fen
+    by_func: dict[str, int] = field(default_factory=dict)  # 项 code → fen
+    project_ids: set[int] = field(default_factory=set)
+    nonpositive: int = 0
+    plan_mismatch: int = 0
+
+    def econ_prefix(self, prefix: str) -> int:
+        return sum(v for k, v in self.by_econ.items() if k.startswith(prefix))
+
+
+def _plan_sum():
+    total = getattr(BudgetLine, MONTHS[0])
+    for m in MONTHS[1:]:
+        total = total + getattr(BudgetLine, m)
+    return total
+
+
+def facts(session: Session, budget_id: int) -> Facts:
+    q = select(
+        BudgetLine.econ_code, BudgetLine.func_code, BudgetLine.project_id, BudgetLine.source,
+        func.sum(BudgetLine.amount), func.count(),
+        func.sum(case((BudgetLine.amount <= 0, 1), else_=0)),
+        func.sum(case((_plan_sum() != BudgetLine.amount, 1), else_=0)),
+    ).where(BudgetLine.budget_id == budget_id).group_by(
+        BudgetLine.econ_code, BudgetLine.func_code, BudgetLine.project_id, BudgetLine.source)
+    f = Facts()
+    for econ, fn, pid, src, amount, n, nonpos, mismatch in session.exec(q).all():
+        amount = int(amount or 0)
+        f.total += amount
+        f.count += n
+        f.by_source[src] = f.by_source.get(src, 0) + amount
+        f.by_econ[econ] = f.by_econ.get(econ, 0) + amount
+        f.by_func[fn] = f.by_func.get(fn, 0) + amount
+        if pid:
+            f.project_ids.add(pid)
+        f.nonpositive += int(nonpos or 0)
+        f.plan_mismatch += int(mismatch or 0)
+    return f
+
+
+def totals(f: Facts) -> dict:
+    return {"total": f.total, "count": f.count, "by_source": {s: f.by_source.get(s, 0) for s in SOURCES}}
+
+
+def subtotals(session: Session, year: int, f: Facts) -> dict:
+    """Sums by economic 类 and function 类, code order."""
+    econ_names, func_names = class_names(session, year)
+    out = {}
+    for key, data, nm in (("economic", f.by_econ, econ_names), ("function", f.by_func, func_names)):
+        sums: dict[str, int] = {}
+        for code, amount in data.items():
+            sums[code[:3]] = sums.get(code[:3], 0) + amount
+        out[key] = [{"code": c, "name": nm.get(c, ""), "total": sums[c]} for c in sorted(sums)]
+    return out

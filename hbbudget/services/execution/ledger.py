@@ -1,0 +1,93 @@
+"""执行台账 and the line picker of the 待匹配 page, over the user's org scope.
+
+The ledger per line is services.ledger.line_ledger (approved, adjusted, spent, frozen, available, this month's
+用款计划, flags); this module checks permission and scope, names the lines and pages the rows."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from hbbudget import money
+from hbbudget.db import session_scope
+from hbbudget.models import Budget, BudgetLine, Org, Project
+from hbbudget.services.budgeting import lines
+from hbbudget.services.errors import NotFound, PermissionDenied, ValidationError
+from hbbudget.services.execution import alerts, facts
+from hbbudget.services.execution import line_ledger as ledger
+from hbbudget.services.security import access, scope
+from hbbudget.services.security.permissions import UserContext
+from hbbudget.services.security.scope import int_id, text
+
+
+def _current(query):
+    return query.where(Budget.status == "已批复", Budget.superseded_by_id.is_(None))
+
+
+def budgets(ctx: UserContext, year: int | None = None) -> list[dict]:
+    """Current approved budgets in the user's execution.view scope: id, org_name, fiscal_year, round, total."""
+    year = year or alerts.today_china().year
+    where = access.org_condition(ctx, "execution.view", Budget.org_id)
+    with session_scope() as session:
+        rows = session.exec(_current(select(Budget, Org.name, func.coalesce(func.sum(BudgetLine.amount), 0))
+                                     .join(Org, Org.id == Budget.org_id)
+                                     .join(BudgetLine, BudgetLine.budget_id == Budget.id, isouter=True)
+                                     .where(where, Budget.fiscal_year == year))
+                            .group_by(Budget.id, Org.name, Org.path).order_by(Org.path, Budget.seq)).all()
+    return [{"id": b.id, "org_name": name, "fiscal_year": b.fiscal_year, "round": b.round, "total": int(total)}
+            for b, name, total in rows]
+
+
+def budget_ledger(ctx: UserContext, budget_id: object, today: date | None = None) -> dict:
+    """{"budget": {id, org_name, fiscal_year, round}, "rows": [ledger row + project, econ_name], "totals": {...}}."""
+    today = today or alerts.today_china()
+    with session_scope() as session:
+        budget = session.get(Budget, int_id(budget_id, "预算"))
+        org = session.get(Org, budget.org_id) if budget else None
+        if budget is None:
+            raise NotFound("预算不存在")
+        if not ctx.can("execution.view", org.path):
+            raise PermissionDenied(f"没有权限：不能查看“{org.name}”的执行台账")
+        if budget.status != "已批复" or budget.superseded_by_id is not None:
+            raise ValidationError("只有现行已批复预算有执行台账")
+        rows = ledger.line_ledger(session, budget, today if today.year == budget.fiscal_year
+                                  else date(budget.fiscal_year, 12, 31))
+        by_id = {line.id: line for line in session.exec(select(BudgetLine).where(BudgetLine.budget_id == budget.id))}
+        pids = {line.project_id for line in by_id.values() if line.project_id}
+        projects = {p.id: p for p in session.exec(select(Project).where(Project.id.in_(pids)))} if pids else {}
+        econ, _ = lines.names(session, budget.fiscal_year, {line.econ_code for line in by_id.values()}, set())
+    out = []
+    for r in rows:
+        line = by_id[r["line_id"]]
+        p = projects.get(line.project_id or 0)
+        out.append({**r, "project": f"{p.name}（{p.code}）" if p else "基本支出", "econ_code": line.econ_code,
+                    "econ_name": econ.get(line.econ_code, ""), "source": line.source})
+    keys = ("approved", "current", "adjusted", "spent", "frozen", "available", "month_plan", "month_spent")
+    return {"budget": {"id": budget.id, "org_name": org.name, "fiscal_year": budget.fiscal_year, "round": budget.round},
+            "rows": out, "totals": {k: sum(r[k] for r in out) for k in keys}}
+
+
+def line_choices(ctx: UserContext, search: object = "", limit: int = 200, year: object = None) -> list[dict]:
+    """Lines of the current approved budgets of a fiscal year (default this year) where the user may charge
+    payments (execution.match): [{"id", "label"}] with the line's budget and spending so far."""
+    search = text(search, "关键字", 40)
+    year = alerts.today_china().year if year is None else scope.year(year)
+    where = access.org_condition(ctx, "execution.match", Budget.org_id)
+    with session_scope() as session:
+        query = _current(select(BudgetLine, Org.name, Project.code, Project.name)
+                         .join(Budget, Budget.id == BudgetLine.budget_id).join(Org, Org.id == Budget.org_id)
+                         .join(Project, Project.id == BudgetLine.project_id, isouter=True)
+                         .where(where, Budget.fiscal_year == year))
+        if search:
+            query = query.where(Project.name.contains(search) | Project.code.contains(search)
+                                | BudgetLine.econ_code.startswith(search) | Org.name.contains(search))
+        rows = session.exec(query.order_by(Org.path, BudgetLine.id).limit(max(1, min(int(limit), 200)))).all()
+        econ, _ = lines.names(session, year, {r[0].econ_code for r in rows}, set())
+    spent = {f.line_id: sum(f.spent) for f in facts.facts(year).lines}
+    return [{"id": line.id,
+             "label": f"{org_name} · {f'{pname}（{pcode}）' if pcode else '基本支出'} · {line.econ_code} "
+                      f"{econ.get(line.econ_code, '')} · 预算 {money.fmt(line.amount)}，已支出 "
+                      f"{money.fmt(spent.get(line.id, 0))}"}
+            for line, org_name, pcode, pname in rows]

@@ -1,0 +1,518 @@
+"""The budgeting pages' states (issue 3): crafted calls are refused (no permission, out of scope, ids not on
+the page, bad arguments) with an audit entry where a permission was missing, and nothing changes; the
+editor's saves update the row, the totals and the rules in the same event; conflicts show who saved."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+import reflex as rx
+from reflex.istate.data import RouterData
+from sqlmodel import select
+
+import hbbudget.hbbudget  # noqa: F401  (imports every page and state)
+from hbbudget.db import session_scope
+from hbbudget.models import AuditEntry, BudgetLine
+from hbbudget.pages.budgeting.budgets import BudgetsState
+from hbbudget.pages.budgeting.editor import BudgetEditorState
+from hbbudget.pages.budgeting.editor_state import MAX_IMPORT_BYTES, page_rows
+from hbbudget.pages.budgeting.projects import ProjectDetailState, ProjectsState
+from hbbudget.pages.budgeting.review import ReviewState
+from hbbudget.pages.budgeting.rules import RulesState
+from hbbudget.pages.budgeting.templates import TemplatesState
+from hbbudget.pages.shell.notifications import NotificationsState
+from hbbudget.services.budgeting import budgets as budgeting
+from hbbudget.services.budgeting import projects
+from hbbudget.services.core import setup
+from hbbudget.services.security import auth
+from state.notifications import BellState
+from state.session import SessionState
+from tests.factories import PASSWORD, make_tree, make_user
+
+YEAR = 2027
+
+
+def _ctx(username: str):
+    return auth.login(username, PASSWORD)[1]
+
+
+@pytest.fixture
+def world(db):
+    setup.init_reference_data()
+    tree = make_tree()
+    make_user("op", "operator", tree["dept"], subtree=False)
+    make_user("op2", "operator", tree["dept"], subtree=False)
+    make_user("other", "operator", tree["other"], subtree=False)
+    make_user("head", "division_head", tree["unit"])
+    make_user("sys", "sys_admin", tree["city"])
+    make_user("sec", "sec_admin", tree["prov"])
+    make_user("aud", "audit_admin", tree["prov"])
+    op = _ctx("op")
+    project = projects.create_project(op, tree["dept"], {
+        "name": "实验室建设", "category": "3", "kind": "新增", "start_year": YEAR, "end_year": YEAR,
+        "total": "500000", "func_code": "2050205", "owner": "OP"})
+    header = budgeting.create_budget(op, tree["dept"], YEAR)
+    line = budgeting.add_line(op, header["id"], {"econ_code": "30201", "func_code": "2050205", "source": "财政拨款",
+                                                 "amount": "1000", "note": "办公用品"})["row"]
+    return {**tree, "budget": header["id"], "line": line["id"], "project": project["id"]}
+
+
+async def _root_with(username: str | None):
+    root = rx.State()
+    session = await root.get_state(SessionState)
+    if username:
+        session.sid, _ = auth.login(username, PASSWORD)
+    return root
+
+
+def _at(state, path: str) -> None:
+    state.router = RouterData.from_router_data({"pathname": path, "asPath": path, "headers": {}})
+
+
+async def _editor(username: str, budget_id: int):
+    root = await _root_with(username)
+    editor = await root.get_state(BudgetEditorState)
+    _at(editor, f"/budgets/{budget_id}")
+    return root, editor
+
+
+def _denied(username: str) -> list[AuditEntry]:
+    with session_scope() as session:
+        return session.exec(select(AuditEntry).where(AuditEntry.event_type == "permission.denied",
+                                                     AuditEntry.username == username)).all()
+
+
+def _amount(line_id: int) -> int:
+    with session_scope() as session:
+        return session.get(BudgetLine, line_id).amount
+
+
+@pytest.mark.parametrize("username", ["sys", "sec", "aud"])  # none of the three admins sees business data
+async def test_pages_refuse_users_without_the_permission(world, username):
+    root = await _root_with(username)
+    for cls in (BudgetsState, ProjectsState, ReviewState, RulesState, TemplatesState):
+        state = await root.get_state(cls)
+        result = await state.load()
+        assert "没有权限" in str(result), (cls.__name__, username)
+        assert not getattr(state, "rows", []) and not getattr(state, "pending", [])
+    _, editor = await _editor(username, world["budget"])
+    assert "没有权限：查看预算" in str(await editor.load()) and page_rows(editor) == []
+    assert {d.object_id for d in _denied(username)} >= {"BudgetsState.load", "ProjectsState.load",
+                                                         "ReviewState.load", "RulesState.load",
+                                                         "TemplatesState.load", "BudgetEditorState.load"}
+
+
+async def test_editor_out_of_scope_is_refused_and_audited(world):
+    _, editor = await _editor("other", world["budget"])
+    result = await editor.load()
+    assert "没有权限" in str(result)
+    assert page_rows(editor) == [] and editor.bid in (0, world["budget"]) and not editor.editable
+    denied = _denied("other")
+    assert len(denied) == 1 and denied[0].object_id == "BudgetEditorState.load"
+    # a crafted save without having loaded the page: the line is not on this client's page
+    result = await editor.save_amount(str(world["line"]), "1")
+    assert "不在当前页" in str(result) or "没有权限" in str(result)
+    assert _amount(world["line"]) == 100000
+
+
+async def test_viewer_without_edit_permission_cannot_save(world):
+    _, editor = await _editor("head", world["budget"])
+    await editor.load()
+    assert page_rows(editor) and not editor.editable
+    result = await editor.save_amount(str(world["line"]), "5")
+    assert "没有权限：编制预算" in str(result)
+    assert _amount(world["line"]) == 100000
+    assert [d.object_id for d in _denied("head")] == ["BudgetEditorState.save_amount"]
+
+
+async def test_crafted_arguments_are_refused_in_chinese(world):
+    _, editor = await _editor("op", world["budget"])
+    await editor.load()
+    rows = page_rows(editor)
+    for call in (editor.save_amount("999999", "5"), editor.save_amount("1; drop table budget", "5"),
+                 editor.save_amount(True, "5"), editor.save_amount(str(world["line"]), "-5"),
+                 editor.save_amount(str(world["line"]), "1" * 40), editor.save_amount(str(world["line"]), "abc"),
+                 editor.save_source(str(world["line"]), "外汇"), editor.save_code(str(world["line"]), "gov", "301"),
+                 editor.save_note(str(world["line"]), "长" * 201), editor.choose_unit("usd"),
+                 editor.open_action("approve"), editor.filter_class("econ", "30' or 1=1")):
+        result = await call
+        assert result is not None and "error" in str(result).lower(), result
+    assert page_rows(editor) == rows and editor.unit == "yuan"
+    assert _amount(world["line"]) == 100000
+    result = await editor.save_amount(line_id=str(world["line"]), value="5", extra="x")
+    assert "请求参数无效" in str(result)
+
+
+async def test_save_updates_row_totals_and_rules_in_one_event(world):
+    _, editor = await _editor("op", world["budget"])
+    await editor.load()
+    assert editor.editable and editor.total_text == "¥1,000.00"
+    assert editor.rules and editor.rule_summary
+    assert await editor.save_amount(str(world["line"]), "1,234.5") is None
+    assert page_rows(editor)[0]["amount"] == "¥1,234.50" and editor.total_text == "¥1,234.50"
+    assert editor.econ_subtotals[0]["code"] == "302" and editor.econ_subtotals[0]["total"] == "¥1,234.50"
+    assert _amount(world["line"]) == 123450
+    await editor.choose_unit("wan")
+    assert page_rows(editor)[0]["amount"] == "0.12 万元"
+    # a zero amount is a rule error, shown in the panel and on the row
+    await editor.save_amount(str(world["line"]), "0")
+    assert editor.has_errors and editor.flags == {str(world["line"]): "error"}
+    assert any(r["ok"] == "" and r["severity"] == "error" for r in editor.rules)
+
+
+async def test_conflict_names_who_saved_and_shows_current_values(world):
+    _, mine = await _editor("op", world["budget"])
+    _, theirs = await _editor("op2", world["budget"])
+    await mine.load()
+    await theirs.load()
+    await theirs.save_amount(str(world["line"]), "2000")
+    result = await mine.save_note(str(world["line"]), "我的备注")
+    assert "OP2" in mine.conflict and "修改" in mine.conflict
+    assert "¥2,000.00" in mine.conflict_values
+    assert page_rows(mine)[0]["amount_yuan"] == "2000.00" and "warning" in str(result).lower()
+    # retry after seeing the current values goes through
+    assert await mine.save_note(str(world["line"]), "我的备注") is None
+    assert page_rows(mine)[0]["note"] == "我的备注" and mine.conflict == ""
+
+
+async def test_import_refuses_a_file_over_10_mb_before_reading_it(world):
+    _, editor = await _editor("op", world["budget"])
+    await editor.load()
+
+    class Big:
+        name = "budget.xlsx"
+        size = MAX_IMPORT_BYTES + 1
+        file = io.BytesIO(b"")
+
+        def __init__(self):
+            self.file.read = None  # reading would fail: the size check must come first
+
+    result = await editor.preview_import([Big()])
+    assert "10 MB" in str(result)
+
+
+async def test_submit_return_resubmit_approve_through_the_pages(world):
+    _, editor = await _editor("op", world["budget"])
+    await editor.load()
+    assert [a["action"] for a in editor.actions] == ["submit"]
+    await editor.open_action("submit")
+    assert editor.action == "submit"
+    await editor.do_action({"comment": ""})
+    assert editor.header["status"] == "审核中" and not editor.editable
+
+    head = await _root_with("head")
+    bell = await head.get_state(BellState)
+    await bell.refresh()
+    assert (await head.get_state(SessionState)).unread >= 1
+    review = await head.get_state(ReviewState)
+    await review.load()
+    assert [r["id"] for r in review.pending] == [str(world["budget"])]
+    await review.open_dialog("budget", "return", str(world["budget"]))
+    result = await review.confirm_dialog({"comment": ""})
+    assert "退回原因" in str(result) or "不能为空" in str(result)
+    await review.confirm_dialog({"comment": "请补充说明"})
+    assert review.pending == [] and review.dialog_kind == ""
+    # a crafted approval of a budget that is not waiting for this reviewer
+    result = await review.open_dialog("budget", "approve", str(world["budget"]))
+    assert "不在待审核列表" in str(result)
+
+    await editor.load()
+    assert editor.header["status"] == "退回" and "请补充说明" in editor.header["last_comment"]
+    notes = await (await _root_with("op")).get_state(NotificationsState)
+    await notes.load()
+    assert notes.total >= 1
+    await editor.open_action("submit")
+    await editor.do_action({"comment": "已补充"})
+    await review.load()
+    await review.open_dialog("budget", "approve", str(world["budget"]))
+    await review.confirm_dialog({"comment": ""})
+    await editor.load()
+    assert editor.header["status"] != "审核中" or editor.header["step_org_name"] != ""
+    await editor.load_versions()
+    assert len(editor.versions) >= 2
+    await editor.compare_versions({"from_version": editor.versions[0]["version_no"], "to_version": "0"})
+    assert editor.diff_summary.startswith("第 ")
+
+
+async def test_project_detail_handlers_check_scope(world):
+    root = await _root_with("other")
+    detail = await root.get_state(ProjectDetailState)
+    _at(detail, f"/projects/{world['project']}")
+    result = await detail.load()
+    assert "没有权限" in str(result) and detail.project == {}
+    assert _denied("other")[-1].object_id == "ProjectDetailState.load"
+    result = await detail.download("1")
+    assert "附件不存在" in str(result)
+
+
+async def test_template_lines_are_added_and_crafted_template_ids_refused(world):
+    from hbbudget.services.budgeting import templates
+
+    make_user("fin", "finance_reviewer", world["city"])
+    t = templates.create_template(_ctx("fin"), world["city"], "日常运转", "", [
+        {"econ_code": "30201", "share": "60"}, {"econ_code": "30211", "share": "40"}])
+    _, editor = await _editor("op", world["budget"])
+    await editor.load()
+    result = await editor.apply_template({"template_id": str(t["id"]), "func_code": "2050205", "amount": "1000"})
+    assert "模板" in str(result) and editor.count == 1  # not opened: the id is not among the choices shown
+    await editor.open_template()
+    assert [c["id"] for c in editor.template_choices] == [str(t["id"])]
+    await editor.apply_template({"template_id": str(t["id"]), "project_id": "0", "func_code": "2050205",
+                                 "source": "财政拨款", "amount": "1000"})
+    assert editor.count == 3 and editor.total_text == "¥2,000.00" and not editor.template_open
+    assert sorted(r["amount"] for r in page_rows(editor)[1:]) == ["¥400.00", "¥600.00"]
+
+
+async def test_blank_template_download_for_the_own_unit(world):
+    root = await _root_with("op")
+    page = await root.get_state(BudgetsState)
+    spec = await page.download_blank()
+    text = str(spec)
+    assert "预算模板.xlsx" in text and "data:" in text  # an rx.download with the workbook inline
+    root = await _root_with("sys")  # 三员: the system admin has no budget.view
+    refused = await (await root.get_state(BudgetsState)).download_blank()
+    assert "没有权限" in str(refused) and len(_denied("sys")) == 1
+
+
+async def test_shared_paging_handlers_move_the_offset_and_reload(world):
+    from hbbudget.pages.budgeting.budgets import PAGE_SIZE
+
+    root = await _root_with("op")
+    page = await root.get_state(BudgetsState)
+    await page.load()
+    assert page.total == 1 and len(page.rows) == 1
+    await page.next_page()  # nothing beyond the first page
+    assert page.offset == 0
+    page.total = PAGE_SIZE + 1  # as if more budgets existed: the handler moves on and reloads
+    await page.next_page()
+    assert page.offset == PAGE_SIZE and page.total == 1 and page.rows == []
+    await page.prev_page()
+    assert page.offset == 0 and len(page.rows) == 1
+    refused = await (await (await _root_with("sys")).get_state(BudgetsState)).next_page()
+    assert "没有权限" in str(refused)
+
+
+# ---- the grid's websocket updates, project picker, 调剂, 发起调整, conflicts on delete, input keys ----
+
+def _add_lines(budget_id: int, n: int, project_id: int | None = None) -> list[int]:
+    """n lines written directly (setup, not what is tested), an even plan each."""
+    from hbbudget import money
+    from hbbudget.models.budget import MONTHS
+
+    with session_scope() as session:
+        lines = [BudgetLine(budget_id=budget_id, econ_code="30201", func_code="2050205", source="财政拨款",
+                            amount=10000 * (i + 1), project_id=project_id, updated_by="OP",
+                            **dict(zip(MONTHS, money.spread(10000 * (i + 1))))) for i in range(n)]
+        session.add_all(lines)
+        session.flush()
+        return [ln.id for ln in lines]
+
+
+async def _delta(root) -> dict:
+    """What Reflex would send after the event: the editor's part of the delta, var names without the suffix."""
+    delta = await root._get_resolved_delta()
+    root._clean()
+    name = BudgetEditorState.get_full_name()
+    return {k.removesuffix("_rx_state_"): v for k, v in delta.get(name, {}).items()}
+
+
+async def test_a_save_sends_only_the_chunk_of_its_row_and_what_changed(world):
+    from reflex.state import StateUpdate
+    from reflex_base.utils import format
+
+    from hbbudget.pages.budgeting.editor_state import ROW_CHUNK, ROW_VARS
+
+    ids = [world["line"], *_add_lines(world["budget"], 34)]
+    root, editor = await _editor("op", world["budget"])
+    await editor.load()
+    await _delta(root)
+    assert [len(getattr(editor, n)) for n in ROW_VARS] == [ROW_CHUNK, ROW_CHUNK, ROW_CHUNK, 5, 0]
+    target = ids[2 * ROW_CHUNK + 3]  # the 24th line: in the third chunk
+    assert await editor.save_amount(str(target), "77") is None
+    update = await root._get_resolved_delta()
+    size = len(format.json_dumps(StateUpdate(delta=update)).encode())
+    root._clean()
+    sent = {k.removesuffix("_rx_state_") for k in update[BudgetEditorState.get_full_name()]}
+    assert sent & set(ROW_VARS) == {"rows_2"}  # not the page: one chunk of rows
+    assert {"total_text", "econ_subtotals"} <= sent and not sent & {"flags", "rules", "conflict", "header"}
+    assert editor.rows_2[3] == {**editor.rows_2[3], "id": str(target), "amount": "¥77.00", "amount_yuan": "77.00"}
+    assert size < 10 * 1024
+    # the 用款计划 of the row followed the amount (even plan), and the other rows are untouched
+    assert _amount(target) == 7700 and page_rows(editor)[0]["amount"] == "¥1,000.00"
+    # a zero amount fails a rule: the rule panel and the flags of the page's lines come in the same update
+    await editor.save_amount(str(ids[0]), "0")
+    sent = await _delta(root)
+    assert sent["flags"] == {str(ids[0]): "error"} and any(r["ok"] == "" for r in sent["rules"])
+    assert set(sent) & set(ROW_VARS) == {"rows_0"}
+    # nothing shown on the grid that it does not use
+    assert set(editor.rows_2[3]) == {"id", "key", "project", "econ_code", "econ_name", "func_code", "func_name",
+                                     "source", "amount", "amount_yuan", "note", "plan_ok", "updated"}
+
+
+async def test_own_save_keeps_the_row_key_and_a_conflict_changes_it(world):
+    """Inputs are keyed on the row key (id + version last loaded from the server) + their value: a conflict
+    (another version of the row) remounts them all, dropping unsaved text; our own save leaves the other cells."""
+    _, mine = await _editor("op", world["budget"])
+    _, theirs = await _editor("op2", world["budget"])
+    await mine.load()
+    await theirs.load()
+    key = page_rows(mine)[0]["key"]
+    assert key == f"{world['line']}-1"
+    assert await mine.save_amount(str(world["line"]), "1500") is None
+    assert page_rows(mine)[0]["key"] == key and page_rows(mine)[0]["amount_yuan"] == "1500.00"
+    await theirs.load()
+    await theirs.save_note(str(world["line"]), "他人的备注")
+    await mine.save_note(str(world["line"]), "我的备注")  # refused: the note stored is theirs
+    assert "OP2" in mine.conflict
+    row = page_rows(mine)[0]
+    assert row["key"] == f"{world['line']}-3" and row["note"] == "他人的备注"
+
+
+def test_grid_inputs_are_keyed_on_the_row_key_and_value():
+    from reflex.compiler import compiler
+
+    from hbbudget.pages.budgeting import editor as budget_editor
+
+    code = compiler._compile_page(budget_editor._grid(), "/budgets/[budget_id]")
+    assert code.count('?.["key"]+":")') == 4 * 5  # amount, note and the two code cells, in each of the 5 chunks
+    assert '?.["id"]+":")' not in code
+
+
+async def test_delete_conflict_shows_who_saved_and_the_current_values(world):
+    _, mine = await _editor("op", world["budget"])
+    _, theirs = await _editor("op2", world["budget"])
+    await mine.load()
+    await theirs.load()
+    await theirs.save_amount(str(world["line"]), "2000")
+    await mine.ask_delete(str(world["line"]))
+    result = await mine.confirm_delete()
+    assert "warning" in str(result).lower()
+    assert mine.conflict.startswith("该行已被OP2于") and "修改" in mine.conflict and "重新删除" in mine.conflict
+    assert "¥2,000.00" in mine.conflict_values and "办公用品" in mine.conflict_values
+    assert _amount(world["line"]) == 200000 and page_rows(mine)[0]["amount"] == "¥2,000.00"
+    # deleting again, having seen the current values, goes through
+    await mine.ask_delete(str(world["line"]))
+    await mine.confirm_delete()
+    with session_scope() as session:
+        assert session.get(BudgetLine, world["line"]) is None
+    assert page_rows(mine) == [] and mine.conflict == ""
+
+
+async def test_every_project_of_the_unit_can_be_chosen_beyond_the_first_hundred(world):
+    from hbbudget.models import Project
+
+    with session_scope() as session:
+        extra = [Project(code=f"D{YEAR}X{i:04d}", name=f"批量项目{i:03d}", org_id=world["dept"], category="3",
+                         start_year=YEAR, end_year=YEAR, status="已入库", func_code="2050205") for i in range(120)]
+        session.add_all(extra)
+        session.flush()
+        late = {p.code: p.id for p in extra}[f"D{YEAR}X0115"]
+        theirs = Project(code=f"O{YEAR}X0001", name="他单位项目", org_id=world["other"], category="3",
+                         start_year=YEAR, end_year=YEAR, status="已入库")
+        session.add(theirs)
+        session.flush()
+        theirs_id = theirs.id
+    line_on_late = _add_lines(world["budget"], 1, project_id=late)[0]
+    _, editor = await _editor("op", world["budget"])
+    await editor.load()
+    # the line on the 116th project shows it (the old select of 100 showed nothing)
+    assert next(r for r in page_rows(editor) if r["id"] == str(line_on_late))["project"] == \
+        f"批量项目115（D{YEAR}X0115）"
+    await editor.open_project_picker(str(world["line"]))
+    assert editor.project_open and len(editor.project_options) == 31  # 基本支出 + the first 30
+    assert str(late) not in {o["id"] for o in editor.project_options}
+    # not offered: refused, even a project of the unit (and one of another unit all the more)
+    for pid in (late, theirs_id):
+        assert "请从列表中选择项目" in str(await editor.pick_project(str(pid)))
+    await editor.search_projects({"q": "X0115"})
+    assert [o["id"] for o in editor.project_options] == ["0", str(late)]
+    assert await editor.pick_project(str(late)) is None
+    with session_scope() as session:
+        assert session.get(BudgetLine, world["line"]).project_id == late
+    assert page_rows(editor)[0]["project"] == f"批量项目115（D{YEAR}X0115）" and not editor.project_open
+    # the new-line form: pick, add; the line is on that project and the form is back to 基本支出
+    await editor.open_project_picker("new")
+    await editor.search_projects({"q": "批量项目119"})
+    await editor.pick_project(editor.project_options[1]["id"])
+    assert editor.new_project_label.startswith("批量项目119")
+    await editor.add_line({"econ_code": "30201", "func_code": "2050205", "amount": "5", "project_id": str(theirs_id)})
+    with session_scope() as session:
+        added = session.exec(select(BudgetLine).order_by(BudgetLine.id.desc())).first()
+        assert session.get(Project, added.project_id).code == f"D{YEAR}X0119"  # the form's crafted id is ignored
+    assert editor.new_project_label == "基本支出（不挂项目）"
+    # crafted targets: a line not on the page, a target that is neither
+    assert "不在当前页" in str(await editor.open_project_picker("999999"))
+    assert "无效" in str(await editor.open_project_picker("x; drop"))
+
+
+async def test_project_picker_is_refused_without_edit_permission(world):
+    _, editor = await _editor("head", world["budget"])
+    await editor.load()
+    assert "没有权限：编制预算" in str(await editor.open_project_picker(str(world["line"])))
+    assert not editor.project_open and _denied("head")[-1].object_id == "BudgetEditorState.open_project_picker"
+
+
+def _approved(world, n: int = 2, **fields) -> tuple[int, list[int]]:
+    from tests.factories import approved_budget
+
+    return approved_budget(world["dept"], [(None, "30201", 100000 * (i + 1)) for i in range(n)], YEAR, **fields)
+
+
+async def test_adjust_buttons_follow_the_headers_allowed_actions(world):
+    current, _ = _approved(world, seq=1)
+    old, _ = _approved(world, seq=2, superseded_by_id=current)
+    _, editor = await _editor("op", current)
+    await editor.load()
+    assert editor.can_adjust and not editor.editable
+    _, editor = await _editor("op", old)
+    await editor.load()
+    assert editor.header["status"] == "已批复" and not editor.can_adjust  # superseded: no 发起调整/调剂
+    assert "现行" in str(await editor.start_adjustment("调整"))
+    _, viewer = await _editor("head", current)  # may view, may not edit
+    await viewer.load()
+    assert viewer.header["status"] == "已批复" and not viewer.can_adjust
+    _, draft = await _editor("op", world["budget"])
+    await draft.load()
+    assert not draft.can_adjust and not draft.can_transfer
+
+
+async def test_transfer_between_lines_of_a_transfer_draft(world):
+    base, _ = _approved(world, seq=1)
+    draft = budgeting.create_adjustment(_ctx("op"), base, "调剂")["id"]
+    root, editor = await _editor("op", draft)
+    await editor.load()
+    assert editor.can_transfer and editor.editable and not editor.can_adjust
+    a, b = (int(r["id"]) for r in page_rows(editor))
+    await editor.open_transfer()
+    assert editor.transfer_open and [c["id"] for c in editor.transfer_choices] == [str(a), str(b)]
+    for form, why in (({"from_line": str(a), "to_line": str(a), "amount": "1"}, "不能相同"),
+                      ({"from_line": str(a), "to_line": str(b), "amount": "1000.01"}, "不足"),
+                      ({"from_line": str(a), "to_line": str(b), "amount": "-5"}, "负数"),
+                      ({"from_line": str(a), "to_line": str(world["line"]), "amount": "1"}, "不在当前页"),
+                      ({"from_line": str(a), "amount": "1"}, "请选择调出行和调入行"),
+                      ({"from_line": str(a), "to_line": str(b), "amount": "1", "note": "长" * 201}, "200")):
+        result = await editor.do_transfer(form)
+        assert why in str(result), (form, result)
+    assert [_amount(a), _amount(b)] == [100000, 200000]
+    assert await editor.do_transfer({"from_line": str(a), "to_line": str(b), "amount": "300.50",
+                                     "note": "设备费调入"}) is not None  # a success toast
+    assert [_amount(a), _amount(b)] == [69950, 230050] and not editor.transfer_open
+    assert editor.total_text == "¥3,000.00"  # nets to zero
+    assert [r["amount"] for r in page_rows(editor)] == ["¥699.50", "¥2,300.50"]
+    with session_scope() as session:
+        entry = session.exec(select(AuditEntry).where(AuditEntry.event_type == "budget.transfer")).one()
+        assert "设备费调入" in entry.detail and entry.username == "op"
+        assert sum(getattr(session.get(BudgetLine, a), f"m{i:02d}") for i in range(1, 13)) == 69950
+    # not on a 调剂 draft: no dialog, and a crafted call is refused
+    _, main = await _editor("op", world["budget"])
+    await main.load()
+    assert "只有可编辑的调剂单" in str(await main.open_transfer())
+    assert "只有可编辑的调剂单" in str(await main.do_transfer({"from_line": str(world["line"]),
+                                                               "to_line": str(world["line"]), "amount": "1"}))
+    # without budget.edit: refused and audited
+    _, viewer = await _editor("head", draft)
+    await viewer.load()
+    assert "没有权限：编制预算" in str(await viewer.do_transfer({"from_line": str(a), "to_line": str(b),
+                                                                "amount": "1"}))
+    assert [_amount(a), _amount(b)] == [69950, 230050]

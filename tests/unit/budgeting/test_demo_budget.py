@@ -1,0 +1,38 @@
+"""Budgeting demo data: idempotent, and consistent with the rules it ships."""
+
+from sqlmodel import func, select
+
+from hbbudget.clock import current_fiscal_year
+from hbbudget.db import session_scope
+from hbbudget.models import AuditEntry, Budget, BudgetLine, CategoryTemplate, Project, Rule
+from hbbudget.services.budgeting import budgets, rules, templates
+from hbbudget.services.core import setup
+from hbbudget.services.demo import budget
+from hbbudget.services.demo import seed as demo
+from hbbudget.services.security import auth
+
+
+def _counts() -> dict:
+    with session_scope() as session:
+        return {m.__name__: session.exec(select(func.count()).select_from(m)).one()
+                for m in (Project, Budget, BudgetLine, Rule, CategoryTemplate, AuditEntry)}
+
+
+def test_demo_budget_data_is_idempotent_and_usable(db):
+    setup.init_reference_data()
+    demo.seed_demo()
+    first = _counts()
+    assert first["Project"] == 6 and first["Budget"] == 2 and first["Rule"] == 4 and first["CategoryTemplate"] == 3
+    assert budget.seed() == {"projects": 0, "budgets": 0, "rules": 0, "templates": 0}
+    assert _counts() == first
+    year = current_fiscal_year()
+    _, ctx = auth.login("jingban", demo.DEMO_PASSWORD)
+    listed = {(b["fiscal_year"], b["status"]): b for b in budgets.list_budgets(ctx)[0]}
+    assert set(listed) == {(year, "已批复"), (year + 1, "草稿")}
+    draft = listed[(year + 1, "草稿")]
+    results = {r["kind"]: r for r in rules.check_budget(ctx, draft["id"])}
+    assert results["share_cap"]["severity"] == "warning" and results["sangong_cap"]["severity"] == "error"
+    assert all(r["ok"] for r in results.values()), results
+    preview = templates.carry_forward_preview(ctx, ctx.org_id, year + 1)
+    assert {s["project_name"] for s in preview["skipped"]} == {"智慧教室改造"}
+    assert [t["name"] for t in templates.list_templates(ctx)] == ["高校科研项目", "医院设备购置", "乡镇日常运转"]

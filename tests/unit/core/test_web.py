@@ -1,0 +1,83 @@
+"""The ASGI hardening middleware, in process (the running prod server is checked in tests/e2e)."""
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+from hbbudget import web
+
+
+async def _hello(request):
+    return PlainTextResponse("ok")
+
+
+def _app():
+    return Starlette(routes=[Route("/x", _hello, methods=["GET", "POST"]), Route("/_upload/a.txt", _hello)])
+
+
+@pytest.fixture
+def client(monkeypatch):
+    monkeypatch.setenv("HBB_PORT", "3999")
+    transport = httpx.ASGITransport(app=web.security_middleware(_app()))
+    return httpx.AsyncClient(transport=transport, base_url="http://localhost:3999")
+
+
+async def test_security_headers_on_every_response(client):
+    response = await client.get("/x")
+    assert response.text == "ok"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["referrer-policy"] == "same-origin"
+    csp = response.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp and "default-src 'self'" in csp
+    assert "strict-transport-security" not in response.headers
+
+
+async def test_hsts_when_cookies_are_secure(monkeypatch):
+    monkeypatch.setenv("HBB_COOKIE_SECURE", "1")
+    transport = httpx.ASGITransport(app=web.security_middleware(_app()))
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
+        assert "strict-transport-security" in (await c.get("/x")).headers
+
+
+async def test_foreign_origin_is_refused_own_origin_is_not(client):
+    assert (await client.post("/x", headers={"Origin": "http://evil.example"})).status_code == 403
+    assert (await client.post("/x", headers={"Origin": "http://localhost:3999"})).status_code == 200
+    assert (await client.post("/x")).status_code == 200  # no Origin: not a cross-site browser request
+
+
+async def _handshake(origin: str) -> tuple[list[dict], bool]:
+    """Drive the middleware with a websocket scope; returns (messages sent, whether the app was reached)."""
+    reached = []
+
+    async def inner(scope, receive, send):
+        reached.append(True)
+
+    sent: list[dict] = []
+
+    async def send(message):
+        sent.append(message)
+
+    async def receive():
+        return {"type": "websocket.connect"}
+
+    scope = {"type": "websocket", "path": "/_event/", "headers": [(b"host", b"localhost:3999"),
+                                                                  (b"origin", origin.encode())]}
+    await web.SecurityMiddleware(inner)(scope, receive, send)
+    return sent, bool(reached)
+
+
+async def test_foreign_origin_websocket_handshake_is_refused(monkeypatch):
+    monkeypatch.setenv("HBB_PORT", "3999")
+    sent, reached = await _handshake("http://evil.example")
+    assert sent == [{"type": "websocket.close", "code": 1008}] and not reached
+    sent, reached = await _handshake("http://localhost:3999")
+    assert sent == [] and reached
+
+
+async def test_public_upload_folder_is_not_served(client, tmp_path, monkeypatch):
+    assert (await client.get("/_upload/a.txt")).status_code == 404
+    monkeypatch.setenv("HBB_VAR_DIR", str(tmp_path))
+    assert web.private_dir() == tmp_path / "private" and web.private_dir().is_dir()

@@ -1,0 +1,203 @@
+"""Login, lockout, sessions (idle and absolute expiry), logout and password change."""
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import func, select
+
+from hbbudget.clock import now
+from hbbudget.db import session_scope
+from hbbudget.models import AuditEntry, LoginSession, User
+from hbbudget.services.errors import AuthError, ValidationError
+from hbbudget.services.security import auth
+from tests.factories import PASSWORD, make_tree, make_user, org_path, user
+
+
+@pytest.fixture
+def tree(db):
+    return make_tree()
+
+
+def _audit_types() -> list[str]:
+    with session_scope() as session:
+        return [e.event_type for e in session.exec(select(AuditEntry).order_by(AuditEntry.id)).all()]
+
+
+def test_password_hash_is_argon2_and_verifies():
+    h = auth.hash_password("Abc@12345")
+    assert h.startswith("$argon2")
+    assert auth.verify_password("Abc@12345", h)
+    assert not auth.verify_password("abc@12345", h)
+    assert not auth.verify_password("x", "not-a-hash")
+
+
+def test_login_success_creates_hashed_session_and_context(tree):
+    make_user("kuaiji", "accountant", tree["unit"])
+    token, ctx = auth.login("kuaiji", PASSWORD, "127.0.0.1")
+    assert ctx.username == "kuaiji" and ctx.org_name == "示范大学" and ctx.role_names == ("会计",)
+    assert ctx.has("execution.match") and not ctx.has("admin.users")
+    with session_scope() as session:
+        row = session.exec(select(LoginSession)).one()
+    assert row.token_hash == auth.token_hash(token) and token not in row.token_hash
+    assert auth.resolve(token).user_id == ctx.user_id
+    assert _audit_types() == ["login.success"]
+
+
+def test_login_success_records_the_client_address(tree):
+    make_user("kuaiji", "accountant", tree["unit"])
+    _, ctx = auth.login("kuaiji", PASSWORD, "10.20.30.40")
+    with session_scope() as session:
+        entry = session.exec(select(AuditEntry).where(AuditEntry.event_type == "login.success")).one()
+    assert (entry.username, entry.user_id, entry.success) == ("kuaiji", ctx.user_id, True)
+    assert entry.client_addr == "10.20.30.40" and ctx.client_addr == "10.20.30.40"
+
+
+@pytest.mark.parametrize("username,password", [("nobody", PASSWORD), ("kuaiji", "wrong-Pass1")])
+def test_bad_credentials_get_chinese_message_and_audit(tree, username, password):
+    make_user("kuaiji", "accountant", tree["unit"])
+    with pytest.raises(AuthError) as err:
+        auth.login(username, password)
+    assert "用户名或密码错误" in err.value.message
+    assert _audit_types() == ["login.failed"]
+    with session_scope() as session:
+        assert session.exec(select(func.count()).select_from(LoginSession)).one() == 0
+
+
+def test_five_failures_lock_the_account_for_fifteen_minutes(tree):
+    make_user("kuaiji", "accountant", tree["unit"])
+    for attempt in range(1, 5):
+        with pytest.raises(AuthError, match=f"还可尝试 {5 - attempt} 次"):
+            auth.login("kuaiji", "bad")
+    with pytest.raises(AuthError, match="已锁定 15 分钟"):
+        auth.login("kuaiji", "bad")
+    # Even the right password is refused while locked, and nothing else changes.
+    with pytest.raises(AuthError, match="账号已锁定"):
+        auth.login("kuaiji", PASSWORD)
+    locked = user("kuaiji").locked_until
+    assert timedelta(minutes=14) < locked - now() <= timedelta(minutes=15)
+    assert _audit_types()[-1] == "login.locked"
+    # After the lock expires the right password works and the counter is reset.
+    with session_scope() as session:
+        u = session.exec(select(User).where(User.username == "kuaiji")).one()
+        u.locked_until = now() - timedelta(seconds=1)
+        session.add(u)
+    auth.login("kuaiji", PASSWORD)
+    assert user("kuaiji").failed_logins == 0 and user("kuaiji").locked_until is None
+
+
+def test_disabled_user_cannot_login(tree):
+    make_user("kuaiji", "accountant", tree["unit"])
+    with session_scope() as session:
+        u = session.exec(select(User).where(User.username == "kuaiji")).one()
+        u.active = False
+        session.add(u)
+    with pytest.raises(AuthError, match="已停用"):
+        auth.login("kuaiji", PASSWORD)
+
+
+def _age_session(token: str, idle: timedelta = timedelta(0), expired: bool = False) -> None:
+    with session_scope() as session:
+        row = session.exec(select(LoginSession).where(LoginSession.token_hash == auth.token_hash(token))).one()
+        row.last_seen_at = now() - idle
+        if expired:
+            row.expires_at = now() - timedelta(seconds=1)
+        session.add(row)
+
+
+def test_idle_session_expires_after_thirty_minutes(tree):
+    make_user("kuaiji", "accountant", tree["unit"])
+    token, _ = auth.login("kuaiji", PASSWORD)
+    _age_session(token, idle=timedelta(minutes=29))
+    auth.resolve(token)  # still alive, and this touches it
+    _age_session(token, idle=timedelta(minutes=31))
+    with pytest.raises(AuthError, match="会话已超时"):
+        auth.resolve(token)
+    with pytest.raises(AuthError, match="会话已失效"):
+        auth.resolve(token)  # revoked for good
+    assert "session.expired" in _audit_types()
+
+
+def test_idle_timeout_is_configurable(tree, monkeypatch):
+    monkeypatch.setenv("HBB_IDLE_TIMEOUT_MINUTES", "5")
+    make_user("kuaiji", "accountant", tree["unit"])
+    token, _ = auth.login("kuaiji", PASSWORD)
+    _age_session(token, idle=timedelta(minutes=6))
+    with pytest.raises(AuthError, match="会话已超时"):
+        auth.resolve(token)
+
+
+def test_absolute_lifetime_and_untouched_heartbeat(tree):
+    make_user("kuaiji", "accountant", tree["unit"])
+    token, _ = auth.login("kuaiji", PASSWORD)
+    _age_session(token, idle=timedelta(minutes=5))
+    auth.resolve(token, touch=False)
+    with session_scope() as session:
+        row = session.exec(select(LoginSession)).one()
+    assert now() - row.last_seen_at >= timedelta(minutes=5)  # a heartbeat is not activity
+    _age_session(token, expired=True)
+    with pytest.raises(AuthError, match="会话已超时"):
+        auth.resolve(token)
+
+
+@pytest.mark.parametrize("token", ["", "x" * 500, "forged-token", None])
+def test_unknown_or_malformed_tokens_are_refused(tree, token):
+    with pytest.raises(AuthError):
+        auth.resolve(token)
+
+
+def test_logout_revokes_and_audits(tree):
+    make_user("kuaiji", "accountant", tree["unit"])
+    token, _ = auth.login("kuaiji", PASSWORD)
+    auth.logout(token)
+    with pytest.raises(AuthError, match="会话已失效"):
+        auth.resolve(token)
+    assert _audit_types() == ["login.success", "logout"]
+    auth.logout(token)  # twice is harmless and not audited again
+    assert _audit_types() == ["login.success", "logout"]
+
+
+def test_role_grant_scope_is_the_subtree_or_the_org_alone(tree):
+    make_user("a", "accountant", tree["unit"], subtree=True)
+    make_user("b", "operator", tree["unit"], subtree=False)
+    _, a = auth.login("a", PASSWORD)
+    _, b = auth.login("b", PASSWORD)
+    assert a.can("budget.view", org_path(tree["dept"])) and a.can("budget.view", org_path(tree["unit"]))
+    assert not a.can("budget.view", org_path(tree["other"])) and not a.can("budget.view", org_path(tree["city"]))
+    assert b.can("budget.edit", org_path(tree["unit"])) and not b.can("budget.edit", org_path(tree["dept"]))
+    assert not a.can("admin.users", org_path(tree["unit"]))
+
+
+def test_change_password_policy_and_effect(tree):
+    make_user("kuaiji", "accountant", tree["unit"], must_change=True)
+    _, ctx = auth.login("kuaiji", PASSWORD)
+    assert ctx.must_change_password
+    with pytest.raises(AuthError, match="原密码不正确"):
+        auth.change_password(ctx, "wrong", "New@Pass2026")
+    for bad, reason in [("short1A", "至少 8 位"), ("alllowercase1", "至少三类"),
+                        (PASSWORD, "不能与原密码相同")]:
+        with pytest.raises(ValidationError, match=reason):
+            auth.change_password(ctx, PASSWORD, bad)
+    old_hash = user("kuaiji").password_hash
+    auth.change_password(ctx, PASSWORD, "New@Pass2026")
+    assert user("kuaiji").password_hash != old_hash and not user("kuaiji").must_change_password
+    _, ctx2 = auth.login("kuaiji", "New@Pass2026")
+    assert not ctx2.must_change_password
+    assert "password.change" in _audit_types()
+
+
+def test_password_equal_to_username_is_refused():
+    assert "密码不能与用户名相同" in auth.password_problems("Admin@2026", "admin@2026")
+
+
+async def test_login_error_survives_the_late_on_load(tree):
+    """Reflex runs the login page's on_load after a submit the user fired before hydration finished."""
+    import reflex as rx
+
+    from state.session import SessionState
+
+    state = await rx.State().get_state(SessionState)
+    await state.login({"username": "xiaozhang_missing", "password": "Wrong@pass1"})
+    message = state.login_error
+    assert message
+    await state.open_login()
+    assert state.login_error == message
