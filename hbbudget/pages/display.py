@@ -1,8 +1,10 @@
-"""Service dicts → display rows (all text) for the budgeting pages. No reflex, no database."""
+"""Service results → display rows (all text) for the budgeting and execution pages: the one place where fen,
+dates and codes become text. No reflex, no database."""
 
 from __future__ import annotations
 
 from hbbudget import money
+from hbbudget.clock import to_local_text
 
 SEVERITY_LABELS = {"error": "错误", "warning": "警告"}
 
@@ -84,10 +86,10 @@ def grid_line(row: dict, unit: str, key: str = "") -> dict[str, str]:
         "func_name": str(row.get("func_name", "")),
         "source": str(row.get("source", "")),
         "amount": amount(row.get("amount", 0), unit),
-        "amount_yuan": str(row.get("amount_yuan") or money.yuan_text(int(row.get("amount") or 0))),
+        "amount_yuan": money.yuan_text(int(row.get("amount") or 0)),
         "note": str(row.get("note", "")),
         "plan_ok": "1" if row.get("plan_ok", True) else "",
-        "updated": f"{row.get('updated_by', '')} {row.get('updated_at', '')}".strip(),
+        "updated": f"{row.get('updated_by', '')} {to_local_text(row.get('updated_at'))}".strip(),
     }
 
 
@@ -117,6 +119,70 @@ def budget(row: dict, unit: str) -> dict[str, str]:
         "control": amount(row.get("control", 0), unit) if row.get("control") else "未下达",
         "last_comment": str(row.get("last_comment", "")),
     }
+
+
+def editor_header(row: dict, unit: str) -> dict[str, str]:
+    """get_budget's header as 预算编辑 shows it: the list row's text and a title."""
+    return {**budget(row, unit),
+            "title": f"{row.get('org_name', '')} {row.get('fiscal_year', '')} 年度预算（{row.get('round', '')}）"}
+
+
+def line_label(row: dict) -> str:
+    """A grid line in one line of text (the delete confirmation)."""
+    return (f"{row.get('econ_code', '')} {row.get('econ_name', '')} / {row.get('func_code', '')} "
+            f"{row.get('source', '')} {amount(row.get('amount', 0), 'yuan')}")
+
+
+def transfer_label(row: dict) -> str:
+    """A grid line as the 行间调剂 dialog lists it."""
+    return (f"{row.get('econ_code', '')} {row.get('econ_name', '')} / {row.get('func_code', '')} / "
+            f"{row.get('source', '')} / {row.get('project_code') or '基本支出'}：{amount(row.get('amount', 0), 'yuan')}")
+
+
+def conflict_values(row: dict, unit: str) -> str:
+    """The stored values of a line someone else saved first."""
+    return (f"当前内容：{row.get('econ_code', '')} {row.get('econ_name', '')}；"
+            f"{row.get('func_code', '')} {row.get('func_name', '')}；{row.get('source', '')}；"
+            f"{amount(row.get('amount', 0), unit)}；备注：{row.get('note', '') or '无'}")
+
+
+def plan_months(months: list[int]) -> list[dict[str, str]]:
+    """The monthly plan dialog's inputs: name m01…m12, label, the amount in yuan."""
+    return [{"name": f"m{i + 1:02d}", "label": f"{i + 1}月", "value": money.yuan_text(m)}
+            for i, m in enumerate(months)]
+
+
+def version(row: dict, unit: str) -> dict[str, str]:
+    return {"version_no": str(row["version_no"]), "round": str(row.get("round", "")),
+            "event": str(row.get("event", "")), "created_at": str(row.get("created_at", "")),
+            "created_by": str(row.get("created_by", "")), "total": amount(row.get("total", 0), unit),
+            "reason": str(row.get("reason", ""))}
+
+
+def diff_rows(d: dict, unit: str) -> list[dict[str, str]]:
+    """A budgets.diff result as table rows (added, removed, then changed; at most 300)."""
+    rows = []
+    for kind, key in (("新增", "added"), ("删除", "removed")):
+        for line_ in d.get(key) or []:
+            rows.append({"change": kind, **diff_line(line_, unit), "before": "", "fields": ""})
+    for ch in d.get("changed") or []:
+        after, before = ch.get("after") or {}, ch.get("before") or {}
+        rows.append({"change": "修改", **diff_line(after, unit), "before": amount(before.get("amount", 0), unit),
+                     "fields": "、".join(str(f) for f in ch.get("fields") or [])})
+    return rows[:300]
+
+
+def diff_summary(d: dict, names: tuple[str, str], unit: str) -> str:
+    return (f"{names[0]} 合计 {amount(d.get('from_total', 0), unit)} → "
+            f"{names[1]} 合计 {amount(d.get('to_total', 0), unit)}；"
+            f"新增 {len(d.get('added') or [])} 行，删除 {len(d.get('removed') or [])} 行，"
+            f"修改 {len(d.get('changed') or [])} 行")
+
+
+def problems(items: list[dict]) -> list[dict[str, str]]:
+    """An import's problems (row, column, reason), at most 200."""
+    return [{"row": str(p.get("row", "")), "column": str(p.get("column", "")), "reason": str(p.get("reason", ""))}
+            for p in items[:200]]
 
 
 def project(row: dict, unit: str) -> dict[str, str]:

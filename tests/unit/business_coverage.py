@@ -23,6 +23,7 @@ from sqlmodel import SQLModel, select
 import hbbudget.hbbudget  # noqa: F401  (imports every page and state)
 from hbbudget.db import get_engine, session_scope
 from hbbudget.models import AuditEntry, BankAccount, Project
+from hbbudget.pages.budgeting.editor_state import BudgetEditorState, EditorDialog
 from hbbudget.services.budgeting import budgets as budgeting
 from hbbudget.services.budgeting import excel, projects, rules, templates
 from hbbudget.services.execution import alerts as exec_alerts
@@ -57,7 +58,7 @@ OUT_OF_SCOPE = {"subject.view": "kuaiji", "project.view": "op", "project.edit": 
                 "execution.view": "kuaiji", "execution.match": "kuaiji", "dashboard.view": "head",
                 "admin.settings": "sys_u"}
 
-Step = tuple  # (router path or None, handler name or "", arguments)
+Step = tuple  # (router path or None, handler name ("handler" or "OtherState.handler") or "", arguments)
 
 
 @dataclass(frozen=True)
@@ -251,10 +252,20 @@ def denied(username: str, kinds: tuple[str, ...] = ("permission.denied",)) -> in
 AUDITED = ("permission.denied", "request.rejected")  # a refused out-of-scope id leaves one of these
 
 
+def _own_vars(state) -> dict:
+    return {n: getattr(state, n) for n, f in type(state).get_fields().items() if f._owner is type(state)}
+
+
 def page_vars(state) -> dict:
-    """The page's own data, frontend and backend (computed vars are derived from these)."""
-    own = [n for n, f in type(state).get_fields().items() if f._owner is type(state)]
-    return {n: getattr(state, n) for n in own}
+    """The page's own data, frontend and backend (computed vars are derived from these). A dialog state of 预算编辑
+    also shows, and may change, the editor's grid: its vars are included."""
+    out = _own_vars(state)
+    if isinstance(state, EditorDialog):
+        root = state
+        while root.parent_state is not None:
+            root = root.parent_state
+        out.update({f"grid.{n}": v for n, v in _own_vars(root.substates[BudgetEditorState.get_name()]).items()})
+    return out
 
 
 def _at(state, path: str) -> None:
@@ -268,10 +279,14 @@ async def fresh(w: dict, username: str, cls: type, steps: list[Step], path: str 
     state = await root.get_state(cls)
     _at(state, path)
     for step_path, name, step_args in steps:
+        target = state
+        if "." in name:  # "OtherState.handler": a handler of another state of the page (the editor's grid)
+            other, name = name.split(".")
+            target = await root.get_state(next(c for c in all_guarded_states() if c.__name__ == other))
         if step_path:
-            _at(state, step_path)
+            _at(target, step_path)
         if name:  # "" only moves the client to the path
-            await getattr(state, name)(*step_args)
+            await getattr(target, name)(*step_args)
     return state
 
 

@@ -6,8 +6,9 @@ only name a line of the page it was shown, and the expected version always comes
 returns the fresh row, totals, subtotals and rule results, so the grid, the subtotals and the rule panel change
 in the same event.
 
-This module: the layout and the page; the state and its handlers are in budget_editor_state.py, the dialogs in
-budget_editor_dialogs.py.
+This module: the layout and the page. The grid's state is in editor_state.py; each dialog has a state of its own
+(editor_pickers, editor_plan, editor_excel, editor_actions, editor_template, editor_versions), reaching the grid
+with `get_state`; the dialogs' layout is in editor_dialogs.py.
 """
 
 import reflex as rx
@@ -16,20 +17,27 @@ from components import tokens
 from components.table import pager
 from components.widgets import edit_input, labelled, money_cell, money_text, rule_panel, status_badge, unit_switch
 from hbbudget import routes
+from hbbudget.pages.budgeting.editor_actions import EditorActionState, EditorTransferState
 from hbbudget.pages.budgeting.editor_dialogs import (
-    _action_dialog,
-    _delete_dialog,
-    _import_dialog,
-    _picker_dialog,
-    _plan_dialog,
-    _project_dialog,
-    _template_dialog,
-    _transfer_dialog,
+    action_dialog,
+    delete_dialog,
+    import_dialog,
+    picker_dialog,
+    plan_dialog,
+    project_dialog,
+    template_dialog,
+    transfer_dialog,
 )
+from hbbudget.pages.budgeting.editor_excel import EditorImportState
+from hbbudget.pages.budgeting.editor_pickers import EditorCodeState, EditorProjectState
+from hbbudget.pages.budgeting.editor_plan import EditorPlanState
 from hbbudget.pages.budgeting.editor_state import ROW_VARS, BudgetEditorState
+from hbbudget.pages.budgeting.editor_template import EditorTemplateState
+from hbbudget.pages.budgeting.editor_versions import EditorVersionsState
 from hbbudget.pages.shell.base import app_page
 
 S = BudgetEditorState
+V = EditorVersionsState
 
 
 def _header_bar() -> rx.Component:
@@ -55,14 +63,14 @@ def _header_bar() -> rx.Component:
                 rx.callout(S.header["last_comment"], icon="message-square", color_scheme="orange",
                            id="budget-comment", size="1")),
         rx.hstack(
-            rx.foreach(S.actions, lambda a: rx.button(a["label"], on_click=S.open_action(a["action"]),
+            rx.foreach(S.actions, lambda a: rx.button(a["label"], on_click=EditorActionState.open_action(a["action"]),
                                                       id="action-" + a["action"])),
-            rx.button("导出 Excel", variant="soft", on_click=S.export_excel, id="export-excel"),
-            rx.cond(S.editable, rx.button("导入 Excel", variant="soft", on_click=S.open_import, id="open-import")),
-            rx.cond(S.editable, rx.button("按模板添加", variant="soft", on_click=S.open_template, id="open-template")),
+            rx.button("导出 Excel", variant="soft", on_click=EditorImportState.export_excel, id="export-excel"),
+            rx.cond(S.editable, rx.button("导入 Excel", variant="soft", on_click=EditorImportState.open_import, id="open-import")),
+            rx.cond(S.editable, rx.button("按模板添加", variant="soft", on_click=EditorTemplateState.open_template, id="open-template")),
             rx.cond(S.can_adjust, rx.button("发起调整", variant="soft", on_click=S.start_adjustment("调整"))),
             rx.cond(S.can_adjust, rx.button("发起调剂", variant="soft", on_click=S.start_adjustment("调剂"))),
-            rx.cond(S.can_transfer, rx.button("行间调剂", variant="soft", on_click=S.open_transfer,
+            rx.cond(S.can_transfer, rx.button("行间调剂", variant="soft", on_click=EditorTransferState.open_transfer,
                                               id="open-transfer")),
             rx.button("重新校验", variant="soft", color_scheme="gray", on_click=S.recheck, id="recheck"),
             style=tokens.TOOLBAR,
@@ -81,7 +89,7 @@ def _code_cell(row: rx.Var, column: str) -> rx.Component:
                     edit_input(row["key"], code, lambda v: S.save_code(row["id"], column, v), width="6em",
                                max_length=7, element_id=f"{column}-" + row["id"]),
                     rx.icon_button(rx.icon("search", size=14), size="1", variant="ghost",
-                                   on_click=S.open_picker(column, row["id"]), title="查找科目"),
+                                   on_click=EditorCodeState.open_picker(column, row["id"]), title="查找科目"),
                     spacing="1", align="center",
                 ),
                 rx.text(name, size="1", color_scheme="gray"),
@@ -97,7 +105,7 @@ def _grid_row(row: rx.Var) -> rx.Component:
         rx.table.cell(rx.hstack(
             rx.text(row["project"], size="2"),
             rx.cond(S.editable, rx.icon_button(rx.icon("search", size=14), size="1", variant="ghost", title="选择项目",
-                                               on_click=S.open_project_picker(row["id"]),
+                                               on_click=EditorProjectState.open_project_picker(row["id"]),
                                                id="project-" + row["id"])),
             spacing="1", align="center",
         )),
@@ -116,7 +124,7 @@ def _grid_row(row: rx.Var) -> rx.Component:
         ), rx.cond(S.editable, money_text(row["amount"], size="1", color_scheme="gray"))),
         rx.table.cell(rx.button(rx.cond(row["plan_ok"] == "1", "已平衡", "不平衡"), size="1", variant="soft",
                                 color_scheme=rx.cond(row["plan_ok"] == "1", "gray", "red"),
-                                on_click=S.open_plan(row["id"]), id="plan-" + row["id"])),
+                                on_click=EditorPlanState.open_plan(row["id"]), id="plan-" + row["id"])),
         rx.table.cell(rx.cond(
             S.editable,
             edit_input(row["key"], row["note"], lambda v: S.save_note(row["id"], v), width="10em",
@@ -152,19 +160,19 @@ def _new_line_form() -> rx.Component:
     return rx.form(
         rx.hstack(
             labelled("项目", rx.button(S.new_project_label, rx.icon("search", size=14), type="button", variant="outline",
-                                      color_scheme="gray", max_width="18em", on_click=S.open_project_picker("new"),
+                                      color_scheme="gray", max_width="18em", on_click=EditorProjectState.open_project_picker("new"),
                                       id="new-line-project")),
             labelled("经济分类", rx.hstack(
                 rx.input(name="econ_code", key=S.new_econ, default_value=S.new_econ, placeholder="如 30201",
                          max_length=7, width="7em", id="new-econ"),
                 rx.icon_button(rx.icon("search", size=14), variant="soft", type="button",
-                               on_click=S.open_picker("econ", "0"), id="pick-new-econ"),
+                               on_click=EditorCodeState.open_picker("econ", "0"), id="pick-new-econ"),
                 spacing="1")),
             labelled("功能分类", rx.hstack(
                 rx.input(name="func_code", key=S.new_func, default_value=S.new_func, placeholder="如 2050305",
                          max_length=7, width="8em", id="new-func"),
                 rx.icon_button(rx.icon("search", size=14), variant="soft", type="button",
-                               on_click=S.open_picker("func", "0"), id="pick-new-func"),
+                               on_click=EditorCodeState.open_picker("func", "0"), id="pick-new-func"),
                 spacing="1")),
             labelled("资金来源", rx.select(S.sources, name="source", default_value="财政拨款", id="new-source")),
             labelled("金额（元）", rx.input(name="amount", placeholder="0.00", max_length=32, width="10em",
@@ -223,11 +231,11 @@ def _conflict_notice() -> rx.Component:
 
 def _versions_tab() -> rx.Component:
     return rx.vstack(
-        rx.button("刷新版本列表", variant="soft", size="1", on_click=S.load_versions),
+        rx.button("刷新版本列表", variant="soft", size="1", on_click=V.load_versions),
         rx.table.root(
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
                                            ("版本", "阶段", "事件", "时间", "操作人", "合计", "说明")])),
-            rx.table.body(rx.foreach(S.versions, lambda v: rx.table.row(
+            rx.table.body(rx.foreach(V.versions, lambda v: rx.table.row(
                 rx.table.cell(v["version_no"]), rx.table.cell(v["round"]), rx.table.cell(v["event"]),
                 rx.table.cell(v["created_at"]), rx.table.cell(v["created_by"]), money_cell(v["total"]),
                 rx.table.cell(v["reason"])))),
@@ -237,24 +245,24 @@ def _versions_tab() -> rx.Component:
             rx.hstack(
                 rx.text("比较"),
                 rx.select.root(rx.select.trigger(placeholder="选择版本"), rx.select.content(rx.foreach(
-                    S.versions, lambda v: rx.select.item("第 " + v["version_no"] + " 版", value=v["version_no"]))),
+                    V.versions, lambda v: rx.select.item("第 " + v["version_no"] + " 版", value=v["version_no"]))),
                     name="from_version"),
                 rx.text("与"),
                 rx.select.root(rx.select.trigger(placeholder="当前明细"), rx.select.content(
                     rx.select.item("当前明细", value="0"),
-                    rx.foreach(S.versions, lambda v: rx.select.item("第 " + v["version_no"] + " 版",
+                    rx.foreach(V.versions, lambda v: rx.select.item("第 " + v["version_no"] + " 版",
                                                                     value=v["version_no"]))),
                     name="to_version", default_value="0"),
                 rx.button("比较", type="submit", variant="soft"),
                 align="center", spacing="2",
             ),
-            on_submit=S.compare_versions, reset_on_submit=False,
+            on_submit=V.compare_versions, reset_on_submit=False,
         ),
-        rx.cond(S.diff_summary != "", rx.text(S.diff_summary, weight="bold", id="diff-summary")),
-        rx.cond(S.diff_rows.length() > 0, rx.table.root(
+        rx.cond(V.diff_summary != "", rx.text(V.diff_summary, weight="bold", id="diff-summary")),
+        rx.cond(V.diff_rows.length() > 0, rx.table.root(
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
                                            ("变化", "项目", "经济分类", "功能分类", "资金来源", "金额", "原金额", "变化字段")])),
-            rx.table.body(rx.foreach(S.diff_rows, lambda d: rx.table.row(
+            rx.table.body(rx.foreach(V.diff_rows, lambda d: rx.table.row(
                 rx.table.cell(rx.badge(d["change"])), rx.table.cell(d["project_code"]), rx.table.cell(d["econ_code"]),
                 rx.table.cell(d["func_code"]), rx.table.cell(d["source"]), money_cell(d["amount"]),
                 money_cell(d["before"]), rx.table.cell(d["fields"])))),
@@ -271,7 +279,7 @@ def budget_editor_page() -> rx.Component:
         _conflict_notice(),
         rx.tabs.root(
             rx.tabs.list(rx.tabs.trigger("明细", value="lines"), rx.tabs.trigger("分类小计", value="subtotals"),
-                         rx.tabs.trigger("版本记录", value="versions", on_click=S.load_versions)),
+                         rx.tabs.trigger("版本记录", value="versions", on_click=V.load_versions)),
             rx.tabs.content(rx.vstack(
                 rx.cond(S.editable, _new_line_form()),
                 _filters(),
@@ -287,7 +295,7 @@ def budget_editor_page() -> rx.Component:
             rx.tabs.content(rx.box(_versions_tab(), padding_top="0.8em"), value="versions"),
             default_value="lines", width="100%",
         ),
-        _plan_dialog(), _picker_dialog(), _delete_dialog(), _action_dialog(), _import_dialog(), _template_dialog(),
-        _project_dialog(), _transfer_dialog(),
+        plan_dialog(), picker_dialog(), delete_dialog(), action_dialog(), import_dialog(), template_dialog(),
+        project_dialog(), transfer_dialog(),
         spacing="4", width="100%",
     )

@@ -8,6 +8,7 @@ transaction, so the editor refreshes its rule panel from the same event.
 from __future__ import annotations
 
 import json
+from typing import NotRequired, TypedDict
 
 from sqlalchemy import delete, func, or_, update
 from sqlmodel import Session, select
@@ -27,6 +28,7 @@ from hbbudget.models import (
 )
 from hbbudget.models.budget import MONTHS
 from hbbudget.services.budgeting import flows, lines, rules
+from hbbudget.services.budgeting.lines import LineRow, Subtotals, Totals
 from hbbudget.services.core import audit
 from hbbudget.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from hbbudget.services.security import scope
@@ -34,6 +36,26 @@ from hbbudget.services.security.permissions import UserContext
 
 SOURCES = lines.SOURCES
 ADJUST_KINDS = ("调整", "调剂")
+
+
+class EditResult(TypedDict):
+    """What every edit of lines returns: the changed row (None for a delete), and the totals, subtotals and rule
+    results of the whole budget from the same transaction."""
+    row: LineRow | None
+    totals: Totals
+    subtotals: Subtotals
+    rules: list[dict]  # rules.evaluate's results
+    deleted_id: NotRequired[int]  # delete_line
+    added_ids: NotRequired[list[int]]  # templates.apply_template
+
+
+class LinePage(TypedDict):
+    """One page of a budget's lines (fetch_lines), with the budget's totals, subtotals and (optionally) rules."""
+    rows: list[LineRow]
+    count: int
+    totals: Totals
+    subtotals: Subtotals
+    rules: list[dict]
 
 
 # ---- loading with scope ----
@@ -161,15 +183,15 @@ def new_main_budget(session: Session, ctx: UserContext, org: Org, year: int) -> 
 
 # ---- the grid ----
 
-def result(session: Session, budget: Budget, row: dict | None) -> dict:
+def result(session: Session, budget: Budget, row: LineRow | None) -> EditResult:
     """What every edit returns: the row, totals, subtotals and rule results of the whole budget."""
     f = lines.facts(session, budget.id)
-    return {"row": row or {}, "totals": lines.totals(f), "subtotals": lines.subtotals(session, budget.fiscal_year, f),
+    return {"row": row, "totals": lines.totals(f), "subtotals": lines.subtotals(session, budget.fiscal_year, f),
             "rules": rules.evaluate(session, budget, f)}
 
 
 def fetch_lines(ctx: UserContext, budget_id: int, *, offset: int = 0, limit: int = 50, econ: str = "",
-                func_code: str = "", project_id: int = 0, search: str = "", with_rules: bool = True) -> dict:
+                func_code: str = "", project_id: int = 0, search: str = "", with_rules: bool = True) -> LinePage:
     """One page of lines (id order) with totals, subtotals by 类 and (optionally) rule results."""
     offset, limit = scope.page(offset, limit)
     conds = []
@@ -220,7 +242,7 @@ def _audit_line(line: BudgetLine) -> dict:
             "source": line.source, "amount": line.amount, "months": lines.months_of(line), "note": line.note}
 
 
-def update_line(ctx: UserContext, line_id: int, changes: dict, expected_version: int) -> dict:
+def update_line(ctx: UserContext, line_id: int, changes: dict, expected_version: int) -> EditResult:
     """Save typed changes to one line if nobody saved it since `expected_version`; else Conflict."""
     expected = _version(expected_version)
     with session_scope() as session:
@@ -250,7 +272,7 @@ def _touch(session: Session, budget: Budget) -> None:
     session.add(budget)
 
 
-def add_line(ctx: UserContext, budget_id: int, data: dict) -> dict:
+def add_line(ctx: UserContext, budget_id: int, data: dict) -> EditResult:
     with session_scope() as session:
         budget, org = _editable(session, ctx, budget_id)
         data = dict(data) if isinstance(data, dict) else data
@@ -273,7 +295,7 @@ def add_line(ctx: UserContext, budget_id: int, data: dict) -> dict:
         return result(session, budget, lines.rows(session, budget.fiscal_year, [line])[0])
 
 
-def copy_line(ctx: UserContext, line_id: int) -> dict:
+def copy_line(ctx: UserContext, line_id: int) -> EditResult:
     with session_scope() as session:
         src, budget, org = _line(session, ctx, line_id)
         fields = {k: getattr(src, k) for k in ("project_id", "econ_code", "func_code", "source", "amount", "note",
@@ -287,7 +309,7 @@ def copy_line(ctx: UserContext, line_id: int) -> dict:
         return result(session, budget, lines.rows(session, budget.fiscal_year, [line])[0])
 
 
-def delete_line(ctx: UserContext, line_id: int, expected_version: int) -> dict:
+def delete_line(ctx: UserContext, line_id: int, expected_version: int) -> EditResult:
     expected = _version(expected_version)
     with session_scope() as session:
         line, budget, org = _line(session, ctx, line_id)
@@ -438,7 +460,7 @@ def create_adjustment(ctx: UserContext, budget_id: int, kind: str) -> dict:
 
 
 def transfer(ctx: UserContext, budget_id: int, from_line_id: int, to_line_id: int, amount: str,
-             note: str = "") -> dict:
+             note: str = "") -> EditResult:
     """调剂: move `amount` from one line to another of a 调剂 draft (the total does not change); `note` (the
     reason, ≤ 200 characters) goes into the audit entry.
 

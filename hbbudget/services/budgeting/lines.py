@@ -6,12 +6,13 @@ Shared by budgeting (the grid), rules, templates, Excel and the roll-up.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TypedDict
 
 from sqlalchemy import case, func
 from sqlmodel import Session, select
 
 from hbbudget import money
-from hbbudget.clock import to_local_text
 from hbbudget.models import Budget, BudgetLine, EconomicSubject, FunctionSubject, Project
 from hbbudget.models.budget import MONTHS
 from hbbudget.services.errors import ValidationError
@@ -151,21 +152,40 @@ def months_of(line: BudgetLine) -> list[int]:
     return [getattr(line, m) for m in MONTHS]
 
 
-def row(line: BudgetLine, projects: dict[int, Project], econ: dict[str, str], funcs: dict[str, str]) -> dict:
+class LineRow(TypedDict):
+    """A budget line as the grid, the roll-up drill and Excel read it: raw values (fen, codes, a UTC time)."""
+    id: int
+    version: int
+    project_id: int  # 0: 基本支出 (no project)
+    project_code: str
+    project_name: str
+    econ_code: str
+    econ_name: str
+    func_code: str
+    func_name: str
+    source: str
+    amount: int  # fen
+    months: list[int]  # fen, January to December
+    plan_ok: bool  # the months add up to the amount
+    note: str
+    updated_by: str
+    updated_at: datetime | None
+
+
+def row(line: BudgetLine, projects: dict[int, Project], econ: dict[str, str], funcs: dict[str, str]) -> LineRow:
     p = projects.get(line.project_id) if line.project_id else None
     months = months_of(line)
-    return {
-        "id": line.id, "version": line.version, "project_id": line.project_id or 0,
-        "project_code": p.code if p else "", "project_name": p.name if p else "基本支出",
-        "econ_code": line.econ_code, "econ_name": econ.get(line.econ_code, ""),
-        "func_code": line.func_code, "func_name": funcs.get(line.func_code, ""),
-        "source": line.source, "amount": line.amount, "amount_yuan": money.yuan_text(line.amount),
-        "months": months, "plan_ok": sum(months) == line.amount, "note": line.note,
-        "updated_by": line.updated_by, "updated_at": to_local_text(line.updated_at),
-    }
+    return LineRow(
+        id=line.id, version=line.version, project_id=line.project_id or 0,
+        project_code=p.code if p else "", project_name=p.name if p else "基本支出",
+        econ_code=line.econ_code, econ_name=econ.get(line.econ_code, ""),
+        func_code=line.func_code, func_name=funcs.get(line.func_code, ""),
+        source=line.source, amount=line.amount, months=months, plan_ok=sum(months) == line.amount, note=line.note,
+        updated_by=line.updated_by, updated_at=line.updated_at,
+    )
 
 
-def rows(session: Session, year: int, lines: list[BudgetLine]) -> list[dict]:
+def rows(session: Session, year: int, lines: list[BudgetLine]) -> list[LineRow]:
     pids = {ln.project_id for ln in lines if ln.project_id}
     projects = {p.id: p for p in session.exec(select(Project).where(Project.id.in_(pids))).all()} if pids else {}
     econ, funcs = names(session, year, {ln.econ_code for ln in lines}, {ln.func_code for ln in lines})
@@ -229,11 +249,28 @@ def facts(session: Session, budget_id: int) -> Facts:
     return f
 
 
-def totals(f: Facts) -> dict:
+class Totals(TypedDict):
+    total: int  # fen
+    count: int
+    by_source: dict[str, int]  # 资金来源 → fen, every source
+
+
+class Subtotal(TypedDict):
+    code: str  # a 类 (3 digits)
+    name: str
+    total: int  # fen
+
+
+class Subtotals(TypedDict):
+    economic: list[Subtotal]
+    function: list[Subtotal]
+
+
+def totals(f: Facts) -> Totals:
     return {"total": f.total, "count": f.count, "by_source": {s: f.by_source.get(s, 0) for s in SOURCES}}
 
 
-def subtotals(session: Session, year: int, f: Facts) -> dict:
+def subtotals(session: Session, year: int, f: Facts) -> Subtotals:
     """Sums by economic 类 and function 类, code order."""
     econ_names, func_names = class_names(session, year)
     out = {}
@@ -241,5 +278,5 @@ def subtotals(session: Session, year: int, f: Facts) -> dict:
         sums: dict[str, int] = {}
         for code, amount in data.items():
             sums[code[:3]] = sums.get(code[:3], 0) + amount
-        out[key] = [{"code": c, "name": nm.get(c, ""), "total": sums[c]} for c in sorted(sums)]
-    return out
+        out[key] = [Subtotal(code=c, name=nm.get(c, ""), total=sums[c]) for c in sorted(sums)]
+    return Subtotals(economic=out["economic"], function=out["function"])

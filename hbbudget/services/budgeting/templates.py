@@ -246,7 +246,7 @@ def template_preview(ctx: UserContext, template_id: int, amount: str, year: int)
 
 
 def apply_template(ctx: UserContext, budget_id: int, template_id: int, *, project_id: int, func_code: str,
-                   source: str, amount: str) -> dict:
+                   source: str, amount: str) -> budgets.EditResult:
     """Add one line per template item to a budget; the parts sum exactly to `amount`."""
     fen = money.parse_yuan(amount, "项目金额")
     if fen <= 0:

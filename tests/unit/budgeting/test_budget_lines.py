@@ -1,10 +1,14 @@
 """The editor grid: pages with subtotals, edits with rule results, add/copy/delete, conflicts, bad input."""
 
+from datetime import datetime
+
 import pytest
 from sqlmodel import select
 
+from hbbudget.clock import to_local_text
 from hbbudget.db import session_scope
 from hbbudget.models import AuditEntry, BudgetLine, EconomicSubject
+from hbbudget.pages import display
 from hbbudget.services.budgeting import budgets, projects
 from hbbudget.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from tests.budget_world import YEAR, add_user, budget_with, library_project, line, world
@@ -28,8 +32,12 @@ def test_page_totals_and_subtotals_by_class(db):
         {"code": "310", "name": "资本性支出", "total": 80000}]
     assert page["subtotals"]["function"] == [{"code": "205", "name": "教育支出", "total": 700050}]
     assert budgets.fetch_lines(w.op, bid, econ="302")["count"] == 2
-    row = page["rows"][0]
-    assert row["amount_yuan"] == "1000.50" and sum(row["months"]) == row["amount"] and row["plan_ok"]
+    row = page["rows"][0]  # raw values: fen and a time; the page's display module makes the text
+    assert row["amount"] == 100050 and sum(row["months"]) == row["amount"] and row["plan_ok"]
+    assert isinstance(row["updated_at"], datetime) and "amount_yuan" not in row
+    shown = display.grid_line(row, "yuan")
+    assert shown["amount_yuan"] == "1000.50" and shown["amount"] == "¥1,000.50"
+    assert shown["updated"] == f"{row['updated_by']} {to_local_text(row['updated_at'])}"
 
 
 def test_update_returns_row_totals_and_rules_in_one_call(db):

@@ -15,8 +15,12 @@ import hbbudget.hbbudget  # noqa: F401  (imports every page and state)
 from hbbudget.db import session_scope
 from hbbudget.models import AuditEntry, BudgetLine
 from hbbudget.pages.budgeting.budgets import BudgetsState
-from hbbudget.pages.budgeting.editor import BudgetEditorState
-from hbbudget.pages.budgeting.editor_state import MAX_IMPORT_BYTES, page_rows
+from hbbudget.pages.budgeting.editor_actions import EditorActionState, EditorTransferState
+from hbbudget.pages.budgeting.editor_excel import MAX_IMPORT_BYTES, EditorImportState
+from hbbudget.pages.budgeting.editor_pickers import EditorProjectState
+from hbbudget.pages.budgeting.editor_state import BudgetEditorState, page_rows
+from hbbudget.pages.budgeting.editor_template import EditorTemplateState
+from hbbudget.pages.budgeting.editor_versions import EditorVersionsState
 from hbbudget.pages.budgeting.projects import ProjectDetailState, ProjectsState
 from hbbudget.pages.budgeting.review import ReviewState
 from hbbudget.pages.budgeting.rules import RulesState
@@ -127,15 +131,16 @@ async def test_viewer_without_edit_permission_cannot_save(world):
 
 
 async def test_crafted_arguments_are_refused_in_chinese(world):
-    _, editor = await _editor("op", world["budget"])
+    root, editor = await _editor("op", world["budget"])
     await editor.load()
+    action = await root.get_state(EditorActionState)
     rows = page_rows(editor)
     for call in (editor.save_amount("999999", "5"), editor.save_amount("1; drop table budget", "5"),
                  editor.save_amount(True, "5"), editor.save_amount(str(world["line"]), "-5"),
                  editor.save_amount(str(world["line"]), "1" * 40), editor.save_amount(str(world["line"]), "abc"),
                  editor.save_source(str(world["line"]), "外汇"), editor.save_code(str(world["line"]), "gov", "301"),
                  editor.save_note(str(world["line"]), "长" * 201), editor.choose_unit("usd"),
-                 editor.open_action("approve"), editor.filter_class("econ", "30' or 1=1")):
+                 action.open_action("approve"), editor.filter_class("econ", "30' or 1=1")):
         result = await call
         assert result is not None and "error" in str(result).lower(), result
     assert page_rows(editor) == rows and editor.unit == "yuan"
@@ -177,7 +182,7 @@ async def test_conflict_names_who_saved_and_shows_current_values(world):
 
 
 async def test_import_refuses_a_file_over_10_mb_before_reading_it(world):
-    _, editor = await _editor("op", world["budget"])
+    root, editor = await _editor("op", world["budget"])
     await editor.load()
 
     class Big:
@@ -188,17 +193,18 @@ async def test_import_refuses_a_file_over_10_mb_before_reading_it(world):
         def __init__(self):
             self.file.read = None  # reading would fail: the size check must come first
 
-    result = await editor.preview_import([Big()])
+    result = await (await root.get_state(EditorImportState)).preview_import([Big()])
     assert "10 MB" in str(result)
 
 
 async def test_submit_return_resubmit_approve_through_the_pages(world):
-    _, editor = await _editor("op", world["budget"])
+    root, editor = await _editor("op", world["budget"])
     await editor.load()
+    action = await root.get_state(EditorActionState)
     assert [a["action"] for a in editor.actions] == ["submit"]
-    await editor.open_action("submit")
-    assert editor.action == "submit"
-    await editor.do_action({"comment": ""})
+    await action.open_action("submit")
+    assert action.action == "submit"
+    await action.do_action({"comment": ""})
     assert editor.header["status"] == "审核中" and not editor.editable
 
     head = await _root_with("head")
@@ -222,17 +228,24 @@ async def test_submit_return_resubmit_approve_through_the_pages(world):
     notes = await (await _root_with("op")).get_state(NotificationsState)
     await notes.load()
     assert notes.total >= 1
-    await editor.open_action("submit")
-    await editor.do_action({"comment": "已补充"})
+    await action.open_action("submit")
+    await action.do_action({"comment": "已补充"})
     await review.load()
     await review.open_dialog("budget", "approve", str(world["budget"]))
     await review.confirm_dialog({"comment": ""})
     await editor.load()
     assert editor.header["status"] != "审核中" or editor.header["step_org_name"] != ""
-    await editor.load_versions()
-    assert len(editor.versions) >= 2
-    await editor.compare_versions({"from_version": editor.versions[0]["version_no"], "to_version": "0"})
-    assert editor.diff_summary.startswith("第 ")
+    versions = await root.get_state(EditorVersionsState)
+    await versions.load_versions()
+    assert len(versions.versions) >= 2
+    await versions.compare_versions({"from_version": versions.versions[0]["version_no"], "to_version": "0"})
+    assert versions.diff_summary.startswith("第 ") and "¥" in versions.diff_summary
+    # the display unit of the grid also applies to the difference shown
+    await editor.choose_unit("wan")
+    assert "万元" in versions.diff_summary and "¥" not in versions.diff_summary
+    # loading the page again empties the versions tab and closes the dialogs
+    await editor.load()
+    assert versions.versions == [] and versions.diff_summary == "" and action.action == ""
 
 
 async def test_project_detail_handlers_check_scope(world):
@@ -252,15 +265,16 @@ async def test_template_lines_are_added_and_crafted_template_ids_refused(world):
     make_user("fin", "finance_reviewer", world["city"])
     t = templates.create_template(_ctx("fin"), world["city"], "日常运转", "", [
         {"econ_code": "30201", "share": "60"}, {"econ_code": "30211", "share": "40"}])
-    _, editor = await _editor("op", world["budget"])
+    root, editor = await _editor("op", world["budget"])
     await editor.load()
-    result = await editor.apply_template({"template_id": str(t["id"]), "func_code": "2050205", "amount": "1000"})
+    dialog = await root.get_state(EditorTemplateState)
+    result = await dialog.apply_template({"template_id": str(t["id"]), "func_code": "2050205", "amount": "1000"})
     assert "模板" in str(result) and editor.count == 1  # not opened: the id is not among the choices shown
-    await editor.open_template()
-    assert [c["id"] for c in editor.template_choices] == [str(t["id"])]
-    await editor.apply_template({"template_id": str(t["id"]), "project_id": "0", "func_code": "2050205",
+    await dialog.open_template()
+    assert [c["id"] for c in dialog.template_choices] == [str(t["id"])]
+    await dialog.apply_template({"template_id": str(t["id"]), "project_id": "0", "func_code": "2050205",
                                  "source": "财政拨款", "amount": "1000"})
-    assert editor.count == 3 and editor.total_text == "¥2,000.00" and not editor.template_open
+    assert editor.count == 3 and editor.total_text == "¥2,000.00" and not dialog.template_open
     assert sorted(r["amount"] for r in page_rows(editor)[1:]) == ["¥400.00", "¥600.00"]
 
 
@@ -414,27 +428,28 @@ async def test_every_project_of_the_unit_can_be_chosen_beyond_the_first_hundred(
         session.flush()
         theirs_id = theirs.id
     line_on_late = _add_lines(world["budget"], 1, project_id=late)[0]
-    _, editor = await _editor("op", world["budget"])
+    root, editor = await _editor("op", world["budget"])
     await editor.load()
+    picker = await root.get_state(EditorProjectState)
     # the line on the 116th project shows it (the old select of 100 showed nothing)
     assert next(r for r in page_rows(editor) if r["id"] == str(line_on_late))["project"] == \
         f"批量项目115（D{YEAR}X0115）"
-    await editor.open_project_picker(str(world["line"]))
-    assert editor.project_open and len(editor.project_options) == 31  # 基本支出 + the first 30
-    assert str(late) not in {o["id"] for o in editor.project_options}
+    await picker.open_project_picker(str(world["line"]))
+    assert picker.project_open and len(picker.project_options) == 31  # 基本支出 + the first 30
+    assert str(late) not in {o["id"] for o in picker.project_options}
     # not offered: refused, even a project of the unit (and one of another unit all the more)
     for pid in (late, theirs_id):
-        assert "请从列表中选择项目" in str(await editor.pick_project(str(pid)))
-    await editor.search_projects({"q": "X0115"})
-    assert [o["id"] for o in editor.project_options] == ["0", str(late)]
-    assert await editor.pick_project(str(late)) is None
+        assert "请从列表中选择项目" in str(await picker.pick_project(str(pid)))
+    await picker.search_projects({"q": "X0115"})
+    assert [o["id"] for o in picker.project_options] == ["0", str(late)]
+    assert await picker.pick_project(str(late)) is None
     with session_scope() as session:
         assert session.get(BudgetLine, world["line"]).project_id == late
-    assert page_rows(editor)[0]["project"] == f"批量项目115（D{YEAR}X0115）" and not editor.project_open
+    assert page_rows(editor)[0]["project"] == f"批量项目115（D{YEAR}X0115）" and not picker.project_open
     # the new-line form: pick, add; the line is on that project and the form is back to 基本支出
-    await editor.open_project_picker("new")
-    await editor.search_projects({"q": "批量项目119"})
-    await editor.pick_project(editor.project_options[1]["id"])
+    await picker.open_project_picker("new")
+    await picker.search_projects({"q": "批量项目119"})
+    await picker.pick_project(picker.project_options[1]["id"])
     assert editor.new_project_label.startswith("批量项目119")
     await editor.add_line({"econ_code": "30201", "func_code": "2050205", "amount": "5", "project_id": str(theirs_id)})
     with session_scope() as session:
@@ -442,15 +457,16 @@ async def test_every_project_of_the_unit_can_be_chosen_beyond_the_first_hundred(
         assert session.get(Project, added.project_id).code == f"D{YEAR}X0119"  # the form's crafted id is ignored
     assert editor.new_project_label == "基本支出（不挂项目）"
     # crafted targets: a line not on the page, a target that is neither
-    assert "不在当前页" in str(await editor.open_project_picker("999999"))
-    assert "无效" in str(await editor.open_project_picker("x; drop"))
+    assert "不在当前页" in str(await picker.open_project_picker("999999"))
+    assert "无效" in str(await picker.open_project_picker("x; drop"))
 
 
 async def test_project_picker_is_refused_without_edit_permission(world):
-    _, editor = await _editor("head", world["budget"])
+    root, editor = await _editor("head", world["budget"])
     await editor.load()
-    assert "没有权限：编制预算" in str(await editor.open_project_picker(str(world["line"])))
-    assert not editor.project_open and _denied("head")[-1].object_id == "BudgetEditorState.open_project_picker"
+    picker = await root.get_state(EditorProjectState)
+    assert "没有权限：编制预算" in str(await picker.open_project_picker(str(world["line"])))
+    assert not picker.project_open and _denied("head")[-1].object_id == "EditorProjectState.open_project_picker"
 
 
 def _approved(world, n: int = 2, **fields) -> tuple[int, list[int]]:
@@ -482,22 +498,23 @@ async def test_transfer_between_lines_of_a_transfer_draft(world):
     draft = budgeting.create_adjustment(_ctx("op"), base, "调剂")["id"]
     root, editor = await _editor("op", draft)
     await editor.load()
+    transfer = await root.get_state(EditorTransferState)
     assert editor.can_transfer and editor.editable and not editor.can_adjust
     a, b = (int(r["id"]) for r in page_rows(editor))
-    await editor.open_transfer()
-    assert editor.transfer_open and [c["id"] for c in editor.transfer_choices] == [str(a), str(b)]
+    await transfer.open_transfer()
+    assert transfer.transfer_open and [c["id"] for c in transfer.transfer_choices] == [str(a), str(b)]
     for form, why in (({"from_line": str(a), "to_line": str(a), "amount": "1"}, "不能相同"),
                       ({"from_line": str(a), "to_line": str(b), "amount": "1000.01"}, "不足"),
                       ({"from_line": str(a), "to_line": str(b), "amount": "-5"}, "负数"),
                       ({"from_line": str(a), "to_line": str(world["line"]), "amount": "1"}, "不在当前页"),
                       ({"from_line": str(a), "amount": "1"}, "请选择调出行和调入行"),
                       ({"from_line": str(a), "to_line": str(b), "amount": "1", "note": "长" * 201}, "200")):
-        result = await editor.do_transfer(form)
+        result = await transfer.do_transfer(form)
         assert why in str(result), (form, result)
     assert [_amount(a), _amount(b)] == [100000, 200000]
-    assert await editor.do_transfer({"from_line": str(a), "to_line": str(b), "amount": "300.50",
+    assert await transfer.do_transfer({"from_line": str(a), "to_line": str(b), "amount": "300.50",
                                      "note": "设备费调入"}) is not None  # a success toast
-    assert [_amount(a), _amount(b)] == [69950, 230050] and not editor.transfer_open
+    assert [_amount(a), _amount(b)] == [69950, 230050] and not transfer.transfer_open
     assert editor.total_text == "¥3,000.00"  # nets to zero
     assert [r["amount"] for r in page_rows(editor)] == ["¥699.50", "¥2,300.50"]
     with session_scope() as session:
@@ -505,14 +522,15 @@ async def test_transfer_between_lines_of_a_transfer_draft(world):
         assert "设备费调入" in entry.detail and entry.username == "op"
         assert sum(getattr(session.get(BudgetLine, a), f"m{i:02d}") for i in range(1, 13)) == 69950
     # not on a 调剂 draft: no dialog, and a crafted call is refused
-    _, main = await _editor("op", world["budget"])
+    root, main = await _editor("op", world["budget"])
     await main.load()
-    assert "只有可编辑的调剂单" in str(await main.open_transfer())
-    assert "只有可编辑的调剂单" in str(await main.do_transfer({"from_line": str(world["line"]),
+    transfer = await root.get_state(EditorTransferState)
+    assert "只有可编辑的调剂单" in str(await transfer.open_transfer())
+    assert "只有可编辑的调剂单" in str(await transfer.do_transfer({"from_line": str(world["line"]),
                                                                "to_line": str(world["line"]), "amount": "1"}))
     # without budget.edit: refused and audited
-    _, viewer = await _editor("head", draft)
+    root, viewer = await _editor("head", draft)
     await viewer.load()
-    assert "没有权限：编制预算" in str(await viewer.do_transfer({"from_line": str(a), "to_line": str(b),
+    assert "没有权限：编制预算" in str(await (await root.get_state(EditorTransferState)).do_transfer({"from_line": str(a), "to_line": str(b),
                                                                 "amount": "1"}))
     assert [_amount(a), _amount(b)] == [69950, 230050]

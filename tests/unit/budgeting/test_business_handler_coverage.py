@@ -11,7 +11,13 @@ import pytest
 
 from hbbudget import routes
 from hbbudget.pages.budgeting.budgets import BudgetsState
+from hbbudget.pages.budgeting.editor_actions import EditorActionState, EditorTransferState
+from hbbudget.pages.budgeting.editor_excel import EditorImportState
+from hbbudget.pages.budgeting.editor_pickers import EditorCodeState, EditorProjectState
+from hbbudget.pages.budgeting.editor_plan import EditorPlanState
 from hbbudget.pages.budgeting.editor_state import BudgetEditorState
+from hbbudget.pages.budgeting.editor_template import EditorTemplateState
+from hbbudget.pages.budgeting.editor_versions import EditorVersionsState
 from hbbudget.pages.budgeting.projects import ProjectDetailState, ProjectsState
 from hbbudget.pages.budgeting.review import ReviewState
 from hbbudget.pages.budgeting.rules import RulesState
@@ -30,14 +36,23 @@ from tests.unit.business_coverage import (
 from tests.unit.execution.test_execution_handler_coverage import STATES as EXECUTION_STATES
 from tests.unit.security import test_handler_coverage
 
-STATES = (BudgetEditorState, BudgetsState, ProjectsState, ProjectDetailState, ReviewState, RulesState, TemplatesState,
-          SubjectsState)
+EDITOR_DIALOGS = (EditorProjectState, EditorCodeState, EditorPlanState, EditorImportState, EditorActionState,
+                  EditorTemplateState, EditorTransferState, EditorVersionsState)
+STATES = (BudgetEditorState, *EDITOR_DIALOGS, BudgetsState, ProjectsState, ProjectDetailState, ReviewState, RulesState,
+          TemplatesState, SubjectsState)
 PATHS = {"BudgetEditorState": lambda w: routes.budget_editor(w["o_budget"]),
          "ProjectDetailState": lambda w: routes.project_detail(w["o_project"])}
+
+
+def _editor_prep(w: dict) -> list:
+    return [(routes.budget_editor(w["u_budget"]), "BudgetEditorState.load", ()),
+            (routes.budget_editor(w["o_budget"]), "BudgetEditorState.load", ())]
+
+
 # the out-of-scope holder's preparation: the editor is loaded on its own budget, then on O's (refused: the page
-# keeps bid = O's budget and its own editable lines, the most a client can reach); the project page on O's project
-PREP = {"BudgetEditorState": lambda w: [(routes.budget_editor(w["u_budget"]), "load", ()),
-                                        (routes.budget_editor(w["o_budget"]), "load", ())],
+# keeps bid = O's budget and its own editable lines, the most a client can reach; the editor's dialog states reach
+# that grid); the project page on O's project
+PREP = {"BudgetEditorState": _editor_prep, **{s.__name__: _editor_prep for s in EDITOR_DIALOGS},
         "ProjectDetailState": lambda w: [(routes.project_detail(w["o_project"]), "load", ())],
         **{s: lambda w: [(None, "load", ())] for s in ("BudgetsState", "ProjectsState", "ReviewState", "RulesState",
                                                        "TemplatesState", "SubjectsState")}}
@@ -63,47 +78,48 @@ CASES = {
     "BudgetEditorState.save_source": Case(lambda w: (str(w["o_line"]), "其他资金"), R),
     "BudgetEditorState.save_code": Case(lambda w: (str(w["o_line"]), "econ", "30202"), R),
     # the project picker searches the page's budget (O's: refused); on its own budget O's project is not offered
-    "BudgetEditorState.open_project_picker": Case(lambda w: ("new",)),
-    "BudgetEditorState.search_projects": Case(lambda w: ({"q": "项目"},), NC),  # no picker open
-    "BudgetEditorState.close_project_picker": Case(expect=H),
-    "BudgetEditorState.pick_project": Case(lambda w: (str(w["o_project"]),), R, prep=lambda w: [
-        (routes.budget_editor(w["u_budget"]), "load", ()), (None, "open_project_picker", (str(w["u_line"]),))]),
+    "EditorProjectState.open_project_picker": Case(lambda w: ("new",)),
+    "EditorProjectState.search_projects": Case(lambda w: ({"q": "项目"},), NC),  # no picker open
+    "EditorProjectState.close_project_picker": Case(expect=H),
+    "EditorProjectState.pick_project": Case(lambda w: (str(w["o_project"]),), R, prep=lambda w: [
+        (routes.budget_editor(w["u_budget"]), "BudgetEditorState.load", ()),
+        (None, "open_project_picker", (str(w["u_line"]),))]),
     "BudgetEditorState.dismiss_conflict": Case(expect=H),
-    "BudgetEditorState.open_plan": Case(lambda w: (str(w["o_line"]),), R),
-    "BudgetEditorState.close_plan": Case(expect=H),
-    "BudgetEditorState.save_plan": Case(lambda w: (MONTHS,), NC),  # no plan open
-    "BudgetEditorState.spread_plan": Case(expect=NC),
-    "BudgetEditorState.open_picker": Case(lambda w: ("econ", str(w["o_line"])), R),
-    "BudgetEditorState.search_picker": Case(lambda w: ({"q": "302"},), H),
-    "BudgetEditorState.close_picker": Case(expect=H),
-    "BudgetEditorState.pick_code": Case(lambda w: ("30202",), H),
+    "EditorPlanState.open_plan": Case(lambda w: (str(w["o_line"]),), R),
+    "EditorPlanState.close_plan": Case(expect=H),
+    "EditorPlanState.save_plan": Case(lambda w: (MONTHS,), NC),  # no plan open
+    "EditorPlanState.spread_plan": Case(expect=NC),
+    "EditorCodeState.open_picker": Case(lambda w: ("econ", str(w["o_line"])), R),
+    "EditorCodeState.search_picker": Case(lambda w: ({"q": "302"},), H),
+    "EditorCodeState.close_picker": Case(expect=H),
+    "EditorCodeState.pick_code": Case(lambda w: ("30202",), H),
     "BudgetEditorState.add_line": Case(lambda w: (LINE,)),
     "BudgetEditorState.copy_line": Case(lambda w: (str(w["o_line"]),), R),
     "BudgetEditorState.ask_delete": Case(lambda w: (str(w["o_line"]),), R),
     "BudgetEditorState.cancel_delete": Case(expect=H),
     "BudgetEditorState.confirm_delete": Case(expect=NC),  # nothing asked
-    "BudgetEditorState.export_excel": Case(),
-    "BudgetEditorState.open_import": Case(expect=H),
-    "BudgetEditorState.close_import": Case(expect=H),
-    "BudgetEditorState.preview_import": Case(lambda w: ([Upload("budget.xlsx", w["xlsx"])],)),
-    "BudgetEditorState.commit_import": Case(lambda w: ([Upload("budget.xlsx", w["xlsx"])],), NC),  # no preview
-    "BudgetEditorState.open_action": Case(lambda w: ("submit",), H),
-    "BudgetEditorState.close_action": Case(expect=H),
-    "BudgetEditorState.do_action": Case(lambda w: ({"comment": "越权上报"},), more=lambda w: [(None, "open_action",
+    "EditorImportState.export_excel": Case(),
+    "EditorImportState.open_import": Case(expect=H),
+    "EditorImportState.close_import": Case(expect=H),
+    "EditorImportState.preview_import": Case(lambda w: ([Upload("budget.xlsx", w["xlsx"])],)),
+    "EditorImportState.commit_import": Case(lambda w: ([Upload("budget.xlsx", w["xlsx"])],), NC),  # no preview
+    "EditorActionState.open_action": Case(lambda w: ("submit",), H),
+    "EditorActionState.close_action": Case(expect=H),
+    "EditorActionState.do_action": Case(lambda w: ({"comment": "越权上报"},), more=lambda w: [(None, "open_action",
                                                                                              ("submit",))]),
-    "BudgetEditorState.open_template": Case(expect=H),
-    "BudgetEditorState.close_template": Case(expect=H),
+    "EditorTemplateState.open_template": Case(expect=H),
+    "EditorTemplateState.close_template": Case(expect=H),
     # a template the page offered, applied to O's budget
-    "BudgetEditorState.apply_template": Case(lambda w: ({"template_id": str(w["u_template"]), "func_code": "2050205",
+    "EditorTemplateState.apply_template": Case(lambda w: ({"template_id": str(w["u_template"]), "func_code": "2050205",
                                                          "amount": "100"},),
                                              more=lambda w: [(None, "open_template", ())]),
     "BudgetEditorState.start_adjustment": Case(lambda w: ("调整",)),
-    "BudgetEditorState.open_transfer": Case(expect=NC),  # not a 调剂
-    "BudgetEditorState.close_transfer": Case(expect=H),
-    "BudgetEditorState.do_transfer": Case(lambda w: ({"from_line": str(w["u_line"]), "to_line": str(w["o_line"]),
+    "EditorTransferState.open_transfer": Case(expect=NC),  # not a 调剂
+    "EditorTransferState.close_transfer": Case(expect=H),
+    "EditorTransferState.do_transfer": Case(lambda w: ({"from_line": str(w["u_line"]), "to_line": str(w["o_line"]),
                                                       "amount": "1"},), R),
-    "BudgetEditorState.load_versions": Case(),
-    "BudgetEditorState.compare_versions": Case(lambda w: ({"from_version": "1", "to_version": "0"},), R),
+    "EditorVersionsState.load_versions": Case(),
+    "EditorVersionsState.compare_versions": Case(lambda w: ({"from_version": "1", "to_version": "0"},), R),
     # 预算编制 list (op of D); creating acts on the caller's own unit whatever the form says
     "BudgetsState.load": Case(expect=L, shows="信息学院"),
     "BudgetsState.choose_year": Case(lambda w: (str(YEAR),), L, "信息学院"),
