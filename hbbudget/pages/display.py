@@ -206,3 +206,29 @@ def diff_line(line_: dict, unit: str) -> dict[str, str]:
     return {"project_code": str(line_.get("project_code") or "基本支出"), "econ_code": str(line_.get("econ_code", "")),
             "func_code": str(line_.get("func_code", "")), "source": str(line_.get("source", "")),
             "amount": amount(line_.get("amount", 0), unit), "note": str(line_.get("note", ""))}
+
+
+# ---- execution: the 指标 ledger ----
+
+LEDGER_AMOUNTS = ("approved", "adjusted", "current", "spent", "frozen", "available", "month_plan", "month_spent")
+
+
+def project_text(code: str, name: str) -> str:
+    """A line's project: 名称（编码）, or 基本支出 without one."""
+    return f"{name}（{code}）" if code else "基本支出"
+
+
+def ledger_row(r: dict, unit: str) -> dict[str, str]:
+    """A ledger.LedgerRow as text; flag: over (spent beyond what is available), plan (beyond the plan) or ""."""
+    flag = "over" if r["over_available"] else ("plan" if r["over_plan"] or r["over_month_plan"] else "")
+    plan_text = "、".join(t for t, on in (("超累计用款计划", r["over_plan"]), ("超本月用款计划", r["over_month_plan"])) if on)
+    return {"id": str(r["line_id"]), "project": project_text(r["project_code"], r["project_name"]),
+            "econ": f"{r['econ_code']} {r['econ_name']}", "source": str(r["source"]), "flag": flag,
+            "flag_text": {"over": "超出可用", "plan": plan_text, "": ""}[flag],
+            **{k: amount(r[k], unit) for k in LEDGER_AMOUNTS}}
+
+
+def line_choice(c: dict) -> str:
+    """A ledger.LineChoice as the 待匹配 page lists it."""
+    return (f"{c['org_name']} · {project_text(c['project_code'], c['project_name'])} · {c['econ_code']} "
+            f"{c['econ_name']} · 预算 {money.fmt(c['amount'])}，已支出 {money.fmt(c['spent'])}")

@@ -19,16 +19,6 @@ from state import args
 from state.guard import guarded
 
 PERMISSION = "execution.view"
-AMOUNTS = ("approved", "adjusted", "current", "spent", "frozen", "available", "month_plan", "month_spent")
-
-
-def _row(r: dict, unit: str) -> dict[str, str]:
-    flag = "over" if r["over_available"] else ("plan" if r["over_plan"] or r["over_month_plan"] else "")
-    plan_text = "、".join(t for t, on in (("超累计用款计划", r["over_plan"]), ("超本月用款计划", r["over_month_plan"])) if on)
-    return {"id": str(r["line_id"]), "project": str(r["project"]), "econ": f"{r['econ_code']} {r['econ_name']}",
-            "source": str(r["source"]), "flag": flag,
-            "flag_text": {"over": "超出可用", "plan": plan_text, "": ""}[flag],
-            **{k: display.amount(r[k], unit) for k in AMOUNTS}}
 
 
 class LedgerState(rx.State):
@@ -43,7 +33,7 @@ class LedgerState(rx.State):
         data = self._raw
         self.title = (f"{data['budget']['org_name']} {data['budget']['fiscal_year']} 年预算（{data['budget']['round']}）"
                       if data else "")
-        self.rows = [_row(r, self.unit) for r in data.get("rows", [])]
+        self.rows = [display.ledger_row(r, self.unit) for r in data.get("rows", [])]
         self.totals = {k: display.amount(v, self.unit) for k, v in data.get("totals", {}).items()}
 
     @rx.event

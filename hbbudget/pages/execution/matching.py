@@ -80,7 +80,7 @@ class MatchingState(rx.State):
         self._line_year = self._line_year or today_china().year
         lines = await asyncio.to_thread(ledger.line_choices, ctx, self.line_q, LINE_LIMIT, self._line_year)
         self._line_ids = [line["id"] for line in lines]
-        self.lines = [{"id": str(line["id"]), "label": line["label"]} for line in lines]
+        self.lines = [{"id": str(line["id"]), "label": display.line_choice(line)} for line in lines]
         self.lines_cut = len(lines) >= LINE_LIMIT
         self.line_year, self.line_years = str(self._line_year), [str(y) for y in self._years()]
 

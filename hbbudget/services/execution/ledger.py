@@ -6,20 +6,48 @@ The ledger per line is services.ledger.line_ledger (approved, adjusted, spent, f
 from __future__ import annotations
 
 from datetime import date
+from typing import TypedDict
 
 from sqlalchemy import func
 from sqlmodel import select
 
-from hbbudget import money
 from hbbudget.db import session_scope
 from hbbudget.models import Budget, BudgetLine, Org, Project
 from hbbudget.services.budgeting import lines
 from hbbudget.services.errors import NotFound, PermissionDenied, ValidationError
 from hbbudget.services.execution import alerts, facts
 from hbbudget.services.execution import line_ledger as ledger
+from hbbudget.services.execution.line_ledger import LedgerLine
 from hbbudget.services.security import access, scope
 from hbbudget.services.security.permissions import UserContext
 from hbbudget.services.security.scope import int_id, text
+
+
+class LedgerRow(LedgerLine):
+    """A ledger line named: its project (code and name empty: 基本支出), economic code and source."""
+    project_code: str
+    project_name: str
+    econ_code: str
+    econ_name: str
+    source: str
+
+
+class BudgetLedger(TypedDict):
+    budget: dict  # id, org_name, fiscal_year, round
+    rows: list[LedgerRow]
+    totals: dict[str, int]  # the amounts of the rows summed (fen)
+
+
+class LineChoice(TypedDict):
+    """A line payments may be charged to, with what the picker shows of it (amounts in fen)."""
+    id: int
+    org_name: str
+    project_code: str  # "" : 基本支出
+    project_name: str
+    econ_code: str
+    econ_name: str
+    amount: int
+    spent: int
 
 
 def _current(query):
@@ -40,8 +68,8 @@ def budgets(ctx: UserContext, year: int | None = None) -> list[dict]:
             for b, name, total in rows]
 
 
-def budget_ledger(ctx: UserContext, budget_id: object, today: date | None = None) -> dict:
-    """{"budget": {id, org_name, fiscal_year, round}, "rows": [ledger row + project, econ_name], "totals": {...}}."""
+def budget_ledger(ctx: UserContext, budget_id: object, today: date | None = None) -> BudgetLedger:
+    """The 指标 ledger of a current approved budget: a named row per line, and the totals."""
     today = today or alerts.today_china()
     with session_scope() as session:
         budget = session.get(Budget, int_id(budget_id, "预算"))
@@ -62,16 +90,16 @@ def budget_ledger(ctx: UserContext, budget_id: object, today: date | None = None
     for r in rows:
         line = by_id[r["line_id"]]
         p = projects.get(line.project_id or 0)
-        out.append({**r, "project": f"{p.name}（{p.code}）" if p else "基本支出", "econ_code": line.econ_code,
-                    "econ_name": econ.get(line.econ_code, ""), "source": line.source})
+        out.append(LedgerRow(**r, project_code=p.code if p else "", project_name=p.name if p else "",
+                             econ_code=line.econ_code, econ_name=econ.get(line.econ_code, ""), source=line.source))
     keys = ("approved", "current", "adjusted", "spent", "frozen", "available", "month_plan", "month_spent")
     return {"budget": {"id": budget.id, "org_name": org.name, "fiscal_year": budget.fiscal_year, "round": budget.round},
             "rows": out, "totals": {k: sum(r[k] for r in out) for k in keys}}
 
 
-def line_choices(ctx: UserContext, search: object = "", limit: int = 200, year: object = None) -> list[dict]:
+def line_choices(ctx: UserContext, search: object = "", limit: int = 200, year: object = None) -> list[LineChoice]:
     """Lines of the current approved budgets of a fiscal year (default this year) where the user may charge
-    payments (execution.match): [{"id", "label"}] with the line's budget and spending so far."""
+    payments (execution.match), with the line's budget and spending so far."""
     search = text(search, "关键字", 40)
     year = alerts.today_china().year if year is None else scope.year(year)
     where = access.org_condition(ctx, "execution.match", Budget.org_id)
@@ -86,8 +114,7 @@ def line_choices(ctx: UserContext, search: object = "", limit: int = 200, year: 
         rows = session.exec(query.order_by(Org.path, BudgetLine.id).limit(max(1, min(int(limit), 200)))).all()
         econ, _ = lines.names(session, year, {r[0].econ_code for r in rows}, set())
     spent = {f.line_id: sum(f.spent) for f in facts.facts(year).lines}
-    return [{"id": line.id,
-             "label": f"{org_name} · {f'{pname}（{pcode}）' if pcode else '基本支出'} · {line.econ_code} "
-                      f"{econ.get(line.econ_code, '')} · 预算 {money.fmt(line.amount)}，已支出 "
-                      f"{money.fmt(spent.get(line.id, 0))}"}
+    return [LineChoice(id=line.id, org_name=org_name, project_code=pcode or "", project_name=pname or "",
+                       econ_code=line.econ_code, econ_name=econ.get(line.econ_code, ""), amount=line.amount,
+                       spent=spent.get(line.id, 0))
             for line, org_name, pcode, pname in rows]

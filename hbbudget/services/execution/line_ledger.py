@@ -11,6 +11,7 @@ so money charged to a line of an earlier version still counts against the curren
 from __future__ import annotations
 
 from datetime import date
+from typing import TypedDict
 
 from sqlalchemy import and_, case
 from sqlmodel import Session, func, select
@@ -24,7 +25,23 @@ def key(line: BudgetLine) -> tuple:
     return (line.project_id or 0, line.econ_code, line.func_code, line.source)
 
 
-def line_ledger(session: Session, budget: Budget, today: date) -> list[dict]:
+class LedgerLine(TypedDict):
+    """One line's 指标 ledger: amounts in fen and the overspending flags."""
+    line_id: int
+    approved: int  # in the 二下 budget of the year (0: added by an adjustment)
+    current: int
+    adjusted: int  # current - approved
+    spent: int
+    frozen: int
+    available: int  # current - spent - frozen
+    month_plan: int
+    month_spent: int
+    over_available: bool
+    over_plan: bool
+    over_month_plan: bool
+
+
+def line_ledger(session: Session, budget: Budget, today: date) -> list[LedgerLine]:
     """One row per line of `budget` (a current approved budget): amounts in fen, flags for overspending."""
     year_budgets = session.exec(select(Budget).where(Budget.org_id == budget.org_id,
                                                      Budget.fiscal_year == budget.fiscal_year,
@@ -60,11 +77,11 @@ def line_ledger(session: Session, budget: Budget, today: date) -> list[dict]:
         s = spent.get(k, {"spent": 0, "frozen": 0, "month": 0, "to_date": 0})
         plan_to_date = sum(getattr(line, m) for m in MONTHS[:today.month])
         month_plan = getattr(line, MONTHS[today.month - 1])
-        result.append({
-            "line_id": line.id, "approved": approved.get(k, 0), "current": line.amount,
-            "adjusted": line.amount - approved.get(k, 0), "spent": s["spent"], "frozen": s["frozen"],
-            "available": line.amount - s["spent"] - s["frozen"], "month_plan": month_plan,
-            "month_spent": s["month"], "over_available": s["spent"] + s["frozen"] > line.amount,
-            "over_plan": s["to_date"] > plan_to_date, "over_month_plan": s["month"] > month_plan,
-        })
+        result.append(LedgerLine(
+            line_id=line.id, approved=approved.get(k, 0), current=line.amount,
+            adjusted=line.amount - approved.get(k, 0), spent=s["spent"], frozen=s["frozen"],
+            available=line.amount - s["spent"] - s["frozen"], month_plan=month_plan,
+            month_spent=s["month"], over_available=s["spent"] + s["frozen"] > line.amount,
+            over_plan=s["to_date"] > plan_to_date, over_month_plan=s["month"] > month_plan,
+        ))
     return result

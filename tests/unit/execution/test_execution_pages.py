@@ -360,6 +360,7 @@ async def test_ledger_pages_in_and_out_of_scope(world):
     assert [b["href"] for b in page.budgets] == [f"/ledger/{world['budget']}"]
     await page.load()
     assert "示范大学" in page.title and page.rows[0]["current"] == "¥1,000.00"
+    assert page.rows[0]["project"] == "实验室建设（P-LAB）" and page.rows[0]["econ"].startswith("31002 ")
     await page.choose_unit("wan")
     assert page.rows[0]["current"] == "0.10 万元"
     outsider = await _state("outsider", LedgerState, f"/ledger/{world['budget']}")

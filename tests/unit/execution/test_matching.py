@@ -256,7 +256,9 @@ def test_line_choices_by_year_keyword_and_scope(world):
 
     _, ctx = auth.login("kuaiji", PASSWORD)
     _, outsider = auth.login("outsider", PASSWORD)
-    labels = [c["label"] for c in exec_ledger.line_choices(ctx, year=YEAR)]
+    from hbbudget.pages import display
+
+    labels = [display.line_choice(c) for c in exec_ledger.line_choices(ctx, year=YEAR)]
     assert [c["id"] for c in exec_ledger.line_choices(ctx, year=str(YEAR))] == world["lines"]
     assert all("另一单位项目" not in label for label in labels) and "两条明细的项目" in labels[1]
     assert [c["id"] for c in exec_ledger.line_choices(ctx, "DEMO-P002", year=YEAR)] == world["lines"][1:]
