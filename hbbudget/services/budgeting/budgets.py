@@ -60,7 +60,7 @@ class LinePage(TypedDict):
 
 # ---- loading with scope ----
 
-def load(session: Session, ctx: UserContext, budget_id: object, permission: str, *,
+def _load(session: Session, ctx: UserContext, budget_id: object, permission: str, *,
          lock: bool = False) -> tuple[Budget, Org]:
     q = select(Budget).where(Budget.id == scope.int_id(budget_id, "预算"))
     budget = session.exec(q.with_for_update() if lock else q).first()
@@ -72,7 +72,7 @@ def load(session: Session, ctx: UserContext, budget_id: object, permission: str,
 
 
 def _editable(session: Session, ctx: UserContext, budget_id: int) -> tuple[Budget, Org]:
-    budget, org = load(session, ctx, budget_id, "budget.edit", lock=True)
+    budget, org = _load(session, ctx, budget_id, "budget.edit", lock=True)
     if budget.status not in flows.BUDGET_EDITABLE:
         raise ValidationError(f"预算状态为“{budget.status}”，只有草稿或退回的预算可以修改")
     return budget, org
@@ -121,15 +121,15 @@ def _list_row(b: Budget, org: Org, step: Org | None, total: int, count: int) -> 
             "version_no": b.version_no, "updated_at": to_local_text(b.updated_at)}
 
 
-def list_rows(session: Session, budgets: list[Budget]) -> list[dict]:
+def _list_rows(session: Session, budgets: list[Budget]) -> list[dict]:
     ids = {b.org_id for b in budgets} | {b.step_org_id for b in budgets if b.step_org_id}
     orgs = {o.id: o for o in session.exec(select(Org).where(Org.id.in_(ids))).all()} if ids else {}
     sums = _totals_by_budget(session, [b.id for b in budgets])
     return [_list_row(b, orgs[b.org_id], orgs.get(b.step_org_id), *sums.get(b.id, (0, 0))) for b in budgets]
 
 
-def header(session: Session, ctx: UserContext, b: Budget, org: Org) -> dict:
-    row = list_rows(session, [b])[0]
+def _header(session: Session, ctx: UserContext, b: Budget, org: Org) -> dict:
+    row = _list_rows(session, [b])[0]
     return {**row, "control": _control(session, b), "based_on_id": b.based_on_id or 0,
             "superseded": b.superseded_by_id is not None, "last_comment": b.last_comment,
             "editable": b.status in flows.BUDGET_EDITABLE and ctx.can("budget.edit", org.path),
@@ -149,13 +149,13 @@ def list_budgets(ctx: UserContext, *, year: int | None = None, org_id: int | Non
         total = session.exec(select(func.count()).select_from(q.subquery())).one()
         budgets = session.exec(q.order_by(Budget.fiscal_year.desc(), Org.path, Budget.seq)
                                .offset(offset).limit(limit)).all()
-        return list_rows(session, list(budgets)), total
+        return _list_rows(session, list(budgets)), total
 
 
 def get_budget(ctx: UserContext, budget_id: int) -> dict:
     with session_scope() as session:
-        budget, org = load(session, ctx, budget_id, "budget.view")
-        return header(session, ctx, budget, org)
+        budget, org = _load(session, ctx, budget_id, "budget.view")
+        return _header(session, ctx, budget, org)
 
 
 def create_budget(ctx: UserContext, org_id: int, year: int) -> dict:
@@ -163,10 +163,10 @@ def create_budget(ctx: UserContext, org_id: int, year: int) -> dict:
     year = scope.year(year)
     with session_scope() as session:
         org = scope.org_for(session, ctx, org_id, "budget.edit")
-        return header(session, ctx, new_main_budget(session, ctx, org, year), org)
+        return _header(session, ctx, _new_main_budget(session, ctx, org, year), org)
 
 
-def new_main_budget(session: Session, ctx: UserContext, org: Org, year: int) -> Budget:
+def _new_main_budget(session: Session, ctx: UserContext, org: Org, year: int) -> Budget:
     if session.exec(select(Budget.id).where(Budget.org_id == org.id, Budget.fiscal_year == year,
                                             Budget.seq == 0)).first():
         raise ValidationError(f"{org.name} {year} 年度预算已存在")
@@ -183,7 +183,7 @@ def new_main_budget(session: Session, ctx: UserContext, org: Org, year: int) -> 
 
 # ---- the grid ----
 
-def result(session: Session, budget: Budget, row: LineRow | None) -> EditResult:
+def _result(session: Session, budget: Budget, row: LineRow | None) -> EditResult:
     """What every edit returns: the row, totals, subtotals and rule results of the whole budget."""
     f = lines.facts(session, budget.id)
     return {"row": row, "totals": lines.totals(f), "subtotals": lines.subtotals(session, budget.fiscal_year, f),
@@ -202,7 +202,7 @@ def fetch_lines(ctx: UserContext, budget_id: int, *, offset: int = 0, limit: int
                 raise ValidationError(f"{label}筛选须为数字编码")
             conds.append(col.startswith(value))
     with session_scope() as session:
-        budget, org = load(session, ctx, budget_id, "budget.view")
+        budget, org = _load(session, ctx, budget_id, "budget.view")
         conds.append(BudgetLine.budget_id == budget.id)
         if project_id:
             conds.append(BudgetLine.project_id == scope.int_id(project_id, "项目"))
@@ -264,7 +264,7 @@ def update_line(ctx: UserContext, line_id: int, changes: dict, expected_version:
         _touch(session, budget)
         audit.record(session, "budget.line.update", actor=ctx, object_type="budgetline", object_id=line.id,
                      org_id=org.id, before=before, after=_audit_line(line))
-        return result(session, budget, lines.rows(session, budget.fiscal_year, [line])[0])
+        return _result(session, budget, lines.rows(session, budget.fiscal_year, [line])[0])
 
 
 def _touch(session: Session, budget: Budget) -> None:
@@ -292,7 +292,7 @@ def add_line(ctx: UserContext, budget_id: int, data: dict) -> EditResult:
         _touch(session, budget)
         audit.record(session, "budget.line.add", actor=ctx, object_type="budgetline", object_id=line.id,
                      org_id=org.id, after=_audit_line(line))
-        return result(session, budget, lines.rows(session, budget.fiscal_year, [line])[0])
+        return _result(session, budget, lines.rows(session, budget.fiscal_year, [line])[0])
 
 
 def copy_line(ctx: UserContext, line_id: int) -> EditResult:
@@ -306,7 +306,7 @@ def copy_line(ctx: UserContext, line_id: int) -> EditResult:
         _touch(session, budget)
         audit.record(session, "budget.line.add", actor=ctx, object_type="budgetline", object_id=line.id,
                      org_id=org.id, detail=f"复制第 {src.id} 行", after=_audit_line(line))
-        return result(session, budget, lines.rows(session, budget.fiscal_year, [line])[0])
+        return _result(session, budget, lines.rows(session, budget.fiscal_year, [line])[0])
 
 
 def delete_line(ctx: UserContext, line_id: int, expected_version: int) -> EditResult:
@@ -321,7 +321,7 @@ def delete_line(ctx: UserContext, line_id: int, expected_version: int) -> EditRe
         _touch(session, budget)
         audit.record(session, "budget.line.delete", actor=ctx, object_type="budgetline", object_id=line.id,
                      org_id=org.id, before=before)
-        return {**result(session, budget, None), "deleted_id": line.id}
+        return {**_result(session, budget, None), "deleted_id": line.id}
 
 
 # ---- pickers ----
@@ -351,7 +351,7 @@ def project_options(ctx: UserContext, budget_id: int, search: str = "", limit: i
     _, limit = scope.page(0, limit)
     text = scope.text(search, "搜索", 64)
     with session_scope() as session:
-        budget, _ = load(session, ctx, budget_id, "budget.view")
+        budget, _ = _load(session, ctx, budget_id, "budget.view")
         conds = [Project.org_id == budget.org_id, Project.status.not_in(("已完成", "已终止"))]
         if text:
             conds.append(or_(Project.code.contains(text, autoescape=True),
@@ -362,7 +362,7 @@ def project_options(ctx: UserContext, budget_id: int, search: str = "", limit: i
 
 # ---- versions and diff ----
 
-def save_version(session: Session, ctx: UserContext, budget: Budget, event: str, reason: str = "") -> BudgetVersion:
+def _save_version(session: Session, ctx: UserContext, budget: Budget, event: str, reason: str = "") -> BudgetVersion:
     snap = lines.snapshot(session, budget)
     budget.version_no += 1
     version = BudgetVersion(budget_id=budget.id, version_no=budget.version_no, round=budget.round, event=event,
@@ -376,7 +376,7 @@ def save_version(session: Session, ctx: UserContext, budget: Budget, event: str,
 
 def list_versions(ctx: UserContext, budget_id: int) -> list[dict]:
     with session_scope() as session:
-        budget, _ = load(session, ctx, budget_id, "budget.view")
+        budget, _ = _load(session, ctx, budget_id, "budget.view")
         found = session.exec(select(BudgetVersion.version_no, BudgetVersion.round, BudgetVersion.event,
                                     BudgetVersion.created_at, BudgetVersion.created_by, BudgetVersion.total,
                                     BudgetVersion.reason)
@@ -427,8 +427,8 @@ def diff(ctx: UserContext, budget_id: int, from_version: int, to_version: int = 
         if isinstance(v, bool) or not isinstance(v, int) or v < 0:
             raise ValidationError("版本号无效")
     with session_scope() as session:
-        budget, _ = load(session, ctx, budget_id, "budget.view")
-        source = load(session, ctx, other_budget_id, "budget.view")[0] if other_budget_id else budget
+        budget, _ = _load(session, ctx, budget_id, "budget.view")
+        source = _load(session, ctx, other_budget_id, "budget.view")[0] if other_budget_id else budget
         return compare(_version_lines(session, source, from_version), _version_lines(session, budget, to_version))
 
 
@@ -439,7 +439,7 @@ def create_adjustment(ctx: UserContext, budget_id: int, kind: str) -> dict:
     if kind not in ADJUST_KINDS:
         raise ValidationError("调整类型须为调整或调剂")
     with session_scope() as session:
-        base, org = load(session, ctx, budget_id, "budget.edit", lock=True)
+        base, org = _load(session, ctx, budget_id, "budget.edit", lock=True)
         if base.status != "已批复" or base.superseded_by_id is not None:
             raise ValidationError("只有现行的已批复预算可以发起调整或调剂")
         if session.exec(select(Budget.id).where(Budget.based_on_id == base.id, Budget.status != "已批复")).first():
@@ -456,7 +456,7 @@ def create_adjustment(ctx: UserContext, budget_id: int, kind: str) -> dict:
                                                                    "amount", "note", *MONTHS)}))
         audit.record(session, "budget.create", actor=ctx, object_type="budget", object_id=adj.id, org_id=org.id,
                      detail=f"发起{kind}（基于预算 {base.id}）")
-        return header(session, ctx, adj, org)
+        return _header(session, ctx, adj, org)
 
 
 def transfer(ctx: UserContext, budget_id: int, from_line_id: int, to_line_id: int, amount: str,
@@ -501,4 +501,4 @@ def transfer(ctx: UserContext, budget_id: int, from_line_id: int, to_line_id: in
                      detail=f"行 {src.id} → 行 {dst.id} 调剂 {money.fmt(fen)}" + (f"：{note}" if note else ""),
                      before=before,
                      after={"from": _audit_line(src), "to": _audit_line(dst)})
-        return result(session, budget, lines.rows(session, budget.fiscal_year, [dst])[0])
+        return _result(session, budget, lines.rows(session, budget.fiscal_year, [dst])[0])

@@ -102,7 +102,7 @@ def _workbook(session: Session, org: Org, year: int, rows: list[dict]) -> bytes:
 
 def export_budget(ctx: UserContext, budget_id: int) -> tuple[str, bytes]:
     with session_scope() as session:
-        budget, org = budgets.load(session, ctx, budget_id, "budget.view")
+        budget, org = budgets._load(session, ctx, budget_id, "budget.view")
         all_lines = session.exec(select(BudgetLine).where(BudgetLine.budget_id == budget.id)
                                  .order_by(BudgetLine.id)).all()
         data = _workbook(session, org, budget.fiscal_year, lines.rows(session, budget.fiscal_year, list(all_lines)))
@@ -239,4 +239,4 @@ def import_commit(ctx: UserContext, budget_id: int, filename: str, data: bytes) 
         audit.record(session, "budget.import", actor=ctx, object_type="budget", object_id=budget.id, org_id=org.id,
                      detail=f"从 Excel 导入 {len(values)} 行（替换原有 {len(old)} 行）：{str(filename)[:100]}",
                      after={"lines": len(values), "total": sum(v["amount"] for v in values)})
-        return {**budgets.result(session, budget, None), "count": len(values)}
+        return {**budgets._result(session, budget, None), "count": len(values)}

@@ -48,7 +48,7 @@ def subordinates(ctx: UserContext, org_id: int, year: int, offset: int = 0, limi
         ids = [k.id for k in kids]
         budgets = {b.org_id: b for b in session.exec(select(Budget).where(Budget.org_id.in_(ids),
                                                                            current_budget_clause(year))).all()}
-        rows = {r["id"]: r for r in budgeting.list_rows(session, list(budgets.values()))}
+        rows = {r["id"]: r for r in budgeting._list_rows(session, list(budgets.values()))}
         controls = dict(session.exec(select(ControlNumber.org_id, ControlNumber.amount).where(
             ControlNumber.org_id.in_(ids), ControlNumber.fiscal_year == year)).all()) if ids else {}
         parents = dict(session.exec(select(Org.id, Org.name).where(

@@ -92,7 +92,7 @@ def carry_forward_create(ctx: UserContext, org_id: int, year: int, growth: dict 
     with session_scope() as session:
         org = scope.org_for(session, ctx, org_id, "budget.edit")
         plan = _carry(session, org, year, pct)
-        budget = budgets.new_main_budget(session, ctx, org, year)
+        budget = budgets._new_main_budget(session, ctx, org, year)
         for r in plan["rows"]:
             session.add(BudgetLine(budget_id=budget.id, project_id=r["project_id"] or None, econ_code=r["econ_code"],
                                    func_code=r["func_code"], source=r["source"], amount=r["amount"], note=r["note"],
@@ -103,7 +103,7 @@ def carry_forward_create(ctx: UserContext, org_id: int, year: int, growth: dict 
                      org_id=org.id, detail=f"由 {year - 1} 年度批复预算结转生成",
                      after={"source": plan["source_budget_id"], "lines": len(plan["rows"]),
                             "growth": {k: str(v) for k, v in pct.items()}, "total": plan["total_after"]})
-        return budgets.header(session, ctx, budget, org)
+        return budgets._header(session, ctx, budget, org)
 
 
 # ---- category templates ----
@@ -272,5 +272,5 @@ def apply_template(ctx: UserContext, budget_id: int, template_id: int, *, projec
         budgets._touch(session, budget)
         audit.record(session, "budget.template", actor=ctx, object_type="budget", object_id=budget.id, org_id=org.id,
                      detail=f"套用模板 {t.name}，金额 {money.fmt(fen)}", after={"lines": [ln.id for ln in added]})
-        out = budgets.result(session, budget, lines.rows(session, budget.fiscal_year, added[:1])[0])
+        out = budgets._result(session, budget, lines.rows(session, budget.fiscal_year, added[:1])[0])
         return {**out, "added_ids": [ln.id for ln in added]}

@@ -1,6 +1,6 @@
 """执行台账 and the line picker of the 待匹配 page, over the user's org scope.
 
-The ledger per line is services.ledger.line_ledger (approved, adjusted, spent, frozen, available, this month's
+The ledger per line is line_ledger._line_ledger (approved, adjusted, spent, frozen, available, this month's
 用款计划, flags); this module checks permission and scope, names the lines and pages the rows."""
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def budget_ledger(ctx: UserContext, budget_id: object, today: date | None = None
             raise PermissionDenied(f"没有权限：不能查看“{org.name}”的执行台账")
         if budget.status != "已批复" or budget.superseded_by_id is not None:
             raise ValidationError("只有现行已批复预算有执行台账")
-        rows = ledger.line_ledger(session, budget, today if today.year == budget.fiscal_year
+        rows = ledger._line_ledger(session, budget, today if today.year == budget.fiscal_year
                                   else date(budget.fiscal_year, 12, 31))
         by_id = {line.id: line for line in session.exec(select(BudgetLine).where(BudgetLine.budget_id == budget.id))}
         pids = {line.project_id for line in by_id.values() if line.project_id}

@@ -41,7 +41,7 @@ class LedgerLine(TypedDict):
     over_month_plan: bool
 
 
-def line_ledger(session: Session, budget: Budget, today: date) -> list[LedgerLine]:
+def _line_ledger(session: Session, budget: Budget, today: date) -> list[LedgerLine]:
     """One row per line of `budget` (a current approved budget): amounts in fen, flags for overspending."""
     year_budgets = session.exec(select(Budget).where(Budget.org_id == budget.org_id,
                                                      Budget.fiscal_year == budget.fiscal_year,

@@ -112,7 +112,7 @@ def test_ledger_tracks_spent_frozen_available_and_plan(world):
     matching.record_manual(ctx, world["lines"][1], "100.00", date(YEAR, 1, 10), "现金支付", kind="manual")
     matching.record_manual(ctx, world["lines"][1], "50.00", date(YEAR, 3, 1), "合同已签", kind="frozen")
     with session_scope() as session:
-        rows = {r["line_id"]: r for r in ledger.line_ledger(session, session.get(Budget, world["budget"]),
+        rows = {r["line_id"]: r for r in ledger._line_ledger(session, session.get(Budget, world["budget"]),
                                                            date(YEAR, 3, 20))}
     first, second = rows[world["lines"][0]], rows[world["lines"][1]]
     assert (first["spent"], first["available"], first["over_available"]) == (1_300_000, -100_000, True)
@@ -123,7 +123,7 @@ def test_ledger_tracks_spent_frozen_available_and_plan(world):
 
 def _ledger(world, today: date = date(YEAR, 3, 20)) -> dict[int, dict]:
     with session_scope() as session:
-        return {r["line_id"]: r for r in ledger.line_ledger(session, session.get(Budget, world["budget"]), today)}
+        return {r["line_id"]: r for r in ledger._line_ledger(session, session.get(Budget, world["budget"]), today)}
 
 
 def _events(event_type: str) -> list[AuditEntry]:
