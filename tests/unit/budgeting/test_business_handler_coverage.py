@@ -18,8 +18,8 @@ from hbbudget.pages.budgeting.editor_plan import EditorPlanState
 from hbbudget.pages.budgeting.editor_state import BudgetEditorState
 from hbbudget.pages.budgeting.editor_template import EditorTemplateState
 from hbbudget.pages.budgeting.editor_versions import EditorVersionsState
-from hbbudget.pages.budgeting.projects import ProjectDetailState, ProjectsState
-from hbbudget.pages.budgeting.review import ReviewState
+from hbbudget.pages.budgeting.projects_state import ProjectDetailState, ProjectsState
+from hbbudget.pages.budgeting.review_state import ReviewState
 from hbbudget.pages.budgeting.rules import RulesState
 from hbbudget.pages.budgeting.templates import TemplatesState
 from hbbudget.pages.core.subjects import SubjectsState

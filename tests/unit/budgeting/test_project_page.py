@@ -10,7 +10,7 @@ from sqlmodel import func, select
 import hbbudget.hbbudget  # noqa: F401  (imports every page and state)
 from hbbudget.db import session_scope
 from hbbudget.models import AuditEntry, Project, ProjectAttachment
-from hbbudget.pages.budgeting.projects import ProjectDetailState, ProjectsState
+from hbbudget.pages.budgeting.projects_state import ProjectDetailState, ProjectsState
 from hbbudget.services.budgeting import projects
 from hbbudget.services.security import auth
 from state.session import SessionState
