@@ -1,11 +1,11 @@
-"""预算编辑's document actions: submit / approve / return (a comment dialog) and 调剂 between two lines of a
-调剂 draft (行间调剂)."""
+"""预算编辑's document actions: submit / approve / return (a comment dialog), 发起调整/调剂 (a new document based on
+this approved budget) and 调剂 between two lines of a 调剂 draft (行间调剂)."""
 
 import asyncio
 
 import reflex as rx
 
-from hbbudget import money
+from hbbudget import money, routes
 from hbbudget.pages import display
 from hbbudget.pages.budgeting.editor_state import DIALOG_ACTIONS, EditorDialog
 from hbbudget.services.budgeting import budgets, review
@@ -48,6 +48,13 @@ class EditorActionState(EditorDialog):
         grid._set_header(header)
         await grid._fetch(ctx)
         return rx.toast.success(f"已{label}")
+
+    @rx.event
+    @guarded("budget.edit")
+    async def start_adjustment(self, ctx: UserContext, kind: str):
+        kind = args.as_choice(kind, ("调整", "调剂"), "调整类型")
+        header = await asyncio.to_thread(budgets.create_adjustment, ctx, (await self._grid()).bid, kind)
+        return [rx.toast.success(f"已发起{kind}"), rx.redirect(routes.budget_editor(header["id"]))]
 
 
 class EditorTransferState(EditorDialog):

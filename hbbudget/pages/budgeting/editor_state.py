@@ -1,21 +1,20 @@
 """State of 预算编辑's grid: one server page of a budget's lines as display text, with the service's rows, totals,
-subtotals and rule results in backend vars; loading, paging, filters, inline edits, add/copy/delete.
+subtotals and rule results in backend vars; loading, paging, filters, inline edits, add/copy/delete, conflicts.
 
 Reflex sends the full value of every changed var (no list diff), so the page's display rows are split into
 ROW_CHUNKS list vars of ROW_CHUNK rows and the rule flags of the page's lines are a var of their own: a save
 sends the chunk holding its row, the flags, totals, subtotals and rule results, and every var is assigned only
 when its value changed (`_put`). `page_rows(state)` joins the chunks (for tests and tools).
 
-The dialogs are states of their own, children of `EditorDialog` (siblings of the grid): project and code pickers
-(editor_pickers.py), monthly plan (editor_plan.py), Excel (editor_excel.py), submit/approve/return and 行间调剂
-(editor_actions.py), category templates (editor_template.py), versions (editor_versions.py). Each reaches the grid
-with `get_state`; the grid resets them when it loads a budget and tells them when the display unit changes."""
+The dialogs are states of their own, children of `EditorDialog` (siblings of the grid): pickers, plan, Excel,
+actions (submit/approve/return, 发起调整, 行间调剂), templates, versions (editor_<section>.py). Each reaches the
+grid with `get_state`; the grid resets them when it loads a budget and tells them when the display unit changes."""
 
 import asyncio
 
 import reflex as rx
 
-from hbbudget import money, routes
+from hbbudget import money
 from hbbudget.pages import display
 from hbbudget.services.budgeting import budgets
 from hbbudget.services.budgeting.budgets import EditResult, LineRow
@@ -30,11 +29,6 @@ ROW_VARS = tuple(f"rows_{i}" for i in range(PAGE_SIZE // ROW_CHUNK))
 BASIC = "基本支出（不挂项目）"
 CODE_KINDS = {"econ": "dept", "func": "function"}  # grid column -> code_options kind
 DIALOG_ACTIONS = {"submit": "上报说明（存在警告时必填）", "approve": "审核意见", "return": "退回原因（必填）"}
-
-
-def _path_id(path: str) -> int:
-    """/budgets/12 → 12 (the dynamic route segment)."""
-    return args.as_id(str(path or "").rstrip("/").rsplit("/", 1)[-1], "预算编号")
 
 
 def page_rows(state: "BudgetEditorState") -> list[dict[str, str]]:
@@ -214,7 +208,7 @@ class BudgetEditorState(rx.State):
     @rx.event
     @guarded("budget.view")
     async def load(self, ctx: UserContext):
-        bid = _path_id(self.router.url.path)
+        bid = args.as_id(str(self.router.url.path or "").rstrip("/").rsplit("/", 1)[-1], "预算编号")  # /budgets/12
         self.bid, self.offset, self._filters, self.filter_text = bid, 0, {}, ""
         self.conflict = self.conflict_values = self.new_econ = self.new_func = ""
         self._new_project, self.new_project_label = 0, BASIC
@@ -392,13 +386,6 @@ class BudgetEditorState(rx.State):
         await self._after_structure_change(ctx, result)
         await self._reload_header(ctx)
         return rx.toast.success("已删除")
-
-    @rx.event
-    @guarded("budget.edit")
-    async def start_adjustment(self, ctx: UserContext, kind: str):
-        kind = args.as_choice(kind, ("调整", "调剂"), "调整类型")
-        header = await asyncio.to_thread(budgets.create_adjustment, ctx, self.bid, kind)
-        return [rx.toast.success(f"已发起{kind}"), rx.redirect(routes.budget_editor(header["id"]))]
 
 
 class EditorDialog(rx.State):

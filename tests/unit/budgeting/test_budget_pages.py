@@ -481,10 +481,10 @@ async def test_adjust_buttons_follow_the_headers_allowed_actions(world):
     _, editor = await _editor("op", current)
     await editor.load()
     assert editor.can_adjust and not editor.editable
-    _, editor = await _editor("op", old)
+    root, editor = await _editor("op", old)
     await editor.load()
     assert editor.header["status"] == "已批复" and not editor.can_adjust  # superseded: no 发起调整/调剂
-    assert "现行" in str(await editor.start_adjustment("调整"))
+    assert "现行" in str(await (await root.get_state(EditorActionState)).start_adjustment("调整"))
     _, viewer = await _editor("head", current)  # may view, may not edit
     await viewer.load()
     assert viewer.header["status"] == "已批复" and not viewer.can_adjust

@@ -113,7 +113,7 @@ CASES = {
     "EditorTemplateState.apply_template": Case(lambda w: ({"template_id": str(w["u_template"]), "func_code": "2050205",
                                                          "amount": "100"},),
                                              more=lambda w: [(None, "open_template", ())]),
-    "BudgetEditorState.start_adjustment": Case(lambda w: ("调整",)),
+    "EditorActionState.start_adjustment": Case(lambda w: ("调整",)),
     "EditorTransferState.open_transfer": Case(expect=NC),  # not a 调剂
     "EditorTransferState.close_transfer": Case(expect=H),
     "EditorTransferState.do_transfer": Case(lambda w: ({"from_line": str(w["u_line"]), "to_line": str(w["o_line"]),
