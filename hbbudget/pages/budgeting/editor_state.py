@@ -17,7 +17,8 @@ import reflex as rx
 from hbbudget import money
 from hbbudget.pages import display
 from hbbudget.services.budgeting import budgets
-from hbbudget.services.budgeting.budgets import EditResult, LineRow
+from hbbudget.services.budgeting.budgets import EditResult
+from hbbudget.services.budgeting.lines import LineRow
 from hbbudget.services.errors import Conflict, ValidationError
 from hbbudget.services.security.permissions import UserContext
 from state import args
