@@ -1,4 +1,4 @@
-"""The `hbbudget` command: init-db, seed-demo, subjects import, audit verify/purge, user reset-password, sim, bank."""
+"""The `hbbudget` command: init-db, seed-demo, subjects import, audit verify/purge, user reset-password, sim, bank, invoice."""
 
 from __future__ import annotations
 
@@ -106,6 +106,12 @@ def cmd_bank(args: argparse.Namespace) -> int:
     return bank_main(args.bank_args)
 
 
+def cmd_invoice(args: argparse.Namespace) -> int:
+    from hbbudget.integrations.invoice.cli import main as invoice_main
+
+    return invoice_main(args.invoice_args)
+
+
 def cmd_sim(args: argparse.Namespace) -> int:
     from hbbudget.sim.bank import BankSim, create_app
     from hbbudget.sim.faults import Faults
@@ -172,6 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     bank = sub.add_parser("bank", help="银行对账单：hbbudget bank parse FILE [--format camt|json]", add_help=False)
     bank.add_argument("bank_args", nargs=argparse.REMAINDER)
     bank.set_defaults(func=cmd_bank)
+    invoice = sub.add_parser("invoice", help="电子发票：hbbudget invoice parse FILE", add_help=False)
+    invoice.add_argument("invoice_args", nargs=argparse.REMAINDER)
+    invoice.set_defaults(func=cmd_invoice)
     return parser
 
 
