@@ -1,0 +1,62 @@
+"""integrations: e-invoices attached to payments or manual expenditures, unique across all orgs and years
+
+Revision ID: 0012
+Revises: 0009
+Create Date: 2026-12-06 01:40:00
+"""
+from typing import Sequence, Union
+
+from alembic import op
+import sqlalchemy as sa
+import sqlmodel
+
+
+revision: str = '0012'
+down_revision: Union[str, None] = '0009'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    s = sqlmodel.sql.sqltypes.AutoString
+    op.create_table(
+        'invoice',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('key', s(length=40), nullable=False),
+        sa.Column('org_id', sa.Integer(), nullable=False),
+        sa.Column('transaction_id', sa.Integer(), nullable=True),
+        sa.Column('expenditure_id', sa.Integer(), nullable=True),
+        sa.Column('kind', s(length=40), nullable=False),
+        sa.Column('code', s(length=12), nullable=False),
+        sa.Column('number', s(length=20), nullable=False),
+        sa.Column('issued_on', sa.Date(), nullable=False),
+        sa.Column('seller_name', s(length=140), nullable=False),
+        sa.Column('seller_tax_id', s(length=32), nullable=False),
+        sa.Column('buyer_name', s(length=140), nullable=False),
+        sa.Column('buyer_tax_id', s(length=32), nullable=False),
+        sa.Column('amount', sa.BigInteger(), nullable=False),
+        sa.Column('tax', sa.BigInteger(), nullable=False),
+        sa.Column('total', sa.BigInteger(), nullable=False),
+        sa.Column('source_format', s(length=24), nullable=False),
+        sa.Column('file_name', s(length=200), nullable=False),
+        sa.Column('content', sa.LargeBinary(), nullable=False),
+        sa.Column('verify_status', s(length=8), nullable=False),
+        sa.Column('verified_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column('created_by', s(length=64), nullable=False),
+        sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['org_id'], ['org.id']),
+        sa.ForeignKeyConstraint(['transaction_id'], ['banktransaction.id']),
+        sa.ForeignKeyConstraint(['expenditure_id'], ['expenditure.id']),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('key'),
+    )
+    op.create_index('ix_invoice_org_id', 'invoice', ['org_id'])
+    op.create_index('ix_invoice_transaction_id', 'invoice', ['transaction_id'])
+    op.create_index('ix_invoice_expenditure_id', 'invoice', ['expenditure_id'])
+
+
+def downgrade() -> None:
+    op.drop_index('ix_invoice_expenditure_id', table_name='invoice')
+    op.drop_index('ix_invoice_transaction_id', table_name='invoice')
+    op.drop_index('ix_invoice_org_id', table_name='invoice')
+    op.drop_table('invoice')

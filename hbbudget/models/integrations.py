@@ -1,0 +1,39 @@
+"""Integrations (issue 16): e-invoices attached to a payment (bank transaction) or a manual expenditure.
+
+`key` (code-number, or the 20-digit 数电票 number alone) is unique across all orgs and years: the same invoice
+can never be attached twice."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, LargeBinary
+from sqlmodel import Field, SQLModel
+
+from hbbudget.clock import now
+
+
+class Invoice(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=40, unique=True)
+    org_id: int = Field(foreign_key="org.id", index=True)  # the org of the payment it is attached to
+    transaction_id: int | None = Field(default=None, foreign_key="banktransaction.id", index=True)
+    expenditure_id: int | None = Field(default=None, foreign_key="expenditure.id", index=True)
+    kind: str = Field(default="", max_length=40)
+    code: str = Field(default="", max_length=12)
+    number: str = Field(max_length=20)
+    issued_on: date
+    seller_name: str = Field(default="", max_length=140)
+    seller_tax_id: str = Field(default="", max_length=32)
+    buyer_name: str = Field(default="", max_length=140)
+    buyer_tax_id: str = Field(default="", max_length=32)
+    amount: int = Field(sa_type=BigInteger)  # fen, 不含税
+    tax: int = Field(sa_type=BigInteger)
+    total: int = Field(sa_type=BigInteger)  # fen, 价税合计
+    source_format: str = Field(default="", max_length=24)  # parser's format, or "manual" (PDF, typed by hand)
+    file_name: str = Field(default="", max_length=200)
+    content: bytes = Field(default=b"", sa_type=LargeBinary)  # the uploaded file, at most HBB_MAX_UPLOAD_BYTES
+    verify_status: str = Field(default="", max_length=8)  # "" not yet, 正常 作废 红冲 不存在 信息不符, 查验失败
+    verified_at: datetime | None = None
+    created_by: str = Field(default="", max_length=64)
+    created_at: datetime = Field(default_factory=now)
