@@ -112,7 +112,20 @@ def cmd_invoice(args: argparse.Namespace) -> int:
     return invoice_main(args.invoice_args)
 
 
+def _sim_invoice(args: argparse.Namespace) -> int:
+    from hbbudget.sim.invoice import InvoiceSim, create_app
+    from hbbudget.sim.server import serve_forever
+
+    sim = InvoiceSim(strict=args.strict)
+    port = args.port or 8702
+    print(f"发票查验模拟器：http://{args.host}:{port}（{'未登记的发票为“不存在”' if args.strict else '未登记的发票为“正常”'}）")
+    serve_forever(create_app(sim), args.host, port)
+    return 0
+
+
 def cmd_sim(args: argparse.Namespace) -> int:
+    if args.invoice:
+        return _sim_invoice(args)
     from hbbudget.sim.bank import BankSim, create_app
     from hbbudget.sim.faults import Faults
     from hbbudget.sim.server import serve_forever
@@ -136,6 +149,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"故障设置错误：{err}", file=sys.stderr)
         return 1
+    args.port = args.port or 8701
     print(f"银行模拟器：http://{args.host}:{args.port}（{len(accounts)} 个账户，{len(codes)} 个项目编码，每 {args.interval} 秒生成一笔交易）")
     serve_forever(create_app(sim, auto_interval=args.interval), args.host, args.port)
     return 0
@@ -165,14 +179,16 @@ def build_parser() -> argparse.ArgumentParser:
     reset.add_argument("username")
     reset.add_argument("--enable", action="store_true", help="同时启用已停用的账号")
     reset.set_defaults(func=cmd_user_reset_password)
-    sim = sub.add_parser("sim", help="启动外部系统模拟器（银行网关）于 127.0.0.1")
+    sim = sub.add_parser("sim", help="启动外部系统模拟器（银行网关；--invoice 发票查验）于 127.0.0.1")
     sim.add_argument("--host", default="127.0.0.1")
-    sim.add_argument("--port", type=int, default=8701)
+    sim.add_argument("--port", type=int, default=None, help="端口（银行 8701，发票查验 8702）")
     sim.add_argument("--account", action="append", default=[], help="账号[:户名]，可重复")
     sim.add_argument("--project-code", action="append", default=[], help="摘要中会出现的项目编码，可重复")
     sim.add_argument("--interval", type=float, default=10.0, help="自动生成交易的间隔秒数，0 为不生成")
     sim.add_argument("--faults", default="", help="随机故障比例，如 http500:0.1,latency:0.2")
     sim.add_argument("--demo", action="store_true", help="加上演示账户和演示预算的项目编码（make run 使用）")
+    sim.add_argument("--invoice", action="store_true", help="改为启动发票查验平台模拟器（默认端口 8702）")
+    sim.add_argument("--strict", action="store_true", help="发票模拟器：未登记的发票查验结果为“不存在”")
     sim.set_defaults(func=cmd_sim)
 
     bank = sub.add_parser("bank", help="银行对账单：hbbudget bank parse FILE [--format camt|json]", add_help=False)
