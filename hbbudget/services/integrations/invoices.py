@@ -28,6 +28,7 @@ from hbbudget.models import BankTransaction, ExecAlert, Expenditure, Invoice, Or
 from hbbudget.services.core import audit
 from hbbudget.services.errors import NotFound, PermissionDenied, ValidationError
 from hbbudget.services.execution import alerts
+from hbbudget.services.security import access
 from hbbudget.services.security.permissions import UserContext
 from hbbudget.services.security.scope import int_id, text
 from hbbudget.settings import get_settings
@@ -211,3 +212,34 @@ def _flag(session: Session, inv: Invoice, status: str) -> None:
                           detail=f"{target} 关联的发票（价税合计 {money.fmt(inv.total)}，销售方 {inv.seller_name}）"
                                  f"经查验平台确认已{status}",
                           link=routes.EXEC_ALERTS))
+
+
+def targets(ctx: UserContext, limit: int = 100) -> list[dict]:
+    """What the page offers to attach invoices to: recent payments out (not reversed) and manual expenditures
+    of the orgs where the user may match, newest first; value is "transaction:ID" or "expenditure:ID"."""
+    with session_scope() as session:
+        txs = session.exec(
+            select(BankTransaction, Org).join(Org, Org.id == BankTransaction.org_id)
+            .where(access.org_condition(ctx, "execution.match", BankTransaction.org_id), BankTransaction.amount < 0,
+                   BankTransaction.cancelled == False)  # noqa: E712 - SQL comparison
+            .order_by(BankTransaction.booking_date.desc(), BankTransaction.id.desc()).limit(limit)).all()
+        spent = session.exec(
+            select(Expenditure, Org).join(Org, Org.id == Expenditure.org_id)
+            .where(access.org_condition(ctx, "execution.match", Expenditure.org_id), Expenditure.kind == "manual")
+            .order_by(Expenditure.spent_on.desc(), Expenditure.id.desc()).limit(limit)).all()
+    rows = [{"value": f"transaction:{t.id}", "label": f"付款 {t.booking_date or ''} {money.fmt(-t.amount)} "
+             f"{t.counterparty} · {o.name}"[:120]} for t, o in txs]
+    rows += [{"value": f"expenditure:{e.id}", "label": f"手工支出 {e.spent_on} {money.fmt(e.amount)} {e.note} · "
+              f"{o.name}"[:120]} for e, o in spent]
+    return rows
+
+
+def recent(ctx: UserContext, limit: int = 100) -> list[dict]:
+    """The latest invoices of the orgs the user may view, with the org's name."""
+    with session_scope() as session:
+        rows = session.exec(select(Invoice, Org).join(Org, Org.id == Invoice.org_id)
+                            .where(access.org_condition(ctx, "execution.view", Invoice.org_id))
+                            .order_by(Invoice.id.desc()).limit(limit)).all()
+        return [{**_row(i), "org_name": o.name,
+                 "target": f"付款 {i.transaction_id}" if i.transaction_id else f"手工支出 {i.expenditure_id}"}
+                for i, o in rows]
