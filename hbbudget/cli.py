@@ -123,9 +123,28 @@ def _sim_invoice(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sim_fincloud(args: argparse.Namespace) -> int:
+    from hbbudget.sim.faults import Faults
+    from hbbudget.sim.fincloud import FincloudSim, create_app
+    from hbbudget.sim.server import serve_forever
+
+    sim = FincloudSim()
+    try:
+        sim.faults = Faults.parse(args.faults)
+    except ValueError as err:
+        print(f"故障设置错误：{err}", file=sys.stderr)
+        return 1
+    port = args.port or 8703
+    print(f"财政云模拟器：http://{args.host}:{port}")
+    serve_forever(create_app(sim), args.host, port)
+    return 0
+
+
 def cmd_sim(args: argparse.Namespace) -> int:
     if args.invoice:
         return _sim_invoice(args)
+    if args.fincloud:
+        return _sim_fincloud(args)
     from hbbudget.sim.bank import BankSim, create_app
     from hbbudget.sim.faults import Faults
     from hbbudget.sim.server import serve_forever
@@ -181,13 +200,14 @@ def build_parser() -> argparse.ArgumentParser:
     reset.set_defaults(func=cmd_user_reset_password)
     sim = sub.add_parser("sim", help="启动外部系统模拟器（银行网关；--invoice 发票查验）于 127.0.0.1")
     sim.add_argument("--host", default="127.0.0.1")
-    sim.add_argument("--port", type=int, default=None, help="端口（银行 8701，发票查验 8702）")
+    sim.add_argument("--port", type=int, default=None, help="端口（银行 8701，发票查验 8702，财政云 8703）")
     sim.add_argument("--account", action="append", default=[], help="账号[:户名]，可重复")
     sim.add_argument("--project-code", action="append", default=[], help="摘要中会出现的项目编码，可重复")
     sim.add_argument("--interval", type=float, default=10.0, help="自动生成交易的间隔秒数，0 为不生成")
     sim.add_argument("--faults", default="", help="随机故障比例，如 http500:0.1,latency:0.2")
     sim.add_argument("--demo", action="store_true", help="加上演示账户和演示预算的项目编码（make run 使用）")
     sim.add_argument("--invoice", action="store_true", help="改为启动发票查验平台模拟器（默认端口 8702）")
+    sim.add_argument("--fincloud", action="store_true", help="改为启动财政云（一体化）交换模拟器（默认端口 8703）")
     sim.add_argument("--strict", action="store_true", help="发票模拟器：未登记的发票查验结果为“不存在”")
     sim.set_defaults(func=cmd_sim)
 

@@ -54,6 +54,10 @@ class Settings:
     bank_poll_seconds: int = field(default_factory=lambda: max(1, _int("BANK_POLL_SECONDS",
                                                                       10 if _bool("DEMO", False) else 300)))
     bank_timeout_seconds: int = field(default_factory=lambda: max(1, _int("BANK_TIMEOUT_SECONDS", 10)))
+    # Finance cloud (财政云, issue 16): the simulator (`hbbudget sim --fincloud`) in demo and tests.
+    fincloud_url: str = field(default_factory=lambda: _env("FINCLOUD_URL", "http://127.0.0.1:8703"))
+    fincloud_timeout_seconds: int = field(default_factory=lambda: max(1, _int("FINCLOUD_TIMEOUT_SECONDS", 10)))
+    fincloud_export_seconds: int = field(default_factory=lambda: max(60, _int("FINCLOUD_EXPORT_SECONDS", 3600)))
     # E-invoice verification platform (issue 16): the simulator (`hbbudget sim --invoice`) in demo and tests.
     invoice_url: str = field(default_factory=lambda: _env("INVOICE_URL", "http://127.0.0.1:8702"))
     invoice_timeout_seconds: int = field(default_factory=lambda: max(1, _int("INVOICE_TIMEOUT_SECONDS", 10)))

@@ -1,4 +1,4 @@
-"""integrations: e-invoices attached to payments or manual expenditures, unique across all orgs and years
+"""integrations: finance-cloud exchange runs; e-invoices attached to payments or manual expenditures, unique across all orgs and years
 
 Revision ID: 0012
 Revises: 0009
@@ -53,9 +53,32 @@ def upgrade() -> None:
     op.create_index('ix_invoice_org_id', 'invoice', ['org_id'])
     op.create_index('ix_invoice_transaction_id', 'invoice', ['transaction_id'])
     op.create_index('ix_invoice_expenditure_id', 'invoice', ['expenditure_id'])
+    op.create_table(
+        'fincloudrun',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('kind', s(length=8), nullable=False),
+        sa.Column('fiscal_year', sa.Integer(), nullable=False),
+        sa.Column('batch_id', s(length=64), nullable=False),
+        sa.Column('started_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column('finished_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column('result', s(length=8), nullable=False),
+        sa.Column('records', sa.Integer(), nullable=False),
+        sa.Column('accepted', sa.Integer(), nullable=False),
+        sa.Column('rejected', sa.Integer(), nullable=False),
+        sa.Column('duplicate_pages', sa.Integer(), nullable=False),
+        sa.Column('rejections', s(), nullable=False),
+        sa.Column('error', s(length=500), nullable=False),
+        sa.Column('trigger', s(length=16), nullable=False),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    op.create_index('ix_fincloudrun_batch_id', 'fincloudrun', ['batch_id'])
+    op.create_index('ix_fincloudrun_started_at', 'fincloudrun', ['started_at'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_fincloudrun_started_at', table_name='fincloudrun')
+    op.drop_index('ix_fincloudrun_batch_id', table_name='fincloudrun')
+    op.drop_table('fincloudrun')
     op.drop_index('ix_invoice_expenditure_id', table_name='invoice')
     op.drop_index('ix_invoice_transaction_id', table_name='invoice')
     op.drop_index('ix_invoice_org_id', table_name='invoice')

@@ -37,3 +37,22 @@ class Invoice(SQLModel, table=True):
     verified_at: datetime | None = None
     created_by: str = Field(default="", max_length=64)
     created_at: datetime = Field(default_factory=now)
+
+
+class FincloudRun(SQLModel, table=True):
+    """One exchange with the finance cloud (财政云): an export of approved budgets (kind 导出)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(default="导出", max_length=8)
+    fiscal_year: int
+    batch_id: str = Field(default="", max_length=64, index=True)
+    started_at: datetime = Field(default_factory=now, index=True)
+    finished_at: datetime | None = None
+    result: str = Field(default="运行中", max_length=8)  # 运行中 成功 失败 无变化
+    records: int = 0  # rows sent
+    accepted: int = 0
+    rejected: int = 0
+    duplicate_pages: int = 0  # pages the cloud already had (re-sent after a failure): not applied twice
+    rejections: str = Field(default="[]")  # JSON [{"agency", "project", "econ", "reason"}]
+    error: str = Field(default="", max_length=500)
+    trigger: str = Field(default="schedule", max_length=16)  # schedule / manual
