@@ -22,7 +22,7 @@ from hbbudget.integrations.fincloud.records import FUND_TYPES, FincloudError, pa
 from hbbudget.models import Budget, BudgetVersion, EconomicMapping, FincloudRun, Org, Project
 from hbbudget.services.budgeting import lines as budget_lines
 from hbbudget.services.core import audit
-from hbbudget.services.security import access
+from hbbudget.services.security import access, scope
 from hbbudget.services.security.permissions import UserContext
 from hbbudget.settings import get_settings
 
@@ -178,3 +178,10 @@ def export_current_year() -> dict:
     from hbbudget.services.execution.alerts import today_china
 
     return export(get_settings().fiscal_year or today_china().year)
+
+
+def export_now(ctx: UserContext, year: object) -> dict:
+    """立即导出 from 接口状态: installation-wide, so a system admin at the root only."""
+    access.require_global(ctx, PERMISSION)
+    y = scope.year(year)
+    return export(y, trigger="manual", who=ctx.username)

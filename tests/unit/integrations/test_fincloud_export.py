@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from datetime import date
 
 import httpx
 import pytest
@@ -143,3 +144,23 @@ def test_runs_are_shown_only_to_a_root_system_admin(world, cloud) -> None:
     assert fincloud.runs(ctx_for("sysunit")) == []
     with session_scope() as session:
         assert len(session.exec(select(FincloudRun)).all()) == 1
+
+
+async def test_interfaces_page_shows_runs_and_exports_now(world, cloud, monkeypatch) -> None:
+    import reflex as rx
+
+    import hbbudget.hbbudget  # noqa: F401
+    from hbbudget.pages.execution.interfaces import InterfacesState
+    from hbbudget.services.security import auth
+    from state.session import SessionState
+    from tests.factories import PASSWORD
+
+    monkeypatch.setattr("hbbudget.pages.execution.interfaces.today_china", lambda: date(YEAR, 6, 1))
+    root = rx.State()
+    (await root.get_state(SessionState)).sid = auth.login("sysroot", PASSWORD)[0]
+    page = await root.get_state(InterfacesState)
+    await page.load()
+    assert page.fincloud_runs == []
+    result = await page.export_fincloud()
+    assert "财政云导出成功：发送 3 条，接收 3 条，拒收 0 条" in str(result)
+    assert [r["result"] for r in page.fincloud_runs] == ["成功"]
