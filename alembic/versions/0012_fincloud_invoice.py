@@ -73,9 +73,29 @@ def upgrade() -> None:
     )
     op.create_index('ix_fincloudrun_batch_id', 'fincloudrun', ['batch_id'])
     op.create_index('ix_fincloudrun_started_at', 'fincloudrun', ['started_at'])
+    op.create_table(
+        'fincloudimport',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('fiscal_year', sa.Integer(), nullable=False),
+        sa.Column('fetched_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column('status', s(length=8), nullable=False),
+        sa.Column('digest', s(length=64), nullable=False),
+        sa.Column('indicators', s(), nullable=False),
+        sa.Column('unreadable', s(), nullable=False),
+        sa.Column('org_ids', s(), nullable=False),
+        sa.Column('decided_by', s(length=64), nullable=False),
+        sa.Column('decided_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column('comment', s(length=500), nullable=False),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    op.create_index('ix_fincloudimport_fiscal_year', 'fincloudimport', ['fiscal_year'])
+    op.create_index('ix_fincloudimport_status', 'fincloudimport', ['status'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_fincloudimport_status', table_name='fincloudimport')
+    op.drop_index('ix_fincloudimport_fiscal_year', table_name='fincloudimport')
+    op.drop_table('fincloudimport')
     op.drop_index('ix_fincloudrun_started_at', table_name='fincloudrun')
     op.drop_index('ix_fincloudrun_batch_id', table_name='fincloudrun')
     op.drop_table('fincloudrun')

@@ -56,3 +56,20 @@ class FincloudRun(SQLModel, table=True):
     rejections: str = Field(default="[]")  # JSON [{"agency", "project", "econ", "reason"}]
     error: str = Field(default="", max_length=500)
     trigger: str = Field(default="schedule", max_length=16)  # schedule / manual
+
+
+class FincloudImport(SQLModel, table=True):
+    """批复 指标 fetched from the finance cloud, waiting for a 财政审核 user to confirm (then applied to the budgets
+    in force, all or nothing) or reject. A newer fetch with other content voids the pending one."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    fiscal_year: int = Field(index=True)
+    fetched_at: datetime = Field(default_factory=now)
+    status: str = Field(default="待确认", max_length=8, index=True)  # 待确认 已应用 已拒绝 已作废
+    digest: str = Field(max_length=64)  # SHA-256 of the indicators: an unchanged fetch adds nothing
+    indicators: str = Field(default="[]")  # JSON [Indicator.to_dict()]
+    unreadable: str = Field(default="[]")  # JSON [{"ind_id", "reason"}]: records the parser refused
+    org_ids: str = Field(default="[]")  # JSON: the known orgs its rows name (who may see and confirm it)
+    decided_by: str = Field(default="", max_length=64)
+    decided_at: datetime | None = None
+    comment: str = Field(default="", max_length=500)

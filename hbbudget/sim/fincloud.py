@@ -7,6 +7,9 @@ Routes:
                               already received (same BATCH_ID and PAGE_NO) is answered again with DUPLICATE and
                               stores nothing new.
   GET  /exchange/budgets      {"batches": {batch: rows stored}, "records": n}
+  GET  /exchange/indicators?year=Y&page=N   批复 指标 pages of 100 (integrations/fincloud/indicators.py); the
+                              duplicate fault serves a page's first record twice
+  POST /admin/indicators      {"records": [...]}: replace the 指标 the cloud serves
   POST /admin/faults          {"kind", "count", "after"}: latency, http500, timeout, truncate, malformed, and
                               duplicate (the page is applied twice, as a cloud that retried internally would)
   GET  /health
@@ -67,6 +70,7 @@ class FincloudSim:
     def __init__(self) -> None:
         self.pages: dict[tuple[str, int], dict] = {}  # (batch, page) → the answer given
         self.records: dict[tuple[str, int], list[dict]] = {}
+        self.indicators: list[dict] = []
         self.faults = Faults()
         self._lock = threading.Lock()
 
@@ -99,15 +103,42 @@ class FincloudSim:
             return {"batches": batches, "records": sum(batches.values())}
 
 
+    def set_indicators(self, records: list[dict]) -> None:
+        with self._lock:
+            self.indicators = list(records)
+
+    def indicator_page(self, year: int, page_no: int, size: int = 100) -> dict:
+        with self._lock:
+            rows = [r for r in self.indicators if str(r.get("FISCAL_YEAR")) == str(year)]
+        count = max(1, -(-len(rows) // size))
+        return {"FISCAL_YEAR": year, "PAGE_NO": page_no, "PAGE_COUNT": count,
+                "RECORDS": rows[(page_no - 1) * size: page_no * size]}
+
+
+async def _fault(sim: FincloudSim) -> tuple[str | None, Response | None]:
+    fault = sim.faults.next()
+    if fault == "latency":
+        await asyncio.sleep(sim.faults.latency_seconds)
+    elif fault == "timeout":
+        await asyncio.sleep(sim.faults.timeout_seconds)
+    elif fault == "http500":
+        return fault, JSONResponse({"error": "财政云内部错误"}, status_code=500)
+    return fault, None
+
+
+def _spoil(body: bytes, fault: str | None) -> bytes:
+    if fault == "malformed":
+        return b"<html>" + body
+    if fault == "truncate":
+        return body[: len(body) // 2]
+    return body
+
+
 def create_app(sim: FincloudSim) -> Starlette:
     async def receive(request: Request) -> Response:
-        fault = sim.faults.next()
-        if fault == "latency":
-            await asyncio.sleep(sim.faults.latency_seconds)
-        elif fault == "timeout":
-            await asyncio.sleep(sim.faults.timeout_seconds)
-        elif fault == "http500":
-            return JSONResponse({"error": "财政云内部错误"}, status_code=500)
+        fault, failed = await _fault(sim)
+        if failed is not None:
+            return failed
         try:
             page = await request.json()
             answer = sim.apply(page)
@@ -116,11 +147,26 @@ def create_app(sim: FincloudSim) -> Starlette:
         except (KeyError, ValueError, TypeError):
             return JSONResponse({"error": "数据页格式错误"}, status_code=400)
         body = json.dumps(answer, ensure_ascii=False).encode()
-        if fault == "malformed":
-            body = b"<html>" + body
-        elif fault == "truncate":
-            body = body[: len(body) // 2]
-        return Response(body, media_type="application/json")
+        return Response(_spoil(body, fault), media_type="application/json")
+
+    async def indicators(request: Request) -> Response:
+        fault, failed = await _fault(sim)
+        if failed is not None:
+            return failed
+        try:
+            page = sim.indicator_page(int(request.query_params["year"]), int(request.query_params.get("page", 1)))
+        except (KeyError, ValueError):
+            return JSONResponse({"error": "参数错误"}, status_code=400)
+        if fault == "duplicate" and page["RECORDS"]:
+            page["RECORDS"] = [page["RECORDS"][0], *page["RECORDS"]]
+        return Response(_spoil(json.dumps(page, ensure_ascii=False).encode(), fault), media_type="application/json")
+
+    async def set_indicators(request: Request) -> Response:
+        data = await request.json()
+        if not isinstance(data.get("records"), list):
+            return JSONResponse({"error": "records"}, status_code=400)
+        sim.set_indicators(data["records"])
+        return JSONResponse({"ok": True, "records": len(sim.indicators)})
 
     async def stored(request: Request) -> Response:
         return JSONResponse(sim.stored())
@@ -139,6 +185,8 @@ def create_app(sim: FincloudSim) -> Starlette:
     return Starlette(routes=[
         Route("/exchange/budgets", receive, methods=["POST"]),
         Route("/exchange/budgets", stored, methods=["GET"]),
+        Route("/exchange/indicators", indicators),
+        Route("/admin/indicators", set_indicators, methods=["POST"]),
         Route("/admin/faults", faults, methods=["POST"]),
         Route("/health", health),
     ])
