@@ -172,3 +172,26 @@ def test_a_page_served_with_a_record_twice_counts_it_once(world, cloud) -> None:
     rep = fi.report(ctx_for("fin_city"), iid)
     assert sum(rep["counts"].values()) == 5
     assert next(r for r in rep["rows"] if r["econ"] == "31002")["cloud"] == "¥12,000.00"
+
+
+async def test_the_page_confirms_what_it_showed(world, cloud) -> None:
+    import reflex as rx
+
+    import hbbudget.hbbudget  # noqa: F401
+    from hbbudget.pages.integrations.fincloud import FincloudState
+    from hbbudget.services.security import auth
+    from state.session import SessionState
+    from tests.factories import PASSWORD
+
+    iid = fi.fetch(YEAR)["import_id"]
+    root = rx.State()
+    (await root.get_state(SessionState)).sid = auth.login("fin_city", PASSWORD)[0]
+    page = await root.get_state(FincloudState)
+    await page.load()
+    assert [i["id"] for i in page.imports] == [str(iid)] and page.imports[0]["scope"] == "可确认"
+    assert "请先打开" in str(await page.confirm())
+    await page.open_import(str(iid))
+    assert page.can_decide and "不一致 1 条" in page.summary and "1 条无法识别" in page.summary
+    assert len(page.rows) == 5
+    assert "已应用：修改或新增 2 条预算明细，涉及 1 个预算" in str(await page.confirm())
+    assert page.imports == [] and page.selected == ""

@@ -2,8 +2,13 @@
 by a holder whose scope excludes the other unit (see tests/unit/business_coverage.py): refused with an entry, or
 (no_context) an error, and no change; the list shows nothing of the other unit. O holds an invoice on its payment."""
 
+import json
+
 import pytest
 
+from hbbudget.db import session_scope
+from hbbudget.models import FincloudImport
+from hbbudget.pages.integrations.fincloud import FincloudState
 from hbbudget.pages.integrations.invoices import InvoicesState
 from hbbudget.services.integrations import invoices
 from hbbudget.services.security import auth
@@ -11,8 +16,8 @@ from tests.factories import PASSWORD
 from tests.unit.business_coverage import Case, Upload, build_world, check_lacking, check_out_of_scope, guarded_handlers
 from tests.unit.integrations import invoice_files as gen
 
-STATES = (InvoicesState,)
-PREP = {"InvoicesState": lambda w: [(None, "load", ())]}
+STATES = (InvoicesState, FincloudState)
+PREP = {"InvoicesState": lambda w: [(None, "load", ())], "FincloudState": lambda w: [(None, "load", ())]}
 H, R, NC, L = "harmless", "rejected", "no_context", "list"
 SMALL = [("*他方商品*耗材", "100.00", "6%", "6.00")]
 
@@ -23,6 +28,11 @@ CASES = {
     # no payment chosen (O's was never offered): nothing to attach to
     "InvoicesState.upload": Case(lambda w: ([Upload("a.xml", gen.fp_xml("20000009", goods=SMALL))],), NC),
     "InvoicesState.verify": Case(lambda w: (str(w["o_invoice"]),), R),
+    # 财政云指标 (the head of U reviews U): a batch naming only O is never offered
+    "FincloudState.load": Case(expect=L, shows="可确认"),
+    "FincloudState.open_import": Case(lambda w: (str(w["o_import"]),), R),
+    "FincloudState.confirm": Case(expect=NC),  # no batch opened
+    "FincloudState.reject": Case(lambda w: ({"reason": "越权拒绝"},), NC),
 }
 
 
@@ -41,6 +51,14 @@ def world(database_url, tmp_path_factory):
         mine = auth.login("kuaiji_maker", PASSWORD)[1]
         w["u_invoice"] = invoices.attach(mine, "transaction", w["u_tx"], "本方.xml",
                                          gen.fp_xml("20000002", goods=[("*本方商品*纸", "100.00", "6%", "6.00")]))["id"]
+        for side, key in (("o", "other"), ("u", "unit")):
+            with session_scope() as session:
+                imp = FincloudImport(fiscal_year=2026, digest=side, org_ids=json.dumps([w[key]]), indicators=json.dumps(
+                    [{"ind_id": side, "agency": "X", "project": "", "econ": "30201", "func": "2050205",
+                      "source": "财政拨款", "amount": 100}]))
+                session.add(imp)
+                session.flush()
+                w[f"{side}_import"] = imp.id
         yield w
 
 
