@@ -1,4 +1,4 @@
-"""integrations: finance-cloud exchange runs; e-invoices attached to payments or manual expenditures, unique across all orgs and years
+"""integrations: evidence anchors; finance-cloud exchange runs and 指标 imports; e-invoices attached to payments or manual expenditures, unique across all orgs and years
 
 Revision ID: 0012
 Revises: 0009
@@ -90,9 +90,26 @@ def upgrade() -> None:
     )
     op.create_index('ix_fincloudimport_fiscal_year', 'fincloudimport', ['fiscal_year'])
     op.create_index('ix_fincloudimport_status', 'fincloudimport', ['status'])
+    op.create_table(
+        'evidenceanchor',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('kind', s(length=16), nullable=False),
+        sa.Column('ref_id', sa.Integer(), nullable=False),
+        sa.Column('sha256', s(length=64), nullable=False),
+        sa.Column('receipt_id', s(length=64), nullable=False),
+        sa.Column('anchored_at', s(length=40), nullable=False),
+        sa.Column('signature', s(length=200), nullable=False),
+        sa.Column('public_key', s(length=100), nullable=False),
+        sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('kind', 'ref_id', 'sha256'),
+    )
+    op.create_index('ix_evidenceanchor_kind', 'evidenceanchor', ['kind'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_evidenceanchor_kind', table_name='evidenceanchor')
+    op.drop_table('evidenceanchor')
     op.drop_index('ix_fincloudimport_status', table_name='fincloudimport')
     op.drop_index('ix_fincloudimport_fiscal_year', table_name='fincloudimport')
     op.drop_table('fincloudimport')

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import BigInteger, LargeBinary
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, UniqueConstraint
 
 from hbbudget.clock import now
 
@@ -73,3 +73,21 @@ class FincloudImport(SQLModel, table=True):
     decided_by: str = Field(default="", max_length=64)
     decided_at: datetime | None = None
     comment: str = Field(default="", max_length=500)
+
+
+class EvidenceAnchor(SQLModel, table=True):
+    """A hash anchored at the external evidence (存证) service: its receipt id, time and signature.
+
+    kind audit_head (ref: AuditCheckpoint id) or budget_version (ref: BudgetVersion id of a 批复)."""
+
+    __table_args__ = (UniqueConstraint("kind", "ref_id", "sha256"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16, index=True)
+    ref_id: int
+    sha256: str = Field(max_length=64)
+    receipt_id: str = Field(max_length=64)
+    anchored_at: str = Field(max_length=40)  # the service's time, as it signed it
+    signature: str = Field(max_length=200)  # base64 Ed25519 over the receipt text
+    public_key: str = Field(max_length=100)  # base64 key the service named when anchoring
+    created_at: datetime = Field(default_factory=now)
