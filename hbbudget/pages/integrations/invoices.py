@@ -107,7 +107,8 @@ def _status(value: rx.Var) -> rx.Component:
 def _attach_panel() -> rx.Component:
     return rx.card(rx.vstack(
         rx.text("关联发票", weight="bold"),
-        rx.select.root(rx.select.trigger(placeholder="选择付款或手工支出", width="100%"), rx.select.content(
+        rx.select.root(rx.select.trigger(placeholder="选择付款或手工支出", width="100%", id="invoice-target"),
+                       rx.select.content(
             rx.foreach(S.targets, lambda t: rx.select.item(t["label"], value=t["value"]))),
             value=S.target, on_change=S.choose_target),
         rx.form(rx.hstack(*[rx.input(name=key, placeholder=label, size="1") for key, label, _ in MANUAL],
