@@ -37,11 +37,19 @@ def setup(db, monkeypatch):
         aid = acct.id
     tx = bank_tx(aid, tree["unit"], "P1", -500_000, counterparty="河北智联科技服务有限公司",
                  booking_date=date(2026, 4, 2))
+    with session_scope() as session:
+        theirs = BankAccount(org_id=tree["other"], number="B1", name="基本户")
+        session.add(theirs)
+        session.flush()
+        bid = theirs.id
+    other_tx = bank_tx(bid, tree["other"], "T1", -500_000, booking_date=date(2026, 4, 3))
     make_user("kuaiji", "accountant", tree["unit"])
+    make_user("outsider", "accountant", tree["other"])
     sim = InvoiceSim(strict=True)
     with ThreadedServer(create_app(sim)) as url:
         monkeypatch.setenv("HBB_INVOICE_URL", url)
-        yield {"tx": tx, "sid": auth.login("kuaiji", PASSWORD)[0], "sim": sim}
+        yield {"tx": tx, "other_tx": other_tx, "sid": auth.login("kuaiji", PASSWORD)[0],
+               "outsider": auth.login("outsider", PASSWORD)[0], "sim": sim}
 
 
 async def test_attach_and_verify_from_the_page(setup) -> None:
@@ -66,3 +74,19 @@ async def test_attach_and_verify_from_the_page(setup) -> None:
     sdp_id = next(i["id"] for i in page.invoices if i["key"] == "26132000000012345678")
     assert "查验结果：作废" in str(await page.verify(sdp_id))
     assert next(i for i in page.invoices if i["id"] == sdp_id)["verify_status"] == "作废"
+
+
+async def test_crafted_calls_cannot_reuse_an_invoice_or_reach_another_unit(setup) -> None:
+    mine = await _page(setup["sid"])
+    await mine.load()
+    await mine.choose_target(f"transaction:{setup['tx']}")
+    assert "已关联发票" in str(await mine.upload([Upload("a.xml", gen.sdp_xml())]))
+    theirs = await _page(setup["outsider"])
+    await theirs.load()
+    crafted = await theirs.choose_target(f"transaction:{setup['tx']}")  # the other unit's payment: never offered
+    assert "不在列表中" in str(crafted) and theirs.target == ""
+    await theirs.choose_target(f"transaction:{setup['other_tx']}")
+    again = str(await theirs.upload([Upload("same.xml", gen.sdp_xml())]))
+    assert "已报销过" in again and "其他单位" in again and "示范大学" not in again
+    assert theirs.invoices == [] and theirs.target_invoices == []
+    assert "不在列表中" in str(await theirs.verify(mine.invoices[0]["id"]))
