@@ -35,8 +35,9 @@ from hbbudget.settings import get_settings
 
 TARGETS = {"transaction": "付款", "expenditure": "手工支出"}
 BAD_STATUSES = ("作废", "红冲")
-MANUAL_FIELDS = ("code", "number", "date", "amount", "tax", "total", "seller_name", "seller_tax_id", "buyer_name",
-                 "buyer_tax_id")
+MANUAL_FIELDS = {"code": "发票代码", "number": "发票号码", "date": "开票日期", "amount": "金额", "tax": "税额",
+                 "total": "价税合计", "seller_name": "销售方名称", "seller_tax_id": "销售方纳税人识别号",
+                 "buyer_name": "购买方名称", "buyer_tax_id": "购买方纳税人识别号"}
 audit.EVENT_NAMES.update({"invoice.attach": "关联发票", "invoice.verify": "发票查验"})
 alerts.KINDS.update({"invoice": "发票作废/红冲"})
 
@@ -51,7 +52,7 @@ def read_file(file_name: str, data: bytes, manual: dict | None = None) -> tuple[
     if len(data) > limit:
         raise ValidationError(f"文件过大：{len(data)} 字节，上限 {limit} 字节")
     if data[:5] == b"%PDF-":
-        fields = {k: text((manual or {}).get(k, ""), k, 140) for k in MANUAL_FIELDS}
+        fields = {k: text((manual or {}).get(k, ""), label, 140) for k, label in MANUAL_FIELDS.items()}
         try:
             return build(fields, [], kind="电子发票（PDF）", source_format="manual"), "manual"
         except InvoiceFormatError as exc:
@@ -112,6 +113,8 @@ def attach(ctx: UserContext, target_type: object, target_id: object, file_name: 
             column = Invoice.transaction_id if kind == "transaction" else Invoice.expenditure_id
             if (duplicate := _duplicate(session, ctx, parsed.key)) is not None:
                 raise duplicate
+            if parsed.total <= 0:
+                raise ValidationError("价税合计须大于零：红字（负数）发票不能作为报销凭证")
             total = money.parse_yuan(str(parsed.total), "价税合计")
             before = session.exec(select(func.coalesce(func.sum(Invoice.total), 0)).where(column == tid)).one()
             if before + total > paid:

@@ -74,6 +74,9 @@ def test_amounts_may_not_exceed_the_payment(world, sample) -> None:
     invoices.attach(ctx, "transaction", world["pay"]["P2"], "b.xml", gen.fp_xml("10000001"))  # 1286.00
     with pytest.raises(ValidationError, match="发票金额合计 ¥2,572.00 超过付款金额 ¥2,000.00"):
         invoices.attach(ctx, "transaction", world["pay"]["P2"], "c.xml", gen.fp_xml("10000002"))
+    red = gen.fp_xml("10000009", goods=[("*办公用品*退货", "-100.00", "13%", "-13.00")])
+    with pytest.raises(ValidationError, match="红字（负数）发票不能作为报销凭证"):
+        invoices.attach(ctx, "transaction", world["pay"]["P2"], "red.xml", red)
     with pytest.raises(ValidationError, match="只有未冲正的付款"):
         invoices.attach(ctx, "transaction", world["pay"]["IN"], "d.xml", gen.fp_xml("10000003"))
     assert _count() == 1
