@@ -1,4 +1,5 @@
-"""The `hbbudget` command: init-db, seed-demo, subjects import, audit verify/purge, user reset-password, sim, bank."""
+"""The `hbbudget` command: init-db, seed-demo, subjects import, audit verify/purge, user reset-password, sim, bank, invoice,
+evidence."""
 
 from __future__ import annotations
 
@@ -106,7 +107,81 @@ def cmd_bank(args: argparse.Namespace) -> int:
     return bank_main(args.bank_args)
 
 
+def cmd_invoice(args: argparse.Namespace) -> int:
+    from hbbudget.integrations.invoice.cli import main as invoice_main
+
+    return invoice_main(args.invoice_args)
+
+
+def _sim_invoice(args: argparse.Namespace) -> int:
+    from hbbudget.sim.invoice import InvoiceSim, create_app
+    from hbbudget.sim.server import serve_forever
+
+    sim = InvoiceSim(strict=args.strict)
+    port = args.port or 8702
+    print(f"发票查验模拟器：http://{args.host}:{port}（{'未登记的发票为“不存在”' if args.strict else '未登记的发票为“正常”'}）")
+    serve_forever(create_app(sim), args.host, port)
+    return 0
+
+
+def _sim_evidence(args: argparse.Namespace) -> int:
+    from hbbudget.sim.evidence import EvidenceSim, create_app
+    from hbbudget.sim.server import serve_forever
+
+    sim = EvidenceSim()
+    port = args.port or 8704
+    print(f"存证平台模拟器：http://{args.host}:{port}（公钥 {sim.public_key}，可设为 HBB_EVIDENCE_PUBLIC_KEY）")
+    serve_forever(create_app(sim), args.host, port)
+    return 0
+
+
+def cmd_evidence_anchor(args: argparse.Namespace) -> int:
+    from hbbudget.services.integrations import evidence
+
+    counts = evidence.anchor_all()
+    print(f"已存证 {counts['anchored']} 条，失败 {counts['failed']} 条")
+    return 0 if not counts["failed"] else 1
+
+
+def cmd_evidence_verify(args: argparse.Namespace) -> int:
+    from hbbudget.services.integrations import evidence
+
+    result = evidence.verify()
+    if result.note:
+        print(f"注意：{result.note}", file=sys.stderr)
+    if result.ok:
+        print(f"存证核验通过：已核验 {result.checked} 份回执")
+        return 0
+    for problem in result.problems:
+        print(f"不一致：{problem}", file=sys.stderr)
+    print(f"存证核验发现 {len(result.problems)} 处问题（已核验 {result.checked} 份回执）", file=sys.stderr)
+    return 2
+
+
+def _sim_fincloud(args: argparse.Namespace) -> int:
+    from hbbudget.sim.faults import Faults
+    from hbbudget.sim.fincloud import FincloudSim, create_app
+    from hbbudget.sim.server import serve_forever
+
+    sim = FincloudSim()
+    try:
+        sim.faults = Faults.parse(args.faults)
+    except ValueError as err:
+        print(f"故障设置错误：{err}", file=sys.stderr)
+        return 1
+    port = args.port or 8703
+    print(f"财政云模拟器：http://{args.host}:{port}")
+    serve_forever(create_app(sim), args.host, port)
+    return 0
+
+
 def cmd_sim(args: argparse.Namespace) -> int:
+    if args.invoice:
+        return _sim_invoice(args)
+    if args.fincloud:
+        return _sim_fincloud(args)
+    if args.evidence:
+        return _sim_evidence(args)
     from hbbudget.sim.bank import BankSim, create_app
     from hbbudget.sim.faults import Faults
     from hbbudget.sim.server import serve_forever
@@ -130,6 +205,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"故障设置错误：{err}", file=sys.stderr)
         return 1
+    args.port = args.port or 8701
     print(f"银行模拟器：http://{args.host}:{args.port}（{len(accounts)} 个账户，{len(codes)} 个项目编码，每 {args.interval} 秒生成一笔交易）")
     serve_forever(create_app(sim, auto_interval=args.interval), args.host, args.port)
     return 0
@@ -159,19 +235,31 @@ def build_parser() -> argparse.ArgumentParser:
     reset.add_argument("username")
     reset.add_argument("--enable", action="store_true", help="同时启用已停用的账号")
     reset.set_defaults(func=cmd_user_reset_password)
-    sim = sub.add_parser("sim", help="启动外部系统模拟器（银行网关）于 127.0.0.1")
+    sim = sub.add_parser("sim", help="启动外部系统模拟器（银行网关；--invoice 发票查验）于 127.0.0.1")
     sim.add_argument("--host", default="127.0.0.1")
-    sim.add_argument("--port", type=int, default=8701)
+    sim.add_argument("--port", type=int, default=None, help="端口（银行 8701，发票查验 8702，财政云 8703，存证 8704）")
     sim.add_argument("--account", action="append", default=[], help="账号[:户名]，可重复")
     sim.add_argument("--project-code", action="append", default=[], help="摘要中会出现的项目编码，可重复")
     sim.add_argument("--interval", type=float, default=10.0, help="自动生成交易的间隔秒数，0 为不生成")
     sim.add_argument("--faults", default="", help="随机故障比例，如 http500:0.1,latency:0.2")
     sim.add_argument("--demo", action="store_true", help="加上演示账户和演示预算的项目编码（make run 使用）")
+    sim.add_argument("--invoice", action="store_true", help="改为启动发票查验平台模拟器（默认端口 8702）")
+    sim.add_argument("--fincloud", action="store_true", help="改为启动财政云（一体化）交换模拟器（默认端口 8703）")
+    sim.add_argument("--evidence", action="store_true", help="改为启动存证平台模拟器（默认端口 8704）")
+    sim.add_argument("--strict", action="store_true", help="发票模拟器：未登记的发票查验结果为“不存在”")
     sim.set_defaults(func=cmd_sim)
 
     bank = sub.add_parser("bank", help="银行对账单：hbbudget bank parse FILE [--format camt|json]", add_help=False)
     bank.add_argument("bank_args", nargs=argparse.REMAINDER)
     bank.set_defaults(func=cmd_bank)
+    evi = sub.add_parser("evidence", help="存证：把审计链头和预算批复版本的哈希存证，并核验").add_subparsers(
+        dest="action", required=True)
+    evi.add_parser("anchor", help="把尚未存证的记录发送到存证平台").set_defaults(func=cmd_evidence_anchor)
+    evi.add_parser("verify", help="重新计算哈希并核验每份回执，列出不再一致的记录（退出码 2）").set_defaults(
+        func=cmd_evidence_verify)
+    invoice = sub.add_parser("invoice", help="电子发票：hbbudget invoice parse FILE", add_help=False)
+    invoice.add_argument("invoice_args", nargs=argparse.REMAINDER)
+    invoice.set_defaults(func=cmd_invoice)
     return parser
 
 

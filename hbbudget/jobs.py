@@ -19,6 +19,7 @@ from hbbudget.clock import now
 from hbbudget.services.core import lease
 from hbbudget.services.execution import alerts as exec_alerts
 from hbbudget.services.execution.bank import poll as bank_poll
+from hbbudget.services.integrations import evidence, fincloud, fincloud_import, invoices
 from hbbudget.services.security import alerts
 from hbbudget.settings import get_settings
 
@@ -102,6 +103,13 @@ def build_scheduler(who: str | None = None, bank_factory: bank_poll.ClientFactor
                                  lambda c: bool(c["opened"] or c["resolved"]), who),
                       "cron", hour=1, minute=30, id="exec-alerts")
     scheduler.add_job(exclusive(bank_poll.purge_runs, who), "cron", hour=3, minute=10, id="sync-run-purge")
+    scheduler.add_job(leader_job(invoices.recheck, lambda c: bool(c["flagged"]), who), "cron", hour=4, minute=0,
+                      id="invoice-recheck")
+    scheduler.add_job(exclusive(fincloud.export_current_year, who), "interval",
+                      seconds=settings.fincloud_export_seconds, id="fincloud-export")
+    scheduler.add_job(exclusive(evidence.anchor_all, who), "cron", hour=2, minute=45, id="evidence-anchor")
+    scheduler.add_job(exclusive(fincloud_import.fetch_current_year, who), "interval",
+                      seconds=settings.fincloud_export_seconds, id="fincloud-indicators")
     return scheduler
 
 

@@ -26,6 +26,8 @@ LEDGER_BUDGET = "/ledger/[budget_id]"
 MATCHING = "/matching"
 EXEC_ALERTS = "/exec-alerts"
 INTERFACES = "/interfaces"
+INVOICES = "/invoices"  # 电子发票 (issue 16)
+FINCLOUD = "/fincloud-indicators"  # 财政云指标 (issue 16)
 
 
 def project_detail(project_id: int) -> str:
@@ -46,12 +48,14 @@ MENU: tuple[tuple[str, str, str | None, str], ...] = (
     ("项目库", PROJECTS, "project.view", "folder-kanban"),
     ("预算编制", BUDGETS, "budget.view", "table"),
     ("预算审核", REVIEW, "budget.review", "clipboard-check"),
+    ("财政云指标", FINCLOUD, "budget.review", "cloud-download"),
     ("校验规则", RULES, "budget.rules", "list-checks"),
     ("编制模板", TEMPLATES, "budget.templates", "layout-template"),
     ("执行监控", MONITOR, "dashboard.view", "chart-line"),
     ("执行台账", LEDGER, "execution.view", "book-open-check"),
     ("待匹配", MATCHING, "execution.match", "link"),
     ("预警中心", EXEC_ALERTS, "execution.view", "siren"),
+    ("电子发票", INVOICES, "execution.view", "receipt"),
     ("基础数据", SUBJECTS, "subject.view", "book-open"),
     ("系统管理", ADMIN, "admin.users", "settings"),
     ("单位管理", ORGS, "admin.orgs", "network"),

@@ -54,6 +54,17 @@ class Settings:
     bank_poll_seconds: int = field(default_factory=lambda: max(1, _int("BANK_POLL_SECONDS",
                                                                       10 if _bool("DEMO", False) else 300)))
     bank_timeout_seconds: int = field(default_factory=lambda: max(1, _int("BANK_TIMEOUT_SECONDS", 10)))
+    # Finance cloud (财政云, issue 16): the simulator (`hbbudget sim --fincloud`) in demo and tests.
+    fincloud_url: str = field(default_factory=lambda: _env("FINCLOUD_URL", "http://127.0.0.1:8703"))
+    fincloud_timeout_seconds: int = field(default_factory=lambda: max(1, _int("FINCLOUD_TIMEOUT_SECONDS", 10)))
+    fincloud_export_seconds: int = field(default_factory=lambda: max(60, _int("FINCLOUD_EXPORT_SECONDS", 3600)))
+    # Evidence (存证) service (issue 16): the simulator (`hbbudget sim --evidence`) in demo and tests; pin its key.
+    evidence_url: str = field(default_factory=lambda: _env("EVIDENCE_URL", "http://127.0.0.1:8704"))
+    evidence_timeout_seconds: int = field(default_factory=lambda: max(1, _int("EVIDENCE_TIMEOUT_SECONDS", 10)))
+    evidence_public_key: str = field(default_factory=lambda: _env("EVIDENCE_PUBLIC_KEY", ""))
+    # E-invoice verification platform (issue 16): the simulator (`hbbudget sim --invoice`) in demo and tests.
+    invoice_url: str = field(default_factory=lambda: _env("INVOICE_URL", "http://127.0.0.1:8702"))
+    invoice_timeout_seconds: int = field(default_factory=lambda: max(1, _int("INVOICE_TIMEOUT_SECONDS", 10)))
     alert_unmatched_days: int = field(default_factory=lambda: max(1, _int("ALERT_UNMATCHED_DAYS", 7)))
     # 接口状态 history: sync runs older than this are deleted nightly (each account's last run is kept).
     sync_run_keep_days: int = field(default_factory=lambda: max(30, _int("SYNC_RUN_KEEP_DAYS", 180)))

@@ -5,6 +5,7 @@ from hbbudget.models.auth import LoginSession, Role, RoleDefaultOffered, RolePer
 from hbbudget.models.budget import Budget, BudgetLine, BudgetSetting, BudgetVersion, ControlNumber
 from hbbudget.models.exec_alert import DataVersion, ExecAlert, ProjectAlertSetting
 from hbbudget.models.execution import BankAccount, BankTransaction, CounterpartyRule, Expenditure, SyncRun
+from hbbudget.models.integrations import EvidenceAnchor, FincloudImport, FincloudRun, Invoice
 from hbbudget.models.notification import Notification
 from hbbudget.models.org import Org, Region
 from hbbudget.models.project import Project, ProjectAttachment, ProjectTarget
@@ -14,6 +15,10 @@ from hbbudget.models.subject import EconomicMapping, EconomicSubject, FunctionSu
 from hbbudget.models.template import CategoryTemplate, CategoryTemplateItem
 
 __all__ = [
+    "EvidenceAnchor",
+    "FincloudImport",
+    "FincloudRun",
+    "Invoice",
     "BankAccount",
     "BankTransaction",
     "CounterpartyRule",

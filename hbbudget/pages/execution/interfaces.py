@@ -13,7 +13,9 @@ from components.table import pager
 from hbbudget import routes
 from hbbudget.pages import display
 from hbbudget.pages.shell.base import app_page
+from hbbudget.services.execution.alerts import today_china
 from hbbudget.services.execution.bank import poll
+from hbbudget.services.integrations import fincloud
 from hbbudget.services.security.permissions import UserContext
 from hbbudget.settings import get_settings
 from state import args
@@ -23,7 +25,7 @@ from state.paging import paging
 
 PERMISSION = poll.PERMISSION
 PAGE_SIZE = 30
-RESULT_COLORS = {"成功": "green", "失败": "red", "运行中": "blue", "从未同步": "gray"}
+RESULT_COLORS = {"成功": "green", "失败": "red", "运行中": "blue", "从未同步": "gray", "无变化": "gray"}
 
 
 class InterfacesState(rx.State):
@@ -34,6 +36,7 @@ class InterfacesState(rx.State):
     account_filter: str = "0"
     gateway: str = ""
     _account_ids: list[int] = []
+    fincloud_runs: list[dict[str, str]] = []  # 财政云 exchange (issue 16): a root system admin only
 
     @rx.var
     def page_label(self) -> str:
@@ -47,6 +50,10 @@ class InterfacesState(rx.State):
         rows, self.total = await asyncio.to_thread(poll.runs, ctx, int(self.account_filter), self.offset,
                                                    PAGE_SIZE)
         self.runs = [{k: str(v) for k, v in r.items()} for r in rows]
+        found = await asyncio.to_thread(fincloud.runs, ctx)
+        self.fincloud_runs = [{**{k: str(v) for k, v in r.items() if k != "rejections"},
+                               "reasons": "；".join(f"{x['agency']} {x['project']} {x['econ']}：{x['reason']}"
+                                                   for x in r["rejections"][:5])} for r in found]
 
     def _account(self, value: object) -> int:
         return args.offered_id(value, self._account_ids, "账户", "该账户不在列表中")
@@ -79,6 +86,16 @@ class InterfacesState(rx.State):
             return rx.toast.error(f"同步失败：{result['error']}")
         return rx.toast.success(f"同步完成：新增 {result['new_rows']} 笔")
 
+    @rx.event
+    @guarded(PERMISSION)
+    async def export_fincloud(self, ctx: UserContext):
+        run = await asyncio.to_thread(fincloud.export_now, ctx, today_china().year)
+        await self._refresh(ctx)
+        if run["result"] == "失败":
+            return rx.toast.error(f"财政云导出失败：{run['error']}")
+        return rx.toast.success(f"财政云导出{run['result']}：发送 {run['records']} 条，接收 {run['accepted']} 条，"
+                                f"拒收 {run['rejected']} 条")
+
     next_page, prev_page = paging("InterfacesState", PERMISSION, PAGE_SIZE)
 
 
@@ -87,6 +104,25 @@ S = InterfacesState
 
 def _badge(result: rx.Var) -> rx.Component:
     return rx.badge(result, color_scheme=rx.match(result, *RESULT_COLORS.items(), "gray"), variant="soft")
+
+
+def _fincloud_runs() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(rx.text("财政云交换记录", weight="bold"),
+                  rx.button("立即导出本年度预算", size="1", variant="soft", on_click=S.export_fincloud,
+                            id="fincloud-export"), align="center", spacing="3"),
+        rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                           ("#", "年度", "批次", "开始", "方式", "结果", "发送", "接收", "拒收", "重复页",
+                                            "错误/拒收原因")])),
+            rx.table.body(rx.foreach(S.fincloud_runs, lambda r: rx.table.row(
+                rx.table.cell(r["id"]), rx.table.cell(r["year"]), rx.table.cell(r["batch_id"]),
+                rx.table.cell(r["started_at"]), rx.table.cell(r["trigger"]), rx.table.cell(_badge(r["result"])),
+                rx.table.cell(r["records"]), rx.table.cell(r["accepted"]), rx.table.cell(r["rejected"]),
+                rx.table.cell(r["duplicate_pages"]), rx.table.cell(r["error"], " ", r["reasons"]),
+            ))),
+            variant="surface", size="1", width="100%", id="fincloud-runs"),
+        spacing="2", width="100%")
 
 
 @app_page(routes.INTERFACES, "接口状态", on_load=InterfacesState.load)
@@ -121,5 +157,6 @@ def interfaces_page() -> rx.Component:
             ))),
             variant="surface", size="1", width="100%", id="interface-runs"),
         pager(S.page_label, S.prev_page, S.next_page),
+        rx.cond(S.fincloud_runs.length() > 0, _fincloud_runs()),
         spacing="4", width="100%",
     )

@@ -79,6 +79,7 @@ CASES = {
     "InterfacesState.load": Case(expect=L, shows="本方基本户"),
     "InterfacesState.choose_account": Case(lambda w: (str(w["o_account"]),), R),
     "InterfacesState.sync_now": Case(lambda w: (str(w["o_account"]),), R),
+    "InterfacesState.export_fincloud": Case(expect="refused"),  # installation-wide: a root system admin only
     "InterfacesState.next_page": Case(expect=L, shows="本方基本户"),
     "InterfacesState.prev_page": Case(expect=L, shows="本方基本户"),
 }
