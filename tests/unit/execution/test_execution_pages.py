@@ -88,6 +88,7 @@ CASES = {
     "InterfacesState.sync_now": lambda w: (str(w["account"]),),
     "InterfacesState.next_page": lambda w: (),
     "InterfacesState.prev_page": lambda w: (),
+    "InterfacesState.export_fincloud": lambda w: (),
 }
 # permission -> users who lack it (the three admins hold no business permission: 三员分立)
 LACKING = {"dashboard.view": ("kuaiji", "sys", "sec", "aud"), "execution.view": ("sys", "sec", "aud", "leader"),
