@@ -26,11 +26,15 @@ $(VENV)/.installed: pyproject.toml
 venv: $(VENV)/.installed
 
 # Sets up everything, loads demo data (idempotent) and serves the app on http://localhost:$(PORT), with the bank
-# simulator on 127.0.0.1:$(SIM_PORT) in the background (polled every 10 s); Ctrl-C stops both.
+# simulator on 127.0.0.1:$(SIM_PORT) in the background (polled every 10 s), and the invoice (8702), finance cloud
+# (8703) and evidence (8704) simulators; Ctrl-C stops them all.
 run: venv
 	HBB_DEMO=1 $(BIN)/hbbudget seed-demo
-	HBB_DEMO=1 $(BIN)/hbbudget sim --demo --port $(SIM_PORT) & sim=$$!; \
-	trap 'kill $$sim 2>/dev/null; wait $$sim 2>/dev/null' EXIT INT TERM; \
+	HBB_DEMO=1 $(BIN)/hbbudget sim --demo --port $(SIM_PORT) & sims=$$!; \
+	$(BIN)/hbbudget sim --invoice & sims="$$sims $$!"; \
+	$(BIN)/hbbudget sim --fincloud & sims="$$sims $$!"; \
+	$(BIN)/hbbudget sim --evidence & sims="$$sims $$!"; \
+	trap 'kill $$sims 2>/dev/null; wait $$sims 2>/dev/null' EXIT INT TERM; \
 	HBB_DEMO=1 HBB_PORT=$(PORT) HBB_BANK_URL=http://127.0.0.1:$(SIM_PORT) \
 		NPM_CONFIG_REGISTRY="$$($(BIN)/npm config get registry 2>/dev/null)" \
 		$(BIN)/reflex run --env prod --frontend-port $(PORT) --backend-port $(PORT)
