@@ -362,7 +362,8 @@ def project_options(ctx: UserContext, budget_id: int, search: str = "", limit: i
 
 # ---- versions and diff ----
 
-def _save_version(session: Session, ctx: UserContext, budget: Budget, event: str, reason: str = "") -> BudgetVersion:
+def save_version(session: Session, ctx: UserContext, budget: Budget, event: str, reason: str = "") -> BudgetVersion:
+    """A version of `budget` in the caller's transaction (public: review and the 财政云 import save one too)."""
     snap = lines.snapshot(session, budget)
     budget.version_no += 1
     version = BudgetVersion(budget_id=budget.id, version_no=budget.version_no, round=budget.round, event=event,

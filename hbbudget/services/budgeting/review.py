@@ -64,7 +64,7 @@ def submit(ctx: UserContext, budget_id: int, reason: str = "") -> dict:
             raise ValidationError(f"预算有 {len(warnings)} 项警告，请填写说明后再上报：" +
                                   "；".join(f"{r['name']}：{r['message']}" for r in warnings[:5]))
         before = _state(budget)
-        budgeting._save_version(session, ctx, budget, "上报", reason if warnings else "")
+        budgeting.save_version(session, ctx, budget, "上报", reason if warnings else "")
         step_org = flows.next_step(session, org, None)
         # a new submission: the reason of an earlier return no longer applies
         budget.status, budget.step_org_id, budget.last_comment, budget.updated_at = "审核中", step_org.id, "", now()
@@ -105,7 +105,7 @@ def _finish(session: Session, ctx: UserContext, budget: Budget, org: Org) -> Non
     """The last step approved: the final status and round, and a version of the lines as approved."""
     budget.status, budget.round = flows.BUDGET_FINAL[budget.round]
     budget.step_org_id = None
-    budgeting._save_version(session, ctx, budget, "批复" if budget.status == "已批复" else "审核完成")
+    budgeting.save_version(session, ctx, budget, "批复" if budget.status == "已批复" else "审核完成")
     if budget.status == "已批复":
         used = set(session.exec(select(BudgetLine.project_id).where(BudgetLine.budget_id == budget.id,
                                                                     BudgetLine.project_id.is_not(None))).all())
