@@ -26,6 +26,9 @@ LEDGER_BUDGET = "/ledger/[budget_id]"
 MATCHING = "/matching"
 EXEC_ALERTS = "/exec-alerts"
 INTERFACES = "/interfaces"
+# 审批流与三重一大 (issue 15)
+APPROVAL_FLOWS = "/approval-flows"
+MATTERS = "/matters"
 
 
 def project_detail(project_id: int) -> str:
@@ -48,6 +51,8 @@ MENU: tuple[tuple[str, str, str | None, str], ...] = (
     ("预算审核", REVIEW, "budget.review", "clipboard-check"),
     ("校验规则", RULES, "budget.rules", "list-checks"),
     ("编制模板", TEMPLATES, "budget.templates", "layout-template"),
+    ("审批流", APPROVAL_FLOWS, "budget.rules", "git-branch"),
+    ("审批事项", MATTERS, "report.view", "gavel"),
     ("执行监控", MONITOR, "dashboard.view", "chart-line"),
     ("执行台账", LEDGER, "execution.view", "book-open-check"),
     ("待匹配", MATCHING, "execution.match", "link"),

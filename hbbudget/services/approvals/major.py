@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from hbbudget import money
 from hbbudget.clock import CHINA, now
 from hbbudget.db import session_scope
-from hbbudget.models import ApprovalRun, CollectiveDecision, Org
+from hbbudget.models import ApprovalRun, Budget, CollectiveDecision, Org, Project
 from hbbudget.services.approvals import runs
 from hbbudget.services.core import audit
 from hbbudget.services.errors import NotFound, ValidationError
@@ -123,34 +123,44 @@ COLUMNS = (("单位", "org_name"), ("事项", "matter"), ("事项类型", "kind"
            ("检查结论", "finding"))
 
 
-def _query(ctx: UserContext, org: Org, year: int):
+def _query(ctx: UserContext, org: Org, year: int, major_only: bool = True):
     start, end = datetime(year, 1, 1, tzinfo=CHINA), datetime(year + 1, 1, 1, tzinfo=CHINA)
-    return (select(ApprovalRun, Org).join(Org, Org.id == ApprovalRun.org_id)
-            .where(Org.path.startswith(org.path), scope.orgs_filter(ctx, VIEW_PERMISSION),
-                   ApprovalRun.started_at >= start, ApprovalRun.started_at < end,
-                   ApprovalRun.collective == True))  # noqa: E712
+    q = (select(ApprovalRun, Org).join(Org, Org.id == ApprovalRun.org_id)
+         .where(Org.path.startswith(org.path), scope.orgs_filter(ctx, VIEW_PERMISSION),
+                ApprovalRun.started_at >= start, ApprovalRun.started_at < end))
+    return q.where(ApprovalRun.collective == True) if major_only else q  # noqa: E712
+
+
+def _matter(session: Session, run: ApprovalRun) -> str:
+    if run.object_type == "project":
+        p = session.get(Project, run.object_id)
+        return f"项目 {p.code} {p.name}" if p else f"项目 {run.object_id}"
+    b = session.get(Budget, run.object_id)
+    return f"{b.fiscal_year} 年度预算（{b.round}）" if b else f"预算 {run.object_id}"
 
 
 def _row(session: Session, run: ApprovalRun, org: Org) -> dict:
     d = runs.decision_of(session, run)
     finding = ("已按程序集体决策" if d is not None and d.decision in runs.AGREED
                else "集体决策不同意" if d is not None else
-               "缺少集体决策记录" if run.status == "通过" else "待集体决策")
-    return {"run_id": run.id, "org_name": org.name, "matter": f"{'项目' if run.object_type == 'project' else '预算'}"
-            f" {run.object_id}", "kind": run.kind, "amount": money.fmt(run.amount), "status": run.status,
+               "缺少集体决策记录" if run.status == "通过" else "待集体决策") if run.collective else ""
+    return {"run_id": run.id, "org_name": org.name, "matter": _matter(session, run), "kind": run.kind,
+            "amount": money.fmt(run.amount), "status": run.status,
             "meeting_kind": d.meeting_kind if d else "", "meeting_date": d.meeting_date.isoformat() if d else "",
             "minutes_no": d.minutes_no if d else "", "decision": d.decision if d else "",
             "attendees": str(d.attendees) if d else "", "file": d.minutes_filename if d else "",
             "finding": finding}
 
 
-def list_major(ctx: UserContext, org_id: int, year: int, offset: int = 0, limit: int = 50) -> tuple[list[dict], int]:
-    """Every matter of the org's subtree in the year that went through (or had to go through) 集体决策."""
+def list_major(ctx: UserContext, org_id: int, year: int, offset: int = 0, limit: int = 50, *,
+               major_only: bool = True) -> tuple[list[dict], int]:
+    """Every matter of the org's subtree in the year that went through (or had to go through) 集体决策; with
+    major_only=False every matter that went into approval."""
     year = scope.year(year)
     offset, limit = scope.page(offset, limit)
     with session_scope() as session:
         org = scope.org_for(session, ctx, org_id, VIEW_PERMISSION)
-        q = _query(ctx, org, year)
+        q = _query(ctx, org, year, major_only)
         total = session.exec(select(func.count()).select_from(q.subquery())).one()
         found = session.exec(q.order_by(ApprovalRun.id.desc()).offset(offset).limit(limit)).all()
         return [_row(session, r, o) for r, o in found], total
