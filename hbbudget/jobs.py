@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from hbbudget.clock import now
+from hbbudget.services.approvals import oa
 from hbbudget.services.core import lease
 from hbbudget.services.execution import alerts as exec_alerts
 from hbbudget.services.execution.bank import poll as bank_poll
@@ -102,6 +103,8 @@ def build_scheduler(who: str | None = None, bank_factory: bank_poll.ClientFactor
                                  lambda c: bool(c["opened"] or c["resolved"]), who),
                       "cron", hour=1, minute=30, id="exec-alerts")
     scheduler.add_job(exclusive(bank_poll.purge_runs, who), "cron", hour=3, minute=10, id="sync-run-purge")
+    scheduler.add_job(exclusive(oa.poll_all, who), "interval", seconds=settings.oa_poll_seconds, id="oa-poll")
+    scheduler.add_job(exclusive(oa.purge_seen, who), "cron", hour=3, minute=20, id="oa-nonce-purge")
     return scheduler
 
 

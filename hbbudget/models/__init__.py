@@ -1,6 +1,14 @@
 """SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
 
-from hbbudget.models.approvals import ApprovalAct, ApprovalRun, ApprovalTemplate, CollectiveDecision
+from hbbudget.models.approvals import (
+    ApprovalAct,
+    ApprovalRun,
+    ApprovalTemplate,
+    CollectiveDecision,
+    OaCallbackSeen,
+    OaConfig,
+    OaInstance,
+)
 from hbbudget.models.audit import AuditEntry
 from hbbudget.models.auth import LoginSession, Role, RoleDefaultOffered, RolePermission, User, UserRole
 from hbbudget.models.budget import Budget, BudgetLine, BudgetSetting, BudgetVersion, ControlNumber
@@ -15,7 +23,7 @@ from hbbudget.models.subject import EconomicMapping, EconomicSubject, FunctionSu
 from hbbudget.models.template import CategoryTemplate, CategoryTemplateItem
 
 __all__ = [
-    "ApprovalAct", "ApprovalRun", "ApprovalTemplate", "CollectiveDecision",
+    "ApprovalAct", "ApprovalRun", "ApprovalTemplate", "CollectiveDecision", "OaCallbackSeen", "OaConfig", "OaInstance",
     "BankAccount",
     "BankTransaction",
     "CounterpartyRule",

@@ -74,3 +74,43 @@ class CollectiveDecision(SQLModel, table=True):
     minutes_sha256: str = Field(max_length=64)
     recorded_by: str = Field(default="", max_length=64)
     recorded_at: datetime = Field(default_factory=now)
+
+
+class OaConfig(SQLModel, table=True):
+    """A unit's OA system: which adapter, where, and the secret its callbacks are signed with."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="org.id", unique=True)
+    style: str = Field(max_length=16)  # dingtalk / wecom
+    base_url: str = Field(max_length=200)
+    secret: str = Field(max_length=128)
+    active: bool = True
+    last_poll_at: datetime | None = None
+    last_error: str = Field(default="", max_length=500)
+    failures: int = 0  # consecutive failed polls
+
+
+class OaInstance(SQLModel, table=True):
+    """An OA approval instance carrying one stop of a run; `applied` is the outcome already acted on."""
+
+    __table_args__ = (UniqueConstraint("org_id", "external_id"), UniqueConstraint("run_id", "stop"))
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="org.id", index=True)
+    run_id: int = Field(foreign_key="approvalrun.id", index=True)
+    stop: int
+    external_id: str = Field(max_length=64)
+    outcome: str = Field(default="running", max_length=16)  # running / agree / refuse / terminated / revoked
+    applied: str = Field(default="", max_length=16)
+    note: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=now)
+    updated_at: datetime = Field(default_factory=now)
+
+
+class OaCallbackSeen(SQLModel, table=True):
+    """Nonces of accepted callbacks (a replay is refused)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="org.id")
+    nonce: str = Field(max_length=64)
+    received_at: datetime = Field(default_factory=now, index=True)
+    __table_args__ = (UniqueConstraint("org_id", "nonce"),)

@@ -129,7 +129,7 @@ def advance(session: Session, ctx: UserContext, object_type: str, object_id: int
             raise ValidationError("集体决策结果为不同意，只能退回")
     _act(session, run, stop, ctx, "通过", comment)
     session.flush()
-    if stop["mode"] == "all":
+    if stop["mode"] == "all" and ctx.user_id is not None:  # an OA system's decision (no user) is the whole step's
         step_org = session.get(Org, stop["org_id"])
         needed = set(notifications.holders(session, step_org, permission, exact=True))
         done = set(session.exec(select(ApprovalAct.user_id).where(
