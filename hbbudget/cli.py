@@ -106,7 +106,33 @@ def cmd_bank(args: argparse.Namespace) -> int:
     return bank_main(args.bank_args)
 
 
+def cmd_sim_oa(args: argparse.Namespace) -> int:
+    from hbbudget.sim.faults import Faults
+    from hbbudget.sim.oa import OaSim, create_app
+    from hbbudget.sim.server import serve_forever
+
+    org_code, secret = args.oa_org, args.oa_secret
+    if args.demo:  # the demo unit's OA points at this simulator (created once, secret kept)
+        from hbbudget.services.approvals import oa
+
+        org_code, secret = oa.demo_config(f"http://{args.host}:{args.port}")
+    if not org_code or len(secret) < 16:
+        print("请用 --oa-org 和 --oa-secret（至少 16 位）指定单位编码和回调密钥，或用 --demo", file=sys.stderr)
+        return 1
+    sim = OaSim(org_code, secret, args.callback)
+    try:
+        sim.faults = Faults.parse(args.faults)
+    except ValueError as err:
+        print(f"故障设置错误：{err}", file=sys.stderr)
+        return 1
+    print(f"OA 模拟器：http://{args.host}:{args.port}（单位 {org_code}，回调 {args.callback or '无'}）")
+    serve_forever(create_app(sim), args.host, args.port)
+    return 0
+
+
 def cmd_sim(args: argparse.Namespace) -> int:
+    if args.oa:
+        return cmd_sim_oa(args)
     from hbbudget.sim.bank import BankSim, create_app
     from hbbudget.sim.faults import Faults
     from hbbudget.sim.server import serve_forever
@@ -159,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     reset.add_argument("username")
     reset.add_argument("--enable", action="store_true", help="同时启用已停用的账号")
     reset.set_defaults(func=cmd_user_reset_password)
-    sim = sub.add_parser("sim", help="启动外部系统模拟器（银行网关）于 127.0.0.1")
+    sim = sub.add_parser("sim", help="启动外部系统模拟器（银行网关，或 --oa 的 OA 审批）于 127.0.0.1")
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=int, default=8701)
     sim.add_argument("--account", action="append", default=[], help="账号[:户名]，可重复")
@@ -167,6 +193,10 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--interval", type=float, default=10.0, help="自动生成交易的间隔秒数，0 为不生成")
     sim.add_argument("--faults", default="", help="随机故障比例，如 http500:0.1,latency:0.2")
     sim.add_argument("--demo", action="store_true", help="加上演示账户和演示预算的项目编码（make run 使用）")
+    sim.add_argument("--oa", action="store_true", help="启动 OA 审批模拟器（钉钉式、企业微信式）而不是银行网关")
+    sim.add_argument("--oa-org", default="", help="OA 模拟器所属单位编码（--demo 时为演示大学）")
+    sim.add_argument("--oa-secret", default="", help="回调签名密钥（--demo 时取数据库中的配置）")
+    sim.add_argument("--callback", default="", help="审批结果回调地址，如 http://127.0.0.1:3000/api/oa/callback")
     sim.set_defaults(func=cmd_sim)
 
     bank = sub.add_parser("bank", help="银行对账单：hbbudget bank parse FILE [--format camt|json]", add_help=False)

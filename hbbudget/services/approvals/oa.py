@@ -309,3 +309,23 @@ def sync_now(ctx: UserContext, org_id: int) -> dict:
 
 def new_secret() -> str:
     return secrets.token_urlsafe(24)
+
+
+DEMO_ORG = "DEMO-U01"
+
+
+def demo_config(base_url: str, org_code: str = DEMO_ORG, style: str = "wecom") -> tuple[str, str]:
+    """Demo mode (`hbbudget sim --oa --demo`): the demo unit's OA points at the simulator; returns (org code,
+    secret). The secret is kept when the config exists."""
+    with session_scope() as session:
+        org = session.exec(select(Org).where(Org.code == org_code)).first()
+        if org is None:
+            raise ValidationError(f"演示单位 {org_code} 不存在，请先运行 hbbudget seed-demo")
+        cfg = session.exec(select(OaConfig).where(OaConfig.org_id == org.id)).first()
+        if cfg is None:
+            cfg = OaConfig(org_id=org.id, style=style, base_url=base_url, secret=new_secret())
+            audit.record(session, "oa.config", username="system", object_type="org", object_id=org.id,
+                         org_id=org.id, detail=f"演示：{org.name} OA 对接 {STYLES[style]} {base_url}")
+        cfg.base_url, cfg.active = base_url, True
+        session.add(cfg)
+        return org.code, cfg.secret

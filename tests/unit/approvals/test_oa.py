@@ -206,3 +206,14 @@ def test_an_oa_agreement_waits_for_the_collective_decision(app_url, tmp_path, mo
         # the 三重一大 stop passed; the template's own 院长审批 stop at the college goes to the OA next
         assert _where(w, pid) == ("审核中", "信息学院")
         assert oa.poll_org(w.org["dept"])["created"] == 1
+
+
+def test_the_sim_command_needs_an_org_and_a_secret(db, capsys):
+    from hbbudget.cli import build_parser
+
+    args = build_parser().parse_args(["sim", "--oa", "--oa-org", "D", "--oa-secret", "short"])
+    assert args.func(args) == 1
+    assert "至少 16 位" in capsys.readouterr().err
+    args = build_parser().parse_args(["sim", "--oa", "--demo"])
+    with pytest.raises(ValidationError, match="seed-demo"):
+        args.func(args)
