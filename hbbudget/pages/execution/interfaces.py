@@ -12,6 +12,7 @@ import reflex as rx
 from components.table import pager
 from hbbudget import routes
 from hbbudget.pages import display
+from hbbudget.pages.approvals.oa_status import OaStatusState, oa_panel
 from hbbudget.pages.shell.base import app_page
 from hbbudget.services.execution.bank import poll
 from hbbudget.services.security.permissions import UserContext
@@ -89,7 +90,7 @@ def _badge(result: rx.Var) -> rx.Component:
     return rx.badge(result, color_scheme=rx.match(result, *RESULT_COLORS.items(), "gray"), variant="soft")
 
 
-@app_page(routes.INTERFACES, "接口状态", on_load=InterfacesState.load)
+@app_page(routes.INTERFACES, "接口状态", on_load=[InterfacesState.load, OaStatusState.load])
 def interfaces_page() -> rx.Component:
     return rx.vstack(
         rx.text(S.gateway, size="2", color_scheme="gray"),
@@ -121,5 +122,6 @@ def interfaces_page() -> rx.Component:
             ))),
             variant="surface", size="1", width="100%", id="interface-runs"),
         pager(S.page_label, S.prev_page, S.next_page),
+        oa_panel(),
         spacing="4", width="100%",
     )

@@ -48,6 +48,18 @@ def _client() -> httpx.Client:
 
 # ---- configuration ----
 
+def configure_code(ctx: UserContext, org_code: str, style: str, base_url: str, secret: str,
+                   active: bool = True) -> dict:
+    """configure() for the org with this code (as typed on the 接口状态 page)."""
+    code = scope.text(org_code, "单位编码", 32, required=True)
+    with session_scope() as session:
+        org = session.exec(select(Org).where(Org.code == code)).first()
+        if org is None:
+            raise ValidationError(f"单位编码 {code} 不存在")
+        org_id = org.id
+    return configure(ctx, org_id, style, base_url, secret, active)
+
+
 def configure(ctx: UserContext, org_id: int, style: str, base_url: str, secret: str, active: bool = True) -> dict:
     if style not in ADAPTERS:
         raise ValidationError("请选择 OA 类型（钉钉式或企业微信式）")

@@ -7,19 +7,20 @@ import pytest
 from sqlmodel import select
 
 from hbbudget.db import session_scope
-from hbbudget.models import ApprovalRun, Org
+from hbbudget.models import ApprovalRun, OaConfig, Org
 from hbbudget.pages.approvals.flows import FlowsState
 from hbbudget.pages.approvals.matters import MattersState
+from hbbudget.pages.approvals.oa_status import OaStatusState
 from hbbudget.services.budgeting import projects
 from tests.factories import ctx_for
 from tests.unit import business_coverage
 from tests.unit.business_coverage import Case, Upload, build_world, check_lacking, check_out_of_scope, guarded_handlers
 
-STATES = (FlowsState, MattersState)
+STATES = (FlowsState, MattersState, OaStatusState)
 # report.view: held by every business role; lacking it: the three admins. Its holder over U only: the accountant.
 business_coverage.LACKING.setdefault("report.view", ("sys", "sec", "aud"))
 business_coverage.OUT_OF_SCOPE.setdefault("report.view", "kuaiji")
-PREP = {"FlowsState": lambda w: [(None, "load", ())], "MattersState": lambda w: [(None, "load", ())]}
+PREP = {s.__name__: lambda w: [(None, "load", ())] for s in STATES}
 MEETING = {"meeting_kind": "党委会", "meeting_date": "2026-01-05", "minutes_no": "越权", "decision": "同意",
            "attendees": "9"}
 H, R, NC, L, OWN = "harmless", "rejected", "no_context", "list", "own_org"
@@ -40,6 +41,11 @@ CASES = {
     "MattersState.close_matter": Case(expect=H),
     "MattersState.stage_decision": Case(lambda w: (MEETING,), NC),  # no matter open
     "MattersState.record": Case(lambda w: ([Upload("纪要.pdf", b"%PDF")],), NC),
+    # 接口状态, OA part (the system admin over U)
+    "OaStatusState.load": Case(expect=L, shows="示范大学"),
+    "OaStatusState.sync_now": Case(lambda w: (str(w["other"]),), R),
+    "OaStatusState.configure": Case(lambda w: ({"org_code": "O", "style": "wecom", "base_url": "http://127.0.0.1:9",
+                                                "secret": "x" * 20, "active": "on"},), R),
 }
 
 
@@ -58,6 +64,8 @@ def world(database_url, tmp_path_factory):
                 org = session.get(Org, w[key])
                 org.major_threshold_fen = 100  # every project is major
                 session.add(org)
+                session.add(OaConfig(org_id=w[key], style="wecom", base_url="http://127.0.0.1:9",
+                                     secret="s" * 20, last_error="他方" if key == "other" else ""))
         for side, user in (("o", "other"), ("u", "op")):
             projects.transition(ctx_for(user), w[f"{side}_project"], "declare")
         with session_scope() as session:

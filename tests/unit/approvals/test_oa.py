@@ -217,3 +217,23 @@ def test_the_sim_command_needs_an_org_and_a_secret(db, capsys):
     args = build_parser().parse_args(["sim", "--oa", "--demo"])
     with pytest.raises(ValidationError, match="seed-demo"):
         args.func(args)
+
+
+def test_configuring_an_oa_is_checked_and_scoped(db):
+    from hbbudget.services.errors import PermissionDenied
+
+    w = world()
+    sys_u = add_user("sys_u", "sys_admin", w.org["unit"])
+    for style, url, secret, message in (("feishu", "http://127.0.0.1:1", SECRET, "OA 类型"),
+                                        ("wecom", "ftp://oa", SECRET, "OA 地址"),
+                                        ("wecom", "http://127.0.0.1:1", "short", "至少 16 位")):
+        with pytest.raises(ValidationError, match=message):
+            oa.configure(sys_u, w.org["dept"], style, url, secret)
+    with pytest.raises(PermissionDenied):
+        oa.configure_code(sys_u, "O", "wecom", "http://127.0.0.1:1", SECRET)
+    with pytest.raises(ValidationError, match="不存在"):
+        oa.configure_code(sys_u, "NOPE", "wecom", "http://127.0.0.1:1", SECRET)
+    oa.configure_code(sys_u, "D", "dingtalk", "http://127.0.0.1:1/", SECRET)
+    assert [(r["org_name"], r["style"], r["base_url"]) for r in oa.status_rows(sys_u)] == \
+        [("信息学院", "钉钉式", "http://127.0.0.1:1")]
+    assert SECRET not in _events("oa.config")[0].after
