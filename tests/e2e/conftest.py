@@ -65,6 +65,7 @@ def app_env(tmp_path_factory: pytest.TempPathFactory, bank_sim: str) -> dict[str
         "HBB_SCHEDULER": "1",
         "HBB_BANK_URL": bank_sim,
         "HBB_BANK_POLL_SECONDS": "2",
+        "HBB_OA_POLL_SECONDS": "2",
         "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
         "REFLEX_USE_NPM": "1",
         "REFLEX_TELEMETRY_ENABLED": "false",

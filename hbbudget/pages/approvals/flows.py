@@ -17,6 +17,8 @@ from state import args
 from state.guard import guarded
 
 PERMISSION = templates.PERMISSION
+CHECKED = ("on", True, "true")  # what a checked checkbox sends in a form
+ANY = "any"  # the "不限" option (a select item cannot have an empty value)
 
 
 def _yuan(fen: int | None) -> str:
@@ -72,10 +74,10 @@ class FlowsState(rx.State):
         raw = {"name": args.field(data, "name", "步骤名称", 32, required=True),
                "actor": args.field(data, "actor", "审批人", 16), "mode": args.field(data, "mode", "会签方式", 8),
                "days": args.field(data, "days", "时限", 3) or "0",
-               "collective": args.field(data, "collective", "集体决策", 4) == "on",
+               "collective": data.get("collective") in CHECKED,
                "min_amount": args.field(data, "min_amount", "金额条件", 20),
-               "category": args.field(data, "category", "项目类别", 4),
-               "first_time": args.field(data, "first_time", "首次申报", 4) == "on"}
+               "category": "" if data.get("category") in (None, "", ANY) else args.field(data, "category", "项目类别", 4),
+               "first_time": data.get("first_time") in CHECKED}
         templates.check_steps([raw])  # refused here, not at save
         self._draft = [*self._draft, raw]
         self._show_draft()
@@ -137,16 +139,16 @@ def _step_form() -> rx.Component:
             default_value=default)
 
     return rx.form(rx.hstack(
-        labelled("步骤名称", rx.input(name="name", max_length=32, width="10em")),
+        labelled("步骤名称", rx.input(name="name", max_length=32, width="10em", id="step-name")),
         labelled("审批人", select("actor", templates.ACTORS, "unit")),
         labelled("会签", select("mode", templates.MODES, "any")),
         labelled("时限（天）", rx.input(name="days", max_length=3, width="5em")),
-        labelled("金额≥（元）", rx.input(name="min_amount", max_length=20, style=tokens.AMOUNT_INPUT)),
-        labelled("项目类别", select("category", {"": "不限", "1": "人员类", "21": "公用经费", "22": "其他运转类",
-                                              "3": "特定目标类"}, "")),
+        labelled("金额≥（元）", rx.input(name="min_amount", max_length=20, style=tokens.AMOUNT_INPUT, id="step-amount")),
+        labelled("项目类别", select("category", {ANY: "不限", "1": "人员类", "21": "公用经费", "22": "其他运转类",
+                                              "3": "特定目标类"}, ANY)),
         rx.checkbox("首次申报项目", name="first_time"),
-        rx.checkbox("三重一大集体决策", name="collective"),
-        rx.button("添加步骤", type="submit", variant="soft"),
+        rx.checkbox("三重一大集体决策", name="collective", id="step-collective"),
+        rx.button("添加步骤", type="submit", variant="soft", id="step-add"),
         style=tokens.TOOLBAR), on_submit=S.add_step, reset_on_submit=False, key=S.form_key.to_string())
 
 

@@ -67,7 +67,7 @@ class MattersState(rx.State):
     async def search(self, ctx: UserContext, form_data: dict):
         data = args.form(form_data)
         self.year = str(args.as_year(data.get("year")))
-        self.major_only = data.get("major_only") == "on"
+        self.major_only = data.get("major_only") in ("on", True, "true")
         self.run_id = ""
         await self._refresh(ctx)
 
@@ -121,15 +121,21 @@ class MattersState(rx.State):
 S = MattersState
 
 
+def _native_select(name: str, options: tuple[str, ...], element_id: str) -> rx.Component:
+    """A plain <select> starting on "请选择" (a decision is never preselected)."""
+    return rx.el.select(rx.el.option("请选择", value=""), *[rx.el.option(o, value=o) for o in options], name=name,
+                        id=element_id, default_value="", style={"height": "2em", "min_width": "8em"})
+
+
 def _decision_form() -> rx.Component:
     return rx.vstack(
         rx.form(rx.hstack(
-            labelled("会议类型", rx.select(list(major.MEETING_KINDS), name="meeting_kind", id="meeting-kind")),
-            labelled("会议日期", rx.input(name="meeting_date", type="date", width="10em")),
-            labelled("纪要编号", rx.input(name="minutes_no", max_length=64, width="12em")),
-            labelled("决策结果", rx.select(list(major.DECISIONS), name="decision", id="meeting-decision")),
-            labelled("参会人数", rx.input(name="attendees", max_length=3, width="5em")),
-            rx.button("确定", type="submit", variant="soft"), style=tokens.TOOLBAR),
+            labelled("会议类型", _native_select("meeting_kind", major.MEETING_KINDS, "meeting-kind")),
+            labelled("会议日期", rx.input(name="meeting_date", type="date", width="10em", id="meeting-date")),
+            labelled("纪要编号", rx.input(name="minutes_no", max_length=64, width="12em", id="meeting-minutes-no")),
+            labelled("决策结果", _native_select("decision", major.DECISIONS, "meeting-decision")),
+            labelled("参会人数", rx.input(name="attendees", max_length=3, width="5em", id="meeting-attendees")),
+            rx.button("确定", type="submit", variant="soft", id="meeting-stage"), style=tokens.TOOLBAR),
             on_submit=S.stage_decision, reset_on_submit=False),
         rx.cond(S.staged != "", rx.text("待上传纪要：", S.staged, size="2")),
         rx.upload(rx.text("选择会议纪要（PDF、OFD、Word、图片）", size="2"), id=MINUTES_ID, max_files=1,

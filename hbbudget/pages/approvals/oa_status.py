@@ -49,7 +49,7 @@ class OaStatusState(rx.State):
         await asyncio.to_thread(
             oa.configure_code, ctx, args.field(data, "org_code", "单位编码", 32, required=True),
             args.field(data, "style", "OA 类型", 16), args.field(data, "base_url", "OA 地址", 200, required=True),
-            args.field(data, "secret", "回调密钥", 128, required=True), data.get("active") == "on")
+            args.field(data, "secret", "回调密钥", 128, required=True), data.get("active") in ("on", True, "true"))
         self.form_key += 1
         await self._refresh(ctx)
         return rx.toast.success("OA 对接已保存")

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -104,7 +105,7 @@ def _act(ctx: UserContext, object_type: str, object_id: int, action: str, commen
 def _plan(session: Session, inst: OaInstance, outcome: str) -> tuple[str, str]:
     """(what to do: "" / approve / return / manual, why) for `outcome` given what was already applied."""
     run = session.get(ApprovalRun, inst.run_id)
-    if outcome == "running" or outcome == inst.applied or inst.applied in FINAL:
+    if outcome == "running" or outcome == inst.applied or inst.applied in FINAL or inst.applied.startswith("~"):
         return "", "重复或过期的结果，忽略"
     if inst.applied == "agree" and outcome != "revoked":
         return "", "已按通过处理，忽略后到的结果"
@@ -116,6 +117,15 @@ def _plan(session: Session, inst: OaInstance, outcome: str) -> tuple[str, str]:
     if run.status == "进行中":
         return "return", ""
     return "manual", "事项已审批完成，通过后撤销须人工处理"
+
+
+def _claim(inst_id: int, previous: str, outcome: str) -> bool:
+    """Mark the instance as being acted on (`~outcome`) only if nobody else changed it since it was read: an
+    atomic conditional UPDATE on every database."""
+    with session_scope() as session:
+        result = session.execute(update(OaInstance).where(OaInstance.id == inst_id, OaInstance.applied == previous)
+                                 .values(applied=f"~{outcome}"))
+        return result.rowcount == 1
 
 
 def apply_outcome(org_id: int, external_id: str, outcome: str, source: str) -> str:
@@ -133,6 +143,9 @@ def apply_outcome(org_id: int, external_id: str, outcome: str, source: str) -> s
         stop = json.loads(run.stops)[run.position if outcome == "revoked" else inst.stop]
         ctx = _oa_ctx(session.get(Org, stop["org_id"]), session.get(Org, run.org_id))
         inst_id, object_type, object_id, run_org_id = inst.id, run.object_type, run.object_id, run.org_id
+        previous = inst.applied
+    if what and not _claim(inst_id, previous, outcome):  # a poll and a callback at once: one of them acts
+        return "ignored"
     label = {"agree": "通过", "refuse": "驳回", "terminated": "撤回", "revoked": "通过后撤销"}.get(outcome, outcome)
     note = why
     if what in ("approve", "return"):
@@ -141,6 +154,7 @@ def apply_outcome(org_id: int, external_id: str, outcome: str, source: str) -> s
         except ServiceError as err:  # e.g. 三重一大 not yet recorded: stays to be retried by the next poll
             with session_scope() as session:
                 inst = session.get(OaInstance, inst_id)
+                inst.applied = previous  # the claim is given back
                 inst.outcome, inst.note, inst.updated_at = outcome, err.message[:500], now()
                 session.add(inst)
             return "blocked"

@@ -237,3 +237,36 @@ def test_configuring_an_oa_is_checked_and_scoped(db):
     assert [(r["org_name"], r["style"], r["base_url"]) for r in oa.status_rows(sys_u)] == \
         [("信息学院", "钉钉式", "http://127.0.0.1:1")]
     assert SECRET not in _events("oa.config")[0].after
+
+
+def test_a_poll_and_a_callback_at_once_act_only_once(app_url):
+    """Two 院长审批-like stops at the same college in a row: a double apply would pass both."""
+    import threading
+
+    sim = OaSim("D", SECRET, "")
+    with ThreadedServer(create_app(sim)) as sim_url:
+        w = _setup("dingtalk", app_url, sim_url)
+        templates.save_template(w.fin, w.org["unit"], "项目申报", [
+            {"name": "院长审批", "actor": "unit"}, {"name": "院党委审批", "actor": "unit"},
+            {"name": "逐级审核", "actor": "chain"}])
+        pid = _declare(w)
+        oa.poll_org(w.org["dept"])
+        iid = _instance(pid)
+        sim.decide(iid, "agree")
+        results = []
+        threads = [threading.Thread(target=lambda: results.append(oa.apply_outcome(w.org["dept"], iid, "agree", "t")))
+                   for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(results).count("approve") == 1, results
+        prog = major.progress(w.fin, _run_id())
+        assert [s["state"] for s in prog["stops"]][:2] == ["已通过", "当前"]
+
+
+def _run_id() -> int:
+    from hbbudget.models import ApprovalRun
+
+    with session_scope() as session:
+        return session.exec(select(ApprovalRun.id)).first()
