@@ -80,6 +80,7 @@ def test_a_major_project_needs_the_meeting_and_the_oa_approval_moves_it_on(brows
     op.locator("#project-func").fill("2050205")
     op.locator("#create-project").click()
     expect(op.locator("#project-status")).to_have_text("草稿")
+    project_url = op.url
     op.locator("#add-target").click()
     op.locator(".target-indicator input, input.target-indicator").first.fill("计算节点数量")
     op.locator(".target-value input, input.target-value").first.fill("20")
@@ -127,8 +128,7 @@ def test_a_major_project_needs_the_meeting_and_the_oa_approval_moves_it_on(brows
 
     # ---- the OA's approval now moves the project on: the callback again (a poll may have come first) ----
     assert sim.send_callback(sp_no, "agree") == 200
-    op.goto("/projects")
-    op.get_by_text(name).first.click()
+    op.goto(project_url)
     expect(op.locator("#project-status")).to_have_text("审核中")
     expect(op.get_by_text("当前审核：河北示范大学", exact=True)).to_be_visible()
     op.context.close()
