@@ -41,9 +41,10 @@ def college_oa(app_env, app_url):
     with ThreadedServer(create_app(sim)) as sim_url:
         code = ("import json; from hbbudget.services.approvals import oa; "
                 f"print(json.dumps(oa.demo_config({sim_url!r}, {COLLEGE!r}, 'wecom')))")
-        out = subprocess.run([sys.executable, "-c", code], env=app_env, cwd=ROOT, capture_output=True, text=True,
-                             check=True, timeout=120).stdout
-        sim.secret = json.loads(out.strip().splitlines()[-1])[1]
+        done = subprocess.run([sys.executable, "-c", code], env=app_env, cwd=ROOT, capture_output=True, text=True,
+                              timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+        sim.secret = json.loads(done.stdout.strip().splitlines()[-1])[1]
         yield sim, sim_url
 
 

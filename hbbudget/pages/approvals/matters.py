@@ -34,6 +34,7 @@ class MattersState(rx.State):
     acts: list[dict[str, str]] = []
     decision: str = ""
     can_record: bool = False
+    can_mark: bool = False
     staged: str = ""  # the meeting details waiting for their minutes file, as text
     _ids: list[int] = []
     _staged: dict = {}
@@ -54,6 +55,7 @@ class MattersState(rx.State):
         self.decision = "" if d is None else (f"{d['meeting_kind']} {d['date']}，纪要 {d['minutes_no']}，"
                                               f"{d['decision']}，参会 {d['attendees']} 人，纪要文件 {d['file']}")
         self.can_record = prog["status"] == "进行中" and prog["collective"]
+        self.can_mark = bool(prog.get("can_mark"))
 
     @rx.event
     @guarded("report.view")
@@ -88,6 +90,17 @@ class MattersState(rx.State):
     @guarded("report.view")
     async def close_matter(self, ctx: UserContext):
         self.run_id, self._staged, self.staged = "", {}, ""
+
+    @rx.event
+    @guarded("project.review")
+    async def mark_major(self, ctx: UserContext):
+        if not self.run_id:
+            raise ValidationError("请先打开一个审批事项")
+        rid = args.offered_id(self.run_id, self._ids, "审批事项", "审批事项不存在")
+        prog = await asyncio.to_thread(major.mark_major, ctx, rid)
+        await self._refresh(ctx)
+        self._show(rid, prog)
+        return rx.toast.success("已标记为重大事项，待单位集体决策")
 
     @rx.event
     @guarded("project.edit")
@@ -158,6 +171,8 @@ def _matter() -> rx.Component:
             rx.table.cell(a["at"]), rx.table.cell(a["org"]), rx.table.cell(a["stop"]), rx.table.cell(a["user"]),
             rx.table.cell(a["action"]), rx.table.cell(a["comment"])))), size="1", width="100%"),
         rx.cond(S.decision != "", rx.text("集体决策：", S.decision, id="matter-decision")),
+        rx.cond(S.can_mark, rx.button("标记为重大事项（须集体决策）", variant="soft", color_scheme="amber",
+                                      on_click=S.mark_major, id="mark-major")),
         rx.cond(S.can_record, _decision_form())), style=tokens.PANEL, width="100%", id="matter-panel")
 
 

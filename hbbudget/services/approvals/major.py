@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import secrets
 from datetime import date, datetime
 from pathlib import Path
@@ -12,12 +13,12 @@ from openpyxl import Workbook
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from hbbudget import money
+from hbbudget import money, routes
 from hbbudget.clock import CHINA, now
 from hbbudget.db import session_scope
 from hbbudget.models import ApprovalRun, Budget, CollectiveDecision, Org, Project
 from hbbudget.services.approvals import runs
-from hbbudget.services.core import audit
+from hbbudget.services.core import audit, notifications
 from hbbudget.services.errors import NotFound, ValidationError
 from hbbudget.services.security import scope
 from hbbudget.services.security.permissions import UserContext
@@ -29,8 +30,10 @@ MINUTES_TYPES = (".pdf", ".ofd", ".doc", ".docx", ".jpg", ".jpeg", ".png")
 # who records the meeting: the unit that submitted the matter
 RECORD_PERMISSION = {"project": "project.edit", "budget": "budget.submit"}
 VIEW_PERMISSION = "report.view"
+REVIEW_PERMISSION = {"project": "project.review", "budget": "budget.review"}
 
-audit.EVENT_NAMES.update({"approval.decision": "录入三重一大集体决策", "approval.major_export": "导出三重一大清单"})
+audit.EVENT_NAMES.update({"approval.decision": "录入三重一大集体决策", "approval.major_export": "导出三重一大清单",
+                          "approval.major_mark": "标记重大事项"})
 
 
 def _minutes_dir() -> Path:
@@ -111,10 +114,42 @@ def record_decision(ctx: UserContext, run_id: int, data: dict, filename: str, co
         raise
 
 
+def _can_mark(session: Session, ctx: UserContext, run: ApprovalRun) -> bool:
+    if run.status != "进行中":
+        return False
+    stop = json.loads(run.stops)[run.position]
+    return not stop["collective"] and scope.can_at(ctx, REVIEW_PERMISSION[run.object_type],
+                                                   session.get(Org, stop["org_id"]))
+
+
 def progress(ctx: UserContext, run_id: int) -> dict:
     with session_scope() as session:
         run, _ = _run_for(session, ctx, run_id, VIEW_PERMISSION)
-        return runs.progress(session, run.object_type, run.object_id)
+        return {**runs.progress(session, run.object_type, run.object_id), "can_mark": _can_mark(session, ctx, run)}
+
+
+def mark_major(ctx: UserContext, run_id: int, comment: str = "") -> dict:
+    """重大事项: the approver at the current step sends the matter to a 集体决策 step at its unit first."""
+    comment = scope.text(comment, "说明", 500)
+    with session_scope() as session:
+        run, org = _run_for(session, ctx, run_id, VIEW_PERMISSION)
+        if run.status != "进行中":
+            raise ValidationError("该事项不在审批中")
+        stop_org = session.get(Org, json.loads(run.stops)[run.position]["org_id"])
+        scope.require_at(ctx, REVIEW_PERMISSION[run.object_type], stop_org)
+        obj = session.get(Project if run.object_type == "project" else Budget, run.object_id, with_for_update=True)
+        unit = runs.mark_major(session, ctx, run, comment)
+        obj.step_org_id = unit.id
+        session.add(obj)
+        session.flush()
+        audit.record(session, "approval.major_mark", actor=ctx, object_type=run.object_type, object_id=run.object_id,
+                     org_id=org.id, detail=f"标记为重大事项（三重一大），须 {unit.name} 集体决策" +
+                     (f"：{comment}" if comment else ""), after={"step_org_id": unit.id})
+        notifications.notify(session, unit, RECORD_PERMISSION[run.object_type], "重大事项待集体决策",
+                             f"{_matter(session, run)} 被标记为重大事项，请录入集体决策（会议纪要）",
+                             link=routes.MATTERS, object_type=run.object_type, object_id=run.object_id,
+                             skip_user=ctx.user_id)
+        return {**runs.progress(session, run.object_type, run.object_id), "can_mark": False}
 
 
 COLUMNS = (("单位", "org_name"), ("事项", "matter"), ("事项类型", "kind"), ("金额（元）", "amount"),

@@ -146,6 +146,24 @@ def advance(session: Session, ctx: UserContext, object_type: str, object_id: int
     return session.get(Org, stops[nxt]["org_id"])
 
 
+def mark_major(session: Session, ctx: UserContext, run: ApprovalRun, comment: str) -> Org:
+    """An approver marks the matter 重大事项: a 集体决策 stop at the unit is inserted before the current one, and
+    the matter goes there (returns the unit). Refused when the matter already has an agreeing decision."""
+    stops = json.loads(run.stops)
+    if stops[run.position]["collective"]:
+        raise ValidationError("该事项已在集体决策步骤")
+    d = decision_of(session, run)
+    if d is not None and d.decision in AGREED:
+        raise ValidationError("该事项已经过集体决策")
+    unit = session.get(Org, run.org_id)
+    _act(session, run, stops[run.position], ctx, "标记重大", comment)
+    stops.insert(run.position, {"step": -1, "name": MAJOR_NAME, "org_id": unit.id, "org_name": unit.name,
+                                "mode": "any", "days": 0, "collective": True, "skipped": ""})
+    run.stops, run.collective = json.dumps(stops, ensure_ascii=False), True
+    session.add(run)
+    return unit
+
+
 def returned(session: Session, ctx: UserContext | None, object_type: str, object_id: int, comment: str = "") -> None:
     """退回 ends the run (a new 申报/上报 starts a new one with the template then in force)."""
     run = _open_run(session, object_type, object_id, lock=True)

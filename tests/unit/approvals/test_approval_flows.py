@@ -263,3 +263,26 @@ def test_a_matter_in_flight_before_templates_is_stopped_when_it_is_major(db):
         projects.transition(w.head, p["id"], "approve")
     _threshold(w, 700000)
     assert projects.transition(w.head, p["id"], "approve")["step_org_name"] == "市财政局"
+
+
+def test_an_approver_marks_a_matter_major(db, tmp_path, monkeypatch):
+    monkeypatch.setenv("HBB_VAR_DIR", str(tmp_path))
+    w = world()
+    leader = add_user("leader", "unit_leader", w.org["dept"], subtree=False)
+    p = _declared(w, "1000")
+    run_id = _run(p["id"]).id
+    with pytest.raises(PermissionDenied):  # only the approver at the current step
+        major.mark_major(w.fin, run_id)
+    assert major.progress(w.head, run_id)["can_mark"] and not major.progress(w.fin, run_id)["can_mark"]
+    prog = major.mark_major(w.head, run_id, "涉及大额采购")
+    assert [(s["name"], s["state"]) for s in prog["stops"]][:2] == [("三重一大集体决策", "当前"), ("逐级审核", "待审")]
+    assert projects.get_project(w.op, p["id"])["step_org_name"] == "信息学院"
+    with pytest.raises(ValidationError, match="须先录入集体决策"):
+        projects.transition(leader, p["id"], "approve")
+    with pytest.raises(ValidationError, match="已在集体决策步骤"):
+        major.mark_major(leader, run_id)
+    major.record_decision(w.op, run_id, MINUTES, "纪要.pdf", b"%PDF")
+    assert projects.transition(leader, p["id"], "approve")["step_org_name"] == "示范大学"
+    assert projects.transition(w.head, p["id"], "approve")["step_org_name"] == "市财政局"
+    rows, _ = major.list_major(w.fin, w.org["city"], _run(p["id"]).started_at.year)
+    assert [r["finding"] for r in rows] == ["已按程序集体决策"]

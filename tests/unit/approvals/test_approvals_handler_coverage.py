@@ -20,6 +20,9 @@ STATES = (FlowsState, MattersState, OaStatusState)
 # report.view: held by every business role; lacking it: the three admins. Its holder over U only: the accountant.
 business_coverage.LACKING.setdefault("report.view", ("sys", "sec", "aud"))
 business_coverage.OUT_OF_SCOPE.setdefault("report.view", "kuaiji")
+# project.review: lacking it, the accountant; its holder over U only, the division head.
+business_coverage.LACKING.setdefault("project.review", ("sys", "sec", "aud", "kuaiji"))
+business_coverage.OUT_OF_SCOPE.setdefault("project.review", "head")
 PREP = {s.__name__: lambda w: [(None, "load", ())] for s in STATES}
 MEETING = {"meeting_kind": "党委会", "meeting_date": "2026-01-05", "minutes_no": "越权", "decision": "同意",
            "attendees": "9"}
@@ -39,6 +42,7 @@ CASES = {
     "MattersState.export": Case(expect=L),
     "MattersState.open_matter": Case(lambda w: (str(w["o_run"]),), R),
     "MattersState.close_matter": Case(expect=H),
+    "MattersState.mark_major": Case(expect=NC),  # no matter open
     "MattersState.stage_decision": Case(lambda w: (MEETING,), NC),  # no matter open
     "MattersState.record": Case(lambda w: ([Upload("纪要.pdf", b"%PDF")],), NC),
     # 接口状态, OA part (the system admin over U)
