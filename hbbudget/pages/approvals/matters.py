@@ -19,7 +19,7 @@ from state.guard import guarded
 
 MINUTES_ID = "minutes-upload"
 COLUMNS = (("单位", "org_name"), ("事项", "matter"), ("类型", "kind"), ("金额", "amount"), ("状态", "status"),
-           ("会议", "meeting_kind"), ("纪要编号", "minutes_no"), ("决策", "decision"), ("检查结论", "finding"))
+           ("会议", "meeting_kind"), ("纪要编号", "minutes_no"), ("决策", "decision"), ("检查结论", "finding"), ("时限", "overdue"))
 
 
 class MattersState(rx.State):

@@ -176,6 +176,7 @@ def _matter(session: Session, run: ApprovalRun) -> str:
 
 def _row(session: Session, run: ApprovalRun, org: Org) -> dict:
     d = runs.decision_of(session, run)
+    late = runs.overdue_days(session, run)
     finding = ("已按程序集体决策" if d is not None and d.decision in runs.AGREED
                else "集体决策不同意" if d is not None else
                "缺少集体决策记录" if run.status == "通过" else "待集体决策") if run.collective else ""
@@ -184,7 +185,7 @@ def _row(session: Session, run: ApprovalRun, org: Org) -> dict:
             "meeting_kind": d.meeting_kind if d else "", "meeting_date": d.meeting_date.isoformat() if d else "",
             "minutes_no": d.minutes_no if d else "", "decision": d.decision if d else "",
             "attendees": str(d.attendees) if d else "", "file": d.minutes_filename if d else "",
-            "finding": finding}
+            "finding": finding, "overdue": f"超期 {late} 天" if late else ""}
 
 
 def list_major(ctx: UserContext, org_id: int, year: int, offset: int = 0, limit: int = 50, *,

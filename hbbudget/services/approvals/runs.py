@@ -7,6 +7,7 @@ The budgeting services call these inside their own transaction: `begin` on 申�
 from __future__ import annotations
 
 import json
+from datetime import UTC
 
 from sqlmodel import Session, select
 
@@ -162,6 +163,20 @@ def mark_major(session: Session, ctx: UserContext, run: ApprovalRun, comment: st
     run.stops, run.collective = json.dumps(stops, ensure_ascii=False), True
     session.add(run)
     return unit
+
+
+def overdue_days(session: Session, run: ApprovalRun) -> int:
+    """Days past the current stop's time limit (0: none, or within it); the stop began with the last act."""
+    if run.status != "进行中":
+        return 0
+    days = json.loads(run.stops)[run.position].get("days") or 0
+    last = session.exec(select(ApprovalAct.at).where(ApprovalAct.run_id == run.id)
+                        .order_by(ApprovalAct.id.desc())).first()
+    if not days or last is None:
+        return 0
+    if last.tzinfo is None:
+        last = last.replace(tzinfo=UTC)
+    return max(0, (now() - last).days - days)
 
 
 def returned(session: Session, ctx: UserContext | None, object_type: str, object_id: int, comment: str = "") -> None:

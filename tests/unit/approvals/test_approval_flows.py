@@ -286,3 +286,22 @@ def test_an_approver_marks_a_matter_major(db, tmp_path, monkeypatch):
     assert projects.transition(w.head, p["id"], "approve")["step_org_name"] == "市财政局"
     rows, _ = major.list_major(w.fin, w.org["city"], _run(p["id"]).started_at.year)
     assert [r["finding"] for r in rows] == ["已按程序集体决策"]
+
+
+def test_a_step_past_its_time_limit_is_flagged(db):
+    from datetime import timedelta
+
+    from hbbudget.clock import now
+
+    w = world()
+    _leader_flow(w)  # 院长审批 within 3 days
+    p = _declared(w)
+    year = _run(p["id"]).started_at.year
+    rows, _ = major.list_major(w.fin, w.org["city"], year, major_only=False)
+    assert rows[0]["overdue"] == ""
+    with session_scope() as session:
+        act = session.exec(select(ApprovalAct).where(ApprovalAct.run_id == _run(p["id"]).id)).one()
+        act.at = now() - timedelta(days=5, hours=1)
+        session.add(act)
+    rows, _ = major.list_major(w.fin, w.org["city"], year, major_only=False)
+    assert rows[0]["overdue"] == "超期 2 天" and rows[0]["finding"] == ""
