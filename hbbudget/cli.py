@@ -175,6 +175,31 @@ def _sim_fincloud(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sim_oa(args: argparse.Namespace) -> int:
+    from hbbudget.sim.faults import Faults
+    from hbbudget.sim.oa import OaSim, create_app
+    from hbbudget.sim.server import serve_forever
+
+    port = args.port or 8705
+    org_code, secret = args.oa_org, args.oa_secret
+    if args.demo:  # the demo unit's OA points at this simulator (created once, secret kept)
+        from hbbudget.services.approvals import oa
+
+        org_code, secret = oa.demo_config(f"http://{args.host}:{port}")
+    if not org_code or len(secret) < 16:
+        print("请用 --oa-org 和 --oa-secret（至少 16 位）指定单位编码和回调密钥，或用 --demo", file=sys.stderr)
+        return 1
+    sim = OaSim(org_code, secret, args.callback)
+    try:
+        sim.faults = Faults.parse(args.faults)
+    except ValueError as err:
+        print(f"故障设置错误：{err}", file=sys.stderr)
+        return 1
+    print(f"OA 模拟器：http://{args.host}:{port}（单位 {org_code}，回调 {args.callback or '无'}）")
+    serve_forever(create_app(sim), args.host, port)
+    return 0
+
+
 def cmd_sim(args: argparse.Namespace) -> int:
     if args.invoice:
         return _sim_invoice(args)
@@ -182,6 +207,8 @@ def cmd_sim(args: argparse.Namespace) -> int:
         return _sim_fincloud(args)
     if args.evidence:
         return _sim_evidence(args)
+    if args.oa:
+        return cmd_sim_oa(args)
     from hbbudget.sim.bank import BankSim, create_app
     from hbbudget.sim.faults import Faults
     from hbbudget.sim.server import serve_forever
@@ -235,9 +262,9 @@ def build_parser() -> argparse.ArgumentParser:
     reset.add_argument("username")
     reset.add_argument("--enable", action="store_true", help="同时启用已停用的账号")
     reset.set_defaults(func=cmd_user_reset_password)
-    sim = sub.add_parser("sim", help="启动外部系统模拟器（银行网关；--invoice 发票查验）于 127.0.0.1")
+    sim = sub.add_parser("sim", help="启动外部系统模拟器（银行网关；--invoice 发票查验、--fincloud 财政云、--evidence 存证、--oa OA 审批）于 127.0.0.1")
     sim.add_argument("--host", default="127.0.0.1")
-    sim.add_argument("--port", type=int, default=None, help="端口（银行 8701，发票查验 8702，财政云 8703，存证 8704）")
+    sim.add_argument("--port", type=int, default=None, help="端口（银行 8701，发票查验 8702，财政云 8703，存证 8704，OA 8705）")
     sim.add_argument("--account", action="append", default=[], help="账号[:户名]，可重复")
     sim.add_argument("--project-code", action="append", default=[], help="摘要中会出现的项目编码，可重复")
     sim.add_argument("--interval", type=float, default=10.0, help="自动生成交易的间隔秒数，0 为不生成")
@@ -247,6 +274,10 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--fincloud", action="store_true", help="改为启动财政云（一体化）交换模拟器（默认端口 8703）")
     sim.add_argument("--evidence", action="store_true", help="改为启动存证平台模拟器（默认端口 8704）")
     sim.add_argument("--strict", action="store_true", help="发票模拟器：未登记的发票查验结果为“不存在”")
+    sim.add_argument("--oa", action="store_true", help="启动 OA 审批模拟器（钉钉式、企业微信式）而不是银行网关")
+    sim.add_argument("--oa-org", default="", help="OA 模拟器所属单位编码（--demo 时为演示大学）")
+    sim.add_argument("--oa-secret", default="", help="回调签名密钥（--demo 时取数据库中的配置）")
+    sim.add_argument("--callback", default="", help="审批结果回调地址，如 http://127.0.0.1:3000/api/oa/callback")
     sim.set_defaults(func=cmd_sim)
 
     bank = sub.add_parser("bank", help="银行对账单：hbbudget bank parse FILE [--format camt|json]", add_help=False)

@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from hbbudget.clock import now
+from hbbudget.services.approvals import oa
 from hbbudget.services.core import lease
 from hbbudget.services.execution import alerts as exec_alerts
 from hbbudget.services.execution.bank import poll as bank_poll
@@ -110,6 +111,8 @@ def build_scheduler(who: str | None = None, bank_factory: bank_poll.ClientFactor
     scheduler.add_job(exclusive(evidence.anchor_all, who), "cron", hour=2, minute=45, id="evidence-anchor")
     scheduler.add_job(exclusive(fincloud_import.fetch_current_year, who), "interval",
                       seconds=settings.fincloud_export_seconds, id="fincloud-indicators")
+    scheduler.add_job(exclusive(oa.poll_all, who), "interval", seconds=settings.oa_poll_seconds, id="oa-poll")
+    scheduler.add_job(exclusive(oa.purge_seen, who), "cron", hour=3, minute=20, id="oa-nonce-purge")
     return scheduler
 
 

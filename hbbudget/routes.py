@@ -28,6 +28,9 @@ EXEC_ALERTS = "/exec-alerts"
 INTERFACES = "/interfaces"
 INVOICES = "/invoices"  # 电子发票 (issue 16)
 FINCLOUD = "/fincloud-indicators"  # 财政云指标 (issue 16)
+# 审批流与三重一大 (issue 15)
+APPROVAL_FLOWS = "/approval-flows"
+MATTERS = "/matters"
 
 
 def project_detail(project_id: int) -> str:
@@ -51,6 +54,8 @@ MENU: tuple[tuple[str, str, str | None, str], ...] = (
     ("财政云指标", FINCLOUD, "budget.review", "cloud-download"),
     ("校验规则", RULES, "budget.rules", "list-checks"),
     ("编制模板", TEMPLATES, "budget.templates", "layout-template"),
+    ("审批流", APPROVAL_FLOWS, "budget.rules", "git-branch"),
+    ("审批事项", MATTERS, "report.view", "gavel"),
     ("执行监控", MONITOR, "dashboard.view", "chart-line"),
     ("执行台账", LEDGER, "execution.view", "book-open-check"),
     ("待匹配", MATCHING, "execution.match", "link"),

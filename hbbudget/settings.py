@@ -65,6 +65,9 @@ class Settings:
     # E-invoice verification platform (issue 16): the simulator (`hbbudget sim --invoice`) in demo and tests.
     invoice_url: str = field(default_factory=lambda: _env("INVOICE_URL", "http://127.0.0.1:8702"))
     invoice_timeout_seconds: int = field(default_factory=lambda: max(1, _int("INVOICE_TIMEOUT_SECONDS", 10)))
+    # OA approvals (issue 15): instances sent and outcomes polled every 15 s in demo, else every 2 minutes.
+    oa_poll_seconds: int = field(default_factory=lambda: max(1, _int("OA_POLL_SECONDS",
+                                                                    15 if _bool("DEMO", False) else 120)))
     alert_unmatched_days: int = field(default_factory=lambda: max(1, _int("ALERT_UNMATCHED_DAYS", 7)))
     # 接口状态 history: sync runs older than this are deleted nightly (each account's last run is kept).
     sync_run_keep_days: int = field(default_factory=lambda: max(30, _int("SYNC_RUN_KEEP_DAYS", 180)))

@@ -9,6 +9,7 @@ passed to `rx.App(api_transformer=...)`:
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -30,6 +31,8 @@ HEADERS = (
 )
 HSTS = (b"strict-transport-security", b"max-age=31536000")
 UPLOAD_PREFIX = "/_upload/"
+OA_CALLBACK = "/api/oa/callback"  # signed OA approval callbacks (services/approvals/oa.py)
+OA_MAX_BODY = 64 * 1024
 
 
 def private_dir() -> Path:
@@ -79,6 +82,9 @@ class SecurityMiddleware:
         if scope.get("path", "").startswith(UPLOAD_PREFIX) and scope.get("method") in ("GET", "HEAD"):
             await self._plain(send, 404, "Not Found")
             return
+        if scope.get("path", "") == OA_CALLBACK:
+            await self._oa_callback(scope, receive, send)
+            return
 
         async def send_with_headers(message) -> None:
             if message["type"] == "http.response.start":
@@ -88,6 +94,27 @@ class SecurityMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+    async def _oa_callback(self, scope, receive, send) -> None:
+        """POST only; the body is read up to OA_MAX_BODY and handed to the service with the signature headers."""
+        if scope.get("method") != "POST":
+            await self._plain(send, 405, "Method Not Allowed")
+            return
+        body, more = b"", True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > OA_MAX_BODY:
+                await self._plain(send, 413, "Payload Too Large")
+                return
+        from hbbudget.services.approvals import oa
+
+        client = (scope.get("client") or ("",))[0] or ""
+        status, text = await asyncio.to_thread(
+            oa.handle_callback, _header(scope, b"x-oa-org"), _header(scope, b"x-oa-timestamp"),
+            _header(scope, b"x-oa-nonce"), _header(scope, b"x-oa-signature"), body, client)
+        await self._plain(send, status, text)
 
     async def _plain(self, send, status: int, body: str) -> None:
         data = body.encode()

@@ -1,5 +1,14 @@
 """SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
 
+from hbbudget.models.approvals import (
+    ApprovalAct,
+    ApprovalRun,
+    ApprovalTemplate,
+    CollectiveDecision,
+    OaCallbackSeen,
+    OaConfig,
+    OaInstance,
+)
 from hbbudget.models.audit import AuditEntry
 from hbbudget.models.auth import LoginSession, Role, RoleDefaultOffered, RolePermission, User, UserRole
 from hbbudget.models.budget import Budget, BudgetLine, BudgetSetting, BudgetVersion, ControlNumber
@@ -19,6 +28,7 @@ __all__ = [
     "FincloudImport",
     "FincloudRun",
     "Invoice",
+    "ApprovalAct", "ApprovalRun", "ApprovalTemplate", "CollectiveDecision", "OaCallbackSeen", "OaConfig", "OaInstance",
     "BankAccount",
     "BankTransaction",
     "CounterpartyRule",

@@ -65,6 +65,7 @@ def app_env(tmp_path_factory: pytest.TempPathFactory, bank_sim: str) -> dict[str
         "HBB_SCHEDULER": "1",
         "HBB_BANK_URL": bank_sim,
         "HBB_BANK_POLL_SECONDS": "2",
+        "HBB_OA_POLL_SECONDS": "2",
         "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
         "REFLEX_USE_NPM": "1",
         "REFLEX_TELEMETRY_ENABLED": "false",
@@ -83,7 +84,8 @@ def app_env(tmp_path_factory: pytest.TempPathFactory, bank_sim: str) -> dict[str
 def app_url(app_env: dict[str, str]):
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed (apt-get install chromium)")
-    # `-m` from ROOT: this checkout's code and migrations (the venv's `hbbudget` script may belong to another one)
+    # `python -m hbbudget.cli` from ROOT: this checkout's code and migrations (the `hbbudget` script may belong to
+    # another checkout of the shared editable install)
     subprocess.run([sys.executable, "-m", "hbbudget.cli", "seed-demo"], env=app_env, cwd=ROOT, check=True,
                    timeout=300)
     registry = subprocess.run([str(BIN / "npm"), "config", "get", "registry"], env=app_env,

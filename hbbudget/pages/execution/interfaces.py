@@ -12,6 +12,7 @@ import reflex as rx
 from components.table import pager
 from hbbudget import routes
 from hbbudget.pages import display
+from hbbudget.pages.approvals.oa_status import OaStatusState, oa_panel
 from hbbudget.pages.shell.base import app_page
 from hbbudget.services.execution.alerts import today_china
 from hbbudget.services.execution.bank import poll
@@ -125,7 +126,7 @@ def _fincloud_runs() -> rx.Component:
         spacing="2", width="100%")
 
 
-@app_page(routes.INTERFACES, "接口状态", on_load=InterfacesState.load)
+@app_page(routes.INTERFACES, "接口状态", on_load=[InterfacesState.load, OaStatusState.load])
 def interfaces_page() -> rx.Component:
     return rx.vstack(
         rx.text(S.gateway, size="2", color_scheme="gray"),
@@ -158,5 +159,6 @@ def interfaces_page() -> rx.Component:
             variant="surface", size="1", width="100%", id="interface-runs"),
         pager(S.page_label, S.prev_page, S.next_page),
         rx.cond(S.fincloud_runs.length() > 0, _fincloud_runs()),
+        oa_panel(),
         spacing="4", width="100%",
     )

@@ -14,6 +14,7 @@ from hbbudget import money, routes
 from hbbudget.clock import now, to_local_text
 from hbbudget.db import session_scope
 from hbbudget.models import BudgetLine, FunctionSubject, Org, Project, ProjectAttachment, ProjectTarget
+from hbbudget.services.approvals import runs
 from hbbudget.services.budgeting import flows, settings
 from hbbudget.services.core import audit, notifications
 from hbbudget.services.errors import NotFound, ValidationError
@@ -405,7 +406,7 @@ def transition(ctx: UserContext, project_id: int, action: str, comment: str = ""
         if step.needs_comment and not comment:
             raise ValidationError(f"{step.label}须填写意见")
         before = {"status": project.status, "step_org_id": project.step_org_id}
-        _apply(session, project, org, action, step, comment)
+        _apply(session, ctx, project, org, action, step, comment)
         session.add(project)
         session.flush()
         audit.record(session, f"project.{action}", actor=ctx, object_type="project", object_id=project.id,
@@ -416,15 +417,22 @@ def transition(ctx: UserContext, project_id: int, action: str, comment: str = ""
         return _detail(session, ctx, project, org)
 
 
-def _apply(session: Session, project: Project, org: Org, action: str, step: flows.Transition, comment: str) -> None:
+def _facts(project: Project) -> dict:
+    """What an approval flow's conditions look at."""
+    return {"amount": project.total, "category": project.category, "first_time": project.kind == "新增"}
+
+
+def _apply(session: Session, ctx: UserContext, project: Project, org: Org, action: str, step: flows.Transition,
+           comment: str) -> None:
     if action == "declare":
         if not project.func_code:
             raise ValidationError("请先填写功能分类科目")
         _require_targets(session, project, org)
-        project.step_org_id = flows.next_step(session, org, None).id
+        project.step_org_id = runs.begin(session, ctx, "project", project.id, org, "项目申报", _facts(project)).id
         project.status = step.target
     elif action == "approve":
-        nxt = flows.next_step(session, org, project.step_org_id)
+        nxt = runs.advance(session, ctx, "project", project.id, org, project.step_org_id, "project.review", comment,
+                           _facts(project))
         if nxt is None:
             _require_targets(session, project, org)
             project.status, project.step_org_id = "已入库", None
@@ -434,6 +442,7 @@ def _apply(session: Session, project: Project, org: Org, action: str, step: flow
         project.status = step.target
         if action == "return":
             project.step_org_id = None
+            runs.returned(session, ctx, "project", project.id, comment)
     project.last_comment = comment  # the latest action's comment: a return reason goes once it is declared again
     project.updated_at = now()
 

@@ -12,6 +12,7 @@ from hbbudget import money, routes
 from hbbudget.clock import now
 from hbbudget.db import session_scope
 from hbbudget.models import Budget, BudgetLine, ControlNumber, Org
+from hbbudget.services.approvals import runs
 from hbbudget.services.budgeting import budgets as budgeting
 from hbbudget.services.budgeting import flows, projects, rules
 from hbbudget.services.core import audit, notifications
@@ -43,6 +44,11 @@ def _state(b: Budget) -> dict:
     return {"round": b.round, "status": b.status, "step_org_id": b.step_org_id}
 
 
+def _facts(session: Session, budget: Budget) -> dict:
+    """What an approval flow's conditions look at: the budget's total."""
+    return {"amount": budgeting._totals_by_budget(session, [budget.id]).get(budget.id, (0, 0))[0]}
+
+
 def _title(budget: Budget, org: Org) -> str:
     return f"{org.name} {budget.fiscal_year} 年度预算（{budget.round}）"
 
@@ -65,7 +71,8 @@ def submit(ctx: UserContext, budget_id: int, reason: str = "") -> dict:
                                   "；".join(f"{r['name']}：{r['message']}" for r in warnings[:5]))
         before = _state(budget)
         budgeting.save_version(session, ctx, budget, "上报", reason if warnings else "")
-        step_org = flows.next_step(session, org, None)
+        kind = {"调整": "调整", "调剂": "调剂"}.get(budget.round, "预算上报")
+        step_org = runs.begin(session, ctx, "budget", budget.id, org, kind, _facts(session, budget))
         # a new submission: the reason of an earlier return no longer applies
         budget.status, budget.step_org_id, budget.last_comment, budget.updated_at = "审核中", step_org.id, "", now()
         session.add(budget)
@@ -84,7 +91,8 @@ def approve(ctx: UserContext, budget_id: int, comment: str = "") -> dict:
     with session_scope() as session:
         budget, org, step_org = _transition(session, ctx, budget_id, "approve")
         before = _state(budget)
-        nxt = flows.next_step(session, org, budget.step_org_id)
+        nxt = runs.advance(session, ctx, "budget", budget.id, org, budget.step_org_id, "budget.review", comment,
+                           _facts(session, budget))
         budget.last_comment = comment  # an approval without a comment clears an older one
         budget.updated_at = now()
         if nxt is not None:
@@ -134,6 +142,7 @@ def return_budget(ctx: UserContext, budget_id: int, comment: str) -> dict:
             raise ValidationError("退回须填写意见")
         before = _state(budget)
         budget.status, budget.step_org_id, budget.last_comment, budget.updated_at = "退回", None, comment, now()
+        runs.returned(session, ctx, "budget", budget.id, comment)
         session.add(budget)
         session.flush()
         _record(session, ctx, budget, org, "return", before, f"退回 {_title(budget, org)}：{comment}")

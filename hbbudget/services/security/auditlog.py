@@ -41,7 +41,8 @@ OBJECT_NAMES = {"user": "用户", "role": "角色", "org": "单位", "policy": "
                 "bank_transaction": "银行交易", "expenditure": "支出记录", "counterparty_rule": "对方户名规则",
                 "exec_alert": "执行预警", "alert": "安全告警",
                 "invoice": "电子发票", "fincloud_run": "财政云交换", "fincloud_import": "财政云指标",
-                "evidence": "存证"}
+                "evidence": "存证",
+                "approval_template": "审批流模板", "collective_decision": "三重一大决策"}
 _OBJECT_CODES = {name: code for code, name in OBJECT_NAMES.items()}
 SYSTEM = "系统"  # the user column of an entry written by a job (no person)
 
