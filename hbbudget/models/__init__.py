@@ -7,6 +7,7 @@ from hbbudget.models.exec_alert import DataVersion, ExecAlert, ProjectAlertSetti
 from hbbudget.models.execution import BankAccount, BankTransaction, CounterpartyRule, Expenditure, SyncRun
 from hbbudget.models.notification import Notification
 from hbbudget.models.org import Org, Region
+from hbbudget.models.performance import PerfEvaluation, PerfIndicator, PerfScore, PerfSetting
 from hbbudget.models.project import Project, ProjectAttachment, ProjectTarget
 from hbbudget.models.rule import Rule
 from hbbudget.models.security import AuditCheckpoint, JobLease, PasswordHistory, SecurityAlert, SecurityPolicy
@@ -39,6 +40,7 @@ __all__ = [
     "Notification",
     "Org",
     "PasswordHistory",
+    "PerfEvaluation", "PerfIndicator", "PerfScore", "PerfSetting",
     "Project",
     "ProjectAttachment",
     "ProjectTarget",

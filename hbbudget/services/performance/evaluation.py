@@ -1,0 +1,247 @@
+"""自评: a project's self-evaluation for a fiscal year. Actual values in, automatic scores out (scoring.py), the
+预算执行率 from the ledger (execution facts), manual overrides with a reason (audited), 复核 by performance.review."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlmodel import Session, select
+
+from hbbudget.clock import now
+from hbbudget.db import session_scope
+from hbbudget.models import Org, PerfEvaluation, PerfScore, Project, ProjectTarget
+from hbbudget.services.core import audit
+from hbbudget.services.errors import NotFound, ValidationError
+from hbbudget.services.execution import facts
+from hbbudget.services.performance import scoring, targets
+from hbbudget.services.security import scope
+from hbbudget.services.security.permissions import UserContext
+
+EDITABLE = ("填报中", "退回")
+audit.EVENT_NAMES.update({"evaluation.open": "开始绩效自评", "evaluation.save": "保存绩效自评",
+                          "evaluation.override": "人工调整绩效得分", "evaluation.submit": "提交绩效自评",
+                          "evaluation.confirm": "复核确认绩效自评", "evaluation.return": "退回绩效自评"})
+
+
+def ledger_execution(project_id: int, year: int) -> tuple[int, int]:
+    """(budget, spent) in fen of the project's lines in the year's current approved budgets, from the ledger."""
+    f = facts.facts(year)
+    lines = [line for line in f.lines if line.project_id == project_id]
+    return sum(line.amount for line in lines), sum(sum(line.spent) for line in lines)
+
+
+def _project(session: Session, ctx: UserContext, project_id: object, permission: str) -> tuple[Project, Org]:
+    return scope.owned(session, ctx, Project, project_id, "项目", permission)
+
+
+def _evaluation(session: Session, ctx: UserContext, evaluation_id: object,
+                permission: str) -> tuple[PerfEvaluation, Org]:
+    return scope.owned(session, ctx, PerfEvaluation, evaluation_id, "绩效自评", permission)
+
+
+def open_evaluation(ctx: UserContext, project_id: object, year: object) -> dict:
+    """The project's evaluation of `year`, created (with one score row per target) when missing."""
+    year = scope.year(year)
+    with session_scope() as session:
+        project, org = _project(session, ctx, project_id, "performance.edit")
+        ev = session.exec(select(PerfEvaluation).where(PerfEvaluation.project_id == project.id,
+                                                       PerfEvaluation.fiscal_year == year)).first()
+        if ev is None:
+            if project.status in ("草稿", "退回", "已终止"):
+                raise ValidationError(f"项目状态为“{project.status}”，不能开展绩效自评")
+            rows = _targets(session, project.id)
+            if not rows:
+                raise ValidationError("项目没有绩效目标，不能开展绩效自评")
+            ev = PerfEvaluation(project_id=project.id, org_id=org.id, fiscal_year=year,
+                                exec_weight=targets.effective(session, org).exec)
+            session.add(ev)
+            session.flush()
+            session.add_all([PerfScore(evaluation_id=ev.id, target_id=t.id) for t in rows])
+            session.flush()
+            _rescore(session, ev, org)
+            audit.record(session, "evaluation.open", actor=ctx, object_type="perf_evaluation", object_id=ev.id,
+                         org_id=org.id, detail=f"{project.code} {project.name} {year} 年度")
+        return _detail(session, ev, project, org)
+
+
+def _targets(session: Session, project_id: int) -> list[ProjectTarget]:
+    return session.exec(select(ProjectTarget).where(ProjectTarget.project_id == project_id)
+                        .order_by(ProjectTarget.id)).all()
+
+
+def _scores(session: Session, ev: PerfEvaluation) -> list[tuple[PerfScore, ProjectTarget]]:
+    return session.exec(select(PerfScore, ProjectTarget).join(ProjectTarget, ProjectTarget.id == PerfScore.target_id)
+                        .where(PerfScore.evaluation_id == ev.id).order_by(ProjectTarget.id)).all()
+
+
+def _rescore(session: Session, ev: PerfEvaluation, org: Org) -> None:
+    """Automatic scores from the actual values, the execution rate from the ledger, the total and the grade."""
+    setting = targets.effective(session, org)
+    total = Decimal(0)
+    for s, t in _scores(session, ev):
+        auto = Decimal(0)
+        if s.actual:
+            try:
+                auto, _ = scoring.score(t.direction, t.weight, t.target_value, s.actual, setting.eq_tolerance_pct)
+            except ValueError:
+                auto = Decimal(0)
+        s.auto_score = scoring.to_cents(auto)
+        session.add(s)
+        total += scoring.from_cents(s.override_score if s.override_score is not None else s.auto_score)
+    ev.budget_fen, ev.spent_fen = ledger_execution(ev.project_id, ev.fiscal_year)
+    exec_points, _ = scoring.exec_score(ev.exec_weight, ev.budget_fen, ev.spent_fen)
+    ev.exec_score = scoring.to_cents(exec_points)
+    total += exec_points
+    ev.total_score = scoring.to_cents(total)
+    ev.grade = scoring.grade(scoring.from_cents(ev.total_score), setting.bands)
+    ev.updated_at = now()
+    session.add(ev)
+
+
+def _detail(session: Session, ev: PerfEvaluation, project: Project, org: Org) -> dict:
+    setting = targets.effective(session, org)
+    rows = []
+    for s, t in _scores(session, ev):
+        formula = ""
+        if s.actual:
+            try:
+                _, formula = scoring.score(t.direction, t.weight, t.target_value, s.actual, setting.eq_tolerance_pct)
+            except ValueError as exc:
+                formula = str(exc)
+        final = s.override_score if s.override_score is not None else s.auto_score
+        rows.append({"target_id": t.id, "level1": t.level1, "level2": t.level2, "indicator": t.indicator,
+                     "unit": t.unit, "direction": t.direction, "target_value": t.target_value, "weight": t.weight,
+                     "actual": s.actual, "evidence": s.evidence, "auto": str(scoring.from_cents(s.auto_score)),
+                     "override": "" if s.override_score is None else str(scoring.from_cents(s.override_score)),
+                     "reason": s.override_reason, "score": str(scoring.from_cents(final)), "formula": formula})
+    _, exec_formula = scoring.exec_score(ev.exec_weight, ev.budget_fen, ev.spent_fen)
+    return {"id": ev.id, "project_id": project.id, "project_code": project.code, "project_name": project.name,
+            "org_id": org.id, "org_name": org.name, "year": ev.fiscal_year, "status": ev.status,
+            "budget_fen": ev.budget_fen, "spent_fen": ev.spent_fen, "exec_weight": ev.exec_weight,
+            "exec_score": str(scoring.from_cents(ev.exec_score)), "exec_formula": exec_formula,
+            "total": str(scoring.from_cents(ev.total_score)), "grade": ev.grade, "problems": ev.problems,
+            "comment": ev.comment, "rows": rows}
+
+
+def detail(ctx: UserContext, evaluation_id: object) -> dict:
+    with session_scope() as session:
+        ev, org = _evaluation(session, ctx, evaluation_id, "performance.view")
+        return _detail(session, ev, session.get(Project, ev.project_id), org)
+
+
+def _editable(session: Session, ctx: UserContext, evaluation_id: object) -> tuple[PerfEvaluation, Org]:
+    ev, org = _evaluation(session, ctx, evaluation_id, "performance.edit")
+    if ev.status not in EDITABLE:
+        raise ValidationError(f"自评状态为“{ev.status}”，不能修改")
+    return ev, org
+
+
+def save_actuals(ctx: UserContext, evaluation_id: object, actuals: dict, problems: str = "") -> dict:
+    """Store actual values ({target_id: {"actual", "evidence"}}) and rescore; a value that does not fit its
+    indicator is refused with its name, and nothing changes."""
+    if not isinstance(actuals, dict) or len(actuals) > 50:
+        raise ValidationError("实际值格式无效")
+    problems = scope.text(problems, "存在问题及整改措施", 1000)
+    with session_scope() as session:
+        ev, org = _editable(session, ctx, evaluation_id)
+        pairs = {t.id: (s, t) for s, t in _scores(session, ev)}
+        before = {tid: s.actual for tid, (s, _) in pairs.items()}
+        for key, value in actuals.items():
+            tid = scope.int_id(key, "绩效目标")
+            if tid not in pairs:
+                raise NotFound("绩效目标不在本次自评中")
+            value = value if isinstance(value, dict) else {"actual": value}
+            s, t = pairs[tid]
+            actual = scope.text(value.get("actual"), f"“{t.indicator}”的实际值", 64)
+            if actual:
+                try:
+                    scoring.score(t.direction, t.weight, t.target_value, actual)
+                except ValueError as exc:
+                    raise ValidationError(f"“{t.indicator}”：{exc}") from None
+            s.actual = actual
+            s.evidence = scope.text(value.get("evidence"), f"“{t.indicator}”的佐证材料", 200)
+            session.add(s)
+        ev.problems = problems
+        _rescore(session, ev, org)
+        session.flush()
+        audit.record(session, "evaluation.save", actor=ctx, object_type="perf_evaluation", object_id=ev.id,
+                     org_id=org.id, before=before, after={tid: s.actual for tid, (s, _) in pairs.items()})
+        return _detail(session, ev, session.get(Project, ev.project_id), org)
+
+
+def override(ctx: UserContext, evaluation_id: object, target_id: object, points: object, reason: object) -> dict:
+    """A manual score for one target (0 … its weight, two places) with a written reason; "" points clears it."""
+    reason = scope.text(reason, "调整理由", 500)
+    with session_scope() as session:
+        ev, org = _editable(session, ctx, evaluation_id)
+        tid = scope.int_id(target_id, "绩效目标")
+        pair = next(((s, t) for s, t in _scores(session, ev) if t.id == tid), None)
+        if pair is None:
+            raise NotFound("绩效目标不在本次自评中")
+        s, t = pair
+        before = {"score": s.override_score, "reason": s.override_reason, "auto": s.auto_score}
+        text = scope.text(points, "调整后得分", 16)
+        if text:
+            value = scoring.number(text)
+            if value is None or value < 0 or value > t.weight or value != scoring.points(value):
+                raise ValidationError(f"调整后得分须为 0 至 {t.weight} 之间、最多两位小数的数")
+            if not reason:
+                raise ValidationError("人工调整得分须填写调整理由")
+            s.override_score, s.override_reason = scoring.to_cents(value), reason
+        else:
+            s.override_score, s.override_reason = None, ""
+        session.add(s)
+        _rescore(session, ev, org)
+        session.flush()
+        audit.record(session, "evaluation.override", actor=ctx, object_type="perf_evaluation", object_id=ev.id,
+                     org_id=org.id, detail=f"{t.indicator}：{reason}" if reason else f"{t.indicator}：取消调整",
+                     before=before, after={"score": s.override_score, "reason": s.override_reason})
+        return _detail(session, ev, session.get(Project, ev.project_id), org)
+
+
+def submit(ctx: UserContext, evaluation_id: object) -> dict:
+    with session_scope() as session:
+        ev, org = _editable(session, ctx, evaluation_id)
+        missing = [t.indicator for s, t in _scores(session, ev) if not s.actual]
+        if missing:
+            raise ValidationError(f"尚未填写实际值：{'、'.join(missing[:5])}")
+        _rescore(session, ev, org)
+        before, ev.status, ev.comment = ev.status, "已提交", ""
+        session.add(ev)
+        audit.record(session, "evaluation.submit", actor=ctx, object_type="perf_evaluation", object_id=ev.id,
+                     org_id=org.id, before={"status": before},
+                     after={"status": ev.status, "total": ev.total_score, "grade": ev.grade})
+        return _detail(session, ev, session.get(Project, ev.project_id), org)
+
+
+def review(ctx: UserContext, evaluation_id: object, action: str, comment: object = "") -> dict:
+    """复核: confirm (已复核) or return (退回, a comment required) a submitted evaluation."""
+    if action not in ("confirm", "return"):
+        raise ValidationError("复核操作无效")
+    comment = scope.text(comment, "复核意见", 500)
+    with session_scope() as session:
+        ev, org = _evaluation(session, ctx, evaluation_id, "performance.review")
+        if ev.status != "已提交":
+            raise ValidationError(f"自评状态为“{ev.status}”，不能复核")
+        if action == "return" and not comment:
+            raise ValidationError("退回须填写意见")
+        before, ev.status, ev.comment = ev.status, ("已复核" if action == "confirm" else "退回"), comment
+        session.add(ev)
+        audit.record(session, f"evaluation.{action}", actor=ctx, object_type="perf_evaluation", object_id=ev.id,
+                     org_id=org.id, detail=comment, before={"status": before}, after={"status": ev.status})
+        return _detail(session, ev, session.get(Project, ev.project_id), org)
+
+
+def last_grades(session: Session, project_ids: list[int], before_year: int | None = None) -> dict[int, tuple[int, str]]:
+    """{project id: (year, grade)} of each project's latest confirmed (已复核) evaluation, before `before_year`."""
+    if not project_ids:
+        return {}
+    q = select(PerfEvaluation.project_id, PerfEvaluation.fiscal_year, PerfEvaluation.grade).where(
+        PerfEvaluation.project_id.in_(project_ids), PerfEvaluation.status == "已复核")
+    if before_year is not None:
+        q = q.where(PerfEvaluation.fiscal_year < before_year)
+    out: dict[int, tuple[int, str]] = {}
+    for pid, year, grade in session.exec(q).all():
+        if pid not in out or year > out[pid][0]:
+            out[pid] = (year, grade)
+    return out
