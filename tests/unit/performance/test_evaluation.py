@@ -1,0 +1,116 @@
+"""自评 on a worked example: actual values scored automatically, the execution rate from the ledger, an override
+needing a reason and audited before/after, submit, 复核 only by performance.review in scope, the last grade."""
+
+from datetime import date
+
+import pytest
+from sqlmodel import select
+
+from hbbudget.db import session_scope
+from hbbudget.models import AuditEntry, Expenditure, PerfSetting, Project, ProjectTarget
+from hbbudget.services.errors import PermissionDenied, ValidationError
+from hbbudget.services.execution import facts
+from hbbudget.services.performance import evaluation
+from tests.budget_world import add_user
+from tests.factories import approved_budget, make_tree
+
+YEAR = 2026
+TARGETS = [("产出", "数量", "新建教室数量", "间", "≥", "10", 30), ("产出", "时效", "项目按期完成率", "%", "=", "100", 20),
+           ("成本", "经济成本", "单位产出成本", "元", "≤", "500", 10), ("效益", "社会效益", "办学条件改善", "", "定性", "达成", 20),
+           ("满意度", "服务对象满意度", "学生满意度", "%", "≥", "90", 10)]
+
+
+@pytest.fixture
+def w(db):
+    facts.forget()
+    tree = make_tree()
+    with session_scope() as session:
+        p = Project(code="P-EV", name="智慧教室", org_id=tree["unit"], category="3", start_year=YEAR,
+                    end_year=YEAR, status="执行中")
+        o = Project(code="P-OT", name="他方项目", org_id=tree["other"], category="3", start_year=YEAR,
+                    end_year=YEAR, status="执行中")
+        session.add_all([p, o])
+        session.flush()
+        for pid in (p.id, o.id):
+            session.add_all([ProjectTarget(project_id=pid, level1=l1, level2=l2, indicator=n, unit=u, direction=d,
+                                           target_value=t, weight=wt) for l1, l2, n, u, d, t, wt in TARGETS])
+        pid, oid = p.id, o.id
+    _, lines = approved_budget(tree["unit"], [(pid, "31002", 1_000_000)], YEAR)
+    with session_scope() as session:  # 8,500.00 of 10,000.00 spent: 85 %
+        session.add(Expenditure(budget_line_id=lines[0], org_id=tree["unit"], amount=850_000,
+                                spent_on=date(YEAR, 6, 1), kind="manual"))
+    facts.forget()
+    return {**tree, "pid": pid, "oid": oid, "op": add_user("op", "operator", tree["unit"]),
+            "op_o": add_user("op_o", "operator", tree["other"]), "fin": add_user("fin", "finance_reviewer", tree["city"]),
+            "head": add_user("head", "division_head", tree["unit"])}
+
+
+def _actuals(ev: dict, values: list[str]) -> dict:
+    return {str(r["target_id"]): {"actual": v, "evidence": "验收单"} for r, v in zip(ev["rows"], values)}
+
+
+def test_scores_the_worked_example_with_the_execution_rate_from_the_ledger(w):
+    ev = evaluation.open_evaluation(w["op"], w["pid"], YEAR)
+    assert ev["budget_fen"] == 1_000_000 and ev["spent_fen"] == 850_000 and ev["exec_score"] == "8.50"
+    ev = evaluation.save_actuals(w["op"], ev["id"], _actuals(ev, ["12", "98", "0", "基本达成", "88"]), "无")
+    assert [r["score"] for r in ev["rows"]] == ["30.00", "19.60", "10.00", "16.00", "9.78"]
+    assert ev["rows"][0]["formula"] == "30 × min(12 ÷ 10, 1)"
+    assert ev["total"] == "93.88" and ev["grade"] == "优"  # 85.38 + 8.50
+
+
+def test_a_bad_actual_is_refused_and_nothing_changes(w):
+    ev = evaluation.open_evaluation(w["op"], w["pid"], YEAR)
+    with pytest.raises(ValidationError, match="办学条件改善"):
+        evaluation.save_actuals(w["op"], ev["id"], _actuals(ev, ["12", "98", "0", "很好", "88"]))
+    assert evaluation.detail(w["op"], ev["id"])["rows"][0]["actual"] == ""
+
+
+def test_an_override_needs_a_reason_and_is_audited(w):
+    ev = evaluation.open_evaluation(w["op"], w["pid"], YEAR)
+    ev = evaluation.save_actuals(w["op"], ev["id"], _actuals(ev, ["8", "100", "600", "达成", "90"]))
+    tid = ev["rows"][0]["target_id"]
+    assert ev["rows"][0]["score"] == "24.00"
+    with pytest.raises(ValidationError, match="调整理由"):
+        evaluation.override(w["op"], ev["id"], tid, "28", "")
+    with pytest.raises(ValidationError, match="0 至 30"):
+        evaluation.override(w["op"], ev["id"], tid, "31", "超出")
+    ev = evaluation.override(w["op"], ev["id"], tid, "28.5", "两间教室因疫情顺延，已于次年一月验收")
+    assert ev["rows"][0]["score"] == "28.50" and ev["rows"][0]["auto"] == "24.00"
+    with session_scope() as session:
+        entry = session.exec(select(AuditEntry).where(AuditEntry.event_type == "evaluation.override")).one()
+        assert '"score": null' in entry.before and '"score": 2850' in entry.after and "疫情顺延" in entry.detail
+
+
+def test_submit_then_review_by_the_finance_reviewer_in_scope(w):
+    ev = evaluation.open_evaluation(w["op"], w["pid"], YEAR)
+    with pytest.raises(ValidationError, match="尚未填写实际值"):
+        evaluation.submit(w["op"], ev["id"])
+    evaluation.save_actuals(w["op"], ev["id"], _actuals(ev, ["10", "100", "500", "达成", "90"]))
+    ev = evaluation.submit(w["op"], ev["id"])
+    assert ev["status"] == "已提交" and ev["total"] == "98.50"
+    with pytest.raises(ValidationError, match="不能修改"):
+        evaluation.save_actuals(w["op"], ev["id"], {})
+    with pytest.raises(PermissionDenied):
+        evaluation.review(w["head"], ev["id"], "confirm")  # 处长 has no performance.review
+    with pytest.raises(ValidationError, match="退回须填写意见"):
+        evaluation.review(w["fin"], ev["id"], "return")
+    assert evaluation.review(w["fin"], ev["id"], "confirm")["status"] == "已复核"
+    with session_scope() as session:
+        assert evaluation.last_grades(session, [w["pid"]], YEAR + 1) == {w["pid"]: (YEAR, "优")}
+        assert evaluation.last_grades(session, [w["pid"]], YEAR) == {}
+
+
+def test_another_units_project_is_refused(w):
+    with pytest.raises(PermissionDenied):
+        evaluation.open_evaluation(w["op"], w["oid"], YEAR)
+    other = evaluation.open_evaluation(w["op_o"], w["oid"], YEAR)
+    with pytest.raises(PermissionDenied):
+        evaluation.detail(w["op"], other["id"])
+
+
+def test_grade_bands_are_configurable_per_org(w):
+    with session_scope() as session:
+        session.add(PerfSetting(org_id=w["city"], band_excellent=99, band_good=95, band_fair=90))
+    ev = evaluation.open_evaluation(w["op"], w["pid"], YEAR)
+    ev = evaluation.save_actuals(w["op"], ev["id"], _actuals(ev, ["10", "100", "500", "达成", "90"]))
+    assert ev["total"] == "98.50" and ev["grade"] == "良"  # inherited from the city
