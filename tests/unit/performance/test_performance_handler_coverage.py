@@ -1,0 +1,90 @@
+"""Every permission-guarded handler of the 绩效评价 pages (指标库), called (1) by users without its permission:
+refused, a `permission.denied` entry, no change; (2) by a holder whose scope excludes the other unit, with the other
+unit's ids after loading the page: refused with an entry, or (lists) no row of the other unit. Machinery and
+world: tests/unit/business_coverage.py; here the world gets an indicator of each unit."""
+
+import pytest
+from openpyxl import Workbook
+
+from hbbudget.clock import current_fiscal_year
+from hbbudget.db import session_scope
+from hbbudget.models import PerfIndicator
+from hbbudget.pages.performance.library import IndicatorLibraryState
+from hbbudget.services.performance import library
+from tests.unit.business_coverage import Case, Upload, build_world, check_lacking, check_out_of_scope, guarded_handlers
+
+STATES = (IndicatorLibraryState,)
+PREP = {"IndicatorLibraryState": lambda w: [(None, "load", ())]}
+H, R, NC, L, OWN = "harmless", "rejected", "no_context", "list", "own_org"
+YEAR = current_fiscal_year()
+
+
+def _file(code: str) -> Upload:
+    """A library edition naming the other unit's indicator by its code."""
+    import io
+
+    book = Workbook()
+    book.active.append(list(library.COLUMNS))
+    book.active.append([code, "产出", "数量", "越权改名", "个", "≥", "1", "教育", "3", "", "本库编写"])
+    out = io.BytesIO()
+    book.save(out)
+    return Upload("lib.xlsx", out.getvalue())
+
+
+def _form(w: dict) -> dict:
+    return {"level1": "产出", "level2": "数量", "name": "越权指标", "direction": "≥", "industries": "教育",
+            "org_id": str(w["other"]), "owner": str(w["other"])}
+
+
+CASES = {
+    # the operator of the college (sees the common library, its own and its parents' indicators)
+    "IndicatorLibraryState.load": Case(expect=L, shows="本方指标"),
+    "IndicatorLibraryState.search": Case(lambda w: ({"q": "指标", "industry": "全部", "level1": "全部",
+                                                     "year": str(YEAR)},), L, "本方指标"),
+    "IndicatorLibraryState.next_page": Case(expect=L, shows="本方指标"),
+    "IndicatorLibraryState.prev_page": Case(expect=L, shows="本方指标"),
+    # the finance reviewer of the university (maintains the university's indicators only)
+    "IndicatorLibraryState.choose_owner": Case(lambda w: (str(w["other"]),), R),
+    "IndicatorLibraryState.set_retired": Case(lambda w: (str(w["o_indicator"]), True), R),
+    "IndicatorLibraryState.submit_indicator": Case(lambda w: (_form(w),), OWN),
+    "IndicatorLibraryState.export": Case(expect=L),
+    "IndicatorLibraryState.import_file": Case(lambda w: ([_file(w["o_code"])],), OWN),
+}
+
+
+def _params() -> list:
+    return [pytest.param(h, marks=pytest.mark.xfail(strict=True, reason=c.bug)) if c.bug else h
+            for h, c in sorted(CASES.items())]
+
+
+def test_every_guarded_handler_of_these_pages_has_a_case():
+    missing = sorted(set(guarded_handlers(STATES)) - set(CASES))
+    assert not missing, f"guarded handlers without a case: {missing}"
+    assert not set(CASES) - set(guarded_handlers(STATES)), "cases of handlers that no longer exist"
+
+
+@pytest.fixture(scope="module")
+def world(database_url, tmp_path_factory):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HBB_VAR_DIR", str(tmp_path_factory.mktemp("var")))
+        w = build_world()
+        with session_scope() as session:
+            rows = {side: PerfIndicator(fiscal_year=YEAR, code=f"D{w[key]}-001", org_id=w[key], level1="产出",
+                                        level2="数量", name=f"{mark}指标", direction="≥", industries="教育")
+                    for side, key, mark in (("o", "other", "他方"), ("u", "unit", "本方"))}
+            session.add_all([*rows.values(), PerfIndicator(fiscal_year=YEAR, code="TY001", level1="满意度",
+                                                           level2="服务对象满意度", name="受益群众满意度",
+                                                           direction="≥", industries="通用")])
+            session.flush()
+            w.update({"o_indicator": rows["o"].id, "u_indicator": rows["u"].id, "o_code": rows["o"].code})
+        yield w
+
+
+@pytest.mark.parametrize("handler", _params())
+async def test_refused_without_the_permission(world, handler):
+    await check_lacking(world, handler, CASES[handler], STATES, lambda w: "/")
+
+
+@pytest.mark.parametrize("handler", _params())
+async def test_out_of_scope_changes_and_shows_nothing_of_the_other_unit(world, handler):
+    await check_out_of_scope(world, handler, CASES[handler], STATES, PREP)
