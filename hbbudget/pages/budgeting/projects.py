@@ -239,6 +239,8 @@ class ProjectDetailState(rx.State):
                 "weight": args.field(data, f"{u}_weight", f"第{n}个权重", 3) or "0",
                 **{k: t.get(k, "") for k in LIBRARY_KEYS},  # kept by the server, not the form
             })
+            if not t.get("indicator_id"):  # a free (自定义) target: its 一级 from the form
+                targets[-1].update(level1=args.field(data, f"{u}_level1", f"第{n}个一级指标", 8), level2="")
         await asyncio.to_thread(projects.set_targets, ctx, self.pid, targets)
         self._show(await asyncio.to_thread(projects.get_project, ctx, self.pid))
         return rx.toast.success("绩效目标已保存")
@@ -431,7 +433,13 @@ def _target_row(t: rx.Var) -> rx.Component:
     ro = ~D.editable
     return rx.table.row(
         rx.table.cell(rx.input(name=t["uid"] + "_indicator", default_value=t["indicator"], max_length=128,
-                               width="18em", read_only=ro, class_name="target-indicator")),
+                               width="18em", read_only=ro, class_name="target-indicator"),
+                      rx.cond(t["indicator_id"] != "", rx.text(t["level1"] + " / " + t["level2"], size="1",
+                                                                color_scheme="gray"),
+                              rx.hstack(rx.text("自定义", size="1", color_scheme="gray"),
+                                        rx.select(["产出", "效益", "满意度", "成本"], name=t["uid"] + "_level1",
+                                                  default_value=t["level1"], disabled=ro, size="1",
+                                                  placeholder="一级指标"), align="center"))),
         rx.table.cell(rx.input(name=t["uid"] + "_unit", default_value=t["unit"], max_length=16, width="5em",
                                read_only=ro)),
         rx.table.cell(rx.select(list(projects.DIRECTIONS), name=t["uid"] + "_direction",
@@ -448,6 +456,8 @@ def _target_row(t: rx.Var) -> rx.Component:
 
 @app_page(routes.PROJECT, "项目详情", on_load=ProjectDetailState.load)
 def project_detail_page() -> rx.Component:
+    from hbbudget.pages.performance.target_picker import picker_button, picker_dialog  # it reads this page's state
+
     D = ProjectDetailState
     p = D.project
     return rx.vstack(
@@ -471,9 +481,10 @@ def project_detail_page() -> rx.Component:
             rx.cond(D.editable, rx.button("保存项目", type="submit", id="save-project")),
             spacing="3"), on_submit=D.save, reset_on_submit=False, key=D.form_key.to_string()), style=tokens.PANEL),
         rx.box(rx.form(rx.vstack(
-            rx.hstack(rx.heading("绩效目标", size="3"), rx.cond(D.editable, rx.button(
-                "添加目标", size="1", variant="soft", type="button", on_click=D.add_target, id="add-target")),
+            rx.hstack(rx.heading("绩效目标", size="3"), rx.cond(D.editable, rx.hstack(picker_button(), rx.button(
+                "添加自定义目标", size="1", variant="soft", type="button", on_click=D.add_target, id="add-target"))),
                 align="center", spacing="3"),
+            picker_dialog(),
             rx.table.root(
                 rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
                                                ("指标名称", "计量单位", "方向", "目标值", "权重（分）", "")])),

@@ -6,15 +6,19 @@ world: tests/unit/business_coverage.py; here the world gets an indicator of each
 import pytest
 from openpyxl import Workbook
 
+from hbbudget import routes
 from hbbudget.clock import current_fiscal_year
 from hbbudget.db import session_scope
 from hbbudget.models import PerfIndicator
 from hbbudget.pages.performance.library import IndicatorLibraryState
+from hbbudget.pages.performance.target_picker import TargetPickerState
 from hbbudget.services.performance import library
+from tests.budget_world import YEAR as PROJECT_YEAR
 from tests.unit.business_coverage import Case, Upload, build_world, check_lacking, check_out_of_scope, guarded_handlers
 
-STATES = (IndicatorLibraryState,)
-PREP = {"IndicatorLibraryState": lambda w: [(None, "load", ())]}
+STATES = (IndicatorLibraryState, TargetPickerState)
+PREP = {"IndicatorLibraryState": lambda w: [(None, "load", ())],
+        "TargetPickerState": lambda w: [(routes.project_detail(w["u_project"]), "open_picker", ())]}
 H, R, NC, L, OWN = "harmless", "rejected", "no_context", "list", "own_org"
 YEAR = current_fiscal_year()
 
@@ -49,6 +53,12 @@ CASES = {
     "IndicatorLibraryState.submit_indicator": Case(lambda w: (_form(w),), OWN),
     "IndicatorLibraryState.export": Case(expect=L),
     "IndicatorLibraryState.import_file": Case(lambda w: ([_file(w["o_code"])],), OWN),
+    # 从指标库选择 on the project page (the operator of the college, on its own project)
+    "TargetPickerState.open_picker": Case(expect=R, prep=lambda w: [(routes.project_detail(w["o_project"]), "", ())]),
+    "TargetPickerState.close_picker": Case(expect=H),
+    "TargetPickerState.search_picker": Case(lambda w: ({"q": "指标", "industry": "全部", "level1": "全部"},), L,
+                                            "本方指标"),
+    "TargetPickerState.pick": Case(lambda w: (str(w["o_indicator_p"]),), R),
 }
 
 
@@ -69,14 +79,18 @@ def world(database_url, tmp_path_factory):
         mp.setenv("HBB_VAR_DIR", str(tmp_path_factory.mktemp("var")))
         w = build_world()
         with session_scope() as session:
-            rows = {side: PerfIndicator(fiscal_year=YEAR, code=f"D{w[key]}-001", org_id=w[key], level1="产出",
-                                        level2="数量", name=f"{mark}指标", direction="≥", industries="教育")
-                    for side, key, mark in (("o", "other", "他方"), ("u", "unit", "本方"))}
-            session.add_all([*rows.values(), PerfIndicator(fiscal_year=YEAR, code="TY001", level1="满意度",
-                                                           level2="服务对象满意度", name="受益群众满意度",
-                                                           direction="≥", industries="通用")])
-            session.flush()
-            w.update({"o_indicator": rows["o"].id, "u_indicator": rows["u"].id, "o_code": rows["o"].code})
+            for year, tag in ((YEAR, ""), (PROJECT_YEAR, "_p")):  # the library page's year, the projects' year
+                if year == YEAR and tag:
+                    continue
+                rows = {side: PerfIndicator(fiscal_year=year, code=f"D{w[key]}-001", org_id=w[key], level1="产出",
+                                            level2="数量", name=f"{mark}指标", direction="≥", industries="教育")
+                        for side, key, mark in (("o", "other", "他方"), ("u", "unit", "本方"))}
+                session.add_all([*rows.values(), PerfIndicator(fiscal_year=year, code="TY001", level1="满意度",
+                                                               level2="服务对象满意度", name="受益群众满意度",
+                                                               direction="≥", industries="通用")])
+                session.flush()
+                w.update({"o_indicator" + tag: rows["o"].id, "o_code" + tag: rows["o"].code})
+            w.setdefault("o_indicator_p", w["o_indicator"])
         yield w
 
 
