@@ -8,6 +8,7 @@ from hbbudget import jobs, web
 from hbbudget.pages.budgeting import budgets, editor, projects, review, rules, templates  # noqa: F401
 from hbbudget.pages.core import orgs, subjects  # noqa: F401
 from hbbudget.pages.execution import alerts, counterparty_rules, interfaces, ledger, matching, monitor  # noqa: F401
+from hbbudget.pages.performance import evaluation as perf_evaluation  # noqa: F401
 from hbbudget.pages.performance import library as indicator_library  # noqa: F401
 from hbbudget.pages.performance import target_picker  # noqa: F401
 from hbbudget.pages.security import audit, policy, roles, users  # noqa: F401

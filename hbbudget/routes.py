@@ -28,6 +28,7 @@ EXEC_ALERTS = "/exec-alerts"
 INTERFACES = "/interfaces"
 # 绩效评价 (issue 13)
 INDICATORS = "/indicators"
+EVALUATION = "/evaluation"
 
 
 def project_detail(project_id: int) -> str:
@@ -54,6 +55,7 @@ MENU: tuple[tuple[str, str, str | None, str], ...] = (
     ("执行台账", LEDGER, "execution.view", "book-open-check"),
     ("待匹配", MATCHING, "execution.match", "link"),
     ("预警中心", EXEC_ALERTS, "execution.view", "siren"),
+    ("绩效自评", EVALUATION, "performance.view", "clipboard-list"),
     ("绩效指标库", INDICATORS, "performance.view", "target"),
     ("基础数据", SUBJECTS, "subject.view", "book-open"),
     ("系统管理", ADMIN, "admin.users", "settings"),

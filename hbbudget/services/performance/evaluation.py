@@ -245,3 +245,38 @@ def last_grades(session: Session, project_ids: list[int], before_year: int | Non
         if pid not in out or year > out[pid][0]:
             out[pid] = (year, grade)
     return out
+
+
+def list_projects(ctx: UserContext, year: object, offset: int = 0, limit: int = 20) -> tuple[list[dict], int]:
+    """Projects in the caller's performance.view scope that can be evaluated for `year` (running or finished, the
+    year within their span), with their evaluation's status, score and grade."""
+    from sqlalchemy import func
+
+    from hbbudget.services.security import access
+
+    year = scope.year(year)
+    offset, limit = scope.page(offset, limit)
+    with session_scope() as session:
+        q = (select(Project, Org.name, PerfEvaluation)
+             .join(Org, Org.id == Project.org_id)
+             .join(PerfEvaluation, (PerfEvaluation.project_id == Project.id) & (PerfEvaluation.fiscal_year == year),
+                   isouter=True)
+             .where(access.org_condition(ctx, "performance.view", Project.org_id),
+                    Project.status.in_(("已入库", "执行中", "已完成")), Project.start_year <= year,
+                    Project.end_year >= year))
+        total = session.exec(select(func.count()).select_from(q.subquery())).one()
+        rows = session.exec(q.order_by(Project.code).offset(offset).limit(limit)).all()
+        return [{"project_id": p.id, "code": p.code, "name": p.name, "org_name": org_name,
+                 "evaluation_id": ev.id if ev else 0, "status": ev.status if ev else "未开始",
+                 "total": str(scoring.from_cents(ev.total_score)) if ev else "", "grade": ev.grade if ev else ""}
+                for p, org_name, ev in rows], total
+
+
+def find(ctx: UserContext, project_id: object, year: object) -> dict | None:
+    """The project's evaluation of `year` (performance.view), or None when none has been started."""
+    year = scope.year(year)
+    with session_scope() as session:
+        project, org = _project(session, ctx, project_id, "performance.view")
+        ev = session.exec(select(PerfEvaluation).where(PerfEvaluation.project_id == project.id,
+                                                       PerfEvaluation.fiscal_year == year)).first()
+        return _detail(session, ev, project, org) if ev else None

@@ -114,3 +114,40 @@ def test_grade_bands_are_configurable_per_org(w):
     ev = evaluation.open_evaluation(w["op"], w["pid"], YEAR)
     ev = evaluation.save_actuals(w["op"], ev["id"], _actuals(ev, ["10", "100", "500", "达成", "90"]))
     assert ev["total"] == "98.50" and ev["grade"] == "良"  # inherited from the city
+
+
+async def _page(username: str):
+    import reflex as rx
+
+    import hbbudget.hbbudget  # noqa: F401
+    from hbbudget.pages.performance.evaluation import EvaluationState
+    from hbbudget.services.security import auth
+    from state.session import SessionState
+    from tests.factories import PASSWORD
+
+    root = rx.State()
+    (await root.get_state(SessionState)).sid, _ = auth.login(username, PASSWORD)
+    state = await root.get_state(EvaluationState)
+    await state.choose_year(str(YEAR))
+    return state
+
+
+async def test_the_page_enters_actuals_shows_score_and_grade_and_the_reviewer_confirms(w):
+    page = await _page("op")
+    assert [r["code"] for r in page.rows] == ["P-EV"] and page.rows[0]["status"] == "未开始"
+    await page.open_project(page.rows[0]["project_id"])
+    assert page.ev == {} and page.project_id
+    await page.start()
+    form = {f"a{t['target_id']}": v for t, v in zip(page.targets, ["12", "98", "0", "基本达成", "88"])}
+    await page.save_actuals({**form, "problems": "两间教室顺延"})
+    assert page.ev["total"] == "93.88" and page.ev["grade"] == "优"
+    assert page.targets[1]["formula"].startswith("20 × (1 − |98 − 100|")
+    result = await page.override({"target_id": page.targets[4]["target_id"], "points": "10", "reason": ""})
+    assert "调整理由" in str(result) and page.ev["total"] == "93.88"
+    await page.submit()
+    assert page.ev["status"] == "已提交" and page.rows[0]["grade"] == "优"
+    reviewer = await _page("fin")
+    await reviewer.open_project(reviewer.rows[0]["project_id"])
+    await reviewer.review({"action": "confirm", "comment": "同意"})
+    assert reviewer.ev["status"] == "已复核"
+    assert "没有权限" in str(await page.review({"action": "confirm", "comment": ""}))

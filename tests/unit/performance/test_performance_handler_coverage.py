@@ -9,15 +9,17 @@ from openpyxl import Workbook
 from hbbudget import routes
 from hbbudget.clock import current_fiscal_year
 from hbbudget.db import session_scope
-from hbbudget.models import PerfIndicator
+from hbbudget.models import PerfIndicator, Project, ProjectTarget
+from hbbudget.pages.performance.evaluation import EvaluationState
 from hbbudget.pages.performance.library import IndicatorLibraryState
 from hbbudget.pages.performance.target_picker import TargetPickerState
-from hbbudget.services.performance import library
+from hbbudget.services.performance import evaluation, library
 from tests.budget_world import YEAR as PROJECT_YEAR
+from tests.budget_world import add_user
 from tests.unit.business_coverage import Case, Upload, build_world, check_lacking, check_out_of_scope, guarded_handlers
 
-STATES = (IndicatorLibraryState, TargetPickerState)
-PREP = {"IndicatorLibraryState": lambda w: [(None, "load", ())],
+STATES = (IndicatorLibraryState, TargetPickerState, EvaluationState)
+PREP = {"IndicatorLibraryState": lambda w: [(None, "load", ())], "EvaluationState": lambda w: [(None, "load", ())],
         "TargetPickerState": lambda w: [(routes.project_detail(w["u_project"]), "open_picker", ())]}
 H, R, NC, L, OWN = "harmless", "rejected", "no_context", "list", "own_org"
 YEAR = current_fiscal_year()
@@ -59,6 +61,20 @@ CASES = {
     "TargetPickerState.search_picker": Case(lambda w: ({"q": "指标", "industry": "全部", "level1": "全部"},), L,
                                             "本方指标"),
     "TargetPickerState.pick": Case(lambda w: (str(w["o_indicator_p"]),), R),
+    # 绩效自评 (the operator of the college; 复核: the finance reviewer of the university)
+    "EvaluationState.load": Case(expect=L, shows="本方评价项目"),
+    "EvaluationState.choose_year": Case(lambda w: (str(YEAR),), L, "本方评价项目"),
+    "EvaluationState.next_page": Case(expect=L, shows="本方评价项目"),
+    "EvaluationState.prev_page": Case(expect=L, shows="本方评价项目"),
+    "EvaluationState.open_project": Case(lambda w: (str(w["o_eproject"]),), R),
+    "EvaluationState.start": Case(expect=NC),  # no project chosen
+    # its own evaluation open, the form naming the other unit's target: only its own targets are read
+    "EvaluationState.save_actuals": Case(lambda w: ({f"a{w['o_etarget']}": "1", f"a{w['u_etarget']}": "9"},), OWN,
+                                         more=lambda w: [(None, "open_project", (str(w["u_eproject"]),))]),
+    "EvaluationState.override": Case(lambda w: ({"target_id": str(w["o_etarget"]), "points": "1", "reason": "越权"},),
+                                     R, more=lambda w: [(None, "open_project", (str(w["u_eproject"]),))]),
+    "EvaluationState.submit": Case(expect=NC),  # no evaluation open
+    "EvaluationState.review": Case(lambda w: ({"action": "confirm", "comment": ""},), NC),
 }
 
 
@@ -91,6 +107,19 @@ def world(database_url, tmp_path_factory):
                 session.flush()
                 w.update({"o_indicator" + tag: rows["o"].id, "o_code" + tag: rows["o"].code})
             w.setdefault("o_indicator_p", w["o_indicator"])
+            for side, key, mark in (("o", "other", "他方"), ("u", "dept", "本方")):  # a running project with a target
+                p = Project(code=f"E-{side}", name=f"{mark}评价项目", org_id=w[key], category="3", start_year=YEAR,
+                            end_year=YEAR, status="执行中")
+                session.add(p)
+                session.flush()
+                t = ProjectTarget(project_id=p.id, indicator=f"{mark}评价指标", direction="≥", target_value="10",
+                                  weight=90, level1="产出", level2="数量")
+                session.add(t)
+                session.flush()
+                w.update({f"{side}_eproject": p.id, f"{side}_etarget": t.id})
+        for side, key in (("o", "other"), ("u", "dept")):
+            maker = add_user(f"perf_{side}", "operator", w[key], subtree=False)
+            w[f"{side}_evaluation"] = evaluation.open_evaluation(maker, w[f"{side}_eproject"], YEAR)["id"]
         yield w
 
 
