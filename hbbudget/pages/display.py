@@ -133,6 +133,7 @@ def project(row: dict, unit: str) -> dict[str, str]:
         "step_org_name": str(row.get("step_org_name", "")),
         "owner": str(row.get("owner", "")),
         "func_code": str(row.get("func_code", "")),
+        "grade": str(row.get("grade", "")),  # the last confirmed 绩效自评 grade (list rows only)
     }
 
 

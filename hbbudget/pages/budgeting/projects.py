@@ -386,7 +386,7 @@ def _list_row(r: rx.Var) -> rx.Component:
         rx.table.cell(rx.link(r["name"], href=routes.PROJECTS + "/" + r["id"])),
         rx.table.cell(r["org_name"]), rx.table.cell(r["category_label"]), rx.table.cell(r["kind"]),
         rx.table.cell(r["years"]), money_cell(r["total"]), rx.table.cell(status_badge(r["status"])),
-        rx.table.cell(r["step_org_name"]),
+        rx.table.cell(r["step_org_name"]), rx.table.cell(r["grade"], class_name="project-grade"),
     )
 
 
@@ -408,7 +408,8 @@ def projects_page() -> rx.Component:
         ),
         rx.table.root(
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                           ("编码", "名称", "单位", "类别", "性质", "年度", "总额", "状态", "当前审核")])),
+                                           ("编码", "名称", "单位", "类别", "性质", "年度", "总额", "状态", "当前审核",
+                                            "上年绩效")])),
             rx.table.body(rx.foreach(S.rows, _list_row)),
             variant="surface", size="2", width="100%", id="projects-table",
         ),

@@ -77,7 +77,13 @@ def list_projects(ctx: UserContext, *, org_id: int | None = None, status: str = 
         q = select(Project).join(Org, Org.id == Project.org_id).where(*conds)
         total = session.exec(select(func.count()).select_from(q.subquery())).one()
         projects = session.exec(q.order_by(Project.id.desc()).offset(offset).limit(limit)).all()
-        return _rows(session, list(projects)), total
+        from hbbudget.services.performance.evaluation import last_grades
+
+        grades = last_grades(session, [p.id for p in projects])
+        rows = _rows(session, list(projects))
+        for r in rows:  # the last confirmed 绩效自评 grade
+            r["grade"] = "{}年 {}".format(*grades[r["id"]]) if r["id"] in grades else ""
+        return rows, total
 
 
 def pending_projects(ctx: UserContext, offset: int = 0, limit: int = 50) -> tuple[list[dict], int]:

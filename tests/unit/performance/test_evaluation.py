@@ -151,3 +151,45 @@ async def test_the_page_enters_actuals_shows_score_and_grade_and_the_reviewer_co
     await reviewer.review({"action": "confirm", "comment": "同意"})
     assert reviewer.ev["status"] == "已复核"
     assert "没有权限" in str(await page.review({"action": "confirm", "comment": ""}))
+
+
+def _confirmed(w, values: list[str]) -> dict:
+    ev = evaluation.open_evaluation(w["op"], w["pid"], YEAR)
+    evaluation.save_actuals(w["op"], ev["id"], _actuals(ev, values))
+    evaluation.submit(w["op"], ev["id"])
+    return evaluation.review(w["fin"], ev["id"], "confirm", "同意")
+
+
+@pytest.mark.parametrize("values, grade, ok_amount, bad_amount", [
+    (["1", "80", "5000", "未达成", "10"], "差", 900_000, 900_001),  # 差: at least 10 % less than 1,000,000 fen
+    (["5", "100", "500", "部分达成", "70"], "中", 1_000_000, 1_000_001),  # 中: no growth
+])
+def test_the_grade_feeds_next_years_budget_rule_and_the_project_library(w, values, grade, ok_amount, bad_amount):
+    from hbbudget.models import Budget
+    from hbbudget.services.budgeting import projects, rules
+
+    assert _confirmed(w, values)["grade"] == grade
+    rules.create_rule(w["fin"], w["unit"], YEAR + 1, "perf_grade", "warning", {"poor_cut": "10"})
+    rows, _ = projects.list_projects(w["head"], search="P-EV")
+    assert rows[0]["grade"] == f"{YEAR}年 {grade}"
+    for seq, amount, ok in ((1, ok_amount, True), (2, bad_amount, False)):
+        bid, lines = approved_budget(w["unit"], [(w["pid"], "31002", amount)], YEAR + 1, status="草稿", round="一上",
+                                     seq=seq)
+        with session_scope() as session:
+            found = [r for r in rules.evaluate(session, session.get(Budget, bid)) if r["kind"] == "perf_grade"]
+        assert found[0]["ok"] is ok and found[0]["severity"] == "warning", found
+        assert f"上年绩效“{grade}”" in found[0]["message"]
+        assert found[0]["line_ids"] == ([] if ok else lines)
+
+
+def test_an_unconfirmed_evaluation_does_not_feed_the_rule(w):
+    from hbbudget.models import Budget
+    from hbbudget.services.budgeting import rules
+
+    ev = evaluation.open_evaluation(w["op"], w["pid"], YEAR)
+    evaluation.save_actuals(w["op"], ev["id"], _actuals(ev, ["1", "80", "5000", "未达成", "10"]))
+    rules.create_rule(w["fin"], w["unit"], YEAR + 1, "perf_grade", "error", {})
+    bid, _ = approved_budget(w["unit"], [(w["pid"], "31002", 2_000_000)], YEAR + 1, status="草稿", round="一上")
+    with session_scope() as session:
+        found = [r for r in rules.evaluate(session, session.get(Budget, bid)) if r["kind"] == "perf_grade"]
+    assert found[0]["ok"] is True
