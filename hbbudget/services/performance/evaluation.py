@@ -58,7 +58,7 @@ def open_evaluation(ctx: UserContext, project_id: object, year: object) -> dict:
             session.flush()
             session.add_all([PerfScore(evaluation_id=ev.id, target_id=t.id) for t in rows])
             session.flush()
-            _rescore(session, ev, org)
+            rescore(session, ev, org)
             audit.record(session, "evaluation.open", actor=ctx, object_type="perf_evaluation", object_id=ev.id,
                          org_id=org.id, detail=f"{project.code} {project.name} {year} 年度")
         return _detail(session, ev, project, org)
@@ -74,7 +74,7 @@ def _scores(session: Session, ev: PerfEvaluation) -> list[tuple[PerfScore, Proje
                         .where(PerfScore.evaluation_id == ev.id).order_by(ProjectTarget.id)).all()
 
 
-def _rescore(session: Session, ev: PerfEvaluation, org: Org) -> None:
+def rescore(session: Session, ev: PerfEvaluation, org: Org) -> None:
     """Automatic scores from the actual values, the execution rate from the ledger, the total and the grade."""
     setting = targets.effective(session, org)
     total = Decimal(0)
@@ -162,7 +162,7 @@ def save_actuals(ctx: UserContext, evaluation_id: object, actuals: dict, problem
             s.evidence = scope.text(value.get("evidence"), f"“{t.indicator}”的佐证材料", 200)
             session.add(s)
         ev.problems = problems
-        _rescore(session, ev, org)
+        rescore(session, ev, org)
         session.flush()
         audit.record(session, "evaluation.save", actor=ctx, object_type="perf_evaluation", object_id=ev.id,
                      org_id=org.id, before=before, after={tid: s.actual for tid, (s, _) in pairs.items()})
@@ -191,7 +191,7 @@ def override(ctx: UserContext, evaluation_id: object, target_id: object, points:
         else:
             s.override_score, s.override_reason = None, ""
         session.add(s)
-        _rescore(session, ev, org)
+        rescore(session, ev, org)
         session.flush()
         audit.record(session, "evaluation.override", actor=ctx, object_type="perf_evaluation", object_id=ev.id,
                      org_id=org.id, detail=f"{t.indicator}：{reason}" if reason else f"{t.indicator}：取消调整",
@@ -205,7 +205,7 @@ def submit(ctx: UserContext, evaluation_id: object) -> dict:
         missing = [t.indicator for s, t in _scores(session, ev) if not s.actual]
         if missing:
             raise ValidationError(f"尚未填写实际值：{'、'.join(missing[:5])}")
-        _rescore(session, ev, org)
+        rescore(session, ev, org)
         before, ev.status, ev.comment = ev.status, "已提交", ""
         session.add(ev)
         audit.record(session, "evaluation.submit", actor=ctx, object_type="perf_evaluation", object_id=ev.id,
