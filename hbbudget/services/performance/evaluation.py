@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, select
 
 from hbbudget.clock import now
@@ -280,3 +281,57 @@ def find(ctx: UserContext, project_id: object, year: object) -> dict | None:
         ev = session.exec(select(PerfEvaluation).where(PerfEvaluation.project_id == project.id,
                                                        PerfEvaluation.fiscal_year == year)).first()
         return _detail(session, ev, project, org) if ev else None
+
+
+def rescore_all(year: int) -> int:
+    """Rescore every evaluation of `year` still being filled in (填报中/退回) in one pass: one query for the scores
+    and targets, the ledger's facts once, bulk updates. Returns the number of evaluations rescored."""
+    year = scope.year(year)
+    f = facts.facts(year)
+    budget: dict[int, int] = {}
+    spent: dict[int, int] = {}
+    for line in f.lines:
+        budget[line.project_id] = budget.get(line.project_id, 0) + line.amount
+        spent[line.project_id] = spent.get(line.project_id, 0) + sum(line.spent)
+    with session_scope() as session:
+        evs = session.exec(select(PerfEvaluation).where(PerfEvaluation.fiscal_year == year,
+                                                        PerfEvaluation.status.in_(EDITABLE))).all()
+        if not evs:
+            return 0
+        settings_of = {org_id: targets.effective(session, session.get(Org, org_id)) for org_id in {e.org_id for e in evs}}
+        rows = session.exec(select(PerfScore.id, PerfScore.evaluation_id, PerfScore.actual, PerfScore.override_score,
+                                   ProjectTarget.direction, ProjectTarget.weight, ProjectTarget.target_value)
+                            .join(ProjectTarget, ProjectTarget.id == PerfScore.target_id)
+                            .join(PerfEvaluation, PerfEvaluation.id == PerfScore.evaluation_id)
+                            .where(PerfEvaluation.fiscal_year == year, PerfEvaluation.status.in_(EDITABLE))).all()
+        by_ev = {e.id: e for e in evs}
+        totals = {e.id: Decimal(0) for e in evs}
+        score_updates = []
+        for sid, eid, actual, override_cents, direction, weight, target in rows:
+            auto = Decimal(0)
+            if actual:
+                try:
+                    auto, _ = scoring.score(direction, weight, target, actual,
+                                            settings_of[by_ev[eid].org_id].eq_tolerance_pct)
+                except ValueError:
+                    auto = Decimal(0)
+            cents = scoring.to_cents(auto)
+            score_updates.append({"b_id": sid, "b_auto": cents})
+            totals[eid] += scoring.from_cents(override_cents if override_cents is not None else cents)
+        ev_updates = []
+        for e in evs:
+            b, s = budget.get(e.project_id, 0), spent.get(e.project_id, 0)
+            exec_points, _ = scoring.exec_score(e.exec_weight, b, s)
+            total = totals[e.id] + exec_points
+            ev_updates.append({"b_id": e.id, "b_budget": b, "b_spent": s, "b_exec": scoring.to_cents(exec_points),
+                               "b_total": scoring.to_cents(total),
+                               "b_grade": scoring.grade(total, settings_of[e.org_id].bands)})
+        session.expunge_all()
+        session.connection().execute(
+            update(PerfScore.__table__).where(PerfScore.__table__.c.id == bindparam("b_id"))
+            .values(auto_score=bindparam("b_auto")), score_updates)
+        session.connection().execute(
+            update(PerfEvaluation.__table__).where(PerfEvaluation.__table__.c.id == bindparam("b_id"))
+            .values(budget_fen=bindparam("b_budget"), spent_fen=bindparam("b_spent"), exec_score=bindparam("b_exec"),
+                    total_score=bindparam("b_total"), grade=bindparam("b_grade"), updated_at=now()), ev_updates)
+        return len(evs)

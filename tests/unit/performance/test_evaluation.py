@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import select
 
 from hbbudget.db import session_scope
-from hbbudget.models import AuditEntry, Expenditure, PerfSetting, Project, ProjectTarget
+from hbbudget.models import AuditEntry, Expenditure, PerfScore, PerfSetting, Project, ProjectTarget
 from hbbudget.services.errors import PermissionDenied, ValidationError
 from hbbudget.services.execution import facts
 from hbbudget.services.performance import evaluation
@@ -193,3 +193,21 @@ def test_an_unconfirmed_evaluation_does_not_feed_the_rule(w):
     with session_scope() as session:
         found = [r for r in rules.evaluate(session, session.get(Budget, bid)) if r["kind"] == "perf_grade"]
     assert found[0]["ok"] is True
+
+
+def test_rescore_all_agrees_with_the_one_by_one_scores(w):
+    ev = evaluation.open_evaluation(w["op"], w["pid"], YEAR)
+    ev = evaluation.save_actuals(w["op"], ev["id"], _actuals(ev, ["12", "98", "0", "基本达成", "88"]))
+    other = evaluation.open_evaluation(w["op_o"], w["oid"], YEAR)
+    evaluation.save_actuals(w["op_o"], other["id"], _actuals(other, ["5", "100", "1000", "达成", "90"]))
+    expected = {e: evaluation.detail(w["fin"], e) for e in (ev["id"], other["id"])}
+    with session_scope() as session:  # spoil the stored scores: the bulk pass must put them back
+        for s in session.exec(select(PerfScore)).all():
+            s.auto_score = 0
+            session.add(s)
+    assert evaluation.rescore_all(YEAR) == 2
+    for e, before in expected.items():
+        after = evaluation.detail(w["fin"], e)
+        assert (after["total"], after["grade"], [r["score"] for r in after["rows"]]) == \
+            (before["total"], before["grade"], [r["score"] for r in before["rows"]])
+    assert expected[ev["id"]]["total"] == "93.88"
