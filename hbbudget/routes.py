@@ -29,6 +29,7 @@ INTERFACES = "/interfaces"
 # 绩效评价 (issue 13)
 INDICATORS = "/indicators"
 EVALUATION = "/evaluation"
+EVALUATION_SHEET = "/evaluation-sheet/[evaluation_id]"
 
 
 def project_detail(project_id: int) -> str:
@@ -37,6 +38,10 @@ def project_detail(project_id: int) -> str:
 
 def budget_editor(budget_id: int) -> str:
     return f"/budgets/{int(budget_id)}"
+
+
+def evaluation_sheet(evaluation_id: int) -> str:
+    return f"/evaluation-sheet/{int(evaluation_id)}"
 
 
 def ledger(budget_id: int) -> str:

@@ -196,6 +196,8 @@ def _review_form() -> rx.Component:
 def _evaluation() -> rx.Component:
     return rx.cond(S.ev.contains("id"), rx.vstack(
         rx.hstack(rx.heading(S.ev["title"], size="4"), status_badge(S.ev["status"]),
+                  rx.link("打印评价表", href="/evaluation-sheet/" + S.ev["id"], is_external=True, size="2",
+                          id="eval-sheet"),
                   rx.text("总分 ", rx.text.strong(S.ev["total"], id="eval-total"), "　等级 ",
                           rx.text.strong(S.ev["grade"], id="eval-grade")), align="center", spacing="3"),
         rx.cond(S.ev["comment"] != "", rx.callout(S.ev["comment"], color_scheme="orange", size="1")),

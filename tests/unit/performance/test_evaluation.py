@@ -211,3 +211,27 @@ def test_rescore_all_agrees_with_the_one_by_one_scores(w):
         assert (after["total"], after["grade"], [r["score"] for r in after["rows"]]) == \
             (before["total"], before["grade"], [r["score"] for r in before["rows"]])
     assert expected[ev["id"]]["total"] == "93.88"
+
+
+async def test_the_printable_sheet_shows_the_evaluation(w):
+    import reflex as rx
+    from reflex.istate.data import RouterData
+
+    import hbbudget.hbbudget  # noqa: F401
+    from hbbudget import routes
+    from hbbudget.pages.performance.sheet import EvaluationSheetState
+    from hbbudget.services.security import auth
+    from state.session import SessionState
+    from tests.factories import PASSWORD
+
+    ev = evaluation.open_evaluation(w["op"], w["pid"], YEAR)
+    evaluation.save_actuals(w["op"], ev["id"], _actuals(ev, ["12", "98", "0", "基本达成", "88"]), "两间教室顺延")
+    root = rx.State()
+    (await root.get_state(SessionState)).sid, _ = auth.login("fin", PASSWORD)
+    sheet = await root.get_state(EvaluationSheetState)
+    path = routes.evaluation_sheet(ev["id"])
+    sheet.router = RouterData.from_router_data({"pathname": path, "asPath": path, "headers": {}})
+    await sheet.load()
+    assert sheet.head["title"] == f"{YEAR} 年度项目支出绩效自评表" and sheet.head["project"] == "P-EV 智慧教室"
+    assert (sheet.head["rate"], sheet.head["total"], sheet.head["grade"]) == ("85.00%", "93.88", "优")
+    assert sheet.head["problems"] == "两间教室顺延" and [r["score"] for r in sheet.rows][:2] == ["30.00", "19.60"]

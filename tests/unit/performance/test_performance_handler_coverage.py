@@ -12,13 +12,14 @@ from hbbudget.db import session_scope
 from hbbudget.models import PerfIndicator, Project, ProjectTarget
 from hbbudget.pages.performance.evaluation import EvaluationState
 from hbbudget.pages.performance.library import IndicatorLibraryState
+from hbbudget.pages.performance.sheet import EvaluationSheetState
 from hbbudget.pages.performance.target_picker import TargetPickerState
 from hbbudget.services.performance import evaluation, library
 from tests.budget_world import YEAR as PROJECT_YEAR
 from tests.budget_world import add_user
 from tests.unit.business_coverage import Case, Upload, build_world, check_lacking, check_out_of_scope, guarded_handlers
 
-STATES = (IndicatorLibraryState, TargetPickerState, EvaluationState)
+STATES = (IndicatorLibraryState, TargetPickerState, EvaluationState, EvaluationSheetState)
 PREP = {"IndicatorLibraryState": lambda w: [(None, "load", ())], "EvaluationState": lambda w: [(None, "load", ())],
         "TargetPickerState": lambda w: [(routes.project_detail(w["u_project"]), "open_picker", ())]}
 H, R, NC, L, OWN = "harmless", "rejected", "no_context", "list", "own_org"
@@ -75,6 +76,8 @@ CASES = {
                                      R, more=lambda w: [(None, "open_project", (str(w["u_eproject"]),))]),
     "EvaluationState.submit": Case(expect=NC),  # no evaluation open
     "EvaluationState.review": Case(lambda w: ({"action": "confirm", "comment": ""},), NC),
+    # the printable sheet of the other unit's evaluation, by its address
+    "EvaluationSheetState.load": Case(prep=lambda w: [(routes.evaluation_sheet(w["o_evaluation"]), "", ())]),
 }
 
 
