@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 
+import plotly.graph_objects as go
 import reflex as rx
 
 from components import tokens
 from components.table import pager
+from components.tokens import CHART_FONT
 from components.widgets import status_badge
 from hbbudget import money, routes
 from hbbudget.clock import current_fiscal_year
@@ -36,6 +38,9 @@ class EvaluationState(rx.State):
     ev: dict[str, str] = {}  # the shown evaluation's header ({} none started)
     targets: list[dict[str, str]] = []
     form_key: int = 0
+    summary: str = ""  # "已提交及已复核 N 个，平均 X 分"
+    by_org: list[dict[str, str]] = []
+    grade_fig: go.Figure = go.Figure()
     _project_ids: list[int] = []
     _target_ids: list[int] = []
 
@@ -48,6 +53,10 @@ class EvaluationState(rx.State):
                                                    PAGE_SIZE)
         self._project_ids = [r["project_id"] for r in rows]
         self.rows = [{k: str(v) for k, v in r.items()} for r in rows]
+        s = await asyncio.to_thread(evaluation.summary, ctx, int(self.year))
+        self.summary = f"已提交及已复核 {s['count']} 个项目，平均 {s['average']} 分"
+        self.by_org = [{k: str(v) for k, v in r.items()} for r in s["by_org"][:20]]
+        self.grade_fig = _grade_figure(s["grades"])
 
     def _show(self, detail: dict | None) -> None:
         if detail is None:
@@ -143,6 +152,16 @@ class EvaluationState(rx.State):
         return rx.toast.success("已复核确认" if action == "confirm" else "已退回")
 
 
+def _grade_figure(grades: dict[str, int]) -> go.Figure:
+    """Grade distribution: one bar per grade (small, template "none")."""
+    fig = go.Figure(go.Bar(x=list(grades), y=list(grades.values()), marker={"color": "#3e63dd"},
+                           hovertemplate="%{x}：%{y} 个<extra></extra>"))
+    fig.update_layout(template="none", height=220, margin={"l": 40, "r": 10, "t": 10, "b": 30},
+                      font={"family": CHART_FONT, "size": 12}, yaxis={"dtick": 1, "rangemode": "tozero"},
+                      paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
+    return fig
+
+
 S = EvaluationState
 
 
@@ -229,5 +248,17 @@ def evaluation_page() -> rx.Component:
             "项目编码", "项目名称", "单位", "自评状态", "得分", "等级", "")])),
             rx.table.body(rx.foreach(S.rows, _project_row)), size="1", width="100%", id="eval-projects"),
         pager(S.page_label, S.prev_page, S.next_page),
+        rx.hstack(
+            rx.box(rx.text("等级分布", size="2"), rx.plotly.basic(data=S.grade_fig, locale="zh-CN",
+                                                            config={"displaylogo": False}), width="22em",
+                   id="eval-grades"),
+            rx.vstack(rx.text(S.summary, size="2", id="eval-summary"),
+                      rx.table.root(rx.table.header(rx.table.row(*[rx.table.column_header_cell(h)
+                                                                   for h in ("单位", "项目数", "平均分")])),
+                                    rx.table.body(rx.foreach(S.by_org, lambda r: rx.table.row(
+                                        rx.table.cell(r["org_name"]), rx.table.cell(r["count"], style=tokens.NUM),
+                                        rx.table.cell(r["average"], style=tokens.NUM)))), size="1"),
+                      spacing="2"),
+            spacing="4", align="start", style=tokens.PANEL, width="100%"),
         _evaluation(),
         spacing="3", width="100%")

@@ -335,3 +335,29 @@ def rescore_all(year: int) -> int:
             .values(budget_fen=bindparam("b_budget"), spent_fen=bindparam("b_spent"), exec_score=bindparam("b_exec"),
                     total_score=bindparam("b_total"), grade=bindparam("b_grade"), updated_at=now()), ev_updates)
         return len(evs)
+
+
+def summary(ctx: UserContext, year: object) -> dict:
+    """The year's submitted and confirmed evaluations in the caller's scope: how many per grade, the average score,
+    and per unit (count, average), best first."""
+    from hbbudget.services.security import access
+
+    year = scope.year(year)
+    with session_scope() as session:
+        rows = session.exec(select(PerfEvaluation.grade, PerfEvaluation.total_score, Org.name)
+                            .join(Org, Org.id == PerfEvaluation.org_id)
+                            .where(access.org_condition(ctx, "performance.view", PerfEvaluation.org_id),
+                                   PerfEvaluation.fiscal_year == year,
+                                   PerfEvaluation.status.in_(("已提交", "已复核")))).all()
+    grades = dict.fromkeys(scoring.GRADES, 0)
+    by_org: dict[str, list[int]] = {}
+    for grade, cents, org_name in rows:
+        grades[grade] = grades.get(grade, 0) + 1
+        by_org.setdefault(org_name, []).append(cents)
+
+    def avg(values: list[int]) -> Decimal:
+        return scoring.points(Decimal(sum(values)) / 100 / len(values)) if values else Decimal("0.00")
+
+    orgs_rows = sorted(((name, len(v), avg(v)) for name, v in by_org.items()), key=lambda r: (-r[2], r[0]))
+    return {"count": len(rows), "average": avg([r[1] for r in rows]), "grades": grades,
+            "by_org": [{"org_name": n, "count": c, "average": a} for n, c, a in orgs_rows]}
