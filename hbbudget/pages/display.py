@@ -74,6 +74,8 @@ def grid_line(row: dict, unit: str, key: str = "") -> dict[str, str]:
     """A row of the editor grid: only what the grid shows (each save sends its chunk of rows to the browser).
     `key` (line id + the row version last loaded from the server) keys the row's uncontrolled inputs."""
     project = f"{row.get('project_name', '')}（{row.get('project_code', '')}）" if row.get("project_id") else "基本支出"
+    if row.get("project_grade"):
+        project += f"〔{row['project_grade']}〕"
     return {
         "id": str(row.get("id", "")),
         "key": key or f"{row.get('id', '')}-{row.get('version', '')}",

@@ -169,7 +169,13 @@ def rows(session: Session, year: int, lines: list[BudgetLine]) -> list[dict]:
     pids = {ln.project_id for ln in lines if ln.project_id}
     projects = {p.id: p for p in session.exec(select(Project).where(Project.id.in_(pids))).all()} if pids else {}
     econ, funcs = names(session, year, {ln.econ_code for ln in lines}, {ln.func_code for ln in lines})
-    return [row(ln, projects, econ, funcs) for ln in lines]
+    from hbbudget.services.performance.evaluation import last_grades
+
+    grades = last_grades(session, list(pids), year) if pids else {}
+    out = [row(ln, projects, econ, funcs) for ln in lines]
+    for r in out:  # the project's last confirmed 绩效自评 grade before this year, shown beside its lines
+        r["project_grade"] = "{}年绩效：{}".format(*grades[r["project_id"]]) if r["project_id"] in grades else ""
+    return out
 
 
 def snapshot(session: Session, budget: Budget) -> list[dict]:

@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
+import hbbudget.hbbudget  # noqa: F401  (imports every page and state)
 from hbbudget.db import session_scope
 from hbbudget.models import AuditEntry, Expenditure, PerfScore, PerfSetting, Project, ProjectTarget
 from hbbudget.services.errors import PermissionDenied, ValidationError
@@ -119,7 +120,6 @@ def test_grade_bands_are_configurable_per_org(w):
 async def _page(username: str):
     import reflex as rx
 
-    import hbbudget.hbbudget  # noqa: F401
     from hbbudget.pages.performance.evaluation import EvaluationState
     from hbbudget.services.security import auth
     from state.session import SessionState
@@ -168,13 +168,15 @@ def _confirmed(w, values: list[str]) -> dict:
     (["5", "100", "500", "部分达成", "70"], "中", 1_000_000, 1_000_001),  # 中: no growth
 ])
 def test_the_grade_feeds_next_years_budget_rule_and_the_project_library(w, values, grade, ok_amount, bad_amount):
-    from hbbudget.models import Budget
+    from hbbudget.models import Budget, BudgetLine
     from hbbudget.services.budgeting import projects, rules
 
     assert _confirmed(w, values)["grade"] == grade
     rules.create_rule(w["fin"], w["unit"], YEAR + 1, "perf_grade", "warning", {"poor_cut": "10"})
     rows, _ = projects.list_projects(w["head"], search="P-EV")
     assert rows[0]["grade"] == f"{YEAR}年 {grade}"
+    from hbbudget.pages.display import grid_line
+    from hbbudget.services.budgeting import lines as budget_lines
     for seq, amount, ok in ((1, ok_amount, True), (2, bad_amount, False)):
         bid, lines = approved_budget(w["unit"], [(w["pid"], "31002", amount)], YEAR + 1, status="草稿", round="一上",
                                      seq=seq)
@@ -183,6 +185,9 @@ def test_the_grade_feeds_next_years_budget_rule_and_the_project_library(w, value
         assert found[0]["ok"] is ok and found[0]["severity"] == "warning", found
         assert f"上年绩效“{grade}”" in found[0]["message"]
         assert found[0]["line_ids"] == ([] if ok else lines)
+        with session_scope() as session:  # the grade beside the project's lines in next year's editor
+            shown = grid_line(budget_lines.rows(session, YEAR + 1, [session.get(BudgetLine, lines[0])])[0], "yuan")
+        assert shown["project"] == f"智慧教室（P-EV）〔{YEAR}年绩效：{grade}〕"
 
 
 def test_an_unconfirmed_evaluation_does_not_feed_the_rule(w):
@@ -220,7 +225,6 @@ async def test_the_printable_sheet_shows_the_evaluation(w):
     import reflex as rx
     from reflex.istate.data import RouterData
 
-    import hbbudget.hbbudget  # noqa: F401
     from hbbudget import routes
     from hbbudget.pages.performance.sheet import EvaluationSheetState
     from hbbudget.services.security import auth
