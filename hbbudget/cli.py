@@ -1,5 +1,5 @@
-"""The `hbbudget` command: init-db, seed-demo, subjects import, audit verify/purge, user reset-password, sim, bank, invoice,
-evidence."""
+"""The `hbbudget` command: init-db, seed-demo, subjects import, indicators list/import, audit verify/purge, user
+reset-password, sim, bank, invoice, evidence."""
 
 from __future__ import annotations
 
@@ -50,6 +50,33 @@ def cmd_subjects_import(args: argparse.Namespace) -> int:
         print(f"导入失败：{err}", file=sys.stderr)
         return 1
     print(report.summary())
+    return 0
+
+
+def cmd_indicators(args: argparse.Namespace) -> int:
+    import json
+
+    from hbbudget.clock import current_fiscal_year
+    from hbbudget.services.errors import ServiceError
+    from hbbudget.services.performance import library
+
+    year = args.year or current_fiscal_year()
+    try:
+        if args.action == "list":
+            rows = library.cli_rows(year)
+            if args.json:
+                print(json.dumps(rows, ensure_ascii=False, indent=1))
+            else:
+                for r in rows:
+                    print(f"{r['code']}\t{r['level1']}/{r['level2']}\t{r['name']}\t{r['direction']}{r['default_target']}"
+                          f"{r['unit']}\t{'、'.join(r['industries'])}\t{r['source']}")
+            return 0
+        path = Path(args.file)
+        report = library.import_table(None, year, None, path.name, path.read_bytes())
+    except (ServiceError, OSError) as err:
+        print(f"失败：{err}", file=sys.stderr)
+        return 1
+    print(f"{year} 年度指标库：新增 {report['added']} 条，更新 {report['updated']} 条")
     return 0
 
 
@@ -250,6 +277,16 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file")
     imp.add_argument("--year", type=int, required=True)
     imp.set_defaults(func=cmd_subjects_import)
+
+    ind = sub.add_parser("indicators", help="绩效指标库").add_subparsers(dest="action", required=True)
+    lst = ind.add_parser("list", help="列出指标库（代码、层级、名称、单位、方向、默认目标值、行业、来源）")
+    lst.add_argument("--year", type=int, default=0)
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(func=cmd_indicators)
+    imp = ind.add_parser("import", help="导入一个年度的省级通用指标库（xlsx 或 csv，表头同导出文件）")
+    imp.add_argument("file")
+    imp.add_argument("--year", type=int, required=True)
+    imp.set_defaults(func=cmd_indicators)
 
     aud = sub.add_parser("audit", help="审计日志").add_subparsers(dest="action", required=True)
     aud.add_parser("verify", help="校验审计日志哈希链").set_defaults(func=cmd_audit_verify)

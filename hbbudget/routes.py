@@ -31,6 +31,10 @@ FINCLOUD = "/fincloud-indicators"  # 财政云指标 (issue 16)
 # 审批流与三重一大 (issue 15)
 APPROVAL_FLOWS = "/approval-flows"
 MATTERS = "/matters"
+# 绩效评价 (issue 13)
+INDICATORS = "/indicators"
+EVALUATION = "/evaluation"
+EVALUATION_SHEET = "/evaluation-sheet/[evaluation_id]"
 
 
 def project_detail(project_id: int) -> str:
@@ -39,6 +43,10 @@ def project_detail(project_id: int) -> str:
 
 def budget_editor(budget_id: int) -> str:
     return f"/budgets/{int(budget_id)}"
+
+
+def evaluation_sheet(evaluation_id: int) -> str:
+    return f"/evaluation-sheet/{int(evaluation_id)}"
 
 
 def ledger(budget_id: int) -> str:
@@ -61,6 +69,8 @@ MENU: tuple[tuple[str, str, str | None, str], ...] = (
     ("待匹配", MATCHING, "execution.match", "link"),
     ("预警中心", EXEC_ALERTS, "execution.view", "siren"),
     ("电子发票", INVOICES, "execution.view", "receipt"),
+    ("绩效自评", EVALUATION, "performance.view", "clipboard-list"),
+    ("绩效指标库", INDICATORS, "performance.view", "target"),
     ("基础数据", SUBJECTS, "subject.view", "book-open"),
     ("系统管理", ADMIN, "admin.users", "settings"),
     ("单位管理", ORGS, "admin.orgs", "network"),

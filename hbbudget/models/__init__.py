@@ -17,6 +17,7 @@ from hbbudget.models.execution import BankAccount, BankTransaction, Counterparty
 from hbbudget.models.integrations import EvidenceAnchor, FincloudImport, FincloudRun, Invoice
 from hbbudget.models.notification import Notification
 from hbbudget.models.org import Org, Region
+from hbbudget.models.performance import PerfEvaluation, PerfIndicator, PerfScore, PerfSetting
 from hbbudget.models.project import Project, ProjectAttachment, ProjectTarget
 from hbbudget.models.rule import Rule
 from hbbudget.models.security import AuditCheckpoint, JobLease, PasswordHistory, SecurityAlert, SecurityPolicy
@@ -54,6 +55,7 @@ __all__ = [
     "Notification",
     "Org",
     "PasswordHistory",
+    "PerfEvaluation", "PerfIndicator", "PerfScore", "PerfSetting",
     "Project",
     "ProjectAttachment",
     "ProjectTarget",

@@ -33,7 +33,7 @@ class Project(SQLModel, table=True):
 
 
 class ProjectTarget(SQLModel, table=True):
-    """绩效目标; indicator_id/level1/level2 wait for the indicator library."""
+    """绩效目标: picked from the indicator library (indicator_id, levels copied) or written freely (自定义)."""
 
     id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="project.id", index=True)
@@ -45,6 +45,7 @@ class ProjectTarget(SQLModel, table=True):
     indicator_id: int | None = None
     level1: str = Field(default="", max_length=16)
     level2: str = Field(default="", max_length=32)
+    standard: str = Field(default="", max_length=200)  # 评价标准
 
 
 class ProjectAttachment(SQLModel, table=True):

@@ -76,6 +76,9 @@ def grid_line(row: dict, unit: str, key: str = "") -> dict[str, str]:
     """A row of the editor grid: only what the grid shows (each save sends its chunk of rows to the browser).
     `key` (line id + the row version last loaded from the server) keys the row's uncontrolled inputs."""
     project = f"{row.get('project_name', '')}（{row.get('project_code', '')}）" if row.get("project_id") else "基本支出"
+    if row.get("project_grade"):
+        year, grade = row["project_grade"]
+        project += f"〔{year}年绩效：{grade}〕"
     return {
         "id": str(row.get("id", "")),
         "key": key or f"{row.get('id', '')}-{row.get('version', '')}",
@@ -199,6 +202,7 @@ def project(row: dict, unit: str) -> dict[str, str]:
         "step_org_name": str(row.get("step_org_name", "")),
         "owner": str(row.get("owner", "")),
         "func_code": str(row.get("func_code", "")),
+        "grade": str(row.get("grade", "")),  # the last confirmed 绩效自评 grade (list rows only)
     }
 
 

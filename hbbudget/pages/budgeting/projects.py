@@ -78,7 +78,7 @@ def _list_row(r: rx.Var) -> rx.Component:
         rx.table.cell(rx.link(r["name"], href=routes.PROJECTS + "/" + r["id"])),
         rx.table.cell(r["org_name"]), rx.table.cell(r["category_label"]), rx.table.cell(r["kind"]),
         rx.table.cell(r["years"]), money_cell(r["total"]), rx.table.cell(status_badge(r["status"])),
-        rx.table.cell(r["step_org_name"]),
+        rx.table.cell(r["step_org_name"]), rx.table.cell(r["grade"], class_name="project-grade"),
     )
 
 
@@ -100,7 +100,8 @@ def projects_page() -> rx.Component:
         ),
         rx.table.root(
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                           ("编码", "名称", "单位", "类别", "性质", "年度", "总额", "状态", "当前审核")])),
+                                           ("编码", "名称", "单位", "类别", "性质", "年度", "总额", "状态", "当前审核",
+                                            "上年绩效")])),
             rx.table.body(rx.foreach(S.rows, _list_row)),
             variant="surface", size="2", width="100%", id="projects-table",
         ),
@@ -125,7 +126,13 @@ def _target_row(t: rx.Var) -> rx.Component:
     ro = ~D.editable
     return rx.table.row(
         rx.table.cell(rx.input(name=t["uid"] + "_indicator", default_value=t["indicator"], max_length=128,
-                               width="18em", read_only=ro, class_name="target-indicator")),
+                               width="18em", read_only=ro, class_name="target-indicator"),
+                      rx.cond(t["indicator_id"] != "", rx.text(t["level1"] + " / " + t["level2"], size="1",
+                                                                color_scheme="gray"),
+                              rx.hstack(rx.text("自定义", size="1", color_scheme="gray"),
+                                        rx.select(["产出", "效益", "满意度", "成本"], name=t["uid"] + "_level1",
+                                                  default_value=t["level1"], disabled=ro, size="1",
+                                                  placeholder="一级指标"), align="center"))),
         rx.table.cell(rx.input(name=t["uid"] + "_unit", default_value=t["unit"], max_length=16, width="5em",
                                read_only=ro)),
         rx.table.cell(rx.select(list(projects.DIRECTIONS), name=t["uid"] + "_direction",
@@ -142,6 +149,8 @@ def _target_row(t: rx.Var) -> rx.Component:
 
 @app_page(routes.PROJECT, "项目详情", on_load=ProjectDetailState.load)
 def project_detail_page() -> rx.Component:
+    from hbbudget.pages.performance.target_picker import picker_button, picker_dialog  # it reads this page's state
+
     D = ProjectDetailState
     p = D.project
     return rx.vstack(
@@ -165,9 +174,10 @@ def project_detail_page() -> rx.Component:
             rx.cond(D.editable, rx.button("保存项目", type="submit", id="save-project")),
             spacing="3"), on_submit=D.save, reset_on_submit=False, key=D.form_key.to_string()), style=tokens.PANEL),
         rx.box(rx.form(rx.vstack(
-            rx.hstack(rx.heading("绩效目标", size="3"), rx.cond(D.editable, rx.button(
-                "添加目标", size="1", variant="soft", type="button", on_click=D.add_target, id="add-target")),
+            rx.hstack(rx.heading("绩效目标", size="3"), rx.cond(D.editable, rx.hstack(picker_button(), rx.button(
+                "添加自定义目标", size="1", variant="soft", type="button", on_click=D.add_target, id="add-target"))),
                 align="center", spacing="3"),
+            picker_dialog(),
             rx.table.root(
                 rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
                                                ("指标名称", "计量单位", "方向", "目标值", "权重（分）", "")])),

@@ -124,6 +124,9 @@ class ProjectsState(rx.State):
         return [rx.toast.success(f"已新建项目 {detail['code']}"), rx.redirect(routes.project_detail(detail["id"]))]
 
 
+LIBRARY_KEYS = ("level1", "level2", "indicator_id", "standard")  # a target's place in the indicator library
+
+
 class ProjectDetailState(rx.State):
     pid: int = 0
     project: dict[str, str] = {}
@@ -158,7 +161,8 @@ class ProjectDetailState(rx.State):
         self.actions = [{"action": str(a["action"]), "label": str(a["label"])} for a in detail.get("actions") or []]
         self.targets = [{"uid": secrets.token_hex(4), "indicator": str(t.get("indicator", "")),
                          "unit": str(t.get("unit", "")), "direction": str(t.get("direction", "≥")),
-                         "target_value": str(t.get("target_value", "")), "weight": str(t.get("weight", 0))}
+                         "target_value": str(t.get("target_value", "")), "weight": str(t.get("weight", 0)),
+                         **{k: str(t.get(k) or "") for k in LIBRARY_KEYS}}
                         for t in detail.get("targets") or []]
         self.attachments = [{"id": str(a["id"]), "filename": str(a.get("filename", "")),
                              "size": f"{int(a.get('size', 0)) / 1024:,.1f} KB", "uploaded_by": str(a.get("uploaded_by", "")),
@@ -205,7 +209,7 @@ class ProjectDetailState(rx.State):
         if len(self.targets) >= projects.MAX_TARGETS:
             raise ValidationError(f"绩效目标最多 {projects.MAX_TARGETS} 个")
         self.targets = [*self.targets, {"uid": secrets.token_hex(4), "indicator": "", "unit": "", "direction": "≥",
-                                        "target_value": "", "weight": "0"}]
+                                        "target_value": "", "weight": "0", **dict.fromkeys(LIBRARY_KEYS, "")}]
 
     @rx.event
     @guarded("project.edit")
@@ -228,7 +232,10 @@ class ProjectDetailState(rx.State):
                 "direction": args.as_choice(data.get(f"{u}_direction") or "≥", projects.DIRECTIONS, "方向"),
                 "target_value": args.field(data, f"{u}_value", f"第{n}个目标值", 64),
                 "weight": args.field(data, f"{u}_weight", f"第{n}个权重", 3) or "0",
+                **{k: t.get(k, "") for k in LIBRARY_KEYS},  # kept by the server, not the form
             })
+            if not t.get("indicator_id"):  # a free (自定义) target: its 一级 from the form
+                targets[-1].update(level1=args.field(data, f"{u}_level1", f"第{n}个一级指标", 8), level2="")
         await asyncio.to_thread(projects.set_targets, ctx, self.pid, targets)
         self._show(await asyncio.to_thread(projects.get_project, ctx, self.pid))
         return rx.toast.success("绩效目标已保存")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 from sqlalchemy import case, func
 from sqlmodel import Session, select
@@ -170,6 +170,7 @@ class LineRow(TypedDict):
     note: str
     updated_by: str
     updated_at: datetime | None
+    project_grade: NotRequired[tuple[int, str] | None]  # (year, grade) of the project's last confirmed 绩效自评
 
 
 def row(line: BudgetLine, projects: dict[int, Project], econ: dict[str, str], funcs: dict[str, str]) -> LineRow:
@@ -189,7 +190,13 @@ def rows(session: Session, year: int, lines: list[BudgetLine]) -> list[LineRow]:
     pids = {ln.project_id for ln in lines if ln.project_id}
     projects = {p.id: p for p in session.exec(select(Project).where(Project.id.in_(pids))).all()} if pids else {}
     econ, funcs = names(session, year, {ln.econ_code for ln in lines}, {ln.func_code for ln in lines})
-    return [row(ln, projects, econ, funcs) for ln in lines]
+    from hbbudget.services.performance.evaluation import last_grades
+
+    grades = last_grades(session, list(pids), year) if pids else {}
+    out = [row(ln, projects, econ, funcs) for ln in lines]
+    for r in out:  # the project's last confirmed 绩效自评 grade before this year, shown beside its lines
+        r["project_grade"] = tuple(grades[r["project_id"]]) if r["project_id"] in grades else None
+    return out
 
 
 def snapshot(session: Session, budget: Budget) -> list[dict]:

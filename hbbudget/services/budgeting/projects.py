@@ -18,6 +18,8 @@ from hbbudget.services.approvals import runs
 from hbbudget.services.budgeting import flows, settings
 from hbbudget.services.core import audit, notifications
 from hbbudget.services.errors import NotFound, ValidationError
+from hbbudget.services.performance import library
+from hbbudget.services.performance import targets as perf_targets
 from hbbudget.services.security import scope
 from hbbudget.services.security.permissions import UserContext
 from hbbudget.settings import get_settings
@@ -76,7 +78,13 @@ def list_projects(ctx: UserContext, *, org_id: int | None = None, status: str = 
         q = select(Project).join(Org, Org.id == Project.org_id).where(*conds)
         total = session.exec(select(func.count()).select_from(q.subquery())).one()
         projects = session.exec(q.order_by(Project.id.desc()).offset(offset).limit(limit)).all()
-        return _rows(session, list(projects)), total
+        from hbbudget.services.performance.evaluation import last_grades
+
+        grades = last_grades(session, [p.id for p in projects])
+        rows = _rows(session, list(projects))
+        for r in rows:  # the last confirmed 绩效自评 grade
+            r["grade"] = "{}年 {}".format(*grades[r["id"]]) if r["id"] in grades else ""
+        return rows, total
 
 
 def pending_projects(ctx: UserContext, offset: int = 0, limit: int = 50) -> tuple[list[dict], int]:
@@ -334,7 +342,8 @@ def delete_project(ctx: UserContext, project_id: int) -> None:
 
 def _target_row(t: ProjectTarget) -> dict:
     return {"id": t.id, "indicator": t.indicator, "unit": t.unit, "direction": t.direction,
-            "target_value": t.target_value, "weight": t.weight}
+            "target_value": t.target_value, "weight": t.weight, "level1": t.level1, "level2": t.level2,
+            "indicator_id": t.indicator_id or 0, "standard": t.standard}
 
 
 def _check_target(n: int, t: object) -> dict:
@@ -357,9 +366,15 @@ def _check_target(n: int, t: object) -> dict:
         weight = int(weight.strip())
     if isinstance(weight, bool) or not isinstance(weight, int) or not 0 <= weight <= 100:
         raise ValidationError(f"{label}权重须为 0 至 100 的整数")
+    level1 = scope.text(t.get("level1"), label + "一级指标", 16)
+    level2 = scope.text(t.get("level2"), label + "二级指标", 32)
+    if level1 and level1 not in library.LEVELS or level2 and level2 not in library.LEVELS.get(level1, ()):
+        raise ValidationError(f"{label}一级、二级指标须取自指标体系（{'、'.join(library.LEVELS)}）")
     return {"indicator": scope.text(t.get("indicator"), label + "指标名称", 128, required=True),
             "unit": scope.text(t.get("unit"), label + "计量单位", 16), "direction": direction,
-            "target_value": value, "weight": weight}
+            "target_value": value, "weight": weight, "level1": level1, "level2": level2,
+            "indicator_id": scope.opt_id(t.get("indicator_id"), label + "指标库指标"),
+            "standard": scope.text(t.get("standard"), label + "评价标准", 200)}
 
 
 def set_targets(ctx: UserContext, project_id: int, targets: list[dict]) -> list[dict]:
@@ -371,6 +386,10 @@ def set_targets(ctx: UserContext, project_id: int, targets: list[dict]) -> list[
         raise ValidationError("绩效目标权重合计不能超过 100")
     with session_scope() as session:
         project, org = _editable(session, ctx, project_id)
+        for t in clean:  # a library pick keeps the library's levels
+            if t["indicator_id"]:
+                row = library.get_visible(session, ctx, t["indicator_id"])
+                t["level1"], t["level2"] = row.level1, row.level2
         old = session.exec(select(ProjectTarget).where(ProjectTarget.project_id == project.id)).all()
         before = [_target_row(t) for t in old]
         for t in old:
@@ -393,6 +412,11 @@ def _has_targets(session: Session, project: Project) -> bool:
 def _require_targets(session: Session, project: Project, org: Org) -> None:
     if settings.effective(session, org).require_targets and not _has_targets(session, project):
         raise ValidationError("项目尚未填报绩效目标，不能申报入库")
+    rows = [_target_row(t) for t in session.exec(select(ProjectTarget).where(ProjectTarget.project_id == project.id))]
+    if any(r["level1"] for r in rows):  # targets set out by 一级 (目标申报): weights and dimensions are checked
+        found = perf_targets.problems(rows, perf_targets.effective(session, org))
+        if found:
+            raise ValidationError("绩效目标不能申报：" + "；".join(found))
 
 
 def transition(ctx: UserContext, project_id: int, action: str, comment: str = "") -> dict:

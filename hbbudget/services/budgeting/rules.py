@@ -88,6 +88,9 @@ KINDS: dict[str, Kind] = {
     "sangong_cap": Kind("三公经费不超上年", "三公经费合计不超过上年批复数（只减不增）", {
         "codes": Param("三公科目", _econ_list, required=False, default=SANGONG, type="econ_list"),
     }),
+    "perf_grade": Kind("绩效结果应用", "上年绩效自评（已复核）为“差”的项目预算至少压减一定比例，为“中”的不得增长", {
+        "poor_cut": Param("“差”至少压减（%）", _percent, required=False, default="10", type="percent"),
+    }),
     "codes_valid": Kind("科目有效", "经济分类和功能分类科目存在、为末级且在本年度启用", builtin=True),
     "positive_amount": Kind("金额为正", "每行金额大于零", builtin=True),
     "monthly_plan": Kind("用款计划平衡", "每行 12 个月用款计划之和等于金额", builtin=True),
@@ -238,7 +241,39 @@ def _in_library(ev: Eval, p: dict) -> tuple[bool, str, list[int]]:
     return False, f"项目未入库，不能安排资金：{shown}", ev.line_ids(BudgetLine.project_id.in_([b[0] for b in bad]))
 
 
+def _perf_grade(ev: Eval, p: dict) -> tuple[bool, str, list[int]]:
+    """Each project of this budget against its last confirmed grade and last year's budget in force."""
+    from hbbudget.services.performance.evaluation import last_grades
+
+    year = ev.budget.fiscal_year
+    grades = {pid: g for pid, (_, g) in last_grades(ev.session, list(ev.facts.project_ids), year).items()
+              if g in ("差", "中")}
+    if not grades:
+        return True, "所用项目上年绩效均非“中”“差”", []
+    now = dict(ev.session.exec(select(BudgetLine.project_id, func.sum(BudgetLine.amount)).where(
+        BudgetLine.budget_id == ev.budget.id, BudgetLine.project_id.in_(grades)).group_by(BudgetLine.project_id)).all())
+    last = approved_budget(ev.session, ev.budget.org_id, year - 1)
+    before = {} if last is None else dict(ev.session.exec(select(BudgetLine.project_id, func.sum(BudgetLine.amount))
+                                                          .where(BudgetLine.budget_id == last.id,
+                                                                 BudgetLine.project_id.in_(grades))
+                                                          .group_by(BudgetLine.project_id)).all())
+    cut = Decimal(p.get("poor_cut") or "10")
+    codes = dict(ev.session.exec(select(Project.id, Project.code).where(Project.id.in_(grades))).all())
+    bad, notes = [], []
+    for pid, grade in sorted(grades.items()):
+        amount, prior = int(now.get(pid) or 0), int(before.get(pid) or 0)
+        cap = prior if grade == "中" else int(Decimal(prior) * (100 - cut) / 100)
+        rule = "不得增长" if grade == "中" else f"至少压减 {cut.normalize():f}%"
+        notes.append(f"{codes[pid]} 上年绩效“{grade}”，{rule}：本年 {money.fmt(amount)}，上年 {money.fmt(prior)}")
+        if amount > cap:
+            bad.append(pid)
+    ok = not bad
+    ids = [] if ok else ev.line_ids(BudgetLine.project_id.in_(bad))
+    return ok, "；".join(notes[:5]) + ("" if ok else "，不符合绩效结果应用要求"), ids
+
+
 EVALUATORS: dict[str, Callable[[Eval, dict], tuple[bool, str, list[int]]]] = {
+    "perf_grade": _perf_grade,
     "share_cap": _share_cap, "sangong_cap": _sangong_cap, "codes_valid": _codes_valid,
     "positive_amount": _positive, "monthly_plan": _monthly, "control_number": _control,
     "project_in_library": _in_library,
@@ -315,6 +350,8 @@ def describe(kind: str, params: dict) -> str:
         return f"{params.get('subject')} ≤ {of} × {params.get('max_percent')}%"
     if kind == "sangong_cap":
         return f"{params.get('codes')} 合计 ≤ 上年批复数"
+    if kind == "perf_grade":
+        return f"上年绩效“差”压减 ≥ {params.get('poor_cut', '10')}%，“中”不增长"
     return KINDS[kind].description
 
 

@@ -10,6 +10,7 @@ from hbbudget.clock import current_fiscal_year
 from hbbudget.db import session_scope
 from hbbudget.models import Org, User, UserRole
 from hbbudget.services.core import audit, orgs, refdata
+from hbbudget.services.performance import library
 from hbbudget.services.security import roles
 from hbbudget.services.security.auth import hash_password
 
@@ -23,6 +24,7 @@ def init_reference_data() -> str:
     year = current_fiscal_year()
     with session_scope() as session:
         counts = refdata.load_all(session, [year, year + 1])
+        counts["indicators"] = sum(library.load_shipped(session, y) for y in (year, year + 1))
         counts["roles"] = roles.ensure_default_roles(session)
         if any(counts.values()):
             audit.record(session, "reference.load", detail="载入参考数据", after=counts)

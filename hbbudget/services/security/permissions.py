@@ -21,6 +21,8 @@ PERMISSIONS: dict[str, tuple[str, str, str]] = {
     "execution.match": ("预算执行", "匹配支出", "将银行流水匹配到预算明细"),
     "performance.view": ("绩效评价", "查看绩效", "查看绩效目标和评价"),
     "performance.edit": ("绩效评价", "编辑绩效", "填报绩效目标和自评"),
+    "performance.review": ("绩效评价", "复核绩效", "审核绩效目标，复核或退回绩效自评"),
+    "performance.library": ("绩效评价", "维护指标库", "新增、修改、停用、导入导出绩效指标"),
     "report.view": ("数据分析", "查看报表", "查看报表并导出"),
     "dashboard.view": ("数据分析", "查看驾驶舱", "查看执行监控图表"),
     "admin.users": ("系统管理", "用户管理", "管理用户账号和角色分配"),
@@ -50,7 +52,8 @@ DEFAULT_ROLES: dict[str, tuple[str, str | None, set[str]]] = {
         "report.view", "dashboard.view"}),
     "finance_reviewer": ("财政审核", None, {
         "subject.view", "project.view", "project.review", "budget.view", "budget.review", "budget.rules",
-        "budget.templates", "execution.view", "performance.view", "report.view", "dashboard.view"}),
+        "budget.templates", "execution.view", "performance.view", "performance.review", "performance.library",
+        "report.view", "dashboard.view"}),
     "leader": ("领导查看", None, {"dashboard.view", "report.view"}),
     "sys_admin": ("系统管理员", "system", {"admin.users", "admin.orgs", "admin.settings", "subject.manage"}),
     "sec_admin": ("安全管理员", "security", {"admin.roles", "admin.security"}),

@@ -22,7 +22,7 @@ def test_demo_budget_data_is_idempotent_and_usable(db):
     setup.init_reference_data()
     demo.seed_demo()
     first = _counts()
-    assert first["Project"] == 6 and first["Budget"] == 2 and first["Rule"] == 4 and first["CategoryTemplate"] == 3
+    assert first["Project"] == 6 and first["Budget"] == 2 and first["Rule"] == 5 and first["CategoryTemplate"] == 3  # + 绩效结果应用 (performance demo)
     assert budget.seed() == {"projects": 0, "budgets": 0, "rules": 0, "templates": 0}
     assert _counts() == first
     year = current_fiscal_year()

@@ -38,7 +38,8 @@ def test_reference_data_and_demo_seed_are_idempotent(db):
     print(demo.seed_demo())
     first = _counts()
     assert first["Org"] == 9 and first["User"] == 9 and first["Role"] == 9
-    assert setup.init_reference_data() == "region 新增 0，function 新增 0，dept 新增 0，gov 新增 0，mapping 新增 0，roles 新增 0"
+    assert setup.init_reference_data() == (
+        "region 新增 0，function 新增 0，dept 新增 0，gov 新增 0，mapping 新增 0，indicators 新增 0，roles 新增 0")
     assert demo.seed_demo() == "演示数据：新增单位 0 个，新增用户 0 个"
     assert _counts() == first  # not even an audit entry
 
