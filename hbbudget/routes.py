@@ -26,6 +26,8 @@ LEDGER_BUDGET = "/ledger/[budget_id]"
 MATCHING = "/matching"
 EXEC_ALERTS = "/exec-alerts"
 INTERFACES = "/interfaces"
+# 数据分析 (issue 14)
+REPORTS = "/reports"
 
 
 def project_detail(project_id: int) -> str:
@@ -52,6 +54,7 @@ MENU: tuple[tuple[str, str, str | None, str], ...] = (
     ("执行台账", LEDGER, "execution.view", "book-open-check"),
     ("待匹配", MATCHING, "execution.match", "link"),
     ("预警中心", EXEC_ALERTS, "execution.view", "siren"),
+    ("执行报告", REPORTS, "report.view", "file-spreadsheet"),
     ("基础数据", SUBJECTS, "subject.view", "book-open"),
     ("系统管理", ADMIN, "admin.users", "settings"),
     ("单位管理", ORGS, "admin.orgs", "network"),

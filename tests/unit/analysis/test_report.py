@@ -196,3 +196,20 @@ def test_bad_definitions_are_refused():
     for bad in ({"period": "M13"}, {"period": "Q5"}, {"rows": "x"}, {"unit": "亿元"}, {"year": 1900}):
         with pytest.raises(ValidationError):
             Definition(**{"org_id": 1, "year": YEAR, "period": "Q1", **bad})
+
+
+def test_export_files_and_their_audit_entry(world):
+    from hbbudget.models import AuditEntry
+    from hbbudget.services.analysis import exports
+
+    defn = Definition(world["unit"], YEAR, "Q2", "org")
+    data, name, mime = exports.export(world["head"], defn, "xlsx", AUG)
+    assert data[:2] == b"PK" and name == "示范大学2027年第二季度预算执行情况表（按单位）.xlsx" and "spreadsheet" in mime
+    page, name, _ = exports.export(world["head"], defn, "print", AUG)
+    assert name.endswith(".html") and "1,400,000.00" in page.decode()
+    with pytest.raises(PermissionDenied):
+        exports.export(world["outsider"], defn, "xlsx", AUG)
+    with session_scope() as session:
+        entries = session.exec(select(AuditEntry).where(AuditEntry.event_type == "report.export")).all()
+    assert [(e.username, e.org_id) for e in entries] == [("head", world["unit"])] * 2
+    assert [o["name"] for o in exports.report_orgs(world["head"])] == ["示范大学", "信息学院", "空白学院"]

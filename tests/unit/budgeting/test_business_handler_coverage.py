@@ -18,6 +18,7 @@ from hbbudget.pages.budgeting.rules import RulesState
 from hbbudget.pages.budgeting.templates import TemplatesState
 from hbbudget.pages.core.subjects import SubjectsState
 from tests.budget_world import YEAR
+from tests.unit.analysis.test_analysis_handler_coverage import STATES as ANALYSIS_STATES
 from tests.unit.business_coverage import (
     Case,
     Upload,
@@ -205,7 +206,7 @@ def test_every_guarded_handler_of_these_pages_has_a_case():
 
 
 def test_every_state_with_guarded_handlers_is_covered_somewhere():
-    covered = {*STATES, *EXECUTION_STATES, *test_handler_coverage.STATES}
+    covered = {*STATES, *EXECUTION_STATES, *ANALYSIS_STATES, *test_handler_coverage.STATES}
     assert not sorted(c.__name__ for c in all_guarded_states() - covered)
 
 

@@ -1,0 +1,80 @@
+"""Every permission-guarded handler of the 数据分析 pages (执行报告), called (1) by users without report.view:
+refused, a `permission.denied` entry, no change; (2) by the accountant of 示范大学 (report scope: its subtree),
+with the other unit's org: a report of it is refused with a `request.rejected` entry (the page never offered
+it), lists show own data only, exports carry nothing of the other unit. Machinery and world:
+tests/unit/business_coverage.py."""
+
+import base64
+import io
+import re
+import zipfile
+
+import pytest
+
+from hbbudget.pages.analysis.reports import ReportState
+from tests.unit.business_coverage import Case, build_world, check_lacking, check_out_of_scope, guarded_handlers
+
+STATES = (ReportState,)
+PREP = {"ReportState": lambda w: [(None, "load", ())]}
+H, R, L = "harmless", "rejected", "list"
+
+
+def _form(org_key: str):
+    return lambda w: ({"org_id": str(w[org_key]), "year": "2027", "period": "Q1", "rows_by": "org"},)
+
+
+def _file_text(event) -> str:
+    """The text inside a download: the print view's HTML, or every XML part of the xlsx."""
+    data = base64.b64decode(re.search(r"base64,([A-Za-z0-9+/=]+)", repr(event)).group(1))
+    if data[:2] != b"PK":
+        return data.decode()
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return "".join(z.read(n).decode() for n in z.namelist() if n.endswith(".xml"))
+
+
+async def _export(state) -> str:
+    """What the exports hand out (the loaded report of the own unit), decoded as the browser would get it."""
+    text = _file_text(await state.export_xlsx()) + _file_text(await state.export_print())
+    assert text.count("示范大学") >= 2, "the exports are empty"
+    return text
+
+
+CASES = {
+    "ReportState.load": Case(expect=L, shows="示范大学"),
+    "ReportState.run_report": Case(_form("other"), R),
+    "ReportState.choose_unit": Case(lambda w: ("wan",), L, shows="万元"),
+    "ReportState.export_xlsx": Case(expect=H, probe=_export),
+    "ReportState.export_print": Case(expect=H, probe=_export),
+}
+
+
+def test_every_guarded_handler_of_these_pages_has_a_case():
+    missing = sorted(set(guarded_handlers(STATES)) - set(CASES))
+    assert not missing, f"guarded handlers without a case: {missing}"
+    assert not set(CASES) - set(guarded_handlers(STATES)), "cases of handlers that no longer exist"
+
+
+@pytest.fixture(scope="module")
+def world(database_url, tmp_path_factory):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HBB_VAR_DIR", str(tmp_path_factory.mktemp("var")))
+        yield build_world()
+
+
+@pytest.mark.parametrize("handler", sorted(CASES))
+async def test_refused_without_the_permission(world, handler):
+    await check_lacking(world, handler, CASES[handler], STATES, lambda w: "/")
+
+
+@pytest.mark.parametrize("handler", sorted(CASES))
+async def test_out_of_scope_changes_and_shows_nothing_of_the_other_unit(world, handler):
+    await check_out_of_scope(world, handler, CASES[handler], STATES, PREP)
+
+
+async def test_a_report_of_the_own_unit_is_shown(world):
+    from tests.unit.business_coverage import fresh
+
+    state = await fresh(world, "kuaiji", ReportState, PREP["ReportState"](world))
+    await state.run_report(*_form("unit")(world))
+    assert state.title.startswith("示范大学2027年第一季度") and state.rows[0]["label"] == "合计"
+    assert "另一单位" not in repr(state.rows)
