@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from hbbudget.clock import now
+from hbbudget.services.analysis import saved as report_snapshots
 from hbbudget.services.core import lease
 from hbbudget.services.execution import alerts as exec_alerts
 from hbbudget.services.execution.bank import poll as bank_poll
@@ -102,6 +103,8 @@ def build_scheduler(who: str | None = None, bank_factory: bank_poll.ClientFactor
                                  lambda c: bool(c["opened"] or c["resolved"]), who),
                       "cron", hour=1, minute=30, id="exec-alerts")
     scheduler.add_job(exclusive(bank_poll.purge_runs, who), "cron", hour=3, minute=10, id="sync-run-purge")
+    # month-end and quarter-end report snapshots (issue 14), after the night's alert evaluation
+    scheduler.add_job(exclusive(report_snapshots.produce, who), "cron", day=1, hour=1, minute=45, id="report-snapshots")
     return scheduler
 
 

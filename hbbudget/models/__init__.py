@@ -1,5 +1,6 @@
 """SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
 
+from hbbudget.models.analysis import ReportDefinition, ReportSnapshot
 from hbbudget.models.audit import AuditEntry
 from hbbudget.models.auth import LoginSession, Role, RoleDefaultOffered, RolePermission, User, UserRole
 from hbbudget.models.budget import Budget, BudgetLine, BudgetSetting, BudgetVersion, ControlNumber
@@ -14,6 +15,8 @@ from hbbudget.models.subject import EconomicMapping, EconomicSubject, FunctionSu
 from hbbudget.models.template import CategoryTemplate, CategoryTemplateItem
 
 __all__ = [
+    "ReportDefinition",
+    "ReportSnapshot",
     "BankAccount",
     "BankTransaction",
     "CounterpartyRule",

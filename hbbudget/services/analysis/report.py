@@ -274,15 +274,18 @@ def _names(session, year: int, found: list[Item]) -> dict:
     return {"project": projects, "func": funcs, "econ": econs}
 
 
+def compute(session, org: Org, defn: Definition, today: date) -> Report:
+    """The report of `org`'s subtree (no user: callers check the scope, as run does)."""
+    orgs = list(session.exec(select(Org).where(Org.path.startswith(org.path))).all())
+    org_ids = {o.id for o in orgs}
+    found = items(defn, org_ids, exec_facts.facts(defn.year), exec_facts.facts(defn.year - 1),
+                  _initial(session, defn.year, org_ids))
+    rows = build_rows(defn, found, progress_bp(defn, today), orgs, _names(session, defn.year, found))
+    title = f"{org.name}{defn.period_label}预算执行情况表（按{DIMENSIONS[defn.rows]}）"
+    return Report(defn, title, org.name, rows)
+
+
 def run(ctx: UserContext, defn: Definition, today: date) -> Report:
     """The report for the user: the org must be within the user's report scope (its whole subtree is shown)."""
     with session_scope() as session:
-        org = scoped_org(ctx, session, defn.org_id)
-        orgs = list(session.exec(select(Org).where(Org.path.startswith(org.path))).all())
-        org_ids = {o.id for o in orgs}
-        found = items(defn, org_ids, exec_facts.facts(defn.year), exec_facts.facts(defn.year - 1),
-                      _initial(session, defn.year, org_ids))
-        names = _names(session, defn.year, found)
-        rows = build_rows(defn, found, progress_bp(defn, today), orgs, names)
-        title = f"{org.name}{defn.period_label}预算执行情况表（按{DIMENSIONS[defn.rows]}）"
-        return Report(defn, title, org.name, rows)
+        return compute(session, scoped_org(ctx, session, defn.org_id), defn, today)

@@ -102,7 +102,7 @@ def world(db):
     with session_scope() as session:
         assert not session.exec(select(BankTransaction).where(BankTransaction.bank_ref == "T-1",
                                                               BankTransaction.cancelled == False)).all()  # noqa: E712
-    return {**tree, "head": add_user("head", "division_head", tree["unit"]),
+    return {**tree, "l1": l1, "head": add_user("head", "division_head", tree["unit"]),
             "outsider": add_user("outsider", "accountant", tree["other"]),
             "leader": add_user("leader", "leader", tree["prov"])}
 
