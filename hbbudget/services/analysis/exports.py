@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from hbbudget.db import session_scope
-from hbbudget.services.analysis import render
+from hbbudget.services.analysis import render, saved
 from hbbudget.services.analysis.report import PERMISSION, Definition, Report, run, scoped_org
 from hbbudget.services.core import audit
 from hbbudget.services.core.orgs import tree
@@ -34,4 +34,17 @@ def export(ctx: UserContext, defn: Definition, kind: str, today: date) -> tuple[
         scoped_org(ctx, session, defn.org_id)
         audit.record(session, "report.export", actor=ctx, object_type="org", object_id=defn.org_id,
                      org_id=defn.org_id, detail=f"{report.title}（{ext}）", after=defn.as_dict())
+    return data, f"{report.title}.{ext}", mime
+
+
+def export_snapshot(ctx: UserContext, snapshot_id: int, unit: str, kind: str) -> tuple[bytes, str, str]:
+    """A snapshot's frozen figures as xlsx or print view (a report.export entry, as for a live report)."""
+    report, as_of = saved.snapshot_report(ctx, snapshot_id, unit)
+    report.title = f"{report.title}（截至{as_of.isoformat()}）"
+    data = render.xlsx(report) if kind == "xlsx" else render.print_html(report).encode()
+    ext, mime = KINDS[kind]
+    with session_scope() as session:
+        audit.record(session, "report.export", actor=ctx, object_type="org", object_id=report.definition.org_id,
+                     org_id=report.definition.org_id, detail=f"{report.title}（{ext}）",
+                     after={"snapshot": int(snapshot_id)})
     return data, f"{report.title}.{ext}", mime

@@ -8,10 +8,18 @@ import base64
 import io
 import re
 import zipfile
+from datetime import date
 
 import pytest
+from sqlmodel import select
 
+from hbbudget.db import session_scope
+from hbbudget.models import ReportSnapshot
 from hbbudget.pages.analysis.reports import ReportState
+from hbbudget.services.analysis import saved
+from hbbudget.services.analysis.report import Definition
+from hbbudget.services.execution.alerts import today_china
+from tests.budget_world import add_user
 from tests.unit.business_coverage import Case, build_world, check_lacking, check_out_of_scope, guarded_handlers
 
 STATES = (ReportState,)
@@ -45,6 +53,10 @@ CASES = {
     "ReportState.choose_unit": Case(lambda w: ("wan",), L, shows="万元"),
     "ReportState.export_xlsx": Case(expect=H, probe=_export),
     "ReportState.export_print": Case(expect=H, probe=_export),
+    "ReportState.save_definition": Case(lambda w: ({"name": "本方季报"},), "own_org"),
+    "ReportState.open_definition": Case(lambda w: (str(w["o_definition"]),), R),
+    "ReportState.delete_definition": Case(lambda w: (str(w["o_definition"]),), R),
+    "ReportState.open_snapshot": Case(lambda w: (str(w["o_snapshot"]),), R),
 }
 
 
@@ -58,7 +70,15 @@ def test_every_guarded_handler_of_these_pages_has_a_case():
 def world(database_url, tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("HBB_VAR_DIR", str(tmp_path_factory.mktemp("var")))
-        yield build_world()
+        w = build_world()
+        # a saved definition of the other unit's user, and the month-end snapshots of both units
+        w["o_definition"] = saved.save_definition(add_user("rep_o", "accountant", w["other"]), "他方报表",
+                                                  Definition(w["other"], 2027, "Q1", "org"))["id"]
+        saved.produce(date(today_china().year, 4, 1))
+        with session_scope() as session:
+            w["o_snapshot"] = session.exec(select(ReportSnapshot.id).where(ReportSnapshot.org_id == w["other"])).first()
+        assert w["o_snapshot"]
+        yield w
 
 
 @pytest.mark.parametrize("handler", sorted(CASES))
@@ -72,9 +92,20 @@ async def test_out_of_scope_changes_and_shows_nothing_of_the_other_unit(world, h
 
 
 async def test_a_report_of_the_own_unit_is_shown(world):
-    from tests.unit.business_coverage import fresh
+    from tests.unit.business_coverage import fresh, restore, snapshot
 
     state = await fresh(world, "kuaiji", ReportState, PREP["ReportState"](world))
     await state.run_report(*_form("unit")(world))
     assert state.title.startswith("示范大学2027年第一季度") and state.rows[0]["label"] == "合计"
     assert "另一单位" not in repr(state.rows)
+    assert len(state.snapshots) == 2 and all("示范大学" in s["title"] for s in state.snapshots)  # M03, Q1
+    await state.open_snapshot(state.snapshots[0]["id"])
+    assert "快照" in state.title and state.rows[0]["label"] == "合计"
+    assert "请先生成报告" in str(await state.save_definition({"name": "快照不能保存"}))
+    before = snapshot()
+    try:
+        await state.run_report(*_form("unit")(world))
+        await state.save_definition({"name": "本方季报"})
+        assert [d["name"] for d in state.definitions] == ["本方季报"]
+    finally:
+        restore(before)
