@@ -77,7 +77,7 @@ def world(db):
                                                             (None, "30202", "财政拨款", 40_000)])
     matching.record_manual(kuaiji, l2_old, "20000", date(YEAR, 2, 2), "办公")
     matching.record_manual(kuaiji, l1_old, "300000", date(YEAR, 3, 10), "设备")
-    new, (l1, l2, _) = _budget(tree["unit"], YEAR, [(tree["lab"], "31002", "财政拨款", 1_100_000),
+    new, (l1, l2, l3) = _budget(tree["unit"], YEAR, [(tree["lab"], "31002", "财政拨款", 1_100_000),
                                                     (None, "30201", "财政拨款", 160_000),
                                                     (None, "30202", "财政拨款", 40_000)],
                                seq=1, round="调剂", based_on_id=old)
@@ -102,7 +102,7 @@ def world(db):
     with session_scope() as session:
         assert not session.exec(select(BankTransaction).where(BankTransaction.bank_ref == "T-1",
                                                               BankTransaction.cancelled == False)).all()  # noqa: E712
-    return {**tree, "l1": l1, "head": add_user("head", "division_head", tree["unit"]),
+    return {**tree, "l1": l1, "l2": l2, "l3": l3, "d1": d1, "head": add_user("head", "division_head", tree["unit"]),
             "outsider": add_user("outsider", "accountant", tree["other"]),
             "leader": add_user("leader", "leader", tree["prov"])}
 
