@@ -28,6 +28,7 @@ EXEC_ALERTS = "/exec-alerts"
 INTERFACES = "/interfaces"
 # 数据分析 (issue 14)
 REPORTS = "/reports"
+ANALYSIS = "/analysis"
 
 
 def project_detail(project_id: int) -> str:
@@ -55,6 +56,7 @@ MENU: tuple[tuple[str, str, str | None, str], ...] = (
     ("待匹配", MATCHING, "execution.match", "link"),
     ("预警中心", EXEC_ALERTS, "execution.view", "siren"),
     ("执行报告", REPORTS, "report.view", "file-spreadsheet"),
+    ("趋势与穿透", ANALYSIS, "report.view", "chart-column"),
     ("基础数据", SUBJECTS, "subject.view", "book-open"),
     ("系统管理", ADMIN, "admin.users", "settings"),
     ("单位管理", ORGS, "admin.orgs", "network"),

@@ -52,6 +52,11 @@ def _cum(values: list[int]) -> list[int]:
     return out
 
 
+def progress_of(year: int, today: date) -> int:
+    """序时进度 of the fiscal year today (bp): by the day within the year, 0 before it, 100 % after it."""
+    return exec_facts.months_elapsed_bp(today) if today.year == year else (10000 if today.year > year else 0)
+
+
 def _last_month(year: int, today: date) -> int:
     return 12 if today.year > year else (today.month if today.year == year else 0)
 
@@ -194,7 +199,7 @@ def org_overview(ctx: UserContext, org_id: int, year: int, today: date) -> dict:
         composition = [{"code": k, "name": f"{k} {funcs.get(k, '')}".strip(), "parent": k[:5] if len(k) == 7 else
                         (k[:3] if len(k) == 5 else ""), "budget": b, "spent": s, "rate": exec_facts.rate_bp(s, b)}
                        for k, (b, s) in sorted(comp.items())]
-        progress = exec_facts.months_elapsed_bp(today) if today.year == year else (10000 if today.year > year else 0)
+        progress = progress_of(year, today)
         by_project: dict[tuple[int, int], list[LineFact]] = defaultdict(list)
         for f in c.this:
             if f.project_id:

@@ -13,17 +13,19 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
+from hbbudget import routes
 from hbbudget.db import session_scope
 from hbbudget.models import ReportSnapshot
 from hbbudget.pages.analysis.reports import ReportState
+from hbbudget.pages.analysis.trends import TrendState
 from hbbudget.services.analysis import saved
 from hbbudget.services.analysis.report import Definition
 from hbbudget.services.execution.alerts import today_china
 from tests.budget_world import add_user
 from tests.unit.business_coverage import Case, build_world, check_lacking, check_out_of_scope, guarded_handlers
 
-STATES = (ReportState,)
-PREP = {"ReportState": lambda w: [(None, "load", ())]}
+STATES = (ReportState, TrendState)
+PREP = {"ReportState": lambda w: [(None, "load", ())], "TrendState": lambda w: [(routes.ANALYSIS, "load", ())]}
 H, R, L = "harmless", "rejected", "list"
 
 
@@ -57,6 +59,13 @@ CASES = {
     "ReportState.open_definition": Case(lambda w: (str(w["o_definition"]),), R),
     "ReportState.delete_definition": Case(lambda w: (str(w["o_definition"]),), R),
     "ReportState.open_snapshot": Case(lambda w: (str(w["o_snapshot"]),), R),
+    # 趋势与穿透: a shared link to the other unit is refused (permission.denied), so are paths and chart points
+    # the page never offered
+    "TrendState.load": Case(prep=lambda w: [(f"{routes.ANALYSIS}?p=org-{w['other']}", "", ())], expect=R),
+    "TrendState.open": Case(lambda w: (f"org-{w['other']}",), R),
+    "TrendState.bar_click": Case(lambda w: ([{"pointIndex": 50}],), R),
+    "TrendState.heat_click": Case(lambda w: ([{"pointNumber": [50, 1]}],), R),
+    "TrendState.choose_year": Case(lambda w: (str(today_china().year - 1),), H),
 }
 
 
@@ -109,3 +118,21 @@ async def test_a_report_of_the_own_unit_is_shown(world):
         assert [d["name"] for d in state.definitions] == ["本方季报"]
     finally:
         restore(before)
+
+
+async def test_drill_down_from_the_org_to_a_payment(world):
+    from tests.unit.business_coverage import fresh
+
+    state = await fresh(world, "kuaiji", TrendState, PREP["TrendState"](world))
+    assert state.level == "org" and [c["label"] for c in state.crumbs] == ["示范大学"]
+    step = str(await state.bar_click([{"pointIndex": 0}]))
+    assert f"p=org-{world['unit']}.project-{world['u_xproject']}" in step
+    state = await fresh(world, "kuaiji", TrendState, [(f"{routes.ANALYSIS}?p=org-{world['unit']}.project-"
+                                                       f"{world['u_xproject']}", "load", ())])
+    assert state.level == "project" and state.crumbs[1]["label"] == "本方执行项目（P-OWN）"
+    step = str(await state.bar_click([{"pointIndex": 0}]))
+    assert f".line-{world['u_aline']}" in step
+    line_path = f"org-{world['unit']}.project-{world['u_xproject']}.line-{world['u_aline']}"
+    state = await fresh(world, "kuaiji", TrendState, [(f"{routes.ANALYSIS}?p={line_path}", "load", ())])
+    assert state.level == "line" and len(state.crumbs) == 3 and "他方" not in repr(state.payments)
+    assert f"p=org-{world['unit']}&" in str(await state.open(f"org-{world['unit']}"))  # back by the breadcrumb
