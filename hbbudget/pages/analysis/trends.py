@@ -25,6 +25,7 @@ from state.guard import guarded
 
 PERMISSION = "report.view"
 GONE = "该项不在当前页面上，请刷新后重试"
+RISK_N = 20
 
 
 def _link(path: str, year: int) -> str:
@@ -55,6 +56,7 @@ class TrendState(rx.State):
     fig_comp: go.Figure = charts.empty()
     laggards: list[dict[str, str]] = []
     over_plan: list[dict[str, str]] = []
+    at_risk: list[dict[str, str]] = []
     payments: list[dict[str, str]] = []
     _bar_keys: list[str] = []
     _heat_keys: list[str] = []
@@ -63,7 +65,7 @@ class TrendState(rx.State):
     @rx.event
     @guarded(PERMISSION)
     async def load(self, ctx: UserContext):
-        self.level, self.crumbs, self.payments, self.laggards, self.over_plan = "", [], [], [], []
+        self.level, self.crumbs, self.payments, self.laggards, self.over_plan, self.at_risk = "", [], [], [], [], []
         self._bar_keys, self._heat_keys, self._offered = [], [], []
         today = today_china()
         self.years = [str(y) for y in range(today.year, today.year - 3, -1)]
@@ -83,7 +85,10 @@ class TrendState(rx.State):
         rate = t["cum_rate"][max(i for i, v in enumerate(t["cum_rate"]) if v is not None)] \
             if any(v is not None for v in t["cum_rate"]) else 0
         self.summary = f"预算 {money.fmt(t['budget'], 'wan')}，已支出 {money.fmt(t['spent'], 'wan')}，执行率 {rate / 100:.2f}%"
-        self.fig_trend = charts.trend(t)
+        self.fig_trend = charts.trend(t, data.get("forecast"))
+        fc = data.get("forecast")
+        if fc:
+            self.summary += f"；预计年末执行率 {fc['rate'] / 100:.2f}%（{fc['model']}）"
         progress = drill.progress_of(year, today)
         self.fig_bars = charts.bars(data["bars"], progress) if data["bars"] else charts.empty()
         self._bar_keys = [b["key"] for b in data["bars"]]
@@ -107,7 +112,10 @@ class TrendState(rx.State):
 
         self.laggards = [item(b) for b in data["laggards"]]
         self.over_plan = [item(b) for b in data["over_plan"]]
-        self._offered += self._heat_keys + [b["key"] for b in data["laggards"] + data["over_plan"]]
+        risky = [r for r in await asyncio.to_thread(drill.at_risk, ctx, org_id, year, today) if r["flag"]][:RISK_N]
+        self.at_risk = [{"key": r["key"], "name": f"{r['org_name']} · {r['name']}", "rate": f"{r['rate'] / 100:.2f}%",
+                         "year_end": money.fmt(r["year_end"], "wan"), "model": r["model"]} for r in risky]
+        self._offered += self._heat_keys + [b["key"] for b in data["laggards"] + data["over_plan"] + risky]
 
     @rx.event
     @guarded(PERMISSION)
@@ -181,6 +189,7 @@ def trends_page() -> rx.Component:
             _chart("功能分类构成（万元）", S.fig_comp, "chart-composition"),
             _item_list("执行滞后的项目", S.laggards, "budget", "drill-laggards"),
             _item_list("超用款计划的预算明细", S.over_plan, "spent", "drill-over-plan"),
+            _item_list("预计年末执行率低于 90% 的项目", S.at_risk, "year_end", "drill-at-risk"),
             columns=rx.breakpoints(initial="1", lg="2"), spacing="4", width="100%")),
         spacing="3", width="100%",
     )

@@ -17,6 +17,7 @@ from sqlmodel import select
 
 from hbbudget.db import session_scope
 from hbbudget.models import BankTransaction, Budget, BudgetLine, Expenditure, FunctionSubject, Org, Project
+from hbbudget.services.analysis import forecast
 from hbbudget.services.analysis.report import scoped_org
 from hbbudget.services.errors import PermissionDenied, ValidationError
 from hbbudget.services.execution import facts as exec_facts
@@ -94,9 +95,34 @@ class _Ctx:
         self.orgs = {o.id: o for o in session.exec(select(Org).where(Org.path.startswith(self.org.path)))}
         self.this = [f for f in exec_facts.facts(year).lines if f.org_id in self.orgs]
         self.last = [f for f in exec_facts.facts(year - 1).lines if f.org_id in self.orgs]
+        self.before = [f for f in exec_facts.facts(year - 2).lines if f.org_id in self.orgs]
 
     def where(self, keep: Callable[[LineFact], bool]) -> tuple[list[LineFact], list[LineFact]]:
         return [f for f in self.this if keep(f)], [f for f in self.last if keep(f)]
+
+    def predict(self, keep: Callable[[LineFact], bool], year: int, today: date) -> dict | None:
+        """The year-end forecast of the lines `keep` selects (None for a year not under way or without budget)."""
+        return series_forecast([f for f in self.this if keep(f)], [f for f in self.last if keep(f)],
+                               [f for f in self.before if keep(f)], year, today)
+
+
+def series_forecast(this: list[LineFact], last: list[LineFact], before: list[LineFact], year: int,
+                    today: date) -> dict | None:
+    """Forecast of cumulative execution for the months after the last complete one, in basis points of the
+    budget: {"model", "rate" (year end), "months", "mid", "low", "high"}."""
+    budget = sum(f.amount for f in this)
+    if today.year != year or budget <= 0:
+        return None
+    k = today.month - 1
+    history = [_months(ys) for ys in (before, last) if ys]
+    plan = [sum(f.plan[m] for f in this) for m in range(12)]
+    f = forecast.forecast(history, _months(this)[:k], budget, plan)
+
+    def bp(values: tuple[int, ...]) -> list[int]:
+        return [exec_facts.rate_bp(v, budget) for v in values]
+
+    return {"model": f.model, "rate": exec_facts.rate_bp(f.year_end, budget), "year_end": f.year_end,
+            "budget": budget, "months": list(f.months), "mid": bp(f.mid), "low": bp(f.low), "high": bp(f.high)}
 
 
 def _project_names(session, pids: set[int]) -> dict[int, str]:
@@ -129,7 +155,8 @@ def node(ctx: UserContext, path: str, year: int, today: date) -> dict:
             names = _project_names(session, set(own))
             bars += [_bar(f"{org_path}.project-{pid}", names.get(pid, str(pid)), fs, shown) for pid, fs in own.items()]
             return {"level": "org", "crumbs": crumbs, "trend": trend(this, last, year, today),
-                    "bars": sorted(bars, key=lambda b: (b["rate"], b["name"])), "transactions": []}
+                    "bars": sorted(bars, key=lambda b: (b["rate"], b["name"])), "transactions": [],
+                    "forecast": c.predict(lambda f: True, year, today)}
         this, last = c.where(lambda f: f.project_id == project_id and f.org_id == org_id)
         if not this:
             raise PermissionDenied("没有权限：该项目不在所选单位的预算中")
@@ -139,7 +166,8 @@ def node(ctx: UserContext, path: str, year: int, today: date) -> dict:
         if line_id is None:
             bars = [_bar(f"{project_path}.line-{f.line_id}", _line_name(c, f), [f], shown) for f in this]
             return {"level": "project", "crumbs": crumbs, "trend": trend(this, last, year, today),
-                    "bars": sorted(bars, key=lambda b: (b["rate"], b["name"])), "transactions": []}
+                    "bars": sorted(bars, key=lambda b: (b["rate"], b["name"])), "transactions": [],
+                    "forecast": c.predict(lambda f: f.project_id == project_id and f.org_id == org_id, year, today)}
         line = next((f for f in this if f.line_id == line_id), None)
         if line is None:
             raise PermissionDenied("没有权限：该预算明细不在所选项目中")
@@ -147,7 +175,9 @@ def node(ctx: UserContext, path: str, year: int, today: date) -> dict:
         this, last = c.where(lambda f: (f.org_id, f.project_id, f.econ_code, f.func_code, f.source) == key)
         crumbs.append({"label": _line_name(c, line), "path": f"{project_path}.line-{line_id}"})
         return {"level": "line", "crumbs": crumbs, "trend": trend(this, last, year, today), "bars": [],
-                "transactions": payments(session, line, year)}
+                "transactions": payments(session, line, year),
+                "forecast": c.predict(lambda f: (f.org_id, f.project_id, f.econ_code, f.func_code, f.source) == key,
+                                      year, today)}
 
 
 def _line_name(c: _Ctx, f: LineFact) -> str:
@@ -213,3 +243,24 @@ def org_overview(ctx: UserContext, org_id: int, year: int, today: date) -> dict:
         over = sorted((b for b in over if b["spent"] > b["plan"]), key=lambda b: (b["plan"] - b["spent"], b["name"]))
         return {"heat": heat, "composition": composition, "laggards": laggards, "over_plan": over[:TOP_N],
                 "progress": progress}
+
+
+LOW_RATE = 9000  # a project forecast to end below 90 % is flagged
+
+
+def at_risk(ctx: UserContext, org_id: int, year: int, today: date) -> list[dict]:
+    """Every project (and 基本支出 per org) of the subtree with its year-end forecast, lowest first; `flag` when
+    the forecast rate is below 90 %: the list a leader acts on."""
+    with session_scope() as session:
+        c = _Ctx(session, ctx, org_id, year)
+        keys = sorted({(f.org_id, f.project_id) for f in c.this})
+        names = _project_names(session, {p for _, p in keys})
+        out = []
+        for o, p in keys:
+            fc = c.predict(lambda f, o=o, p=p: f.org_id == o and f.project_id == p, year, today)
+            if fc is None:
+                continue
+            out.append({"key": f"org-{o}.project-{p}", "name": names.get(p, str(p)), "org_name": c.orgs[o].name,
+                        "budget": fc["budget"], "year_end": fc["year_end"], "rate": fc["rate"], "model": fc["model"],
+                        "flag": fc["rate"] < LOW_RATE})
+        return sorted(out, key=lambda r: (r["rate"], r["name"]))

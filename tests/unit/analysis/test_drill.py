@@ -84,3 +84,20 @@ def test_heatmap_composition_laggards_and_over_plan(world):  # noqa: F811
     over = drill.org_overview(world["head"], world["unit"], YEAR, AUG)["over_plan"]
     assert [(b["key"], b["spent"] // 100, b["rate"]) for b in over] == [
         (f"org-{world['unit']}.project-0.line-{world['l3']}", 80_000, 20000)]
+
+
+def test_year_end_forecast_per_project_and_on_the_trend(world):  # noqa: F811
+    """At 15 August (7 months complete): P-LAB has no history, its even 用款计划 is the profile: 500 000 ÷ 7/12;
+    U's 基本支出 spent 40 000 of 2026's 49 999 by March, the rest in August: 30 000 ÷ 0.80002; D's: 30 000 ÷ 7/12."""
+    rows = drill.at_risk(world["head"], world["unit"], YEAR, AUG)
+    assert [(r["org_name"], r["name"], r["year_end"] // 100, r["rate"], r["flag"]) for r in rows] == [
+        ("示范大学", "基本支出", 37_499, 1875, True), ("信息学院", "基本支出", 51_428, 5143, True),
+        ("示范大学", "实验室建设（P-LAB）", 857_142, 7792, True)]
+    assert {r["model"] for r in rows} == {"季节画像"}  # Holt-Winters needs two years of history
+    node = drill.node(world["head"], f"org-{world['unit']}.project-{world['lab']}", YEAR, AUG)
+    f = node["forecast"]
+    assert f["months"] == [8, 9, 10, 11, 12] and f["rate"] == 7792 and f["mid"][-1] == 7792
+    assert all(lo <= m <= hi for lo, m, hi in zip(f["low"], f["mid"], f["high"]))
+    assert drill.node(world["head"], f"org-{world['unit']}", YEAR, date(YEAR + 1, 2, 1))["forecast"] is None  # year over
+    with pytest.raises(PermissionDenied):
+        drill.at_risk(world["outsider"], world["unit"], YEAR, AUG)
