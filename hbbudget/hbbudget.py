@@ -5,7 +5,7 @@ import reflex as rx
 from hbbudget import jobs, web
 
 # every page module, imported so that its page decorator registers the route
-from hbbudget.pages.analysis import reports, trends  # noqa: F401
+from hbbudget.pages.analysis import cockpit, reports, trends  # noqa: F401
 from hbbudget.pages.budgeting import budgets, editor, projects, review, rules, templates  # noqa: F401
 from hbbudget.pages.core import orgs, subjects  # noqa: F401
 from hbbudget.pages.execution import alerts, counterparty_rules, interfaces, ledger, matching, monitor  # noqa: F401

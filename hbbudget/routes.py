@@ -29,6 +29,7 @@ INTERFACES = "/interfaces"
 # 数据分析 (issue 14)
 REPORTS = "/reports"
 ANALYSIS = "/analysis"
+COCKPIT = "/cockpit"
 
 
 def project_detail(project_id: int) -> str:
@@ -55,6 +56,7 @@ MENU: tuple[tuple[str, str, str | None, str], ...] = (
     ("执行台账", LEDGER, "execution.view", "book-open-check"),
     ("待匹配", MATCHING, "execution.match", "link"),
     ("预警中心", EXEC_ALERTS, "execution.view", "siren"),
+    ("领导驾驶舱", COCKPIT, "dashboard.view", "gauge"),
     ("执行报告", REPORTS, "report.view", "file-spreadsheet"),
     ("趋势与穿透", ANALYSIS, "report.view", "chart-column"),
     ("基础数据", SUBJECTS, "subject.view", "book-open"),

@@ -28,11 +28,11 @@ GONE = "该项不在当前页面上，请刷新后重试"
 RISK_N = 20
 
 
-def _link(path: str, year: int) -> str:
+def drill_link(path: str, year: int) -> str:
     return f"{routes.ANALYSIS}?p={path}&y={year}"
 
 
-def _point(points: object, keys: list[str]) -> str:
+def clicked_key(points: object, keys: list[str]) -> str:
     """The drill key of a clicked point (its index in the figure, a heatmap cell's row)."""
     if not isinstance(points, list) or not points or not isinstance(points[0], dict):
         raise NotOffered(GONE)
@@ -81,7 +81,7 @@ class TrendState(rx.State):
         data = await asyncio.to_thread(drill.node, ctx, path, year, today)
         t = data["trend"]
         self.level = data["level"]
-        self.crumbs = [{"label": c["label"], "href": _link(c["path"], year)} for c in data["crumbs"]]
+        self.crumbs = [{"label": c["label"], "href": drill_link(c["path"], year)} for c in data["crumbs"]]
         rate = t["cum_rate"][max(i for i, v in enumerate(t["cum_rate"]) if v is not None)] \
             if any(v is not None for v in t["cum_rate"]) else 0
         self.summary = f"预算 {money.fmt(t['budget'], 'wan')}，已支出 {money.fmt(t['spent'], 'wan')}，执行率 {rate / 100:.2f}%"
@@ -122,24 +122,24 @@ class TrendState(rx.State):
     async def open(self, ctx: UserContext, path: str):
         if not isinstance(path, str) or path not in self._offered:
             raise NotOffered(GONE)
-        return rx.redirect(_link(path, int(self.year)))
+        return rx.redirect(drill_link(path, int(self.year)))
 
     @rx.event
     @guarded(PERMISSION)
     async def bar_click(self, ctx: UserContext, points: list):
-        return rx.redirect(_link(_point(points, self._bar_keys), int(self.year)))
+        return rx.redirect(drill_link(clicked_key(points, self._bar_keys), int(self.year)))
 
     @rx.event
     @guarded(PERMISSION)
     async def heat_click(self, ctx: UserContext, points: list):
-        return rx.redirect(_link(_point(points, self._heat_keys), int(self.year)))
+        return rx.redirect(drill_link(clicked_key(points, self._heat_keys), int(self.year)))
 
     @rx.event
     @guarded(PERMISSION)
     async def choose_year(self, ctx: UserContext, year: str):
         year = args.as_choice(year, self.years, "年度")
         here = self._offered[len(self.crumbs) - 1] if self.crumbs else ""
-        return rx.redirect(_link(here, int(year)) if here else f"{routes.ANALYSIS}?y={year}")
+        return rx.redirect(drill_link(here, int(year)) if here else f"{routes.ANALYSIS}?y={year}")
 
 
 S = TrendState

@@ -16,6 +16,7 @@ from sqlmodel import select
 from hbbudget import routes
 from hbbudget.db import session_scope
 from hbbudget.models import ReportSnapshot
+from hbbudget.pages.analysis.cockpit import CockpitState
 from hbbudget.pages.analysis.reports import ReportState
 from hbbudget.pages.analysis.trends import TrendState
 from hbbudget.services.analysis import saved
@@ -24,8 +25,9 @@ from hbbudget.services.execution.alerts import today_china
 from tests.budget_world import add_user
 from tests.unit.business_coverage import Case, build_world, check_lacking, check_out_of_scope, guarded_handlers
 
-STATES = (ReportState, TrendState)
-PREP = {"ReportState": lambda w: [(None, "load", ())], "TrendState": lambda w: [(routes.ANALYSIS, "load", ())]}
+STATES = (ReportState, TrendState, CockpitState)
+PREP = {"ReportState": lambda w: [(None, "load", ())], "TrendState": lambda w: [(routes.ANALYSIS, "load", ())],
+        "CockpitState": lambda w: [(None, "load", ())]}
 H, R, L = "harmless", "rejected", "list"
 
 
@@ -66,6 +68,10 @@ CASES = {
     "TrendState.bar_click": Case(lambda w: ([{"pointIndex": 50}],), R),
     "TrendState.heat_click": Case(lambda w: ([{"pointNumber": [50, 1]}],), R),
     "TrendState.choose_year": Case(lambda w: (str(today_china().year - 1),), H),
+    # 领导驾驶舱 (the head of U: dashboard.view over U's subtree)
+    "CockpitState.load": Case(expect=L, shows="信息学院", prep=lambda w: []),
+    "CockpitState.refresh": Case(expect=L, shows="信息学院", prep=lambda w: []),
+    "CockpitState.org_click": Case(lambda w: ([{"pointIndex": 50}],), R),
 }
 
 
@@ -136,3 +142,24 @@ async def test_drill_down_from_the_org_to_a_payment(world):
     state = await fresh(world, "kuaiji", TrendState, [(f"{routes.ANALYSIS}?p={line_path}", "load", ())])
     assert state.level == "line" and len(state.crumbs) == 3 and "他方" not in repr(state.payments)
     assert f"p=org-{world['unit']}&" in str(await state.open(f"org-{world['unit']}"))  # back by the breadcrumb
+
+
+async def test_cockpit_recomputes_when_the_feed_moves(world):
+    from hbbudget.services.execution import facts, matching
+    from state.exec_feed import ExecFeed
+    from tests.unit.business_coverage import fresh, restore, snapshot
+
+    state = await fresh(world, "head", CockpitState, PREP["CockpitState"](world))
+    spent = next(c for c in state.cards if c["id"] == "kpi-spent")["value"]
+    before = snapshot()
+    try:
+        matching.record_manual(add_user("kj_live", "accountant", world["unit"]), world["u_aline"], "500",
+                               date(today_china().year, 1, 6), "新入账")
+        facts.forget()
+        await state.refresh()  # the same feed version: not recomputed
+        assert next(c for c in state.cards if c["id"] == "kpi-spent")["value"] == spent
+        (await state.get_state(ExecFeed)).version += 1  # what a booking's bump does
+        await state.refresh()
+        assert next(c for c in state.cards if c["id"] == "kpi-spent")["value"] != spent
+    finally:
+        restore(before)
