@@ -22,6 +22,8 @@ from hbbudget.services.security.permissions import UserContext
 
 MAX_DEFINITIONS = 50
 LIST_LIMIT = 100
+audit.EVENT_NAMES.update({"report.export": "导出报表", "report.snapshot": "生成报表快照",
+                          "report.definition_save": "保存报表定义", "report.definition_delete": "删除报表定义"})
 
 
 # ------------------------------------------------------------------ saved definitions
