@@ -183,21 +183,30 @@ def _grouped(found: list[Item], key: Callable[[Item], str]) -> dict[str, list[It
 
 def _by_org(found: list[Item], progress: int, orgs: list[Org], names: dict) -> list[Row]:
     """Every org of the subtree in tree order, empty ones with zeros; an org with sub-units shows its subtree
-    total (小计) and its own lines as 本级."""
-    own = _grouped(found, lambda it: str(it.org_id))
-    paths = {o.id: o.path for o in orgs}
+    total (小计) and its own lines as 本级. Each org's own sums are added to its ancestors' subtree sums."""
+    own = {o.id: dict.fromkeys(MONEY, 0) for o in orgs}
+    for it in found:
+        for k in MONEY:
+            own[it.org_id][k] += getattr(it, k)
+    ids = {o.id for o in orgs}
+    sub = {o.id: dict.fromkeys(MONEY, 0) for o in orgs}
+    parents = set()
+    for o in orgs:
+        chain = [int(x) for x in o.path.strip("/").split("/") if int(x) in ids]
+        parents.update(chain[:-1])
+        for anc in chain:
+            for k in MONEY:
+                sub[anc][k] += own[o.id][k]
     top = min(o.level for o in orgs) if orgs else 0
     rows = []
     for o in sorted(orgs, key=lambda o: [int(x) for x in o.path.strip("/").split("/")]):
-        sub = [it for it in found if paths.get(it.org_id, "").startswith(o.path)]
-        has_children = any(p != o.path and p.startswith(o.path) for p in paths.values())
-        if has_children:
-            rows.append(Row(f"{o.name}（小计）", o.code, o.level - top, "subtotal",
-                            figures(_sum(sub), progress), f"org:{o.id}"))
-            rows.append(Row(f"{o.name}（本级）", o.code, o.level - top + 1, "item",
-                            figures(_sum(own.get(str(o.id), [])), progress), f"org:{o.id}"))
+        if o.id in parents:
+            rows.append(Row(f"{o.name}（小计）", o.code, o.level - top, "subtotal", figures(sub[o.id], progress),
+                            f"org:{o.id}"))
+            rows.append(Row(f"{o.name}（本级）", o.code, o.level - top + 1, "item", figures(own[o.id], progress),
+                            f"org:{o.id}"))
         else:
-            rows.append(Row(o.name, o.code, o.level - top, "item", figures(_sum(sub), progress), f"org:{o.id}"))
+            rows.append(Row(o.name, o.code, o.level - top, "item", figures(sub[o.id], progress), f"org:{o.id}"))
     return rows
 
 
