@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-MODULES = ["bench.foundation", "bench.budgeting", "bench.execution"]
+MODULES = ["bench.foundation", "bench.budgeting", "bench.execution", "bench.analysis"]
 
 
 def main(names: list[str]) -> int:
