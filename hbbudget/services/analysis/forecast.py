@@ -12,6 +12,7 @@ Statistics are floats; what leaves this module is fen (int) and basis points."""
 
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass
 
@@ -93,7 +94,13 @@ def backtest(history: list[list[int]], observed: list[int], plan: list[int] | No
 
 def forecast(history: list[list[int]], observed: list[int], budget: int, plan: list[int] | None = None) -> Forecast:
     """The year-end forecast of one series: history = the previous years' 12 months (oldest first), observed =
-    this year's months so far (fen)."""
+    this year's months so far (fen). Memoized on the figures: a booking refits only the series it changed."""
+    return _forecast(tuple(tuple(y) for y in history), tuple(observed), int(budget), tuple(plan) if plan else None)
+
+
+@functools.lru_cache(maxsize=20_000)
+def _forecast(history_t: tuple, observed_t: tuple, budget: int, plan_t: tuple | None) -> Forecast:
+    history, observed, plan = [list(y) for y in history_t], list(observed_t), list(plan_t) if plan_t else None
     k = len(observed)
     candidates = _models(history, observed, plan)
     errors = backtest(history, observed, plan)
