@@ -7,7 +7,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from components.tokens import CHART
-from hbbudget.pages.execution.charts import MONTHS, _layout
+from hbbudget.pages.execution.charts import MONTHS, layout
 
 
 def _pct(bp: int | None) -> float | None:
@@ -38,7 +38,7 @@ def trend(t: dict, forecast: dict | None = None) -> go.Figure:
         fig.add_trace(go.Scatter(x=months, y=[_pct(v) for v in forecast["mid"]], name="预测", mode="lines",
                                  line={"color": CHART["spent"], "dash": "dot"},
                                  hovertemplate="%{x} 预测 %{y:.2f}%<extra></extra>"))
-    return _layout(fig, yaxis={"ticksuffix": "%", "rangemode": "tozero"})
+    return layout(fig, yaxis={"ticksuffix": "%", "rangemode": "tozero"})
 
 
 def bars(rows: list[dict], progress_bp: int) -> go.Figure:
@@ -53,7 +53,7 @@ def bars(rows: list[dict], progress_bp: int) -> go.Figure:
     progress = progress_bp / 100
     fig.add_shape(type="line", x0=progress, x1=progress, y0=-0.5, y1=max(len(rows), 1) - 0.5,
                   line={"color": CHART["progress"], "dash": "dash"})
-    return _layout(fig, height=min(120 + 28 * max(len(rows), 1), 640), showlegend=False,
+    return layout(fig, height=min(120 + 28 * max(len(rows), 1), 640), showlegend=False,
                    xaxis={"ticksuffix": "%", "rangemode": "tozero"}, yaxis={"autorange": "reversed"},
                    margin={"l": 240, "r": 16, "t": 12, "b": 32})
 
@@ -64,7 +64,7 @@ def heatmap(rows: list[dict]) -> go.Figure:
         z=[[_pct(v) for v in r["rates"]] for r in rows], x=MONTHS, y=[r["name"] for r in rows],
         colorscale="Blues", zmin=0, zmax=100, colorbar={"ticksuffix": "%"},
         hovertemplate="%{y} %{x}<br>累计执行率 %{z:.2f}%<extra>点击穿透</extra>"))
-    return _layout(fig, height=min(100 + 30 * max(len(rows), 1), 600), yaxis={"autorange": "reversed"},
+    return layout(fig, height=min(100 + 30 * max(len(rows), 1), 600), yaxis={"autorange": "reversed"},
                    margin={"l": 160, "r": 16, "t": 12, "b": 32})
 
 
@@ -76,8 +76,8 @@ def treemap(rows: list[dict]) -> go.Figure:
         marker={"colors": [_pct(r["rate"]) for r in rows], "colorscale": "Blues", "cmin": 0, "cmax": 100},
         customdata=[_pct(r["rate"]) for r in rows],
         hovertemplate="%{label}<br>预算 %{value:,.2f} 万元<br>执行率 %{customdata:.2f}%<extra></extra>"))
-    return _layout(fig, height=360, margin={"l": 8, "r": 8, "t": 8, "b": 8})
+    return layout(fig, height=360, margin={"l": 8, "r": 8, "t": 8, "b": 8})
 
 
 def empty() -> go.Figure:
-    return _layout(go.Figure(), height=120)
+    return layout(go.Figure(), height=120)

@@ -125,6 +125,14 @@ def series_forecast(this: list[LineFact], last: list[LineFact], before: list[Lin
             "budget": budget, "months": list(f.months), "mid": bp(f.mid), "low": bp(f.low), "high": bp(f.high)}
 
 
+def _org_crumbs(session, ctx: UserContext, org: Org) -> list[dict]:
+    """The org's ancestors the user may see (from the top of the user's scope) and the org itself."""
+    ids = [int(x) for x in org.path.strip("/").split("/")]
+    found = {o.id: o for o in session.exec(select(Org).where(Org.id.in_(ids)))}
+    return [{"label": found[i].name, "path": f"org-{i}"} for i in ids
+            if i in found and ctx.can("report.view", found[i].path)]
+
+
 def _project_names(session, pids: set[int]) -> dict[int, str]:
     names = {0: "基本支出"}
     if pids - {0}:
@@ -141,7 +149,7 @@ def node(ctx: UserContext, path: str, year: int, today: date) -> dict:
         c = _Ctx(session, ctx, org_id, year)
         shown = _last_month(year, today)
         org_path = f"org-{org_id}"
-        crumbs = [{"label": c.org.name, "path": org_path}]
+        crumbs = _org_crumbs(session, ctx, c.org)
         if project_id is None:
             this, last = c.this, c.last
             children = [o for o in c.orgs.values() if o.parent_id == org_id]

@@ -101,3 +101,10 @@ def test_year_end_forecast_per_project_and_on_the_trend(world):  # noqa: F811
     assert drill.node(world["head"], f"org-{world['unit']}", YEAR, date(YEAR + 1, 2, 1))["forecast"] is None  # year over
     with pytest.raises(PermissionDenied):
         drill.at_risk(world["outsider"], world["unit"], YEAR, AUG)
+
+
+def test_breadcrumbs_run_from_the_top_of_the_scope(world):  # noqa: F811
+    crumbs = drill.node(world["leader"], f"org-{world['dept']}", YEAR, AUG)["crumbs"]
+    assert [c["label"] for c in crumbs] == ["省财政厅", "市财政局", "示范大学", "信息学院"]
+    assert [c["label"] for c in drill.node(world["head"], f"org-{world['dept']}", YEAR, AUG)["crumbs"]] == [
+        "示范大学", "信息学院"]  # nothing above the user's scope
