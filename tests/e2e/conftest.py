@@ -83,7 +83,9 @@ def app_env(tmp_path_factory: pytest.TempPathFactory, bank_sim: str) -> dict[str
 def app_url(app_env: dict[str, str]):
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed (apt-get install chromium)")
-    subprocess.run([str(BIN / "hbbudget"), "seed-demo"], env=app_env, cwd=ROOT, check=True, timeout=300)
+    # this checkout's code (python -m from ROOT), not whichever checkout the venv's editable install points to
+    subprocess.run([str(BIN / "python"), "-m", "hbbudget.cli", "seed-demo"], env=app_env, cwd=ROOT, check=True,
+                   timeout=300)
     registry = subprocess.run([str(BIN / "npm"), "config", "get", "registry"], env=app_env,
                               capture_output=True, text=True).stdout.strip()
     if registry:
