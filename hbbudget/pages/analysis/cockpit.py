@@ -100,7 +100,9 @@ def _card(c: rx.Var) -> rx.Component:
 @app_page(routes.COCKPIT, "领导驾驶舱", on_load=CockpitState.load)
 def cockpit_page() -> rx.Component:
     return rx.vstack(
-        rx.box(display="none", on_mount=S.refresh, key=ExecFeed.version.to_string(), id="cockpit-feed"),
+        # the key is on a wrapper: Reflex runs on_mount in the memoized component holding the box, which a key
+        # change on the wrapper remounts
+        rx.fragment(rx.box(display="none", on_mount=S.refresh, id="cockpit-feed"), key=ExecFeed.version.to_string()),
         rx.text("随银行流水入账自动更新。点击卡片或柱条查看明细。", size="2", color_scheme="gray"),
         rx.hstack(rx.foreach(S.cards, _card), spacing="3", wrap="wrap", id="cockpit-kpis"),
         rx.box(rx.text("各单位执行率（点击穿透）", weight="bold", size="3"),
