@@ -3,7 +3,7 @@ alerts by kind, forecast year-end rate, projects at risk) and the sub-units' exe
 opens 趋势与穿透 at that org.
 
 Live like 执行监控 without computed vars: `load` links this client to the shared execution feed; a hidden
-element keyed by the feed's version remounts when a booking bumps it, and its on_mount calls `refresh`, which
+box inside a fragment keyed by the feed's version remounts when a booking bumps it, and its on_mount calls `refresh`, which
 recomputes the plain vars (once per version). Nothing here runs on the events of other pages."""
 
 from __future__ import annotations
