@@ -3,6 +3,7 @@
 import reflex as rx
 
 from hbbudget import jobs, web
+from hbbudget.pages.analysis import cockpit, reports, trends  # noqa: F401
 
 # every page module, imported so that its page decorator registers the route
 from hbbudget.pages.approvals import flows, matters  # noqa: F401

@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from hbbudget.clock import now
+from hbbudget.services.analysis import saved as report_snapshots
 from hbbudget.services.approvals import oa
 from hbbudget.services.core import lease
 from hbbudget.services.execution import alerts as exec_alerts
@@ -113,6 +114,8 @@ def build_scheduler(who: str | None = None, bank_factory: bank_poll.ClientFactor
                       seconds=settings.fincloud_export_seconds, id="fincloud-indicators")
     scheduler.add_job(exclusive(oa.poll_all, who), "interval", seconds=settings.oa_poll_seconds, id="oa-poll")
     scheduler.add_job(exclusive(oa.purge_seen, who), "cron", hour=3, minute=20, id="oa-nonce-purge")
+    # month-end and quarter-end report snapshots (issue 14), after the night's alert evaluation
+    scheduler.add_job(exclusive(report_snapshots.produce, who), "cron", day=1, hour=1, minute=45, id="report-snapshots")
     return scheduler
 
 

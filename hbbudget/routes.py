@@ -35,6 +35,10 @@ MATTERS = "/matters"
 INDICATORS = "/indicators"
 EVALUATION = "/evaluation"
 EVALUATION_SHEET = "/evaluation-sheet/[evaluation_id]"
+# 数据分析 (issue 14)
+REPORTS = "/reports"
+ANALYSIS = "/analysis"
+COCKPIT = "/cockpit"
 
 
 def project_detail(project_id: int) -> str:
@@ -71,6 +75,9 @@ MENU: tuple[tuple[str, str, str | None, str], ...] = (
     ("电子发票", INVOICES, "execution.view", "receipt"),
     ("绩效自评", EVALUATION, "performance.view", "clipboard-list"),
     ("绩效指标库", INDICATORS, "performance.view", "target"),
+    ("领导驾驶舱", COCKPIT, "dashboard.view", "gauge"),
+    ("执行报告", REPORTS, "report.view", "file-spreadsheet"),
+    ("趋势与穿透", ANALYSIS, "report.view", "chart-column"),
     ("基础数据", SUBJECTS, "subject.view", "book-open"),
     ("系统管理", ADMIN, "admin.users", "settings"),
     ("单位管理", ORGS, "admin.orgs", "network"),

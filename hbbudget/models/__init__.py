@@ -1,5 +1,6 @@
 """SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
 
+from hbbudget.models.analysis import ReportDefinition, ReportSnapshot
 from hbbudget.models.approvals import (
     ApprovalAct,
     ApprovalRun,
@@ -30,6 +31,8 @@ __all__ = [
     "FincloudRun",
     "Invoice",
     "ApprovalAct", "ApprovalRun", "ApprovalTemplate", "CollectiveDecision", "OaCallbackSeen", "OaConfig", "OaInstance",
+    "ReportDefinition",
+    "ReportSnapshot",
     "BankAccount",
     "BankTransaction",
     "CounterpartyRule",

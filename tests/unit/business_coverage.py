@@ -54,12 +54,13 @@ LACKING = {"subject.view": ("sys", "sec", "aud", "leader"), "project.view": ("sy
            "execution.view": ("sys", "sec", "aud", "leader"), "execution.match": ("sys", "sec", "aud", "op"),
            "dashboard.view": ("sys", "sec", "aud", "kuaiji"), "admin.settings": ("sec", "aud", "head", "kuaiji"),
            "performance.view": ("sys", "sec", "aud", "kuaiji"), "performance.library": ("sys", "sec", "aud", "head"),
-           "performance.edit": ("sys", "sec", "aud", "kuaiji"), "performance.review": ("sys", "sec", "aud", "head")}
+           "performance.edit": ("sys", "sec", "aud", "kuaiji"), "performance.review": ("sys", "sec", "aud", "head"),
+           "report.view": ("sys", "sec", "aud")}  # every business role may see reports
 OUT_OF_SCOPE = {"subject.view": "kuaiji", "project.view": "op", "project.edit": "op", "budget.view": "op",
                 "budget.edit": "op", "budget.review": "head", "budget.rules": "fin_u", "budget.templates": "fin_u",
                 "execution.view": "kuaiji", "execution.match": "kuaiji", "dashboard.view": "head",
                 "admin.settings": "sys_u", "performance.view": "op", "performance.library": "fin_u",
-                "performance.edit": "op", "performance.review": "fin_u"}
+                "performance.edit": "op", "performance.review": "fin_u", "report.view": "kuaiji"}
 
 Step = tuple  # (router path or None, handler name ("handler" or "OtherState.handler") or "", arguments)
 

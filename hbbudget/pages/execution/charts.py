@@ -10,15 +10,16 @@ from components.tokens import CHART, CHART_FONT
 MONTHS = [f"{m}月" for m in range(1, 13)]
 
 
-def _layout(fig: go.Figure, height: int = 300, **extra) -> go.Figure:
-    layout = {"template": "none", "height": height, "margin": {"l": 56, "r": 16, "t": 12, "b": 40},
-              "font": {"family": CHART_FONT, "size": 12}, "separators": ".,",
-              "legend": {"orientation": "h", "y": -0.18, "x": 0},
-              "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
-              "xaxis": {"gridcolor": CHART["grid"]}, "yaxis": {"gridcolor": CHART["grid"]}}
+def layout(fig: go.Figure, height: int = 300, **extra) -> go.Figure:
+    """The shared look of every chart: no template, the app font, transparent, a horizontal legend below."""
+    base = {"template": "none", "height": height, "margin": {"l": 56, "r": 16, "t": 12, "b": 40},
+            "font": {"family": CHART_FONT, "size": 12}, "separators": ".,",
+            "legend": {"orientation": "h", "y": -0.18, "x": 0},
+            "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
+            "xaxis": {"gridcolor": CHART["grid"]}, "yaxis": {"gridcolor": CHART["grid"]}}
     for axis in ("xaxis", "yaxis"):
-        extra[axis] = {**layout[axis], **extra.get(axis, {})}
-    fig.update_layout(**{**layout, **extra})
+        extra[axis] = {**base[axis], **extra.get(axis, {})}
+    fig.update_layout(**{**base, **extra})
     return fig
 
 
@@ -42,7 +43,7 @@ def cumulative(data: dict) -> go.Figure:
                    hovertemplate="%{x} 累计执行率 %{y:.2f}%<extra></extra>"),
     ])
     top = max([100.0] + [_pct(m["cum_rate"]) for m in shown])
-    return _layout(fig, yaxis={"ticksuffix": "%", "range": [0, top * 1.05]})
+    return layout(fig, yaxis={"ticksuffix": "%", "range": [0, top * 1.05]})
 
 
 def rate_bars(rows: list[dict], progress_bp: int, label: str) -> go.Figure:
@@ -62,7 +63,7 @@ def rate_bars(rows: list[dict], progress_bp: int, label: str) -> go.Figure:
     fig.add_annotation(x=progress, y=max(len(rows), 1) - 0.5, text=f"序时进度 {progress:.1f}%", showarrow=False,
                        yanchor="bottom", font={"size": 11, "color": CHART["progress"]})
     height = 120 + 28 * max(len(rows), 1)
-    return _layout(fig, height=min(height, 640), xaxis={"ticksuffix": "%", "rangemode": "tozero"},
+    return layout(fig, height=min(height, 640), xaxis={"ticksuffix": "%", "rangemode": "tozero"},
                    margin={"l": 220, "r": 16, "t": 24, "b": 32}, showlegend=False)
 
 
@@ -76,8 +77,8 @@ def monthly(data: dict) -> go.Figure:
                marker={"color": [CHART["alert"] if m["spent"] > m["plan"] else CHART["spent"] for m in months]},
                hovertemplate="%{x} 实际支出 %{y:,.2f} 万元<extra></extra>"),
     ])
-    return _layout(fig, barmode="group", yaxis={"ticksuffix": " 万"})
+    return layout(fig, barmode="group", yaxis={"ticksuffix": " 万"})
 
 
 def empty() -> go.Figure:
-    return _layout(go.Figure(), height=120)
+    return layout(go.Figure(), height=120)

@@ -8,7 +8,7 @@ from hbbudget.db import session_scope
 from hbbudget.models import User, UserRole
 from hbbudget.services.core import audit, orgs
 from hbbudget.services.core.setup import ADMINS, root_org
-from hbbudget.services.demo import budget, execution, performance
+from hbbudget.services.demo import analysis, budget, execution, performance
 from hbbudget.services.security import roles
 from hbbudget.services.security.auth import hash_password
 
@@ -66,4 +66,5 @@ def seed_demo() -> str:
     budget.seed()  # projects, budgets, rules and templates of issue 3
     execution.seed()  # bank accounts the simulator serves (issue 4)
     performance.seed()  # a confirmed self-evaluation and the 绩效结果应用 rule (issue 13)
+    analysis.seed()  # three years of budgets and spending for every demo unit (issue 14)
     return f"演示数据：新增单位 {added_orgs} 个，新增用户 {added_users} 个"

@@ -36,6 +36,8 @@ class LineFact:
     amount: int
     plan: tuple[int, ...]  # 12 months, fen
     spent: tuple[int, ...]  # 12 months, fen
+    func_code: str = ""
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,7 @@ def compute(year: int, version: int = 0) -> Facts:
     empty = (0,) * 12
     lines = tuple(
         LineFact(line_id=r[0], budget_id=r[1], org_id=r[2], project_id=r[3] or 0, econ_code=r[4], amount=int(r[7]),
-                 plan=tuple(int(v or 0) for v in r[9:21]),
+                 func_code=r[5], source=r[6], plan=tuple(int(v or 0) for v in r[9:21]),
                  spent=tuple(spent.pop((r[2], r[3] or 0, r[4], r[5], r[6]), empty)))
         for r in sorted(current, key=lambda r: r[0]))
     return Facts(year=year, version=version, lines=lines)

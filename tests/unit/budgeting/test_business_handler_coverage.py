@@ -24,6 +24,7 @@ from hbbudget.pages.budgeting.rules import RulesState
 from hbbudget.pages.budgeting.templates import TemplatesState
 from hbbudget.pages.core.subjects import SubjectsState
 from tests.budget_world import YEAR
+from tests.unit.analysis.test_analysis_handler_coverage import STATES as ANALYSIS_STATES
 from tests.unit.approvals.test_approvals_handler_coverage import STATES as APPROVAL_STATES
 from tests.unit.business_coverage import (
     Case,
@@ -225,7 +226,7 @@ def test_every_guarded_handler_of_these_pages_has_a_case():
 
 def test_every_state_with_guarded_handlers_is_covered_somewhere():
     covered = {*STATES, *EXECUTION_STATES, *INTEGRATION_STATES, *APPROVAL_STATES, *PERFORMANCE_STATES,
-               *test_handler_coverage.STATES}
+               *ANALYSIS_STATES, *test_handler_coverage.STATES}
     assert not sorted(c.__name__ for c in all_guarded_states() - covered)
 
 
