@@ -1,4 +1,5 @@
-"""The `hbbudget` command: init-db, seed-demo, subjects import, audit verify/purge, user reset-password, sim, bank."""
+"""The `hbbudget` command: init-db, seed-demo, subjects import, audit verify/purge, user reset-password, backup,
+restore, sim, bank."""
 
 from __future__ import annotations
 
@@ -100,6 +101,36 @@ def cmd_user_reset_password(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from hbbudget.services.operations import backup
+
+    try:
+        made = backup.create("cli", "cli")
+    except Exception as err:
+        print(f"备份失败：{err}", file=sys.stderr)
+        return 1
+    m = made.manifest
+    print(f"已备份到 {made.path}（{m['size']} 字节，SHA-256 {m['sha256']}，结构版本 {','.join(m['revision'])}，"
+          f"审计日志末条 {m['audit_head']['id']}，异地：{m['offsite']}）")
+    if args.prune:
+        print(f"按保留策略删除过期备份 {backup.prune('cli')} 份")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from hbbudget.services.errors import ServiceError
+    from hbbudget.services.operations import backup
+
+    try:
+        manifest = backup.restore(Path(args.file))
+    except ServiceError as err:
+        print(f"恢复失败：{err}", file=sys.stderr)
+        return 1
+    print(f"已从 {manifest['file']} 恢复 {len(manifest['tables'])} 张表，行数与内容哈希均与清单一致；"
+          "请再运行 hbbudget audit verify")
+    return 0
+
+
 def cmd_bank(args: argparse.Namespace) -> int:
     from hbbudget.integrations.bank.cli import main as bank_main
 
@@ -168,6 +199,13 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--faults", default="", help="随机故障比例，如 http500:0.1,latency:0.2")
     sim.add_argument("--demo", action="store_true", help="加上演示账户和演示预算的项目编码（make run 使用）")
     sim.set_defaults(func=cmd_sim)
+
+    bk = sub.add_parser("backup", help="备份数据库到 HBB_BACKUP_DIR（含清单；设置了 HBB_BACKUP_OFFSITE_DIR 时复制到异地）")
+    bk.add_argument("--prune", action="store_true", help="备份后按保留策略（每日 14 份、每月 12 份）删除过期备份")
+    bk.set_defaults(func=cmd_backup)
+    rs = sub.add_parser("restore", help="从备份文件恢复到空数据库（校验哈希与结构版本，恢复后逐表核对）")
+    rs.add_argument("file")
+    rs.set_defaults(func=cmd_restore)
 
     bank = sub.add_parser("bank", help="银行对账单：hbbudget bank parse FILE [--format camt|json]", add_help=False)
     bank.add_argument("bank_args", nargs=argparse.REMAINDER)
