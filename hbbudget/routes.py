@@ -26,6 +26,8 @@ LEDGER_BUDGET = "/ledger/[budget_id]"
 MATCHING = "/matching"
 EXEC_ALERTS = "/exec-alerts"
 INTERFACES = "/interfaces"
+# 运维 (issue 17)
+BACKUPS = "/backups"
 
 
 def project_detail(project_id: int) -> str:
@@ -56,6 +58,7 @@ MENU: tuple[tuple[str, str, str | None, str], ...] = (
     ("系统管理", ADMIN, "admin.users", "settings"),
     ("单位管理", ORGS, "admin.orgs", "network"),
     ("接口状态", INTERFACES, "admin.settings", "plug"),
+    ("数据备份", BACKUPS, "admin.settings", "database-backup"),
     ("角色权限", ROLES, "admin.roles", "shield"),
     ("安全策略", SECURITY, "admin.security", "lock"),
     ("审计日志", AUDIT, "audit.view", "file-search"),

@@ -28,6 +28,7 @@ from tests.unit.business_coverage import (
     guarded_handlers,
 )
 from tests.unit.execution.test_execution_handler_coverage import STATES as EXECUTION_STATES
+from tests.unit.operations.test_operations_handler_coverage import STATES as OPERATIONS_STATES
 from tests.unit.security import test_handler_coverage
 
 STATES = (BudgetEditorState, BudgetsState, ProjectsState, ProjectDetailState, ReviewState, RulesState, TemplatesState,
@@ -205,7 +206,7 @@ def test_every_guarded_handler_of_these_pages_has_a_case():
 
 
 def test_every_state_with_guarded_handlers_is_covered_somewhere():
-    covered = {*STATES, *EXECUTION_STATES, *test_handler_coverage.STATES}
+    covered = {*STATES, *EXECUTION_STATES, *OPERATIONS_STATES, *test_handler_coverage.STATES}
     assert not sorted(c.__name__ for c in all_guarded_states() - covered)
 
 

@@ -2,6 +2,7 @@
 and content hash equal, the audit chain verifies), the refusals (bad hash, other schema revision, a database that
 is not empty), the 异地 copy, the retention of 14 daily and 12 monthly backups, and the CLI."""
 
+import asyncio
 import json
 import shutil
 from datetime import UTC, datetime, timedelta
@@ -11,7 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
-from hbbudget import cli
+from hbbudget import cli, jobs
 from hbbudget.db import get_engine, session_scope
 from hbbudget.models import AuditEntry, BankAccount
 from hbbudget.services.core import audit
@@ -177,3 +178,10 @@ def test_retention_keeps_14_daily_and_12_monthly_in_both_folders(db, folders):
     with session_scope() as session:
         entry = session.exec(select(AuditEntry).where(AuditEntry.event_type == "backup.pruned")).one()
     assert str(2 * (500 + 3 - 24)) in entry.detail
+
+
+def test_the_nightly_backup_is_a_scheduled_job_run_by_the_lease_holder(db, folders):
+    job = next(j for j in jobs.build_scheduler("t").get_jobs() if j.id == "backup")
+    assert str(job.trigger) == "cron[hour='1', minute='0']"
+    asyncio.run(job.func())
+    assert len(backup.listed()) == 1 and backup.listed()[0].manifest["trigger"] == "nightly"

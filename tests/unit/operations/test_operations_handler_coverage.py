@@ -1,0 +1,45 @@
+"""Every permission-guarded handler of the 运维 pages (数据备份), called (1) by users without its permission and
+(2) by a system admin whose grant is not at the root (these pages are global): refused, a `permission.denied`
+entry, no change in the database nor the page state (and no backup file written). A new handler on these pages
+must be added to CASES (the first test insists). Machinery and world: tests/unit/business_coverage.py."""
+
+import pytest
+
+from hbbudget.pages.operations.backups import BackupState
+from hbbudget.services.operations import backup
+from tests.unit.business_coverage import Case, build_world, check_lacking, check_out_of_scope, guarded_handlers
+
+STATES = (BackupState,)
+PREP = {"BackupState": lambda w: [(None, "load", ())]}
+
+CASES = {
+    "BackupState.load": Case(),
+    "BackupState.run_now": Case(),
+}
+
+
+def test_every_guarded_handler_of_these_pages_has_a_case():
+    missing = sorted(set(guarded_handlers(STATES)) - set(CASES))
+    assert not missing, f"guarded handlers without a case: {missing}"
+    assert not set(CASES) - set(guarded_handlers(STATES)), "cases of handlers that no longer exist"
+
+
+@pytest.fixture(scope="module")
+def world(database_url, tmp_path_factory):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HBB_VAR_DIR", str(tmp_path_factory.mktemp("var")))
+        mp.delenv("HBB_BACKUP_DIR", raising=False)
+        mp.delenv("HBB_BACKUP_OFFSITE_DIR", raising=False)
+        yield build_world()
+
+
+@pytest.mark.parametrize("handler", sorted(CASES))
+async def test_refused_without_the_permission(world, handler):
+    await check_lacking(world, handler, CASES[handler], STATES, lambda w: "/")
+    assert not backup.listed()
+
+
+@pytest.mark.parametrize("handler", sorted(CASES))
+async def test_refused_to_a_system_admin_below_the_root(world, handler):
+    await check_out_of_scope(world, handler, CASES[handler], STATES, PREP)
+    assert not backup.listed()
