@@ -1,5 +1,5 @@
 """The `hbbudget` command: init-db, seed-demo, subjects import, audit verify/purge, user reset-password, backup,
-restore, sim, bank."""
+restore, migrate-import, sim, bank."""
 
 from __future__ import annotations
 
@@ -131,6 +131,37 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_migrate_import(args: argparse.Namespace) -> int:
+    from hbbudget.services.errors import ServiceError
+    from hbbudget.services.operations import history, migrate
+    from hbbudget.settings import get_settings
+
+    if args.template:
+        Path(args.template).write_bytes(history.template_bytes())
+        print(f"已生成导入模板：{args.template}")
+        return 0
+    if not args.folder:
+        print("请指定数据目录，或用 --template 文件名 生成导入模板", file=sys.stderr)
+        return 1
+    try:
+        sheets = history.read_folder(Path(args.folder), get_settings().max_upload_bytes)
+        report = migrate.run(sheets, dry_run=args.dry_run, operator="cli")
+    except ServiceError as err:
+        print(f"导入失败：{err}", file=sys.stderr)
+        return 1
+    for item in report.items:
+        if item.action != "不变":
+            print(f"[{item.sheet}] 第 {item.row} 行 {item.key}：{item.action}{'：' + item.reason if item.reason else ''}")
+    print(("试运行（未写入）：" if args.dry_run else "") + report.summary())
+    if report.refused:
+        if not args.dry_run:
+            print("有被拒绝的行：未导入任何数据。请修正后重试。", file=sys.stderr)
+        return 1
+    if not args.dry_run:
+        print("已全部导入，并记入审计日志。")
+    return 0
+
+
 def cmd_bank(args: argparse.Namespace) -> int:
     from hbbudget.integrations.bank.cli import main as bank_main
 
@@ -206,6 +237,12 @@ def build_parser() -> argparse.ArgumentParser:
     rs = sub.add_parser("restore", help="从备份文件恢复到空数据库（校验哈希与结构版本，恢复后逐表核对）")
     rs.add_argument("file")
     rs.set_defaults(func=cmd_restore)
+
+    mi = sub.add_parser("migrate-import", help="历史数据迁移：从导入模板（xlsx 或各工作表的 csv）导入以前年度的项目、预算和交易")
+    mi.add_argument("folder", nargs="?", default="")
+    mi.add_argument("--dry-run", action="store_true", help="只报告每行将新增、更新或拒绝（含行号和原因），不写入")
+    mi.add_argument("--template", default="", help="生成导入模板 xlsx 到该文件")
+    mi.set_defaults(func=cmd_migrate_import)
 
     bank = sub.add_parser("bank", help="银行对账单：hbbudget bank parse FILE [--format camt|json]", add_help=False)
     bank.add_argument("bank_args", nargs=argparse.REMAINDER)
