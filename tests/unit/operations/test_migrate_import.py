@@ -171,3 +171,38 @@ def test_hostile_and_malformed_files_are_refused_in_chinese(world, tmp_path):
         history.read_folder(tmp_path, 10)
     with pytest.raises(ValidationError, match="目录不存在"):
         history.read_folder(tmp_path / "none", 10 << 20)
+
+
+async def test_the_page_previews_then_applies_the_same_file(world):
+    import reflex as rx
+
+    import hbbudget.hbbudget  # noqa: F401
+    from hbbudget.pages.operations.history_import import HistoryImportState
+    from hbbudget.services.security import auth
+    from state.session import SessionState
+    from tests.factories import PASSWORD, make_user
+    from tests.unit.business_coverage import Upload
+
+    make_user("sys", "sys_admin", world["prov"])
+    root = rx.State()
+    (await root.get_state(SessionState)).sid = auth.login("sys", PASSWORD)[0]
+    page = await root.get_state(HistoryImportState)
+    await page.load()
+    assert "download" in str(await page.template()).lower()
+    template = history.template_bytes()  # its example rows are valid for this world
+    before = _counts()
+    for name, data, message in (("x.csv", b"a,b", "只能上传 .xlsx"), ("x.xlsx", b"not a zip", "不是有效的 xlsx"),
+                                ("x.xlsx", b"PK\x03\x04" + b"0" * 100, "无法读取")):
+        result = await page.preview([Upload(name, data)])
+        assert message in str(result) and not page.ok
+    result = await page.apply([Upload("t.xlsx", template)])
+    assert "请先预览" in str(result) and _counts() == before
+    await page.preview([Upload("t.xlsx", template)])
+    assert page.ok and page.summary.startswith("新增 4 行") and {r["action"] for r in page.rows} == {"新增"}
+    other = io.BytesIO()
+    Workbook().save(other)
+    result = await page.apply([Upload("t.xlsx", other.getvalue())])
+    assert "请先预览" in str(result) and _counts() == before
+    result = await page.apply([Upload("t.xlsx", template)])
+    assert "已导入" in str(result)
+    assert _counts() == {"project": 1, "budget": 1, "line": 1, "tx": 1}

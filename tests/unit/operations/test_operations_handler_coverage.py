@@ -1,4 +1,4 @@
-"""Every permission-guarded handler of the 运维 pages (数据备份), called (1) by users without its permission and
+"""Every permission-guarded handler of the 运维 pages (数据备份, 历史数据迁移), called (1) by users without its permission and
 (2) by a system admin whose grant is not at the root (these pages are global): refused, a `permission.denied`
 entry, no change in the database nor the page state (and no backup file written). A new handler on these pages
 must be added to CASES (the first test insists). Machinery and world: tests/unit/business_coverage.py."""
@@ -6,15 +6,32 @@ must be added to CASES (the first test insists). Machinery and world: tests/unit
 import pytest
 
 from hbbudget.pages.operations.backups import BackupState
-from hbbudget.services.operations import backup
-from tests.unit.business_coverage import Case, build_world, check_lacking, check_out_of_scope, guarded_handlers
+from hbbudget.pages.operations.history_import import HistoryImportState
+from hbbudget.services.operations import backup, history
+from tests.unit.business_coverage import (
+    Case,
+    Upload,
+    build_world,
+    check_lacking,
+    check_out_of_scope,
+    guarded_handlers,
+)
 
-STATES = (BackupState,)
-PREP = {"BackupState": lambda w: [(None, "load", ())]}
+STATES = (BackupState, HistoryImportState)
+PREP = {"BackupState": lambda w: [(None, "load", ())], "HistoryImportState": lambda w: [(None, "load", ())]}
+
+
+def _template(w: dict) -> tuple:
+    return ([Upload("历史数据.xlsx", history.template_bytes())],)
+
 
 CASES = {
     "BackupState.load": Case(),
     "BackupState.run_now": Case(),
+    "HistoryImportState.load": Case(),
+    "HistoryImportState.template": Case(),
+    "HistoryImportState.preview": Case(_template),
+    "HistoryImportState.apply": Case(_template),
 }
 
 
