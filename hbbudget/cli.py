@@ -1,5 +1,5 @@
 """The `hbbudget` command: init-db, seed-demo, subjects import, audit verify/purge, user reset-password, backup,
-restore, migrate-import, sim, bank."""
+restore, migrate-import, health, sim, bank."""
 
 from __future__ import annotations
 
@@ -162,6 +162,17 @@ def cmd_migrate_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_health(args: argparse.Namespace) -> int:
+    from hbbudget.services.operations import health
+
+    checks, _ = health.run_checks()
+    for c in checks:
+        print(f"[{c.level}] {c.name}：{c.value}{'（' + c.detail + '）' if c.detail else ''}")
+    level = health.overall(checks)
+    print(f"总体：{level}")
+    return health.RANK[level]
+
+
 def cmd_bank(args: argparse.Namespace) -> int:
     from hbbudget.integrations.bank.cli import main as bank_main
 
@@ -238,6 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
     rs.add_argument("file")
     rs.set_defaults(func=cmd_restore)
 
+    sub.add_parser("health", help="系统巡检：数据库、备份、审计链、定时任务、接口、磁盘、登录失败（退出码 0 绿 1 黄 2 红）") \
+        .set_defaults(func=cmd_health)
     mi = sub.add_parser("migrate-import", help="历史数据迁移：从导入模板（xlsx 或各工作表的 csv）导入以前年度的项目、预算和交易")
     mi.add_argument("folder", nargs="?", default="")
     mi.add_argument("--dry-run", action="store_true", help="只报告每行将新增、更新或拒绝（含行号和原因），不写入")

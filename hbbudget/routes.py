@@ -29,6 +29,7 @@ INTERFACES = "/interfaces"
 # 运维 (issue 17)
 BACKUPS = "/backups"
 HISTORY_IMPORT = "/history-import"
+HEALTH = "/inspection"
 
 
 def project_detail(project_id: int) -> str:
@@ -61,6 +62,7 @@ MENU: tuple[tuple[str, str, str | None, str], ...] = (
     ("接口状态", INTERFACES, "admin.settings", "plug"),
     ("数据备份", BACKUPS, "admin.settings", "database-backup"),
     ("历史数据迁移", HISTORY_IMPORT, "admin.settings", "history"),
+    ("系统巡检", HEALTH, "admin.settings", "activity"),
     ("角色权限", ROLES, "admin.roles", "shield"),
     ("安全策略", SECURITY, "admin.security", "lock"),
     ("审计日志", AUDIT, "audit.view", "file-search"),

@@ -120,3 +120,12 @@ def is_empty(engine: Engine) -> bool:
                 return False
     return True
 
+
+
+def database_size(engine: Engine) -> int:
+    """Bytes the database takes on disk (SQLite: the file and its WAL; PostgreSQL: pg_database_size)."""
+    if engine.dialect.name == "sqlite":
+        path = sqlite_path(str(engine.url))
+        return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one())

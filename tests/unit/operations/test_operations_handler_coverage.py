@@ -1,4 +1,4 @@
-"""Every permission-guarded handler of the 运维 pages (数据备份, 历史数据迁移), called (1) by users without its permission and
+"""Every permission-guarded handler of the 运维 pages (数据备份, 历史数据迁移, 系统巡检), called (1) by users without its permission and
 (2) by a system admin whose grant is not at the root (these pages are global): refused, a `permission.denied`
 entry, no change in the database nor the page state (and no backup file written). A new handler on these pages
 must be added to CASES (the first test insists). Machinery and world: tests/unit/business_coverage.py."""
@@ -6,6 +6,7 @@ must be added to CASES (the first test insists). Machinery and world: tests/unit
 import pytest
 
 from hbbudget.pages.operations.backups import BackupState
+from hbbudget.pages.operations.health import HealthState
 from hbbudget.pages.operations.history_import import HistoryImportState
 from hbbudget.services.operations import backup, history
 from tests.unit.business_coverage import (
@@ -17,8 +18,8 @@ from tests.unit.business_coverage import (
     guarded_handlers,
 )
 
-STATES = (BackupState, HistoryImportState)
-PREP = {"BackupState": lambda w: [(None, "load", ())], "HistoryImportState": lambda w: [(None, "load", ())]}
+STATES = (BackupState, HistoryImportState, HealthState)
+PREP = {s.__name__: lambda w: [(None, "load", ())] for s in STATES}
 
 
 def _template(w: dict) -> tuple:
@@ -32,6 +33,8 @@ CASES = {
     "HistoryImportState.template": Case(),
     "HistoryImportState.preview": Case(_template),
     "HistoryImportState.apply": Case(_template),
+    "HealthState.load": Case(),
+    "HealthState.sign_off": Case(lambda w: ({"note": "越权签字"},)),
 }
 
 

@@ -1,0 +1,22 @@
+"""运维 (issue 17): the monthly 系统巡检 record the 系统管理员 signs off."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from hbbudget.clock import now
+
+
+class HealthRecord(SQLModel, table=True):
+    """One signed 巡检 per month: the checks as they stood (JSON), the overall colour, who signed and a note."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    month: str = Field(max_length=7, unique=True, index=True)  # 2026-12 (北京时间)
+    overall: str = Field(max_length=8)  # 绿 黄 红
+    checks: str = Field(default="[]")  # JSON: [{name, level, value, detail}]
+    db_size: int = 0  # bytes, for the growth shown next month
+    note: str = Field(default="", max_length=500)
+    signed_by: str = Field(max_length=64)
+    signed_at: datetime = Field(default_factory=now)
