@@ -19,12 +19,20 @@ def _migrate() -> None:
     command.upgrade(cfg, "heads")
 
 
+def _seed_faq() -> int:
+    from hbbudget.db import session_scope
+    from hbbudget.services.operations import faq
+
+    with session_scope() as session:
+        return faq.ensure_seed(session)
+
+
 def cmd_init_db(args: argparse.Namespace) -> int:
     from hbbudget.services.core import setup
 
     _migrate()
     report = setup.init_reference_data()
-    print(f"数据库已迁移到最新版本；参考数据：{report}")
+    print(f"数据库已迁移到最新版本；参考数据：{report}；知识库新增 {_seed_faq()} 条")
     for line in setup.ensure_admin_accounts():
         print(line)
     return 0
@@ -36,6 +44,7 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
 
     _migrate()
     setup.init_reference_data()
+    _seed_faq()
     print(demo.seed_demo())
     return 0
 

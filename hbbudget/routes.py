@@ -30,6 +30,7 @@ INTERFACES = "/interfaces"
 BACKUPS = "/backups"
 HISTORY_IMPORT = "/history-import"
 HEALTH = "/inspection"
+HELP = "/help"
 
 
 def project_detail(project_id: int) -> str:

@@ -1,4 +1,4 @@
-"""operations: the monthly 系统巡检 record (healthrecord)
+"""operations: the monthly 系统巡检 record (healthrecord), the FAQ knowledge base (faqentry, faqvote)
 
 Revision ID: 0015
 Revises: 0009
@@ -32,9 +32,46 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('healthrecord', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_healthrecord_month'), ['month'], unique=True)
+    op.create_table(
+        'faqentry',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('seed_key', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+        sa.Column('category', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column('question', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column('answer', sqlmodel.sql.sqltypes.AutoString(length=4000), nullable=False),
+        sa.Column('helpful', sa.Integer(), nullable=False),
+        sa.Column('not_helpful', sa.Integer(), nullable=False),
+        sa.Column('active', sa.Boolean(), nullable=False),
+        sa.Column('updated_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('seed_key'),
+    )
+    with op.batch_alter_table('faqentry', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_faqentry_category'), ['category'], unique=False)
+    op.create_table(
+        'faqvote',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('entry_id', sa.Integer(), nullable=False),
+        sa.Column('user_id', sa.Integer(), nullable=False),
+        sa.Column('helpful', sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(['entry_id'], ['faqentry.id'], ),
+        sa.ForeignKeyConstraint(['user_id'], ['user.id'], ),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    with op.batch_alter_table('faqvote', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_faqvote_entry_id'), ['entry_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_faqvote_user_id'), ['user_id'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('faqvote', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_faqvote_user_id'))
+        batch_op.drop_index(batch_op.f('ix_faqvote_entry_id'))
+    op.drop_table('faqvote')
+    with op.batch_alter_table('faqentry', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_faqentry_category'))
+    op.drop_table('faqentry')
     with op.batch_alter_table('healthrecord', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_healthrecord_month'))
     op.drop_table('healthrecord')

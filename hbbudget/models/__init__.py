@@ -6,7 +6,7 @@ from hbbudget.models.budget import Budget, BudgetLine, BudgetSetting, BudgetVers
 from hbbudget.models.exec_alert import DataVersion, ExecAlert, ProjectAlertSetting
 from hbbudget.models.execution import BankAccount, BankTransaction, CounterpartyRule, Expenditure, SyncRun
 from hbbudget.models.notification import Notification
-from hbbudget.models.operations import HealthRecord
+from hbbudget.models.operations import FaqEntry, FaqVote, HealthRecord
 from hbbudget.models.org import Org, Region
 from hbbudget.models.project import Project, ProjectAttachment, ProjectTarget
 from hbbudget.models.rule import Rule
@@ -15,6 +15,8 @@ from hbbudget.models.subject import EconomicMapping, EconomicSubject, FunctionSu
 from hbbudget.models.template import CategoryTemplate, CategoryTemplateItem
 
 __all__ = [
+    "FaqEntry",
+    "FaqVote",
     "HealthRecord",
     "BankAccount",
     "BankTransaction",

@@ -20,3 +20,27 @@ class HealthRecord(SQLModel, table=True):
     note: str = Field(default="", max_length=500)
     signed_by: str = Field(max_length=64)
     signed_at: datetime = Field(default_factory=now)
+
+
+class FaqEntry(SQLModel, table=True):
+    """知识库: one question and its answer; `seed_key` names the entries shipped with the system (loaded once)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    seed_key: str | None = Field(default=None, max_length=32, unique=True)
+    category: str = Field(max_length=16, index=True)
+    question: str = Field(max_length=200)
+    answer: str = Field(max_length=4000)
+    helpful: int = 0
+    not_helpful: int = 0
+    active: bool = True
+    updated_by: str = Field(default="", max_length=64)
+    updated_at: datetime = Field(default_factory=now)
+
+
+class FaqVote(SQLModel, table=True):
+    """这条有帮助吗: one answer per user and entry (it may be changed)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = Field(foreign_key="faqentry.id", index=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    helpful: bool

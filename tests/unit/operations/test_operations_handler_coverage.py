@@ -1,4 +1,4 @@
-"""Every permission-guarded handler of the 运维 pages (数据备份, 历史数据迁移, 系统巡检), called (1) by users without its permission and
+"""Every permission-guarded handler of the 运维 pages (数据备份, 历史数据迁移, 系统巡检, 帮助), called (1) by users without its permission and
 (2) by a system admin whose grant is not at the root (these pages are global): refused, a `permission.denied`
 entry, no change in the database nor the page state (and no backup file written). A new handler on these pages
 must be added to CASES (the first test insists). Machinery and world: tests/unit/business_coverage.py."""
@@ -7,6 +7,7 @@ import pytest
 
 from hbbudget.pages.operations.backups import BackupState
 from hbbudget.pages.operations.health import HealthState
+from hbbudget.pages.operations.helpdesk import HelpState
 from hbbudget.pages.operations.history_import import HistoryImportState
 from hbbudget.services.operations import backup, history
 from tests.unit.business_coverage import (
@@ -18,7 +19,7 @@ from tests.unit.business_coverage import (
     guarded_handlers,
 )
 
-STATES = (BackupState, HistoryImportState, HealthState)
+STATES = (BackupState, HistoryImportState, HealthState, HelpState)
 PREP = {s.__name__: lambda w: [(None, "load", ())] for s in STATES}
 
 
@@ -35,6 +36,11 @@ CASES = {
     "HistoryImportState.apply": Case(_template),
     "HealthState.load": Case(),
     "HealthState.sign_off": Case(lambda w: ({"note": "越权签字"},)),
+    # 帮助: reading and voting need only a signed-in user; editing the knowledge base is refused
+    "HelpState.open_edit": Case(lambda w: ("0",)),
+    "HelpState.save": Case(lambda w: ({"category": "登录与账号", "question": "越权", "answer": "越权"},),
+                           more=lambda w: [(None, "open_edit", ("0",))]),
+    "HelpState.set_active": Case(lambda w: ("1", False)),
 }
 
 
