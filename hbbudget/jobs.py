@@ -19,7 +19,7 @@ from hbbudget.clock import now
 from hbbudget.services.core import lease
 from hbbudget.services.execution import alerts as exec_alerts
 from hbbudget.services.execution.bank import poll as bank_poll
-from hbbudget.services.operations import backup
+from hbbudget.services.operations import backup, tickets
 from hbbudget.services.security import alerts
 from hbbudget.settings import get_settings
 
@@ -104,6 +104,7 @@ def build_scheduler(who: str | None = None, bank_factory: bank_poll.ClientFactor
                       "cron", hour=1, minute=30, id="exec-alerts")
     scheduler.add_job(exclusive(bank_poll.purge_runs, who), "cron", hour=3, minute=10, id="sync-run-purge")
     scheduler.add_job(exclusive(backup.nightly, who), "cron", hour=1, minute=0, id="backup")
+    scheduler.add_job(exclusive(tickets.alert_overdue, who), "cron", minute=5, id="ticket-overdue")
     return scheduler
 
 

@@ -31,6 +31,8 @@ BACKUPS = "/backups"
 HISTORY_IMPORT = "/history-import"
 HEALTH = "/inspection"
 HELP = "/help"
+FEEDBACK = "/feedback"
+TICKETS = "/tickets"
 
 
 def project_detail(project_id: int) -> str:
@@ -64,6 +66,7 @@ MENU: tuple[tuple[str, str, str | None, str], ...] = (
     ("数据备份", BACKUPS, "admin.settings", "database-backup"),
     ("历史数据迁移", HISTORY_IMPORT, "admin.settings", "history"),
     ("系统巡检", HEALTH, "admin.settings", "activity"),
+    ("反馈处理", TICKETS, "admin.settings", "message-square-warning"),
     ("角色权限", ROLES, "admin.roles", "shield"),
     ("安全策略", SECURITY, "admin.security", "lock"),
     ("审计日志", AUDIT, "audit.view", "file-search"),

@@ -1,4 +1,5 @@
-"""operations: the monthly 系统巡检 record (healthrecord), the FAQ knowledge base (faqentry, faqvote)
+"""operations: the monthly 系统巡检 record (healthrecord), the FAQ knowledge base (faqentry, faqvote),
+feedback tickets (feedbackticket)
 
 Revision ID: 0015
 Revises: 0009
@@ -62,9 +63,42 @@ def upgrade() -> None:
     with op.batch_alter_table('faqvote', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_faqvote_entry_id'), ['entry_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_faqvote_user_id'), ['user_id'], unique=False)
+    op.create_table(
+        'feedbackticket',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('user_id', sa.Integer(), nullable=False),
+        sa.Column('org_id', sa.Integer(), nullable=False),
+        sa.Column('category', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column('page', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column('text', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+        sa.Column('screenshot', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column('due_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column('reply', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+        sa.Column('replied_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column('replied_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column('resolution', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+        sa.Column('closed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column('faq_id', sa.Integer(), nullable=True),
+        sa.Column('overdue_alerted', sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(['faq_id'], ['faqentry.id'], ),
+        sa.ForeignKeyConstraint(['org_id'], ['org.id'], ),
+        sa.ForeignKeyConstraint(['user_id'], ['user.id'], ),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    with op.batch_alter_table('feedbackticket', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_feedbackticket_org_id'), ['org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_feedbackticket_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_feedbackticket_user_id'), ['user_id'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('feedbackticket', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_feedbackticket_user_id'))
+        batch_op.drop_index(batch_op.f('ix_feedbackticket_status'))
+        batch_op.drop_index(batch_op.f('ix_feedbackticket_org_id'))
+    op.drop_table('feedbackticket')
     with op.batch_alter_table('faqvote', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_faqvote_user_id'))
         batch_op.drop_index(batch_op.f('ix_faqvote_entry_id'))

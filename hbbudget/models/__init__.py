@@ -6,7 +6,7 @@ from hbbudget.models.budget import Budget, BudgetLine, BudgetSetting, BudgetVers
 from hbbudget.models.exec_alert import DataVersion, ExecAlert, ProjectAlertSetting
 from hbbudget.models.execution import BankAccount, BankTransaction, CounterpartyRule, Expenditure, SyncRun
 from hbbudget.models.notification import Notification
-from hbbudget.models.operations import FaqEntry, FaqVote, HealthRecord
+from hbbudget.models.operations import FaqEntry, FaqVote, FeedbackTicket, HealthRecord
 from hbbudget.models.org import Org, Region
 from hbbudget.models.project import Project, ProjectAttachment, ProjectTarget
 from hbbudget.models.rule import Rule
@@ -17,6 +17,7 @@ from hbbudget.models.template import CategoryTemplate, CategoryTemplateItem
 __all__ = [
     "FaqEntry",
     "FaqVote",
+    "FeedbackTicket",
     "HealthRecord",
     "BankAccount",
     "BankTransaction",

@@ -44,3 +44,26 @@ class FaqVote(SQLModel, table=True):
     entry_id: int = Field(foreign_key="faqentry.id", index=True)
     user_id: int = Field(foreign_key="user.id", index=True)
     helpful: bool
+
+
+class FeedbackTicket(SQLModel, table=True):
+    """用户反馈: answered within 48 hours (`due_at`); the reply reaches the user's bell; closed with a resolution
+    that may become a FAQ entry (`faq_id`)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    org_id: int = Field(foreign_key="org.id", index=True)
+    category: str = Field(max_length=8)
+    page: str = Field(default="", max_length=200)
+    text: str = Field(max_length=2000)
+    screenshot: str = Field(default="", max_length=64)  # random name under var/private/feedback
+    status: str = Field(default="待处理", max_length=8, index=True)  # 待处理 已回复 已关闭
+    created_at: datetime = Field(default_factory=now)
+    due_at: datetime
+    reply: str = Field(default="", max_length=2000)
+    replied_by: str = Field(default="", max_length=64)
+    replied_at: datetime | None = None
+    resolution: str = Field(default="", max_length=2000)
+    closed_at: datetime | None = None
+    faq_id: int | None = Field(default=None, foreign_key="faqentry.id")
+    overdue_alerted: bool = False

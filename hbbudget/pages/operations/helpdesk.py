@@ -29,6 +29,7 @@ def _flag(value: object) -> bool:
 
 class HelpState(rx.State):
     page_name: str = ""
+    came_from: str = ""
     page_purpose: str = ""
     page_steps: list[str] = []
     entries: list[dict[str, str]] = []
@@ -53,8 +54,9 @@ class HelpState(rx.State):
     @rx.event
     @guarded(None)
     async def load(self, ctx: UserContext):
-        came_from = self.router.url.query_parameters.get("from", "")
-        found = help_text.for_path(str(came_from)) if came_from else None
+        came_from = str(self.router.url.query_parameters.get("from", ""))[:200]
+        self.came_from = came_from
+        found = help_text.for_path(came_from) if came_from else None
         self.page_name, self.page_purpose, steps = found or ("", "", ())
         self.page_steps = list(steps)
         self.query, self.category, self.editing = "", "", False
@@ -176,8 +178,9 @@ def help_page() -> rx.Component:
             rx.cond(S.can_edit, rx.button("新增条目", type="button", variant="soft", on_click=S.open_edit("0"),
                                           id="faq-new")),
             align="end", spacing="2"), on_submit=S.search),
-        rx.text("共 ", S.entries.length(), " 条。找不到答案时，请联系本单位系统管理员，说明所在页面、操作步骤和看到的提示。",
-                size="2", color_scheme="gray"),
+        rx.hstack(rx.text("共 ", S.entries.length(), " 条。找不到答案？", size="2", color_scheme="gray"),
+                  rx.link("意见反馈", href=routes.FEEDBACK + "?from=" + S.came_from, id="to-feedback", size="2"),
+                  align="center"),
         rx.vstack(rx.foreach(S.entries, _entry), spacing="2", width="100%", id="faq-list"),
         _editor(),
         spacing="4", width="100%",

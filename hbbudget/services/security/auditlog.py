@@ -39,7 +39,7 @@ OBJECT_NAMES = {"user": "用户", "role": "角色", "org": "单位", "policy": "
                 "action": "操作", "subject": "科目", "project": "项目", "budget": "预算", "budgetline": "预算明细",
                 "rule": "校验规则", "template": "编制模板", "bank_account": "银行账户",
                 "bank_transaction": "银行交易", "expenditure": "支出记录", "counterparty_rule": "对方户名规则",
-                "exec_alert": "执行预警", "alert": "安全告警", "backup": "数据库备份", "health": "系统巡检", "faq": "知识库条目"}
+                "exec_alert": "执行预警", "alert": "安全告警", "backup": "数据库备份", "health": "系统巡检", "faq": "知识库条目", "ticket": "用户反馈"}
 _OBJECT_CODES = {name: code for code, name in OBJECT_NAMES.items()}
 SYSTEM = "系统"  # the user column of an entry written by a job (no person)
 

@@ -1,4 +1,4 @@
-"""Every permission-guarded handler of the 运维 pages (数据备份, 历史数据迁移, 系统巡检, 帮助), called (1) by users without its permission and
+"""Every permission-guarded handler of the 运维 pages (数据备份, 历史数据迁移, 系统巡检, 帮助, 反馈处理), called (1) by users without its permission and
 (2) by a system admin whose grant is not at the root (these pages are global): refused, a `permission.denied`
 entry, no change in the database nor the page state (and no backup file written). A new handler on these pages
 must be added to CASES (the first test insists). Machinery and world: tests/unit/business_coverage.py."""
@@ -9,6 +9,7 @@ from hbbudget.pages.operations.backups import BackupState
 from hbbudget.pages.operations.health import HealthState
 from hbbudget.pages.operations.helpdesk import HelpState
 from hbbudget.pages.operations.history_import import HistoryImportState
+from hbbudget.pages.operations.tickets import TicketsState
 from hbbudget.services.operations import backup, history
 from tests.unit.business_coverage import (
     Case,
@@ -19,7 +20,7 @@ from tests.unit.business_coverage import (
     guarded_handlers,
 )
 
-STATES = (BackupState, HistoryImportState, HealthState, HelpState)
+STATES = (BackupState, HistoryImportState, HealthState, HelpState, TicketsState)
 PREP = {s.__name__: lambda w: [(None, "load", ())] for s in STATES}
 
 
@@ -41,6 +42,11 @@ CASES = {
     "HelpState.save": Case(lambda w: ({"category": "登录与账号", "question": "越权", "answer": "越权"},),
                            more=lambda w: [(None, "open_edit", ("0",))]),
     "HelpState.set_active": Case(lambda w: ("1", False)),
+    # 反馈处理 (filing a ticket needs only a signed-in user)
+    "TicketsState.load": Case(),
+    "TicketsState.reply": Case(lambda w: ({"ticket_id": "1", "text": "越权回复"},)),
+    "TicketsState.close": Case(lambda w: ({"ticket_id": "1", "resolution": "越权关闭", "faq_category": "不转"},)),
+    "TicketsState.screenshot": Case(lambda w: ("1",)),
 }
 
 
