@@ -8,7 +8,7 @@ from hbbudget import jobs, web
 from hbbudget.pages.budgeting import budgets, editor, projects, review, rules, templates  # noqa: F401
 from hbbudget.pages.core import orgs, subjects  # noqa: F401
 from hbbudget.pages.execution import alerts, counterparty_rules, interfaces, ledger, matching, monitor  # noqa: F401
-from hbbudget.pages.operations import backups, feedback, health, helpdesk, history_import, tickets  # noqa: F401
+from hbbudget.pages.operations import backups, feedback, health, helpdesk, history_import, subject_update, tickets  # noqa: F401
 from hbbudget.pages.security import audit, policy, roles, users  # noqa: F401
 from hbbudget.pages.shell import home, login, notifications, password  # noqa: F401
 from state import exec_feed

@@ -33,6 +33,7 @@ HEALTH = "/inspection"
 HELP = "/help"
 FEEDBACK = "/feedback"
 TICKETS = "/tickets"
+SUBJECT_UPDATE = "/subject-update"
 
 
 def project_detail(project_id: int) -> str:
@@ -60,6 +61,7 @@ MENU: tuple[tuple[str, str, str | None, str], ...] = (
     ("待匹配", MATCHING, "execution.match", "link"),
     ("预警中心", EXEC_ALERTS, "execution.view", "siren"),
     ("基础数据", SUBJECTS, "subject.view", "book-open"),
+    ("科目年度更新", SUBJECT_UPDATE, "subject.manage", "calendar-sync"),
     ("系统管理", ADMIN, "admin.users", "settings"),
     ("单位管理", ORGS, "admin.orgs", "network"),
     ("接口状态", INTERFACES, "admin.settings", "plug"),

@@ -51,11 +51,12 @@ LACKING = {"subject.view": ("sys", "sec", "aud", "leader"), "project.view": ("sy
            "budget.edit": ("sys", "sec", "aud", "head"), "budget.review": ("sys", "sec", "aud", "kuaiji"),
            "budget.rules": ("sys", "sec", "aud", "head"), "budget.templates": ("sys", "sec", "aud", "op"),
            "execution.view": ("sys", "sec", "aud", "leader"), "execution.match": ("sys", "sec", "aud", "op"),
-           "dashboard.view": ("sys", "sec", "aud", "kuaiji"), "admin.settings": ("sec", "aud", "head", "kuaiji")}
+           "dashboard.view": ("sys", "sec", "aud", "kuaiji"), "admin.settings": ("sec", "aud", "head", "kuaiji"),
+           "subject.manage": ("sec", "aud", "head", "kuaiji")}
 OUT_OF_SCOPE = {"subject.view": "kuaiji", "project.view": "op", "project.edit": "op", "budget.view": "op",
                 "budget.edit": "op", "budget.review": "head", "budget.rules": "fin_u", "budget.templates": "fin_u",
                 "execution.view": "kuaiji", "execution.match": "kuaiji", "dashboard.view": "head",
-                "admin.settings": "sys_u"}
+                "admin.settings": "sys_u", "subject.manage": "sys_u"}
 
 Step = tuple  # (router path or None, handler name or "", arguments)
 

@@ -1,4 +1,4 @@
-"""Every permission-guarded handler of the 运维 pages (数据备份, 历史数据迁移, 系统巡检, 帮助, 反馈处理), called (1) by users without its permission and
+"""Every permission-guarded handler of the 运维 pages (数据备份, 历史数据迁移, 系统巡检, 帮助, 反馈处理, 科目年度更新), called (1) by users without its permission and
 (2) by a system admin whose grant is not at the root (these pages are global): refused, a `permission.denied`
 entry, no change in the database nor the page state (and no backup file written). A new handler on these pages
 must be added to CASES (the first test insists). Machinery and world: tests/unit/business_coverage.py."""
@@ -9,6 +9,7 @@ from hbbudget.pages.operations.backups import BackupState
 from hbbudget.pages.operations.health import HealthState
 from hbbudget.pages.operations.helpdesk import HelpState
 from hbbudget.pages.operations.history_import import HistoryImportState
+from hbbudget.pages.operations.subject_update import SubjectUpdateState
 from hbbudget.pages.operations.tickets import TicketsState
 from hbbudget.services.operations import backup, history
 from tests.unit.business_coverage import (
@@ -20,7 +21,7 @@ from tests.unit.business_coverage import (
     guarded_handlers,
 )
 
-STATES = (BackupState, HistoryImportState, HealthState, HelpState, TicketsState)
+STATES = (BackupState, HistoryImportState, HealthState, HelpState, TicketsState, SubjectUpdateState)
 PREP = {s.__name__: lambda w: [(None, "load", ())] for s in STATES}
 
 
@@ -47,6 +48,11 @@ CASES = {
     "TicketsState.reply": Case(lambda w: ({"ticket_id": "1", "text": "越权回复"},)),
     "TicketsState.close": Case(lambda w: ({"ticket_id": "1", "resolution": "越权关闭", "faq_category": "不转"},)),
     "TicketsState.screenshot": Case(lambda w: ("1",)),
+    # 科目年度更新 (subject.manage: a system admin below the root holds it, but the update is global)
+    "SubjectUpdateState.load": Case(),
+    "SubjectUpdateState.choose_year": Case(lambda w: (str(w["year_next"]),)),
+    "SubjectUpdateState.preview": Case(lambda w: ([Upload("科目.csv", "编码,名称\n205,教育支出\n".encode())],)),
+    "SubjectUpdateState.apply": Case(),
 }
 
 
@@ -62,7 +68,9 @@ def world(database_url, tmp_path_factory):
         mp.setenv("HBB_VAR_DIR", str(tmp_path_factory.mktemp("var")))
         mp.delenv("HBB_BACKUP_DIR", raising=False)
         mp.delenv("HBB_BACKUP_OFFSITE_DIR", raising=False)
-        yield build_world()
+        from hbbudget.clock import current_fiscal_year
+
+        yield {**build_world(), "year_next": current_fiscal_year() + 1}
 
 
 @pytest.mark.parametrize("handler", sorted(CASES))
