@@ -84,7 +84,9 @@ def app_env(tmp_path_factory: pytest.TempPathFactory, bank_sim: str) -> dict[str
 def app_url(app_env: dict[str, str]):
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed (apt-get install chromium)")
-    subprocess.run([str(BIN / "hbbudget"), "seed-demo"], env=app_env, cwd=ROOT, check=True, timeout=300)
+    # `python -m` from ROOT: this checkout's code (the venv's `hbbudget` script imports the checkout it was installed
+    # from, which in a worktree is another one, with other migrations)
+    subprocess.run([sys.executable, "-m", "hbbudget.cli", "seed-demo"], env=app_env, cwd=ROOT, check=True, timeout=300)
     registry = subprocess.run([str(BIN / "npm"), "config", "get", "registry"], env=app_env,
                               capture_output=True, text=True).stdout.strip()
     if registry:

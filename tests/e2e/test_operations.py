@@ -39,12 +39,17 @@ def users(app_env, app_url):
     return {"sys": "e2e_ops", "user": "e2e_kj"}
 
 
+def _login(page, username: str) -> None:
+    login(page, username, PASSWORD)
+    expect(page.locator("#welcome")).to_be_visible()  # signed in before the next navigation
+
+
 def _shot(page, app_env, name: str) -> None:
     page.screenshot(path=os.path.join(app_env["E2E_FOLDER"], name), full_page=True)
 
 
 def test_backup_and_inspection(page, app_env, users):
-    login(page, users["sys"], PASSWORD)
+    _login(page, users["sys"])
     page.locator("#menu-\\/backups").click()
     expect(page.get_by_text("还没有备份。")).to_be_visible()
     page.locator("#backup-now").click()
@@ -54,7 +59,7 @@ def test_backup_and_inspection(page, app_env, users):
     assert len(files) == 1 and os.path.exists(os.path.join(app_env["HBB_BACKUP_DIR"], files[0] + ".json"))
     _shot(page, app_env, "backups.png")
     page.locator("#menu-\\/inspection").click()
-    expect(page.locator("#health-checks")).to_contain_text("最近备份")
+    expect(page.locator("#health-checks")).to_contain_text("最近备份", timeout=60_000)  # verifies the audit chain
     page.locator("#health-note").fill("端到端测试巡检")
     page.locator("#health-sign").click()
     expect(page.locator("#health-records")).to_contain_text("端到端测试巡检")
@@ -62,7 +67,7 @@ def test_backup_and_inspection(page, app_env, users):
 
 
 def test_help_feedback_and_the_reply_in_the_bell(page, browser, app_url, app_env, users):
-    login(page, users["user"], PASSWORD)
+    _login(page, users["user"])
     page.goto("/matching")
     page.locator("#help-link").click()
     expect(page.locator("#page-help")).to_contain_text("待匹配")
@@ -79,7 +84,7 @@ def test_help_feedback_and_the_reply_in_the_bell(page, browser, app_url, app_env
     page.locator("#feedback-submit").click()
     expect(page.locator("#feedback-mine")).to_contain_text("端到端：待匹配里找不到上月的流水")
     handler = browser.new_context(locale="zh-CN", base_url=app_url).new_page()
-    login(handler, users["sys"], PASSWORD)
+    _login(handler, users["sys"])
     handler.goto("/tickets")
     card = handler.locator("#tickets-list > *", has_text="端到端：待匹配")
     card.get_by_placeholder("回复内容").fill("请把日期范围改到上月")
