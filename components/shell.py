@@ -52,6 +52,8 @@ def header() -> rx.Component:
         rx.spacer(),
         rx.cond(SessionState.signed_in, bell()),
         rx.cond(SessionState.signed_in, alert_badge()),
+        rx.cond(SessionState.signed_in, rx.link(rx.icon("circle-help", size=20), title="帮助与反馈", id="help-link",
+                                                href=routes.HELP + "?from=" + rx.State.router.page.path)),
         rx.text(SessionState.user_name, weight="bold", id="shell-user"),
         rx.text(SessionState.org_name, id="shell-org"),
         rx.badge(SessionState.role_text, variant="surface", id="shell-roles"),

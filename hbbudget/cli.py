@@ -1,5 +1,5 @@
 """The `hbbudget` command: init-db, seed-demo, subjects import, indicators list/import, audit verify/purge, user
-reset-password, sim, bank, invoice, evidence."""
+reset-password, backup, restore, migrate-import, health, sim, bank, invoice, evidence."""
 
 from __future__ import annotations
 
@@ -19,12 +19,20 @@ def _migrate() -> None:
     command.upgrade(cfg, "heads")
 
 
+def _seed_faq() -> int:
+    from hbbudget.db import session_scope
+    from hbbudget.services.operations import faq
+
+    with session_scope() as session:
+        return faq.ensure_seed(session)
+
+
 def cmd_init_db(args: argparse.Namespace) -> int:
     from hbbudget.services.core import setup
 
     _migrate()
     report = setup.init_reference_data()
-    print(f"数据库已迁移到最新版本；参考数据：{report}")
+    print(f"数据库已迁移到最新版本；参考数据：{report}；知识库新增 {_seed_faq()} 条")
     for line in setup.ensure_admin_accounts():
         print(line)
     return 0
@@ -36,6 +44,7 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
 
     _migrate()
     setup.init_reference_data()
+    _seed_faq()
     print(demo.seed_demo())
     return 0
 
@@ -126,6 +135,78 @@ def cmd_user_reset_password(args: argparse.Namespace) -> int:
     print(f"已重置 {args.username} 的密码并解锁{'、启用' if args.enable else ''}，已结束其全部会话。")
     print(f"临时密码：{password}（仅显示一次，下次登录须修改）")
     return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from hbbudget.services.operations import backup
+
+    try:
+        made = backup.create("cli", "cli")
+    except Exception as err:
+        print(f"备份失败：{err}", file=sys.stderr)
+        return 1
+    m = made.manifest
+    print(f"已备份到 {made.path}（{m['size']} 字节，SHA-256 {m['sha256']}，结构版本 {','.join(m['revision'])}，"
+          f"审计日志末条 {m['audit_head']['id']}，异地：{m['offsite']}）")
+    if args.prune:
+        print(f"按保留策略删除过期备份 {backup.prune('cli')} 份")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from hbbudget.services.errors import ServiceError
+    from hbbudget.services.operations import backup
+
+    try:
+        manifest = backup.restore(Path(args.file))
+    except ServiceError as err:
+        print(f"恢复失败：{err}", file=sys.stderr)
+        return 1
+    print(f"已从 {manifest['file']} 恢复 {len(manifest['tables'])} 张表，行数与内容哈希均与清单一致；"
+          "请再运行 hbbudget audit verify")
+    return 0
+
+
+def cmd_migrate_import(args: argparse.Namespace) -> int:
+    from hbbudget.services.errors import ServiceError
+    from hbbudget.services.operations import history, migrate
+    from hbbudget.settings import get_settings
+
+    if args.template:
+        Path(args.template).write_bytes(history.template_bytes())
+        print(f"已生成导入模板：{args.template}")
+        return 0
+    if not args.folder:
+        print("请指定数据目录，或用 --template 文件名 生成导入模板", file=sys.stderr)
+        return 1
+    try:
+        sheets = history.read_folder(Path(args.folder), get_settings().max_upload_bytes)
+        report = migrate.run(sheets, dry_run=args.dry_run, operator="cli")
+    except ServiceError as err:
+        print(f"导入失败：{err}", file=sys.stderr)
+        return 1
+    for item in report.items:
+        if item.action != "不变":
+            print(f"[{item.sheet}] 第 {item.row} 行 {item.key}：{item.action}{'：' + item.reason if item.reason else ''}")
+    print(("试运行（未写入）：" if args.dry_run else "") + report.summary())
+    if report.refused:
+        if not args.dry_run:
+            print("有被拒绝的行：未导入任何数据。请修正后重试。", file=sys.stderr)
+        return 1
+    if not args.dry_run:
+        print("已全部导入，并记入审计日志。")
+    return 0
+
+
+def cmd_health(args: argparse.Namespace) -> int:
+    from hbbudget.services.operations import health
+
+    checks, _ = health.run_checks()
+    for c in checks:
+        print(f"[{c.level}] {c.name}：{c.value}{'（' + c.detail + '）' if c.detail else ''}")
+    level = health.overall(checks)
+    print(f"总体：{level}")
+    return health.RANK[level]
 
 
 def cmd_bank(args: argparse.Namespace) -> int:
@@ -316,6 +397,21 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--oa-secret", default="", help="回调签名密钥（--demo 时取数据库中的配置）")
     sim.add_argument("--callback", default="", help="审批结果回调地址，如 http://127.0.0.1:3000/api/oa/callback")
     sim.set_defaults(func=cmd_sim)
+
+    bk = sub.add_parser("backup", help="备份数据库到 HBB_BACKUP_DIR（含清单；设置了 HBB_BACKUP_OFFSITE_DIR 时复制到异地）")
+    bk.add_argument("--prune", action="store_true", help="备份后按保留策略（每日 14 份、每月 12 份）删除过期备份")
+    bk.set_defaults(func=cmd_backup)
+    rs = sub.add_parser("restore", help="从备份文件恢复到空数据库（校验哈希与结构版本，恢复后逐表核对）")
+    rs.add_argument("file")
+    rs.set_defaults(func=cmd_restore)
+
+    sub.add_parser("health", help="系统巡检：数据库、备份、审计链、定时任务、接口、磁盘、登录失败（退出码 0 绿 1 黄 2 红）") \
+        .set_defaults(func=cmd_health)
+    mi = sub.add_parser("migrate-import", help="历史数据迁移：从导入模板（xlsx 或各工作表的 csv）导入以前年度的项目、预算和交易")
+    mi.add_argument("folder", nargs="?", default="")
+    mi.add_argument("--dry-run", action="store_true", help="只报告每行将新增、更新或拒绝（含行号和原因），不写入")
+    mi.add_argument("--template", default="", help="生成导入模板 xlsx 到该文件")
+    mi.set_defaults(func=cmd_migrate_import)
 
     bank = sub.add_parser("bank", help="银行对账单：hbbudget bank parse FILE [--format camt|json]", add_help=False)
     bank.add_argument("bank_args", nargs=argparse.REMAINDER)

@@ -11,6 +11,7 @@ from hbbudget.pages.budgeting import budgets, editor, projects, review, rules, t
 from hbbudget.pages.core import orgs, subjects  # noqa: F401
 from hbbudget.pages.execution import alerts, counterparty_rules, interfaces, ledger, matching, monitor  # noqa: F401
 from hbbudget.pages.integrations import fincloud, invoices  # noqa: F401
+from hbbudget.pages.operations import backups, feedback, health, helpdesk, history_import, subject_update, tickets  # noqa: F401
 from hbbudget.pages.performance import evaluation as perf_evaluation  # noqa: F401
 from hbbudget.pages.performance import library as indicator_library  # noqa: F401
 from hbbudget.pages.performance import sheet as evaluation_sheet  # noqa: F401

@@ -22,6 +22,7 @@ from hbbudget.services.core import lease
 from hbbudget.services.execution import alerts as exec_alerts
 from hbbudget.services.execution.bank import poll as bank_poll
 from hbbudget.services.integrations import evidence, fincloud, fincloud_import, invoices
+from hbbudget.services.operations import backup, tickets
 from hbbudget.services.security import alerts
 from hbbudget.settings import get_settings
 
@@ -116,6 +117,8 @@ def build_scheduler(who: str | None = None, bank_factory: bank_poll.ClientFactor
     scheduler.add_job(exclusive(oa.purge_seen, who), "cron", hour=3, minute=20, id="oa-nonce-purge")
     # month-end and quarter-end report snapshots (issue 14), after the night's alert evaluation
     scheduler.add_job(exclusive(report_snapshots.produce, who), "cron", day=1, hour=1, minute=45, id="report-snapshots")
+    scheduler.add_job(exclusive(backup.nightly, who), "cron", hour=1, minute=0, id="backup")
+    scheduler.add_job(exclusive(tickets.alert_overdue, who), "cron", minute=5, id="ticket-overdue")
     return scheduler
 
 

@@ -39,6 +39,14 @@ EVALUATION_SHEET = "/evaluation-sheet/[evaluation_id]"
 REPORTS = "/reports"
 ANALYSIS = "/analysis"
 COCKPIT = "/cockpit"
+# 运维 (issue 17)
+BACKUPS = "/backups"
+HISTORY_IMPORT = "/history-import"
+HEALTH = "/inspection"
+HELP = "/help"
+FEEDBACK = "/feedback"
+TICKETS = "/tickets"
+SUBJECT_UPDATE = "/subject-update"
 
 
 def project_detail(project_id: int) -> str:
@@ -79,9 +87,14 @@ MENU: tuple[tuple[str, str, str | None, str], ...] = (
     ("执行报告", REPORTS, "report.view", "file-spreadsheet"),
     ("趋势与穿透", ANALYSIS, "report.view", "chart-column"),
     ("基础数据", SUBJECTS, "subject.view", "book-open"),
+    ("科目年度更新", SUBJECT_UPDATE, "subject.manage", "calendar-sync"),
     ("系统管理", ADMIN, "admin.users", "settings"),
     ("单位管理", ORGS, "admin.orgs", "network"),
     ("接口状态", INTERFACES, "admin.settings", "plug"),
+    ("数据备份", BACKUPS, "admin.settings", "database-backup"),
+    ("历史数据迁移", HISTORY_IMPORT, "admin.settings", "history"),
+    ("系统巡检", HEALTH, "admin.settings", "activity"),
+    ("反馈处理", TICKETS, "admin.settings", "message-square-warning"),
     ("角色权限", ROLES, "admin.roles", "shield"),
     ("安全策略", SECURITY, "admin.security", "lock"),
     ("审计日志", AUDIT, "audit.view", "file-search"),

@@ -17,6 +17,7 @@ from hbbudget.models.exec_alert import DataVersion, ExecAlert, ProjectAlertSetti
 from hbbudget.models.execution import BankAccount, BankTransaction, CounterpartyRule, Expenditure, SyncRun
 from hbbudget.models.integrations import EvidenceAnchor, FincloudImport, FincloudRun, Invoice
 from hbbudget.models.notification import Notification
+from hbbudget.models.operations import FaqEntry, FaqVote, FeedbackTicket, HealthRecord
 from hbbudget.models.org import Org, Region
 from hbbudget.models.performance import PerfEvaluation, PerfIndicator, PerfScore, PerfSetting
 from hbbudget.models.project import Project, ProjectAttachment, ProjectTarget
@@ -33,6 +34,10 @@ __all__ = [
     "ApprovalAct", "ApprovalRun", "ApprovalTemplate", "CollectiveDecision", "OaCallbackSeen", "OaConfig", "OaInstance",
     "ReportDefinition",
     "ReportSnapshot",
+    "FaqEntry",
+    "FaqVote",
+    "FeedbackTicket",
+    "HealthRecord",
     "BankAccount",
     "BankTransaction",
     "CounterpartyRule",

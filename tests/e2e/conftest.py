@@ -72,6 +72,7 @@ def app_env(tmp_path_factory: pytest.TempPathFactory, bank_sim: str) -> dict[str
         "REFLEX_CHECK_LATEST_VERSION": "false",
         "REFLEX_HTTP_CLIENT_BIND_ADDRESS": "0.0.0.0",
         "E2E_FOLDER": str(folder),
+        "HBB_BACKUP_DIR": str(folder / "backups"),  # never the project's var/
         # A build folder of its own: never collides with `make run` or another test run.
         "REFLEX_WEB_WORKDIR": str(folder / "web"),
         "REFLEX_STATES_WORKDIR": str(folder / "states"),

@@ -55,12 +55,14 @@ LACKING = {"subject.view": ("sys", "sec", "aud", "leader"), "project.view": ("sy
            "dashboard.view": ("sys", "sec", "aud", "kuaiji"), "admin.settings": ("sec", "aud", "head", "kuaiji"),
            "performance.view": ("sys", "sec", "aud", "kuaiji"), "performance.library": ("sys", "sec", "aud", "head"),
            "performance.edit": ("sys", "sec", "aud", "kuaiji"), "performance.review": ("sys", "sec", "aud", "head"),
-           "report.view": ("sys", "sec", "aud")}  # every business role may see reports
+           "report.view": ("sys", "sec", "aud"),  # every business role may see reports
+           "subject.manage": ("sec", "aud", "head", "kuaiji")}
 OUT_OF_SCOPE = {"subject.view": "kuaiji", "project.view": "op", "project.edit": "op", "budget.view": "op",
                 "budget.edit": "op", "budget.review": "head", "budget.rules": "fin_u", "budget.templates": "fin_u",
                 "execution.view": "kuaiji", "execution.match": "kuaiji", "dashboard.view": "head",
                 "admin.settings": "sys_u", "performance.view": "op", "performance.library": "fin_u",
-                "performance.edit": "op", "performance.review": "fin_u", "report.view": "kuaiji"}
+                "performance.edit": "op", "performance.review": "fin_u", "report.view": "kuaiji",
+                "subject.manage": "sys_u"}
 
 Step = tuple  # (router path or None, handler name ("handler" or "OtherState.handler") or "", arguments)
 

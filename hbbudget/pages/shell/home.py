@@ -6,6 +6,7 @@ import reflex as rx
 
 from hbbudget import routes
 from hbbudget.pages.shell.base import app_page
+from hbbudget.services.operations import tickets
 from hbbudget.services.security import alerts, auth
 from hbbudget.services.security.permissions import UserContext
 from state import args
@@ -17,6 +18,7 @@ class HomeState(rx.State):
     last_login: str = ""
     alerts: list[dict[str, str]] = []
     show_alerts: bool = False
+    overdue_tickets: int = 0  # 用户反馈 past 48 hours, for the ticket handler
 
     @rx.event
     @guarded(None)
@@ -27,6 +29,7 @@ class HomeState(rx.State):
         self.last_login = f"上次登录：{prev['time']}，来自 {prev['client']}" if prev else "这是您的首次登录"
         self.show_alerts = alerts.can_see(ctx)
         self.alerts = await asyncio.to_thread(alerts.open_alerts, ctx) if self.show_alerts else []
+        self.overdue_tickets = await asyncio.to_thread(tickets.overdue_count, ctx)
 
     @rx.event
     @guarded("admin.security")
@@ -64,6 +67,9 @@ def home_page() -> rx.Component:
         rx.text("角色：", SessionState.role_text, color_scheme="gray"),
         rx.text(HomeState.last_login, size="2", color_scheme="gray", id="last-login"),
         _alerts(),
+        rx.cond(HomeState.overdue_tickets > 0, rx.link(rx.callout(
+            rx.text(HomeState.overdue_tickets, " 条用户反馈已超过 48 小时未回复"), color_scheme="red",
+            icon="triangle_alert"), href=routes.TICKETS, id="home-overdue-tickets")),
         rx.heading("可用功能", size="4"),
         rx.flex(rx.foreach(SessionState.menu, _card), wrap="wrap", spacing="3"),
         spacing="3",

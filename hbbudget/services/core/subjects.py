@@ -255,8 +255,9 @@ def _apply(session: Session, year: int, kind: str, entries: list[tuple[int, str,
     return report
 
 
-def import_file(path: Path, year: int, *, actor: UserContext | None = None) -> ImportReport:
-    """Import an official table (xlsx/csv with 编码 and 名称 columns) as the subjects of `year`."""
+def import_file(path: Path, year: int, *, actor: UserContext | None = None, dry_run: bool = False) -> ImportReport:
+    """Import an official table (xlsx/csv with 编码 and 名称 columns) as the subjects of `year`; `dry_run`
+    reports the same without keeping anything (the preview of the yearly update page)."""
     if not isinstance(year, int) or isinstance(year, bool) or not 2000 <= year <= 2100:
         raise ValidationError("年度须为 2000 至 2100 之间的整数")
     path = Path(path)
@@ -265,6 +266,9 @@ def import_file(path: Path, year: int, *, actor: UserContext | None = None) -> I
         with session_scope() as session:
             report = _apply(session, year, kind, entries)
             session.flush()
+            if dry_run:
+                session.rollback()
+                return report
             audit.record(session, "subjects.import", actor=actor, username="" if actor else "system",
                          object_type="subject", object_id=f"{year}/{kind}",
                          detail=f"导入{KIND_LABELS[kind]}：文件 {path.name[:200]}",

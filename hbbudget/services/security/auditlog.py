@@ -43,7 +43,8 @@ OBJECT_NAMES = {"user": "用户", "role": "角色", "org": "单位", "policy": "
                 "invoice": "电子发票", "fincloud_run": "财政云交换", "fincloud_import": "财政云指标",
                 "evidence": "存证",
                 "approval_template": "审批流模板", "collective_decision": "三重一大决策",
-                "indicator": "绩效指标", "perf_evaluation": "绩效自评", "report_definition": "报告定义"}
+                "indicator": "绩效指标", "perf_evaluation": "绩效自评", "report_definition": "报告定义",
+                "backup": "数据库备份", "health": "系统巡检", "faq": "知识库条目", "ticket": "用户反馈"}
 _OBJECT_CODES = {name: code for code, name in OBJECT_NAMES.items()}
 SYSTEM = "系统"  # the user column of an entry written by a job (no person)
 

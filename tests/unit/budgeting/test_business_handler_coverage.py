@@ -37,6 +37,7 @@ from tests.unit.business_coverage import (
 )
 from tests.unit.execution.test_execution_handler_coverage import STATES as EXECUTION_STATES
 from tests.unit.integrations.test_integrations_handler_coverage import STATES as INTEGRATION_STATES
+from tests.unit.operations.test_operations_handler_coverage import STATES as OPERATIONS_STATES
 from tests.unit.performance.test_performance_handler_coverage import STATES as PERFORMANCE_STATES
 from tests.unit.security import test_handler_coverage
 
@@ -226,7 +227,7 @@ def test_every_guarded_handler_of_these_pages_has_a_case():
 
 def test_every_state_with_guarded_handlers_is_covered_somewhere():
     covered = {*STATES, *EXECUTION_STATES, *INTEGRATION_STATES, *APPROVAL_STATES, *PERFORMANCE_STATES,
-               *ANALYSIS_STATES, *test_handler_coverage.STATES}
+               *ANALYSIS_STATES, *OPERATIONS_STATES, *test_handler_coverage.STATES}
     assert not sorted(c.__name__ for c in all_guarded_states() - covered)
 
 

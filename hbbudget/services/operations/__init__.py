@@ -1,0 +1,1 @@
+"""运维: backup and restore, health checks (issue 17)."""
