@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlmodel import func, select
 
-from hbbudget import jobs
+from hbbudget import clock, jobs
 from hbbudget.db import session_scope
 from hbbudget.integrations.bank.client import BankClient
 from hbbudget.models import AuditEntry, BankAccount, BankTransaction, Budget, BudgetLine, ExecAlert, Project, SyncRun
@@ -28,7 +28,7 @@ UNI, HOSP = "130101000000001", "130102000000002"
 def world(db):
     facts.forget()
     tree = make_tree()
-    year = __import__("hbbudget.services.execution.alerts", fromlist=["x"]).today_china().year
+    year = clock.today().year
     with session_scope() as session:
         project = Project(code="P-ROOM", name="智慧教室改造", org_id=tree["dept"], category="3", start_year=year,
                           end_year=year, status="执行中")

@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlmodel import SQLModel, select
 
 import hbbudget.hbbudget  # noqa: F401  (imports every page and state)
+from hbbudget import clock
 from hbbudget.db import get_engine, session_scope
 from hbbudget.models import AuditEntry, BankAccount, Project
 from hbbudget.services.budgeting import budgets as budgeting
@@ -156,7 +157,7 @@ def build_world() -> dict:
     w["u_carry"] = approved_budget(org["dept"], [(None, "30201", 50_000)], YEAR, seq=1)[0]  # 结转 to YEAR + 1 starts here
     # execution objects (this year): a project in execution, an approved budget with an unplanned line, a bank
     # account with a payment waiting to be matched, a counterparty rule; alerts from the nightly evaluation
-    year = exec_alerts.today_china().year
+    year = clock.today().year
     for side, key, ctx in (("o", "other", kj_o), ("u", "unit", add_user("kuaiji_maker", "accountant", org["unit"]))):
         mark, code = ("他方", "P-OTH") if side == "o" else ("本方", "P-OWN")
         with session_scope() as session:

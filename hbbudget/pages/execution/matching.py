@@ -15,12 +15,12 @@ from components import tokens
 from components.table import pager
 from components.widgets import labelled, money_cell
 from hbbudget import money, routes
+from hbbudget.clock import today
 from hbbudget.pages import display
 from hbbudget.pages.execution.counterparty_rules import CounterpartyRuleState, rules_section
 from hbbudget.pages.shell.base import app_page
 from hbbudget.services.errors import NotOffered, ValidationError
 from hbbudget.services.execution import ledger, matching
-from hbbudget.services.execution.alerts import today_china
 from hbbudget.services.security.permissions import UserContext
 from state import args
 from state.exec_feed import bump_soon
@@ -73,11 +73,11 @@ class MatchingState(rx.State):
 
     def _years(self) -> list[int]:
         """The fiscal years offered: this year, last year (payments of December booked late), the selected one."""
-        this = today_china().year
+        this = today().year
         return sorted({this, this - 1, self._line_year or this}, reverse=True)
 
     async def _load_lines(self, ctx: UserContext) -> None:
-        self._line_year = self._line_year or today_china().year
+        self._line_year = self._line_year or today().year
         lines = await asyncio.to_thread(ledger.line_choices, ctx, self.line_q, LINE_LIMIT, self._line_year)
         self._line_ids = [line["id"] for line in lines]
         self.lines = [{"id": str(line["id"]), "label": line["label"]} for line in lines]
@@ -112,7 +112,7 @@ class MatchingState(rx.State):
         self.sel_id = str(tid)
         self.sel_text = f"{row['booking_date']} {row['counterparty']} {row['amount']} {row['remittance']}".strip()
         self.form_key += 1
-        booked = int(row["booking_date"][:4]) if row["booking_date"] else today_china().year
+        booked = int(row["booking_date"][:4]) if row["booking_date"] else today().year
         if booked != self._line_year:  # a payment is charged to its own year's budget: offer that year's lines
             self._line_year = booked
             await self._load_lines(ctx)
@@ -122,7 +122,7 @@ class MatchingState(rx.State):
     async def search_lines(self, ctx: UserContext, form_data: dict):
         """Narrow the line choices by a keyword (project, code, economic subject, unit) and a fiscal year."""
         data = args.form(form_data)
-        year = args.as_year(data.get("year") or self._line_year or today_china().year)
+        year = args.as_year(data.get("year") or self._line_year or today().year)
         if year not in self._years():
             raise NotOffered("请选择列表中的年度")
         self.line_q, self._line_year = args.field(data, "q", "关键字", 40), year

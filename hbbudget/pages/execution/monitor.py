@@ -16,10 +16,10 @@ import reflex as rx
 
 from components import tokens
 from hbbudget import money, routes
+from hbbudget.clock import today
 from hbbudget.pages.execution import charts as exec_charts
 from hbbudget.pages.shell.base import app_page
 from hbbudget.services.execution import dashboard as exec_dashboard
-from hbbudget.services.execution.alerts import today_china
 from hbbudget.services.security.permissions import UserContext
 from state.exec_feed import ExecFeed, link, quiet_context
 from state.guard import guarded
@@ -59,7 +59,7 @@ class MonitorState(rx.State):
         ctx = await quiet_context(self)
         if ctx is None or ctx.user_id != self._uid or not ctx.has(exec_dashboard.PERMISSION):
             return {}
-        key = (ctx.user_id, feed.version, today_china())
+        key = (ctx.user_id, feed.version, today())
         if key not in _memo:
             try:
                 _memo[key] = await asyncio.to_thread(exec_dashboard.overview, ctx)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import delete, text
 from sqlmodel import Session, select
 
-from hbbudget.clock import CHINA, now
+from hbbudget.clock import now, start_of_day, today
 from hbbudget.models import AuditCheckpoint, AuditEntry
 from hbbudget.services.errors import ValidationError
 from hbbudget.services.security.permissions import UserContext
@@ -151,10 +151,10 @@ def purge(before: date, operator: str) -> int:
     The chain restarts from a `purge` checkpoint holding the hash of the last deleted entry."""
     from hbbudget.db import session_scope
 
-    earliest = (datetime.now(CHINA) - timedelta(days=RETENTION_DAYS)).date()
+    earliest = today() - timedelta(days=RETENTION_DAYS)
     if not isinstance(before, date) or before > earliest:
         raise ValidationError(f"审计日志至少保留 {RETENTION_DAYS} 天：只能清理 {earliest.isoformat()} 之前的记录")
-    cutoff = datetime(before.year, before.month, before.day, tzinfo=CHINA)
+    cutoff = start_of_day(before)
     with session_scope() as session:
         if not verify(session).ok:
             raise ValidationError("审计日志哈希链已断裂，请先调查，不能清理")

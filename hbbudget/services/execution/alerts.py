@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from hbbudget import money, routes
-from hbbudget.clock import CHINA, now, to_local_text
+from hbbudget import clock, money, routes
+from hbbudget.clock import now, to_local_text
 from hbbudget.db import session_scope
 from hbbudget.models import BankAccount, BankTransaction, BudgetLine, ExecAlert, Expenditure, Org, Project, SyncRun
 from hbbudget.services.core import audit
@@ -42,10 +42,6 @@ AUTO_RESOLVE = {"over_budget", "behind", "over_plan", "month_plan", "unmatched"}
 SYSTEM = "系统"
 audit.EVENT_NAMES.update({"exec_alert.evaluate": "预警评估", "exec_alert.ack": "确认预警", "exec_alert.close": "关闭预警",
                           "exec_alert.threshold": "设置项目预警阈值"})
-
-
-def today_china() -> date:
-    return datetime.now(CHINA).date()
 
 
 def _pct(bp: int) -> str:
@@ -283,7 +279,7 @@ def _apply(session: Session, found: list[Finding], resolve_kinds: set[str]) -> d
 
 def evaluate(today: date | None = None, *, trigger: str = "nightly") -> dict[str, int]:
     """Raise, refresh and resolve alerts for the whole installation (a job: no user, no scope)."""
-    today = today or today_china()
+    today = today or clock.today()
     facts = exec_facts.facts(today.year)
     with session_scope() as session:
         th = thresholds.load(session)

@@ -9,6 +9,7 @@ from datetime import date
 
 from sqlmodel import select
 
+from hbbudget import clock
 from hbbudget.db import session_scope
 from hbbudget.models import Org, Project
 from hbbudget.services.core.orgs import scope_filter
@@ -42,7 +43,7 @@ def overview(ctx: UserContext, today: date | None = None, year: int | None = Non
     paths = ctx.scope_paths(PERMISSION)
     if not paths:
         raise PermissionDenied("没有权限：查看驾驶舱")
-    today = today or alerts.today_china()
+    today = today or clock.today()
     year = year or today.year
     facts = exec_facts.facts(year)
     with session_scope() as session:

@@ -10,12 +10,12 @@ from datetime import date
 from sqlalchemy import func
 from sqlmodel import select
 
-from hbbudget import money
+from hbbudget import clock, money
 from hbbudget.db import session_scope
 from hbbudget.models import Budget, BudgetLine, Org, Project
 from hbbudget.services.budgeting import lines
 from hbbudget.services.errors import NotFound, PermissionDenied, ValidationError
-from hbbudget.services.execution import alerts, facts
+from hbbudget.services.execution import facts
 from hbbudget.services.execution import line_ledger as ledger
 from hbbudget.services.security import access, scope
 from hbbudget.services.security.permissions import UserContext
@@ -28,7 +28,7 @@ def _current(query):
 
 def budgets(ctx: UserContext, year: int | None = None) -> list[dict]:
     """Current approved budgets in the user's execution.view scope: id, org_name, fiscal_year, round, total."""
-    year = year or alerts.today_china().year
+    year = year or clock.today().year
     where = access.org_condition(ctx, "execution.view", Budget.org_id)
     with session_scope() as session:
         rows = session.exec(_current(select(Budget, Org.name, func.coalesce(func.sum(BudgetLine.amount), 0))
@@ -42,7 +42,7 @@ def budgets(ctx: UserContext, year: int | None = None) -> list[dict]:
 
 def budget_ledger(ctx: UserContext, budget_id: object, today: date | None = None) -> dict:
     """{"budget": {id, org_name, fiscal_year, round}, "rows": [ledger row + project, econ_name], "totals": {...}}."""
-    today = today or alerts.today_china()
+    today = today or clock.today()
     with session_scope() as session:
         budget = session.get(Budget, int_id(budget_id, "预算"))
         org = session.get(Org, budget.org_id) if budget else None
@@ -73,7 +73,7 @@ def line_choices(ctx: UserContext, search: object = "", limit: int = 200, year: 
     """Lines of the current approved budgets of a fiscal year (default this year) where the user may charge
     payments (execution.match): [{"id", "label"}] with the line's budget and spending so far."""
     search = text(search, "关键字", 40)
-    year = alerts.today_china().year if year is None else scope.year(year)
+    year = clock.today().year if year is None else scope.year(year)
     where = access.org_condition(ctx, "execution.match", Budget.org_id)
     with session_scope() as session:
         query = _current(select(BudgetLine, Org.name, Project.code, Project.name)

@@ -22,7 +22,7 @@ from sqlalchemy import or_, update
 from sqlmodel import Session, func, select
 
 from hbbudget import money
-from hbbudget.clock import CHINA, current_fiscal_year, to_local_text
+from hbbudget.clock import current_fiscal_year, to_local_text, today
 from hbbudget.db import session_scope
 from hbbudget.models import BankTransaction, Budget, BudgetLine, CounterpartyRule, Expenditure, Org, Project
 from hbbudget.services.core import audit, data_version
@@ -36,11 +36,6 @@ from hbbudget.services.security.scope import int_id, opt_id, text
 TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{2,31}")
 audit.EVENT_NAMES.update({"execution.match": "匹配支出", "execution.manual": "登记手工支出", "execution.frozen": "登记冻结",
                           "execution.release": "解冻"})
-
-
-def today() -> date:
-    """Today in China (the server may run in UTC: a payment booked after 16:00 UTC is tomorrow's)."""
-    return datetime.now(CHINA).date()
 
 
 def current_budget_ids(session: Session, org_ids: list[int], year: int) -> list[int]:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from openpyxl import Workbook
 from sqlalchemy import func, or_
 from sqlmodel import select
 
-from hbbudget.clock import CHINA, to_local_text
+from hbbudget.clock import start_of_day, to_local_text
 from hbbudget.db import session_scope
 from hbbudget.models import AuditEntry
 from hbbudget.services.core import audit
@@ -69,9 +69,9 @@ def _query(filters: dict[str, str]):
     if filters.get("event_type"):
         query = query.where(AuditEntry.event_type == filters["event_type"])
     if start := _date(filters.get("date_from"), "开始日期"):
-        query = query.where(AuditEntry.created_at >= datetime(start.year, start.month, start.day, tzinfo=CHINA))
+        query = query.where(AuditEntry.created_at >= start_of_day(start))
     if end := _date(filters.get("date_to"), "结束日期"):
-        end_excl = datetime(end.year, end.month, end.day, tzinfo=CHINA) + timedelta(days=1)
+        end_excl = start_of_day(end) + timedelta(days=1)
         query = query.where(AuditEntry.created_at < end_excl)
     if obj := filters.get("object"):
         kind, _, ident = obj.partition(" ")

@@ -15,6 +15,7 @@ from reflex.istate.data import RouterData
 from sqlmodel import func, select
 
 import hbbudget.hbbudget  # noqa: F401  (imports every page and state)
+from hbbudget import clock
 from hbbudget.db import session_scope
 from hbbudget.integrations.bank.records import Entry, Statement
 from hbbudget.models import (
@@ -113,7 +114,7 @@ def test_every_guarded_handler_of_these_pages_has_a_case():
 def world(db):
     facts.forget()
     tree = make_tree()
-    year = exec_alerts.today_china().year
+    year = clock.today().year
     with session_scope() as session:
         project = Project(code="P-LAB", name="实验室建设", org_id=tree["unit"], category="3", start_year=year,
                           end_year=year, status="执行中")
