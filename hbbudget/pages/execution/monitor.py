@@ -29,10 +29,6 @@ DEPS = [ExecFeed.version, "_watching", "_uid"]
 _memo: OrderedDict[tuple, dict] = OrderedDict()  # (user, feed version, day) → overview: one per bump per user
 
 
-def _pct(bp: int) -> str:
-    return f"{bp / 100:.2f}%"
-
-
 def kpis(data: dict) -> list[dict[str, str]]:
     if not data:
         return []
@@ -40,8 +36,8 @@ def kpis(data: dict) -> list[dict[str, str]]:
     return [
         {"label": "预算总额", "value": money.fmt(data["budget"], "wan"), "tone": "gray", "id": "kpi-budget"},
         {"label": "已支出", "value": money.fmt(data["spent"], "wan"), "tone": "blue", "id": "kpi-spent"},
-        {"label": "执行率", "value": _pct(data["rate"]), "tone": "red" if gap > 1000 else "green", "id": "kpi-rate"},
-        {"label": "序时进度", "value": _pct(data["progress"]), "tone": "gray", "id": "kpi-progress"},
+        {"label": "执行率", "value": money.percent(data["rate"]), "tone": "red" if gap > 1000 else "green", "id": "kpi-rate"},
+        {"label": "序时进度", "value": money.percent(data["progress"]), "tone": "gray", "id": "kpi-progress"},
         {"label": "未处理预警", "value": str(data["open_alerts"]), "tone": "red" if data["open_alerts"] else "gray",
          "id": "kpi-alerts"},
     ]

@@ -44,11 +44,6 @@ audit.EVENT_NAMES.update({"exec_alert.evaluate": "预警评估", "exec_alert.ack
                           "exec_alert.threshold": "设置项目预警阈值"})
 
 
-def _pct(bp: int) -> str:
-    sign, bp = ("-" if bp < 0 else ""), abs(int(bp))
-    return f"{sign}{bp // 100}.{bp % 100:02d}%"
-
-
 @dataclass
 class Finding:
     org_id: int
@@ -89,7 +84,7 @@ def _over(org_id: int, subject_type: str, subject_id: int, what: str, spent: int
     if spent * 100 <= budget * (100 + limit_pct):
         return None
     over_bp = 999_999 if budget <= 0 else round((spent - budget) * 10000 / budget)
-    shown = "预算为零" if budget <= 0 else f"超出 {_pct(over_bp)}"
+    shown = "预算为零" if budget <= 0 else f"超出 {money.percent(over_bp)}"
     return Finding(org_id, "over_budget", subject_type, subject_id, period, f"{what}：支出超预算（{shown}）",
                    f"已支出 {money.fmt(spent)}，预算 {money.fmt(budget)}，超出 {money.fmt(spent - budget)}；"
                    f"预警阈值 {limit_pct}%", over_bp, project_id, link)
@@ -104,9 +99,9 @@ def _behind(org_id: int, subject_type: str, subject_id: int, what: str, spent: i
     if gap <= points * 100:
         return None
     return Finding(org_id, "behind", subject_type, subject_id, period,
-                   f"{what}：执行进度落后序时进度 {_pct(gap)[:-1]} 个百分点",
-                   f"执行率 {_pct(rate)}（已支出 {money.fmt(spent)} / 预算 {money.fmt(budget)}），序时进度 "
-                   f"{_pct(progress)}；预警阈值 {points} 个百分点", gap, project_id, link)
+                   f"{what}：执行进度落后序时进度 {money.percent(gap)[:-1]} 个百分点",
+                   f"执行率 {money.percent(rate)}（已支出 {money.fmt(spent)} / 预算 {money.fmt(budget)}），序时进度 "
+                   f"{money.percent(progress)}；预警阈值 {points} 个百分点", gap, project_id, link)
 
 
 def budget_findings(facts: exec_facts.Facts, th: thresholds.Thresholds, names: _Names,
