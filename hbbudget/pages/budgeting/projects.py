@@ -7,7 +7,7 @@ import secrets
 import reflex as rx
 
 from components import tokens
-from components.table import pager
+from components.table import pager, row_table
 from components.widgets import labelled, money_cell, status_badge, unit_switch
 from hbbudget import routes
 from hbbudget.clock import current_fiscal_year
@@ -383,7 +383,7 @@ def _list_row(r: rx.Var) -> rx.Component:
     )
 
 
-@app_page(routes.PROJECTS, "项目库", on_load=ProjectsState.load)
+@app_page(routes.PROJECTS, "项目库", "project.view", menu="folder-kanban", on_load=ProjectsState.load)
 def projects_page() -> rx.Component:
     S = ProjectsState
     return rx.vstack(
@@ -399,12 +399,7 @@ def projects_page() -> rx.Component:
             unit_switch(S.unit, S.choose_unit),
             align="center", width="100%", spacing="3",
         ),
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                           ("编码", "名称", "单位", "类别", "性质", "年度", "总额", "状态", "当前审核")])),
-            rx.table.body(rx.foreach(S.rows, _list_row)),
-            variant="surface", size="2", width="100%", id="projects-table",
-        ),
+        row_table(("编码", "名称", "单位", "类别", "性质", "年度", "总额", "状态", "当前审核"), S.rows, _list_row, "projects-table", size="2"),
         pager(S.page_label, S.prev_page, S.next_page),
         rx.dialog.root(rx.dialog.content(
             rx.dialog.title("新建项目"),
@@ -441,7 +436,7 @@ def _target_row(t: rx.Var) -> rx.Component:
     )
 
 
-@app_page(routes.PROJECT, "项目详情", on_load=ProjectDetailState.load)
+@app_page(routes.PROJECT, "项目详情", "project.view", on_load=ProjectDetailState.load)
 def project_detail_page() -> rx.Component:
     D = ProjectDetailState
     p = D.project

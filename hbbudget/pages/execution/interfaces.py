@@ -9,11 +9,11 @@ import asyncio
 
 import reflex as rx
 
-from components.table import pager
+from components.table import pager, row_table
 from hbbudget import routes
 from hbbudget.pages import display
 from hbbudget.pages.shell.base import app_page
-from hbbudget.services.execution.bank import poll
+from hbbudget.services.execution.bank import poll, status
 from hbbudget.services.security.permissions import UserContext
 from hbbudget.settings import get_settings
 from state import args
@@ -21,7 +21,7 @@ from state.exec_feed import bump_soon
 from state.guard import guarded
 from state.paging import paging
 
-PERMISSION = poll.PERMISSION
+PERMISSION = status.PERMISSION
 PAGE_SIZE = 30
 RESULT_COLORS = {"成功": "green", "失败": "red", "运行中": "blue", "从未同步": "gray"}
 
@@ -40,11 +40,11 @@ class InterfacesState(rx.State):
         return display.page_label(self.offset, PAGE_SIZE, self.total)
 
     async def _refresh(self, ctx: UserContext) -> None:
-        accounts = await asyncio.to_thread(poll.accounts, ctx)
+        accounts = await asyncio.to_thread(status.accounts, ctx)
         self._account_ids = [a["id"] for a in accounts]
         self.accounts = [{**{k: str(v) for k, v in a.items()}, "active": "启用" if a["active"] else "停用"}
                          for a in accounts]
-        rows, self.total = await asyncio.to_thread(poll.runs, ctx, int(self.account_filter), self.offset,
+        rows, self.total = await asyncio.to_thread(status.runs, ctx, int(self.account_filter), self.offset,
                                                    PAGE_SIZE)
         self.runs = [{k: str(v) for k, v in r.items()} for r in rows]
 
@@ -89,37 +89,29 @@ def _badge(result: rx.Var) -> rx.Component:
     return rx.badge(result, color_scheme=rx.match(result, *RESULT_COLORS.items(), "gray"), variant="soft")
 
 
-@app_page(routes.INTERFACES, "接口状态", on_load=InterfacesState.load)
+@app_page(routes.INTERFACES, "接口状态", PERMISSION, menu="plug", on_load=InterfacesState.load)
 def interfaces_page() -> rx.Component:
     return rx.vstack(
         rx.text(S.gateway, size="2", color_scheme="gray"),
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                           ("账户", "账号", "单位", "格式", "状态", "最近同步", "结果", "")])),
-            rx.table.body(rx.foreach(S.accounts, lambda a: rx.table.row(
+        row_table(("账户", "账号", "单位", "格式", "状态", "最近同步", "结果", ""), S.accounts, lambda a: rx.table.row(
                 rx.table.cell(a["name"]), rx.table.cell(a["number"]), rx.table.cell(a["org_name"]),
                 rx.table.cell(a["format"]), rx.table.cell(a["active"]), rx.table.cell(a["last_run"]),
                 rx.table.cell(_badge(a["last_result"])),
                 rx.table.cell(rx.button("立即同步", size="1", on_click=S.sync_now(a["id"]),
                                         id="sync-" + a["id"])),
-            ))),
-            variant="surface", size="1", width="100%", id="interface-accounts"),
+            ), "interface-accounts"),
         rx.hstack(rx.text("同步记录", weight="bold"), rx.select.root(rx.select.trigger(), rx.select.content(
             rx.select.item("全部账户", value="0"),
             rx.foreach(S.accounts, lambda a: rx.select.item(a["name"], value=a["id"]))),
             value=S.account_filter, on_change=S.choose_account), align="center", spacing="3"),
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                           ("#", "账户", "开始", "结束", "方式", "结果", "新增", "重复", "转记账", "对账",
-                                            "错误")])),
-            rx.table.body(rx.foreach(S.runs, lambda r: rx.table.row(
+        row_table(("#", "账户", "开始", "结束", "方式", "结果", "新增", "重复", "转记账", "对账",
+                                            "错误"), S.runs, lambda r: rx.table.row(
                 rx.table.cell(r["id"]), rx.table.cell(r["account"]), rx.table.cell(r["started_at"]),
                 rx.table.cell(r["finished_at"]), rx.table.cell(r["trigger"]), rx.table.cell(_badge(r["result"])),
                 rx.table.cell(r["new_rows"]), rx.table.cell(r["duplicates"]), rx.table.cell(r["promoted"]),
                 rx.table.cell(r["reconciles"]),
                 rx.table.cell(r["error"]),
-            ))),
-            variant="surface", size="1", width="100%", id="interface-runs"),
+            ), "interface-runs"),
         pager(S.page_label, S.prev_page, S.next_page),
         spacing="4", width="100%",
     )

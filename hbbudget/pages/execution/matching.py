@@ -12,7 +12,7 @@ from datetime import date
 import reflex as rx
 
 from components import tokens
-from components.table import pager
+from components.table import pager, row_table
 from components.widgets import labelled, money_cell
 from hbbudget import money, routes
 from hbbudget.clock import today
@@ -229,31 +229,23 @@ def _freezes() -> rx.Component:
     return rx.cond(S.freezes.length() > 0, rx.vstack(
         rx.text("冻结资金（已承诺未支付）", weight="bold"),
         rx.text("付款匹配时可选择消耗对应冻结；承诺取消或已在别处支付时点“解冻”。", size="2", color_scheme="gray"),
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                           ("冻结日期", "预算明细", "冻结金额", "未解冻", "说明", "")])),
-            rx.table.body(rx.foreach(S.freezes, lambda f: rx.table.row(
+        row_table(("冻结日期", "预算明细", "冻结金额", "未解冻", "说明", ""), S.freezes, lambda f: rx.table.row(
                 rx.table.cell(f["spent_on"]), rx.table.cell(f["line_label"]), money_cell(f["amount"]),
                 money_cell(f["open"]), rx.table.cell(f["note"]),
                 rx.table.cell(rx.button("解冻", size="1", variant="soft", color_scheme="orange",
                                         on_click=S.release_freeze(f["id"]))),
-            ))),
-            variant="surface", size="1", width="100%", id="freeze-list"),
+            ), "freeze-list"),
         spacing="2", width="100%"))
 
 
 def _queue() -> rx.Component:
     return rx.vstack(
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                           ("记账日", "单位", "对方户名", "金额", "摘要", "状态", "")])),
-            rx.table.body(rx.foreach(S.rows, lambda r: rx.table.row(
+        row_table(("记账日", "单位", "对方户名", "金额", "摘要", "状态", ""), S.rows, lambda r: rx.table.row(
                 rx.table.cell(r["booking_date"]), rx.table.cell(r["org_name"]), rx.table.cell(r["counterparty"]),
                 money_cell(r["amount"]), rx.table.cell(r["remittance"]), rx.table.cell(r["status"]),
                 rx.table.cell(rx.button("匹配", size="1", variant=rx.cond(S.sel_id == r["id"], "solid", "soft"),
                                         on_click=S.select(r["id"]))),
-            ))),
-            variant="surface", size="1", width="100%", id="match-queue"),
+            ), "match-queue"),
         pager(S.page_label, S.prev_page, S.next_page),
         width="100%",
     )
@@ -296,7 +288,7 @@ def _manual_form() -> rx.Component:
     )
 
 
-@app_page(routes.MATCHING, "待匹配", on_load=[MatchingState.load, CounterpartyRuleState.load])
+@app_page(routes.MATCHING, "待匹配", PERMISSION, menu="link", on_load=[MatchingState.load, CounterpartyRuleState.load])
 def matching_page() -> rx.Component:
     return rx.vstack(
         rx.text("自动匹配未能确定预算明细的付款（摘要中无项目编码、对方户名无规则，或项目有多条明细）。一笔付款可拆分到多条明细。",

@@ -30,7 +30,7 @@ from hbbudget.services.errors import NotFound, PermissionDenied, ValidationError
 from hbbudget.services.execution import facts as exec_facts
 from hbbudget.services.execution import thresholds
 from hbbudget.services.execution.matching import TOKEN
-from hbbudget.services.security import access
+from hbbudget.services.security import scope
 from hbbudget.services.security.permissions import UserContext
 from hbbudget.services.security.scope import int_id, page, text
 
@@ -40,8 +40,6 @@ OPEN = ("未处理", "已确认")
 STATUSES = (*OPEN, "已关闭")
 AUTO_RESOLVE = {"over_budget", "behind", "over_plan", "month_plan", "unmatched"}
 SYSTEM = "系统"
-audit.EVENT_NAMES.update({"exec_alert.evaluate": "预警评估", "exec_alert.ack": "确认预警", "exec_alert.close": "关闭预警",
-                          "exec_alert.threshold": "设置项目预警阈值"})
 
 
 @dataclass
@@ -292,7 +290,7 @@ def evaluate(today: date | None = None, *, trigger: str = "nightly") -> dict[str
 # ---------------------------------------------------------------- the 预警中心
 
 def _visible(ctx: UserContext):
-    return access.org_condition(ctx, "execution.view", ExecAlert.org_id)
+    return scope.org_condition(ctx, "execution.view", ExecAlert.org_id)
 
 
 def can_handle(ctx: UserContext, org_path: str) -> bool:

@@ -7,8 +7,7 @@ from hbbudget.db import session_scope
 from hbbudget.models import AuditEntry, Budget, BudgetLine, CategoryTemplate, Project, Rule
 from hbbudget.services.budgeting import budgets, rules, templates
 from hbbudget.services.core import setup
-from hbbudget.services.demo import budget
-from hbbudget.services.demo import seed as demo
+from hbbudget.services.demo import budget, seed
 from hbbudget.services.security import auth
 
 
@@ -20,13 +19,13 @@ def _counts() -> dict:
 
 def test_demo_budget_data_is_idempotent_and_usable(db):
     setup.init_reference_data()
-    demo.seed_demo()
+    seed.seed_demo()
     first = _counts()
     assert first["Project"] == 6 and first["Budget"] == 2 and first["Rule"] == 4 and first["CategoryTemplate"] == 3
     assert budget.seed() == {"projects": 0, "budgets": 0, "rules": 0, "templates": 0}
     assert _counts() == first
     year = current_fiscal_year()
-    _, ctx = auth.login("jingban", demo.DEMO_PASSWORD)
+    _, ctx = auth.login("jingban", seed.DEMO_PASSWORD)
     listed = {(b["fiscal_year"], b["status"]): b for b in budgets.list_budgets(ctx)[0]}
     assert set(listed) == {(year, "已批复"), (year + 1, "草稿")}
     draft = listed[(year + 1, "草稿")]

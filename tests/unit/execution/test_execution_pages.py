@@ -38,8 +38,7 @@ from hbbudget.pages.execution.interfaces import InterfacesState
 from hbbudget.pages.execution.ledger import LedgerState
 from hbbudget.pages.execution.matching import MatchingState
 from hbbudget.pages.execution.monitor import MonitorState
-from hbbudget.services.execution import alerts as exec_alerts
-from hbbudget.services.execution import facts
+from hbbudget.services.execution import alerts, facts
 from hbbudget.services.execution.bank import ingest
 from hbbudget.services.security import auth
 from hbbudget.sim.bank import BankSim, create_app
@@ -137,7 +136,7 @@ def world(db):
                             ("sys_o", "sys_admin", "other"), ("sec", "sec_admin", "prov"),
                             ("aud", "audit_admin", "prov")):
         make_user(name, role, tree[org])
-    exec_alerts.evaluate()  # the unplanned-for line and the empty budget: over_plan / behind alerts
+    alerts.evaluate()  # the unplanned-for line and the empty budget: over_plan / behind alerts
     with session_scope() as session:
         alert = session.exec(select(ExecAlert.id).where(ExecAlert.org_id == tree["unit"])).first()
     return {**tree, **ids, "alert": alert, "year": year}
@@ -374,7 +373,7 @@ async def test_live_vars_follow_the_signed_in_user(world):
     badge = await _state("head", AlertBadgeState)
     assert await badge.count == 0  # not refreshed yet: nothing shown
     await badge.refresh()
-    assert await badge.count == exec_alerts.open_count(auth.login("head", PASSWORD)[1]) > 0
+    assert await badge.count == alerts.open_count(auth.login("head", PASSWORD)[1]) > 0
     leader_badge = await _state("leader", AlertBadgeState)
     await leader_badge.refresh()
     assert await leader_badge.count == 0  # no execution.view: no badge
