@@ -151,7 +151,7 @@ def test_retries_collect_what_every_attempt_stored(setup):
     sim.faults.inject("http500", after=1)
     totals = ingest.IngestResult()
     run = sync.sync_with_retry(account_id, factory, attempts=2, base_delay=0, sleep=lambda s: None,
-                                    totals=totals)
+                               totals=totals)
     assert run.result == "成功" and run.new_rows == 5  # the successful attempt stored the rest
     assert totals.new == PAGE_SIZE + 5 == _count() and len(totals.new_ids) == PAGE_SIZE + 5
 
