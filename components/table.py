@@ -1,4 +1,4 @@
-"""A plain data table for one server-side page of rows, and a pager."""
+"""The shared tables: a plain data table of text cells, a table of rows drawn by a row function, and a pager."""
 
 from collections.abc import Callable
 
@@ -16,6 +16,16 @@ def data_table(columns: list[tuple[str, str]], rows: rx.Var, table_id: str) -> r
         size="1",
         width="100%",
         id=table_id,
+    )
+
+
+def row_table(heads: list[str] | tuple[str, ...], rows: rx.Var, row_fn: Callable[[rx.Var], rx.Component],
+              table_id: str, size: str = "1") -> rx.Component:
+    """Header cells `heads`, then one `row_fn(row)` (an rx.table.row) per item of the list var `rows`."""
+    return rx.table.root(
+        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in heads])),
+        rx.table.body(rx.foreach(rows, row_fn)),
+        variant="surface", size=size, width="100%", id=table_id,
     )
 
 

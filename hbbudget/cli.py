@@ -40,12 +40,12 @@ def cmd_init_db(args: argparse.Namespace) -> int:
 
 def cmd_seed_demo(args: argparse.Namespace) -> int:
     from hbbudget.services.core import setup
-    from hbbudget.services.demo import seed as demo
+    from hbbudget.services.demo import seed
 
     _migrate()
     setup.init_reference_data()
     _seed_faq()
-    print(demo.seed_demo())
+    print(seed.seed_demo())
     return 0
 
 

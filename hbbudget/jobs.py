@@ -20,7 +20,7 @@ from hbbudget.services.analysis import saved as report_snapshots
 from hbbudget.services.approvals import oa
 from hbbudget.services.core import lease
 from hbbudget.services.execution import alerts as exec_alerts
-from hbbudget.services.execution.bank import poll as bank_poll
+from hbbudget.services.execution.bank import poll
 from hbbudget.services.integrations import evidence, fincloud, fincloud_import, invoices
 from hbbudget.services.operations import backup, tickets
 from hbbudget.services.security import alerts
@@ -93,19 +93,19 @@ def leader_job(job: Callable[[], object], changed: Callable[[object], bool],
     return run
 
 
-def build_scheduler(who: str | None = None, bank_factory: bank_poll.ClientFactory | None = None) -> AsyncIOScheduler:
+def build_scheduler(who: str | None = None, bank_factory: poll.ClientFactory | None = None) -> AsyncIOScheduler:
     """`who` names the lease holder (default: this process); tests run two schedulers in one process."""
     settings = get_settings()
     scheduler = AsyncIOScheduler(timezone="Asia/Shanghai",
                                  job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600})
     scheduler.add_job(is_leader, "interval", seconds=RENEW_EVERY, id="lease", next_run_time=now(), args=[who])
     scheduler.add_job(exclusive(alerts.daily_audit_check, who), "cron", hour=2, minute=30, id="audit-chain")
-    scheduler.add_job(leader_job(lambda: bank_poll.poll_all(bank_factory), lambda r: r.changed, who), "interval",
+    scheduler.add_job(leader_job(lambda: poll.poll_all(bank_factory), lambda r: r.changed, who), "interval",
                       seconds=settings.bank_poll_seconds, id="bank-poll", next_run_time=now())
     scheduler.add_job(leader_job(lambda: exec_alerts.evaluate(trigger="nightly"),
                                  lambda c: bool(c["opened"] or c["resolved"]), who),
                       "cron", hour=1, minute=30, id="exec-alerts")
-    scheduler.add_job(exclusive(bank_poll.purge_runs, who), "cron", hour=3, minute=10, id="sync-run-purge")
+    scheduler.add_job(exclusive(poll.purge_runs, who), "cron", hour=3, minute=10, id="sync-run-purge")
     scheduler.add_job(leader_job(invoices.recheck, lambda c: bool(c["flagged"]), who), "cron", hour=4, minute=0,
                       id="invoice-recheck")
     scheduler.add_job(exclusive(fincloud.export_current_year, who), "interval",

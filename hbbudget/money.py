@@ -80,6 +80,12 @@ def fmt(fen: int, unit: str = "yuan") -> str:
     return f"{sign}¥{abs(fen) // 100:,}.{abs(fen) % 100:02d}"
 
 
+def percent(bp: int, places: int = 2) -> str:
+    """A rate in basis points as percent text, rounded half up: 1234 → "12.34%", (1235, 1) → "12.4%"."""
+    value = (Decimal(int(bp)) / 100).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return f"{value}%"
+
+
 def scale(fen: int, percent: Decimal) -> int:
     """fen × (1 + percent/100), rounded half up to the fen."""
     return int((Decimal(fen) * (Decimal(100) + percent) / Decimal(100)).quantize(Decimal(1), rounding=ROUND_HALF_UP))

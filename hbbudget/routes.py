@@ -65,41 +65,21 @@ def ledger(budget_id: int) -> str:
     return f"/ledger/{int(budget_id)}"
 
 
-# label, route, permission (None: any signed-in user), icon (lucide name)
-MENU: tuple[tuple[str, str, str | None, str], ...] = (
-    ("工作台", HOME, None, "layout-dashboard"),
-    ("项目库", PROJECTS, "project.view", "folder-kanban"),
-    ("预算编制", BUDGETS, "budget.view", "table"),
-    ("预算审核", REVIEW, "budget.review", "clipboard-check"),
-    ("财政云指标", FINCLOUD, "budget.review", "cloud-download"),
-    ("校验规则", RULES, "budget.rules", "list-checks"),
-    ("编制模板", TEMPLATES, "budget.templates", "layout-template"),
-    ("审批流", APPROVAL_FLOWS, "budget.rules", "git-branch"),
-    ("审批事项", MATTERS, "report.view", "gavel"),
-    ("执行监控", MONITOR, "dashboard.view", "chart-line"),
-    ("执行台账", LEDGER, "execution.view", "book-open-check"),
-    ("待匹配", MATCHING, "execution.match", "link"),
-    ("预警中心", EXEC_ALERTS, "execution.view", "siren"),
-    ("电子发票", INVOICES, "execution.view", "receipt"),
-    ("绩效自评", EVALUATION, "performance.view", "clipboard-list"),
-    ("绩效指标库", INDICATORS, "performance.view", "target"),
-    ("领导驾驶舱", COCKPIT, "dashboard.view", "gauge"),
-    ("执行报告", REPORTS, "report.view", "file-spreadsheet"),
-    ("趋势与穿透", ANALYSIS, "report.view", "chart-column"),
-    ("基础数据", SUBJECTS, "subject.view", "book-open"),
-    ("科目年度更新", SUBJECT_UPDATE, "subject.manage", "calendar-sync"),
-    ("系统管理", ADMIN, "admin.users", "settings"),
-    ("单位管理", ORGS, "admin.orgs", "network"),
-    ("接口状态", INTERFACES, "admin.settings", "plug"),
-    ("数据备份", BACKUPS, "admin.settings", "database-backup"),
-    ("历史数据迁移", HISTORY_IMPORT, "admin.settings", "history"),
-    ("系统巡检", HEALTH, "admin.settings", "activity"),
-    ("反馈处理", TICKETS, "admin.settings", "message-square-warning"),
-    ("角色权限", ROLES, "admin.roles", "shield"),
-    ("安全策略", SECURITY, "admin.security", "lock"),
-    ("审计日志", AUDIT, "audit.view", "file-search"),
-    ("消息", NOTIFICATIONS, None, "bell"),
-)
+# The side menu's order. Each entry (label, route, permission or None for any signed-in user, lucide icon) is
+# declared by its page with app_page(..., menu=icon) (hbbudget/pages/shell/base.py).
+MENU_ORDER = (HOME, PROJECTS, BUDGETS, REVIEW, FINCLOUD, RULES, TEMPLATES, APPROVAL_FLOWS, MATTERS, MONITOR, LEDGER,
+              MATCHING, EXEC_ALERTS, INVOICES, EVALUATION, INDICATORS, COCKPIT, REPORTS, ANALYSIS, SUBJECTS,
+              SUBJECT_UPDATE, ADMIN, ORGS, INTERFACES, BACKUPS, HISTORY_IMPORT, HEALTH, TICKETS, ROLES, SECURITY, AUDIT,
+              NOTIFICATIONS)
+MENU: list[tuple[str, str, str | None, str]] = []
+
+
+def add_menu(label: str, route: str, permission: str | None, icon: str) -> None:
+    """A page's menu entry, kept in MENU_ORDER (declaring a route again replaces its entry)."""
+    if route not in MENU_ORDER:
+        raise ValueError(f"{route} has no place in routes.MENU_ORDER")
+    MENU[:] = sorted([e for e in MENU if e[1] != route] + [(label, route, permission, icon)],
+                     key=lambda e: MENU_ORDER.index(e[1]))
 
 
 def menu_for(permissions: frozenset[str] | set[str]) -> list[dict[str, str]]:

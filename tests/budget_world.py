@@ -9,8 +9,7 @@ from sqlmodel import select
 
 from hbbudget.db import session_scope
 from hbbudget.models import BudgetSetting, Org, RolePermission, User, UserRole
-from hbbudget.services.budgeting import budgets as budgeting
-from hbbudget.services.budgeting import projects
+from hbbudget.services.budgeting import budgets, projects
 from hbbudget.services.core import refdata
 from hbbudget.services.security import auth, roles
 from hbbudget.services.security.permissions import Grant, UserContext
@@ -87,7 +86,7 @@ def budget_with(w: World, amounts: dict[str, str], year: int = YEAR, user: UserC
                 org_key: str = "dept") -> int:
     """A main budget with one line per economic code."""
     user = user or w.op
-    b = budgeting.create_budget(user, w.org[org_key], year)
+    b = budgets.create_budget(user, w.org[org_key], year)
     for econ, amount in amounts.items():
-        budgeting.add_line(user, b["id"], line(econ, amount))
+        budgets.add_line(user, b["id"], line(econ, amount))
     return b["id"]

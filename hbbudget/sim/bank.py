@@ -22,7 +22,7 @@ import random
 import threading
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
@@ -31,9 +31,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from hbbudget import clock
 from hbbudget.sim.faults import Faults
 
-CHINA = timezone(timedelta(hours=8))
 PAGE_SIZE = 50
 COUNTERPARTIES = (
     ("石家庄华北办公用品有限公司", "130101000011"), ("中国联合网络通信有限公司石家庄市分公司", "130101000012"),
@@ -91,7 +91,7 @@ class BankSim:
         with self._lock:
             account = self.accounts[number]
             self._serial += 1
-            when = when or datetime.now(CHINA)
+            when = when or clock.now_china()
             record = Record(f"{when:%Y%m%d%H%M%S}{self._serial:06d}", when, amount, direction, name, acct,
                             purpose or self.rng.choice(PURPOSES))
             account.records.append(record)
@@ -170,7 +170,7 @@ _MESSAGES = {  # message → (root, statement tag, opening and closing balance c
 
 def _camt_xml(account: Account, records: list[Record], opening: Decimal, closing: Decimal,
               message: str = "camt.053") -> str:
-    today = datetime.now(CHINA).date().isoformat()
+    today = clock.today().isoformat()
     root, tag, codes = _MESSAGES[message]
 
     def bal(code: str, amount: Decimal) -> str:
@@ -189,7 +189,7 @@ def _camt_xml(account: Account, records: list[Record], opening: Decimal, closing
                 f"<RmtInf><Ustrd>{escape(r.purpose)}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>")
 
     balances = f"{bal(codes[0], opening)}{bal(codes[1], closing)}" if codes else ""
-    created = datetime.now(CHINA).isoformat(timespec="seconds")
+    created = clock.now_china().isoformat(timespec="seconds")
     return ('<?xml version="1.0" encoding="UTF-8"?>'
             f'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:{message}.001.08"><{root}>'
             f"<GrpHdr><MsgId>SIM-{account.number}-{len(records)}</MsgId><CreDtTm>{created}</CreDtTm></GrpHdr>"
@@ -226,7 +226,7 @@ def create_app(sim: BankSim, auto_interval: float = 0.0) -> Starlette:
             return JSONResponse({"error": "账户不存在"}, status_code=404)
         since_text = request.query_params.get("from")
         try:
-            since = datetime.fromisoformat(since_text).replace(tzinfo=CHINA) if since_text else None
+            since = datetime.fromisoformat(since_text).replace(tzinfo=clock.CHINA) if since_text else None
         except ValueError:
             return JSONResponse({"error": "from 参数格式错误"}, status_code=400)
         fault = sim.faults.next()

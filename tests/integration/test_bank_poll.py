@@ -8,14 +8,16 @@ from decimal import Decimal
 import pytest
 from sqlmodel import func, select
 
-from hbbudget import jobs
+from hbbudget import clock, jobs
 from hbbudget.db import session_scope
 from hbbudget.integrations.bank.client import BankClient
 from hbbudget.models import AuditEntry, BankAccount, BankTransaction, Budget, BudgetLine, ExecAlert, Project, SyncRun
 from hbbudget.services.core import lease
 from hbbudget.services.errors import PermissionDenied
+from hbbudget.services.events import EVENT_NAMES
 from hbbudget.services.execution import facts
 from hbbudget.services.execution.bank import poll as bank_poll
+from hbbudget.services.execution.bank import status
 from hbbudget.sim.bank import BankSim, create_app
 from hbbudget.sim.server import ThreadedServer
 from tests.budget_world import add_user
@@ -28,7 +30,7 @@ UNI, HOSP = "130101000000001", "130102000000002"
 def world(db):
     facts.forget()
     tree = make_tree()
-    year = __import__("hbbudget.services.execution.alerts", fromlist=["x"]).today_china().year
+    year = clock.today().year
     with session_scope() as session:
         project = Project(code="P-ROOM", name="智慧教室改造", org_id=tree["dept"], category="3", start_year=year,
                           end_year=year, status="执行中")
@@ -92,12 +94,12 @@ def test_sync_now_and_run_list_for_the_system_admin_in_scope(world):
         bank_poll.sync_now(world["sys_other"], world["uni"], factory)  # admin of another org
     result = bank_poll.sync_now(world["sys"], world["uni"], factory)
     assert result["result"] == "成功" and result["new_rows"] == 1 and result["changed"]
-    rows, total = bank_poll.runs(world["sys"])
+    rows, total = status.runs(world["sys"])
     assert total == 1 and rows[0]["trigger"] == "手动" and rows[0]["new_rows"] == 1 and "¥" not in str(rows)
     assert rows[0]["promoted"] == 0
-    assert [a["last_result"] for a in bank_poll.accounts(world["sys"])] == ["成功", "从未同步"]
-    assert [a["number"] for a in bank_poll.accounts(world["sys_other"])] == [HOSP]
-    assert bank_poll.runs(world["sys_other"])[1] == 0
+    assert [a["last_result"] for a in status.accounts(world["sys"])] == ["成功", "从未同步"]
+    assert [a["number"] for a in status.accounts(world["sys_other"])] == [HOSP]
+    assert status.runs(world["sys_other"])[1] == 0
     world["sim"].faults.inject("http500")
     failed = bank_poll.sync_now(world["sys"], world["uni"], factory)
     assert failed["result"] == "失败" and "HTTP 500" in failed["error"]
@@ -121,7 +123,7 @@ def test_sync_now_is_audited_with_the_acting_user(world):
     assert (done["result"], done["new"], failed["result"]) == ("成功", 1, "失败") and "HTTP 500" in entries[2].detail
     assert done["promoted"] == 0
     assert entries[1].object_id == str(world["uni"]) and entries[1].org_id == world["unit"]
-    assert __import__("hbbudget.services.core.audit", fromlist=["x"]).EVENT_NAMES["bank.sync_now"] == "立即同步"
+    assert EVENT_NAMES["bank.sync_now"] == "立即同步"
 
 
 async def test_a_pending_payment_that_books_is_matched_alerted_and_pushed(world, monkeypatch):
@@ -154,7 +156,7 @@ async def test_a_pending_payment_that_books_is_matched_alerted_and_pushed(world,
     again = bank_poll.poll_all(bank_poll.client_factory(world["url"], 5), sleep=lambda s: None)
     assert (again.new_rows, again.promoted, again.changed) == (0, 0, False)
     assert [(r.new_rows, r.promoted) for r in _runs(world["uni"])] == [(0, 1), (0, 0)]  # the run that booked it
-    rows, _ = bank_poll.runs(world["sys"], world["uni"])
+    rows, _ = status.runs(world["sys"], world["uni"])
     assert [r["promoted"] for r in rows] == [0, 1]  # newest first
 
 

@@ -10,8 +10,7 @@ from hbbudget.db import session_scope
 from hbbudget.integrations.bank.client import BankClient
 from hbbudget.integrations.bank.records import BankError, Entry, Statement
 from hbbudget.models import BankAccount, BankTransaction, SyncRun
-from hbbudget.services.execution.bank import ingest
-from hbbudget.services.execution.bank import sync as bank_sync
+from hbbudget.services.execution.bank import ingest, sync
 from hbbudget.sim.bank import PAGE_SIZE, BankSim, create_app
 from hbbudget.sim.server import ThreadedServer
 from tests.factories import make_tree
@@ -48,10 +47,10 @@ def test_json_polls_resume_from_the_cursor(setup):
     sim, account_id, factory = setup
     for _ in range(PAGE_SIZE + 5):
         sim.book_random(NUMBER)
-    run = bank_sync.sync_account(account_id, factory)
+    run = sync.sync_account(account_id, factory)
     assert (run.result, run.new_rows, run.promoted) == ("成功", PAGE_SIZE + 5, 0) and _count() == PAGE_SIZE + 5
     sim.book(NUMBER, Decimal("12.34"), "D", "会议费")
-    again = bank_sync.sync_account(account_id, factory)
+    again = sync.sync_account(account_id, factory)
     assert again.new_rows == 1 and _count() == PAGE_SIZE + 6
     assert again.duplicates == 5  # the last page is read again from its own cursor: nothing is added twice
 
@@ -61,9 +60,9 @@ def test_camt_polls_from_the_last_booking_date(setup):
     _set_format(account_id, "camt")
     for _ in range(7):
         sim.book_random(NUMBER)
-    first = bank_sync.sync_account(account_id, factory)
+    first = sync.sync_account(account_id, factory)
     assert first.new_rows == 7 and first.reconciles is True
-    assert bank_sync.sync_account(account_id, factory).new_rows == 0 and _count() == 7
+    assert sync.sync_account(account_id, factory).new_rows == 0 and _count() == 7
 
 
 def test_a_run_counts_the_pending_rows_it_promoted(setup):
@@ -77,9 +76,9 @@ def test_a_run_counts_the_pending_rows_it_promoted(setup):
     with session_scope() as session:
         ingest.ingest(session, session.get(BankAccount, account_id),
                       [Statement(account=NUMBER, currency="CNY", entries=[pending])], "日间报告")
-    run = bank_sync.sync_account(account_id, factory)
+    run = sync.sync_account(account_id, factory)
     assert (run.result, run.new_rows, run.promoted) == ("成功", 1, 1) and _count() == 2
-    again = bank_sync.sync_account(account_id, factory)
+    again = sync.sync_account(account_id, factory)
     assert (again.new_rows, again.duplicates, again.promoted) == (0, 2, 0)
     with session_scope() as session:
         assert [r.promoted for r in session.exec(select(SyncRun).order_by(SyncRun.id)).all()] == [1, 0]
@@ -91,7 +90,7 @@ def test_a_fault_is_recorded_and_retried_with_backoff(setup, kind):
     sim.book_random(NUMBER)
     sim.faults.inject(kind)
     waits = []
-    run = bank_sync.sync_with_retry(account_id, factory, attempts=3, base_delay=0.5, sleep=waits.append)
+    run = sync.sync_with_retry(account_id, factory, attempts=3, base_delay=0.5, sleep=waits.append)
     assert run is not None and run.result == "成功" and waits == [0.5]
     with session_scope() as session:
         runs = session.exec(select(SyncRun).order_by(SyncRun.id)).all()
@@ -104,7 +103,7 @@ def test_duplicated_records_are_ingested_once(setup):
     for _ in range(PAGE_SIZE + 3):
         sim.book_random(NUMBER)
     sim.faults.inject("duplicate", 2)  # page 1 repeats one of its records, page 2 re-serves page 1's last
-    run = bank_sync.sync_account(account_id, factory)
+    run = sync.sync_account(account_id, factory)
     assert _count() == PAGE_SIZE + 3 and (run.result, run.new_rows, run.duplicates) == ("成功", PAGE_SIZE + 3, 2)
 
 
@@ -130,10 +129,10 @@ def test_a_sync_that_fails_after_the_first_page_resumes_without_loss_or_double(s
     sim.faults.timeout_seconds = 3  # beyond the client's 2 s
     sim.faults.inject(kind, after=1)  # the first page is served, the second fails
     with pytest.raises(BankError):
-        bank_sync.sync_account(account_id, factory)
+        sync.sync_account(account_id, factory)
     assert _refs() == serials[:PAGE_SIZE]  # page 1 stored, nothing of page 2
     assert _cursor(account_id) == f"c{PAGE_SIZE}"  # the cursor moved with the rows it covers, no further
-    run = bank_sync.sync_account(account_id, factory)
+    run = sync.sync_account(account_id, factory)
     assert (run.result, run.new_rows, run.duplicates) == ("成功", total - PAGE_SIZE, 0)
     assert _refs() == serials  # every record once, in the bank's order
     assert _cursor(account_id) == f"c{2 * PAGE_SIZE}"  # the last page's own cursor: it is read again next time
@@ -141,7 +140,7 @@ def test_a_sync_that_fails_after_the_first_page_resumes_without_loss_or_double(s
         runs = session.exec(select(SyncRun).order_by(SyncRun.id)).all()
     assert [(r.result, r.new_rows) for r in runs] == [("失败", PAGE_SIZE), ("成功", total - PAGE_SIZE)]
     assert runs[0].error
-    again = bank_sync.sync_account(account_id, factory)  # a re-poll adds nothing
+    again = sync.sync_account(account_id, factory)  # a re-poll adds nothing
     assert (again.new_rows, again.duplicates, _count()) == (0, 20, total)
 
 
@@ -151,8 +150,8 @@ def test_retries_collect_what_every_attempt_stored(setup):
         sim.book_random(NUMBER)
     sim.faults.inject("http500", after=1)
     totals = ingest.IngestResult()
-    run = bank_sync.sync_with_retry(account_id, factory, attempts=2, base_delay=0, sleep=lambda s: None,
-                                    totals=totals)
+    run = sync.sync_with_retry(account_id, factory, attempts=2, base_delay=0, sleep=lambda s: None,
+                               totals=totals)
     assert run.result == "成功" and run.new_rows == 5  # the successful attempt stored the rest
     assert totals.new == PAGE_SIZE + 5 == _count() and len(totals.new_ids) == PAGE_SIZE + 5
 
@@ -165,7 +164,7 @@ def test_two_pollers_at_once_ingest_nothing_twice(setup):
 
     def poll():
         try:
-            bank_sync.sync_account(account_id, factory)
+            sync.sync_account(account_id, factory)
         except Exception as exc:  # a unique-key clash may refuse one page: it must not duplicate anything
             errors.append(exc)
 
@@ -174,5 +173,5 @@ def test_two_pollers_at_once_ingest_nothing_twice(setup):
         t.start()
     for t in threads:
         t.join()
-    bank_sync.sync_account(account_id, factory)  # whatever a refused page left, the next poll completes
+    sync.sync_account(account_id, factory)  # whatever a refused page left, the next poll completes
     assert _count() == 3 * PAGE_SIZE

@@ -21,13 +21,12 @@ from sqlalchemy import text
 from sqlmodel import SQLModel, select
 
 import hbbudget.hbbudget  # noqa: F401  (imports every page and state)
+from hbbudget import clock
 from hbbudget.db import get_engine, session_scope
 from hbbudget.models import AuditEntry, BankAccount, Project
 from hbbudget.pages.budgeting.editor_state import BudgetEditorState, EditorDialog
-from hbbudget.services.budgeting import budgets as budgeting
-from hbbudget.services.budgeting import excel, projects, rules, templates
-from hbbudget.services.execution import alerts as exec_alerts
-from hbbudget.services.execution import counterparty_rules, facts, matching
+from hbbudget.services.budgeting import budgets, excel, projects, rules, templates
+from hbbudget.services.execution import alerts, counterparty_rules, facts, matching
 from hbbudget.services.security import auth
 from state.guard import GUARD_ATTR
 from state.session import SessionState
@@ -150,8 +149,8 @@ def build_world() -> dict:
         projects.set_targets(ctx, p["id"], [{"indicator": f"{mark}指标", "unit": "台", "direction": "≥",
                                              "target_value": "10", "weight": 50}])
         a = projects.add_attachment(ctx, p["id"], f"{mark}附件.txt", f"{mark}附件内容".encode())
-        b = budgeting.create_budget(ctx, org[key], YEAR)
-        line = budgeting.add_line(ctx, b["id"], {"econ_code": "30201", "func_code": "2050205", "source": "财政拨款",
+        b = budgets.create_budget(ctx, org[key], YEAR)
+        line = budgets.add_line(ctx, b["id"], {"econ_code": "30201", "func_code": "2050205", "source": "财政拨款",
                                                  "amount": "1000", "note": f"{mark}明细"})["row"]
         t = templates.create_template(maker, org["other" if side == "o" else "unit"], f"{mark}模板", f"{mark}说明",
                                       [{"econ_code": "30201", "share": "100"}])
@@ -163,7 +162,7 @@ def build_world() -> dict:
     w["u_carry"] = approved_budget(org["dept"], [(None, "30201", 50_000)], YEAR, seq=1)[0]  # 结转 to YEAR + 1 starts here
     # execution objects (this year): a project in execution, an approved budget with an unplanned line, a bank
     # account with a payment waiting to be matched, a counterparty rule; alerts from the nightly evaluation
-    year = exec_alerts.today_china().year
+    year = clock.today().year
     for side, key, ctx in (("o", "other", kj_o), ("u", "unit", add_user("kuaiji_maker", "accountant", org["unit"]))):
         mark, code = ("他方", "P-OTH") if side == "o" else ("本方", "P-OWN")
         with session_scope() as session:
@@ -181,7 +180,7 @@ def build_world() -> dict:
         freeze = matching.record_manual(ctx, lines[0], "10", date(year, 1, 5), f"{mark}冻结", kind="frozen")
         w.update({f"{side}_xproject": pid, f"{side}_account": aid, f"{side}_approved": bid, f"{side}_aline": lines[0],
                   f"{side}_tx": tx, f"{side}_crule": crule["id"], f"{side}_freeze": freeze})
-    exec_alerts.evaluate()
+    alerts.evaluate()
     with session_scope() as session:
         from hbbudget.models import ExecAlert
 

@@ -28,11 +28,12 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from decimal import Decimal
 
 from lxml import etree
 
+from hbbudget.clock import china_date
 from hbbudget.integrations.bank.records import MAX_BYTES, BankFormatError, Entry, Statement
 
 _CONTAINERS = {
@@ -42,7 +43,6 @@ _CONTAINERS = {
 }
 _AMOUNT = re.compile(r"(?=[\d.]{1,19}$)\d+(\.\d{1,5})?")  # ISO 20022: 18 digits, 5 of them decimals
 _DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
-CHINA = timezone(timedelta(hours=8))  # Asia/Shanghai: no daylight saving since 1991
 _NOT_HASHED = frozenset(("Sts", "BookgDt"))  # change when a pending entry books
 
 
@@ -257,7 +257,7 @@ def _china_date(text: str, name: str) -> date:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise _Invalid(f"{name} 日期时间无效：{text[:40]!r}") from None
-    return (moment.astimezone(CHINA) if moment.utcoffset() is not None else moment).date()
+    return china_date(moment)
 
 
 def _digest(el: etree._Element) -> str:

@@ -34,15 +34,15 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from decimal import Decimal
 
+from hbbudget.clock import china_date
 from hbbudget.integrations.bank.records import MAX_BYTES, BankFormatError, Entry, Statement, exponent
 
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _AMOUNT = re.compile(r"(0|[1-9]\d{0,17})(\.(\d+))?")
 _OPTIONAL_TEXT = ("counterparty_name", "counterparty_account", "purpose", "reversed_serial_no")
-CHINA = timezone(timedelta(hours=8))  # Asia/Shanghai: no daylight saving since 1991
 
 
 class _Invalid(Exception):
@@ -175,4 +175,4 @@ def _booking_date(value: object) -> date:
         raise _Invalid(f"记账时间 booking_time 无效：{value[:40]!r}") from None
     if moment.utcoffset() is None or "T" not in value:
         raise _Invalid(f"记账时间 booking_time 须为带时区的 ISO 8601 时间：{value!r}")
-    return moment.astimezone(CHINA).date()
+    return china_date(moment)

@@ -14,12 +14,11 @@ import plotly.graph_objects as go
 import reflex as rx
 
 from components import tokens
-from hbbudget import money, routes
+from hbbudget import clock, money, routes
 from hbbudget.pages.analysis import charts
 from hbbudget.pages.analysis.trends import clicked_key, drill_link
 from hbbudget.pages.shell.base import app_page
 from hbbudget.services.analysis import cockpit
-from hbbudget.services.execution.alerts import today_china
 from hbbudget.services.security.permissions import UserContext
 from state.exec_feed import ExecFeed, link
 from state.guard import guarded
@@ -59,7 +58,7 @@ class CockpitState(rx.State):
     _year: int = 0
 
     async def _compute(self, ctx: UserContext, version: int) -> None:
-        data = await asyncio.to_thread(cockpit.figures, ctx, today_china())
+        data = await asyncio.to_thread(cockpit.figures, ctx, clock.today())
         self._seen, self._year = version, data["year"]
         self.cards = cards(data, bool(ctx.scope_paths("execution.view")))
         rows = sorted(data["by_org"], key=lambda r: (r["rate"], r["name"]))
@@ -97,7 +96,7 @@ def _card(c: rx.Var) -> rx.Component:
     return rx.card(rx.cond(c["href"] != "", rx.link(body, href=c["href"], underline="none"), body), min_width="12em")
 
 
-@app_page(routes.COCKPIT, "领导驾驶舱", on_load=CockpitState.load)
+@app_page(routes.COCKPIT, "领导驾驶舱", "dashboard.view", menu="gauge", on_load=CockpitState.load)
 def cockpit_page() -> rx.Component:
     return rx.vstack(
         # the key is on a wrapper: Reflex runs on_mount in the memoized component holding the box, which a key

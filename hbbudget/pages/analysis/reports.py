@@ -9,11 +9,10 @@ import reflex as rx
 
 from components import tokens
 from components.widgets import unit_switch
-from hbbudget import routes
+from hbbudget import clock, routes
 from hbbudget.pages.shell.base import app_page
 from hbbudget.services.analysis import exports, render, saved
 from hbbudget.services.analysis.report import COLUMNS, DIMENSIONS, HEADER_GROUPS, Definition, run
-from hbbudget.services.execution.alerts import today_china
 from hbbudget.services.security.permissions import UserContext
 from state import args
 from state.guard import guarded
@@ -50,7 +49,7 @@ class ReportState(rx.State):
 
     async def _run(self, ctx: UserContext) -> None:
         self.snapshot_id = ""
-        self._show(await asyncio.to_thread(run, ctx, self._definition(), today_china()))
+        self._show(await asyncio.to_thread(run, ctx, self._definition(), clock.today()))
 
     async def _show_snapshot(self, ctx: UserContext) -> None:
         report, as_of = await asyncio.to_thread(saved.snapshot_report, ctx, int(self.snapshot_id), self.unit)
@@ -72,7 +71,7 @@ class ReportState(rx.State):
         top = min((o["level"] for o in found), default=1)
         self.orgs = [{"id": str(o["id"]), "label": "　" * (o["level"] - top) + o["name"]} for o in found]
         self._offered = [o["id"] for o in found]
-        today = today_china()
+        today = clock.today()
         self.years = [str(y) for y in range(today.year + 1, today.year - 3, -1)]
         await self._lists(ctx)
         if not found:
@@ -141,7 +140,7 @@ class ReportState(rx.State):
                                                            self.unit, kind)
         else:
             data, filename, mime = await asyncio.to_thread(exports.export, ctx, self._definition(), kind,
-                                                           today_china())
+                                                           clock.today())
         return rx.download(data=data, filename=filename, mime_type=mime)
 
     @rx.event
@@ -211,7 +210,7 @@ def _snapshots() -> rx.Component:
         spacing="2", width="100%"))
 
 
-@app_page(routes.REPORTS, "执行报告", on_load=ReportState.load)
+@app_page(routes.REPORTS, "执行报告", "report.view", menu="file-spreadsheet", on_load=ReportState.load)
 def reports_page() -> rx.Component:
     head = rx.table.header(
         rx.table.row(rx.table.column_header_cell("名称", row_span=2),

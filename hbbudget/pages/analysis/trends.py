@@ -13,12 +13,11 @@ import plotly.graph_objects as go
 import reflex as rx
 
 from components import tokens
-from hbbudget import money, routes
+from hbbudget import clock, money, routes
 from hbbudget.pages.analysis import charts
 from hbbudget.pages.shell.base import app_page
 from hbbudget.services.analysis import drill, exports
 from hbbudget.services.errors import NotOffered
-from hbbudget.services.execution.alerts import today_china
 from hbbudget.services.security.permissions import UserContext
 from state import args
 from state.guard import guarded
@@ -67,7 +66,7 @@ class TrendState(rx.State):
     async def load(self, ctx: UserContext):
         self.level, self.crumbs, self.payments, self.laggards, self.over_plan, self.at_risk = "", [], [], [], [], []
         self._bar_keys, self._heat_keys, self._offered = [], [], []
-        today = today_china()
+        today = clock.today()
         self.years = [str(y) for y in range(today.year, today.year - 3, -1)]
         query = self.router.url.query_parameters
         year = args.as_year(query.get("y") or today.year)
@@ -171,7 +170,7 @@ def _payments() -> rx.Component:
         variant="surface", size="1", id="drill-payments"), style=tokens.PANEL, width="100%")
 
 
-@app_page(routes.ANALYSIS, "趋势与穿透", on_load=TrendState.load)
+@app_page(routes.ANALYSIS, "趋势与穿透", "report.view", menu="chart-column", on_load=TrendState.load)
 def trends_page() -> rx.Component:
     return rx.vstack(
         rx.hstack(

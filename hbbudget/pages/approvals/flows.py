@@ -152,7 +152,7 @@ def _step_form() -> rx.Component:
         style=tokens.TOOLBAR), on_submit=S.add_step, reset_on_submit=False, key=S.form_key.to_string())
 
 
-@app_page(routes.APPROVAL_FLOWS, "审批流", on_load=FlowsState.load)
+@app_page(routes.APPROVAL_FLOWS, "审批流", "budget.rules", menu="git-branch", on_load=FlowsState.load)
 def flows_page() -> rx.Component:
     return rx.vstack(
         rx.hstack(rx.text("事项类型"), rx.select(S.kinds, value=S.kind, on_change=S.choose_kind, id="flow-kind"),

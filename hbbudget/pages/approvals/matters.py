@@ -176,7 +176,7 @@ def _matter() -> rx.Component:
         rx.cond(S.can_record, _decision_form())), style=tokens.PANEL, width="100%", id="matter-panel")
 
 
-@app_page(routes.MATTERS, "审批事项", on_load=MattersState.load)
+@app_page(routes.MATTERS, "审批事项", "report.view", menu="gavel", on_load=MattersState.load)
 def matters_page() -> rx.Component:
     return rx.vstack(
         rx.form(rx.hstack(

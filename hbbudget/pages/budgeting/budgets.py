@@ -5,14 +5,13 @@ import asyncio
 import reflex as rx
 
 from components import tokens
-from components.table import pager
+from components.table import pager, row_table
 from components.widgets import labelled, money_cell, status_badge, unit_switch
 from hbbudget import routes
 from hbbudget.clock import current_fiscal_year
 from hbbudget.pages import display
 from hbbudget.pages.shell.base import app_page
-from hbbudget.services.budgeting import budgets as budgeting
-from hbbudget.services.budgeting import excel, templates
+from hbbudget.services.budgeting import budgets, excel, templates
 from hbbudget.services.security.permissions import UserContext
 from state import args
 from state.guard import guarded
@@ -51,7 +50,7 @@ class BudgetsState(rx.State):
 
     async def _refresh(self, ctx: UserContext) -> None:
         year = int(self.year) if self.year else None
-        self._raw, self.total = await asyncio.to_thread(budgeting.list_budgets, ctx, year=year, offset=self.offset,
+        self._raw, self.total = await asyncio.to_thread(budgets.list_budgets, ctx, year=year, offset=self.offset,
                                                         limit=PAGE_SIZE)
         self._format()
 
@@ -94,7 +93,7 @@ class BudgetsState(rx.State):
     @guarded("budget.edit")
     async def create_blank(self, ctx: UserContext, form_data: dict):
         year = args.as_year(args.form(form_data).get("year"))
-        header = await asyncio.to_thread(budgeting.create_budget, ctx, ctx.org_id, year)
+        header = await asyncio.to_thread(budgets.create_budget, ctx, ctx.org_id, year)
         self.create_open = False
         return [rx.toast.success("已新建预算"), rx.redirect(routes.budget_editor(header["id"]))]
 
@@ -204,7 +203,7 @@ def _create_dialog() -> rx.Component:
     ), open=S.create_open)
 
 
-@app_page(routes.BUDGETS, "预算编制", on_load=BudgetsState.load)
+@app_page(routes.BUDGETS, "预算编制", "budget.view", menu="table", on_load=BudgetsState.load)
 def budgets_page() -> rx.Component:
     S = BudgetsState
     return rx.vstack(
@@ -218,13 +217,8 @@ def budgets_page() -> rx.Component:
             unit_switch(S.unit, S.choose_unit),
             align="center", width="100%", spacing="3",
         ),
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                           ("单位", "年度", "阶段", "状态", "当前审核", "合计", "行数", "版本",
-                                            "更新时间", "")])),
-            rx.table.body(rx.foreach(S.rows, _row)),
-            variant="surface", size="2", width="100%", id="budgets-table",
-        ),
+        row_table(("单位", "年度", "阶段", "状态", "当前审核", "合计", "行数", "版本",
+                                            "更新时间", ""), S.rows, _row, "budgets-table", size="2"),
         pager(S.page_label, S.prev_page, S.next_page),
         _create_dialog(),
         spacing="3", width="100%",

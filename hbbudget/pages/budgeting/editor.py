@@ -271,7 +271,7 @@ def _versions_tab() -> rx.Component:
     )
 
 
-@app_page(routes.BUDGET_EDITOR, "预算编辑", on_load=BudgetEditorState.load)
+@app_page(routes.BUDGET_EDITOR, "预算编辑", "budget.view", on_load=BudgetEditorState.load)
 def budget_editor_page() -> rx.Component:
     return rx.vstack(
         _header_bar(),

@@ -4,7 +4,7 @@ attachments, declare / review actions). This module: the layout; the states are 
 import reflex as rx
 
 from components import tokens
-from components.table import pager
+from components.table import pager, row_table
 from components.widgets import labelled, money_cell, status_badge, unit_switch
 from hbbudget import routes
 from hbbudget.clock import current_fiscal_year
@@ -82,7 +82,7 @@ def _list_row(r: rx.Var) -> rx.Component:
     )
 
 
-@app_page(routes.PROJECTS, "项目库", on_load=ProjectsState.load)
+@app_page(routes.PROJECTS, "项目库", "project.view", menu="folder-kanban", on_load=ProjectsState.load)
 def projects_page() -> rx.Component:
     S = ProjectsState
     return rx.vstack(
@@ -98,13 +98,8 @@ def projects_page() -> rx.Component:
             unit_switch(S.unit, S.choose_unit),
             align="center", width="100%", spacing="3",
         ),
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                           ("编码", "名称", "单位", "类别", "性质", "年度", "总额", "状态", "当前审核",
-                                            "上年绩效")])),
-            rx.table.body(rx.foreach(S.rows, _list_row)),
-            variant="surface", size="2", width="100%", id="projects-table",
-        ),
+        row_table(("编码", "名称", "单位", "类别", "性质", "年度", "总额", "状态", "当前审核", "上年绩效"), S.rows, _list_row,
+                  "projects-table", size="2"),
         pager(S.page_label, S.prev_page, S.next_page),
         rx.dialog.root(rx.dialog.content(
             rx.dialog.title("新建项目"),
@@ -147,7 +142,7 @@ def _target_row(t: rx.Var) -> rx.Component:
     )
 
 
-@app_page(routes.PROJECT, "项目详情", on_load=ProjectDetailState.load)
+@app_page(routes.PROJECT, "项目详情", "project.view", on_load=ProjectDetailState.load)
 def project_detail_page() -> rx.Component:
     from hbbudget.pages.performance.target_picker import picker_button, picker_dialog  # it reads this page's state
 

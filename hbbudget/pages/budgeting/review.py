@@ -5,7 +5,7 @@ is in review_state.py."""
 import reflex as rx
 
 from components import tokens
-from components.table import pager
+from components.table import pager, row_table
 from components.widgets import labelled, money_cell, status_badge, unit_switch
 from hbbudget import routes
 from hbbudget.pages.budgeting.review_state import BY, ReviewState
@@ -17,10 +17,7 @@ S = ReviewState
 def _pending_tab() -> rx.Component:
     return rx.vstack(
         rx.heading("待审核预算", size="3"),
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                           ("单位", "年度", "阶段", "状态", "合计", "行数", "上报版本", "")])),
-            rx.table.body(rx.foreach(S.pending, lambda r: rx.table.row(
+        row_table(("单位", "年度", "阶段", "状态", "合计", "行数", "上报版本", ""), S.pending, lambda r: rx.table.row(
                 rx.table.cell(rx.link(r["org_name"], href=routes.BUDGETS + "/" + r["id"])),
                 rx.table.cell(r["fiscal_year"]), rx.table.cell(r["round"]), rx.table.cell(status_badge(r["status"])),
                 money_cell(r["total"]), rx.table.cell(r["line_count"]), rx.table.cell(r["version_no"]),
@@ -31,15 +28,10 @@ def _pending_tab() -> rx.Component:
                     rx.button("退回", size="1", color_scheme="orange", on_click=S.open_dialog("budget", "return", r["id"]),
                               id="return-budget-" + r["id"]),
                     spacing="2")),
-                id="pending-budget-" + r["id"]))),
-            variant="surface", size="1", width="100%", id="pending-budgets",
-        ),
+                id="pending-budget-" + r["id"]), "pending-budgets"),
         rx.cond(S.pending.length() == 0, rx.text("没有待审核的预算", color_scheme="gray")),
         rx.heading("待审核项目", size="3", margin_top="1em"),
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                           ("编码", "名称", "单位", "类别", "总额", "状态", "")])),
-            rx.table.body(rx.foreach(S.pending_projects, lambda r: rx.table.row(
+        row_table(("编码", "名称", "单位", "类别", "总额", "状态", ""), S.pending_projects, lambda r: rx.table.row(
                 rx.table.cell(r["code"]),
                 rx.table.cell(rx.link(r["name"], href=routes.PROJECTS + "/" + r["id"])),
                 rx.table.cell(r["org_name"]), rx.table.cell(r["category_label"]), money_cell(r["total"]),
@@ -50,9 +42,7 @@ def _pending_tab() -> rx.Component:
                     rx.button("退回", size="1", color_scheme="orange",
                               on_click=S.open_dialog("project", "return", r["id"]), id="return-project-" + r["id"]),
                     spacing="2")),
-                id="pending-project-" + r["id"]))),
-            variant="surface", size="1", width="100%", id="pending-projects",
-        ),
+                id="pending-project-" + r["id"]), "pending-projects"),
         rx.cond(S.pending_projects.length() == 0, rx.text("没有待审核的项目", color_scheme="gray")),
         spacing="2", width="100%",
     )
@@ -60,19 +50,14 @@ def _pending_tab() -> rx.Component:
 
 def _subs_tab() -> rx.Component:
     return rx.vstack(
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                           ("单位", "上级", "阶段", "状态", "当前审核", "合计", "控制数", "")])),
-            rx.table.body(rx.foreach(S.subs, lambda r: rx.table.row(
+        row_table(("单位", "上级", "阶段", "状态", "当前审核", "合计", "控制数", ""), S.subs, lambda r: rx.table.row(
                 rx.table.cell(r["org_name"]), rx.table.cell(r["parent_name"]), rx.table.cell(r["round"]),
                 rx.table.cell(status_badge(r["status"])), rx.table.cell(r["step_org_name"]),
                 money_cell(r["total"], style=rx.cond(r["over"] == "1", {"color": rx.color("red", 11)}, {})),
                 money_cell(r["control"]),
                 rx.table.cell(rx.cond(r["budget_id"] != "0", rx.link(
                     rx.button("查看", size="1", variant="soft"), href=routes.BUDGETS + "/" + r["budget_id"]))),
-            ))),
-            variant="surface", size="1", width="100%", id="subordinates-table",
-        ),
+            ), "subordinates-table"),
         pager(S.subs_label, S.subs_prev, S.subs_next),
         spacing="2", width="100%",
     )
@@ -86,15 +71,11 @@ def _cons_tab() -> rx.Component:
             rx.text("合计：", rx.text.strong(S.cons_total, id="cons-total"), "（", S.cons_units, " 个单位）"),
             align="center", spacing="4",
         ),
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in ("编码", "名称", "合计", "行数", "")])),
-            rx.table.body(rx.foreach(S.cons_rows, lambda r: rx.table.row(
+        row_table(("编码", "名称", "合计", "行数", ""), S.cons_rows, lambda r: rx.table.row(
                 rx.table.cell(rx.cond(S.by == "org", "", r["key"])), rx.table.cell(r["name"]), money_cell(r["total"]),
                 rx.table.cell(r["count"]),
                 rx.table.cell(rx.button("明细", size="1", variant="soft", on_click=S.drill(r["key"]))),
-            ))),
-            variant="surface", size="1", width="100%", id="consolidated-table",
-        ),
+            ), "consolidated-table"),
         rx.cond(S.drill_title != "", rx.vstack(
             rx.heading(S.drill_title, size="3"),
             rx.table.root(
@@ -118,18 +99,13 @@ def _controls_tab() -> rx.Component:
     return rx.form(
         rx.vstack(
             rx.text("一下：向直属下级单位下达控制数（元）。下级一上审核通过后，下达控制数即转入二上编制。", size="2"),
-            rx.table.root(
-                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                               ("单位", "一上合计", "状态", "已下达", "控制数（元）")])),
-                rx.table.body(rx.foreach(S.controls, lambda c: rx.table.row(
+            row_table(("单位", "一上合计", "状态", "已下达", "控制数（元）"), S.controls, lambda c: rx.table.row(
                     rx.table.cell(c["org_name"]), money_cell(c["total"]),
                     rx.table.cell(status_badge(c["status"])), money_cell(c["amount"]),
                     rx.table.cell(rx.input(name="c" + c["org_id"], default_value=c["amount_yuan"],
                                            key=S.control_key.to_string() + "-" + c["org_id"], max_length=32,
                                            style=tokens.AMOUNT_INPUT, id="control-" + c["org_id"])),
-                ))),
-                variant="surface", size="1", width="100%", id="controls-table",
-            ),
+                ), "controls-table"),
             rx.button("下达控制数", type="submit", id="issue-controls"),
             spacing="3", width="100%",
         ),
@@ -154,7 +130,7 @@ def _dialog() -> rx.Component:
     ), open=S.dialog_kind != "")
 
 
-@app_page(routes.REVIEW, "预算审核", on_load=ReviewState.load)
+@app_page(routes.REVIEW, "预算审核", "budget.review", menu="clipboard-check", on_load=ReviewState.load)
 def review_page() -> rx.Component:
     return rx.vstack(
         rx.hstack(

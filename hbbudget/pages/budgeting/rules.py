@@ -6,12 +6,12 @@ import asyncio
 import reflex as rx
 
 from components import tokens
+from components.table import row_table
 from components.widgets import labelled, severity_badge
 from hbbudget import routes
 from hbbudget.clock import current_fiscal_year
 from hbbudget.pages.shell.base import app_page
-from hbbudget.services.budgeting import rules
-from hbbudget.services.budgeting import settings as budget_settings
+from hbbudget.services.budgeting import rules, settings
 from hbbudget.services.errors import ValidationError
 from hbbudget.services.security.permissions import UserContext
 from state import args
@@ -90,7 +90,7 @@ class RulesState(rx.State):
                       "own": "1" if r["id"] in self._editable_ids else ""} for r in rows]
 
     async def _load_settings(self, ctx: UserContext) -> None:
-        s = await asyncio.to_thread(budget_settings.get, ctx, self._oid())
+        s = await asyncio.to_thread(settings.get, ctx, self._oid())
         self.require_targets, self.code_pattern = bool(s["require_targets"]), str(s["code_pattern"])
         self.finance_bureau, self.inherited_settings = bool(s["finance_bureau"]), bool(s["inherited"])
         self.form_key += 1
@@ -202,7 +202,7 @@ class RulesState(rx.State):
     async def save_settings(self, ctx: UserContext, form_data: dict):
         data = args.form(form_data)
         pattern = args.field(data, "code_pattern", "项目编码规则", 64, required=True)
-        await asyncio.to_thread(budget_settings.update, ctx, self._oid(),
+        await asyncio.to_thread(settings.update, ctx, self._oid(),
                                 require_targets=data.get("require_targets") in ("on", True, "true"),
                                 code_pattern=pattern,
                                 finance_bureau=data.get("finance_bureau") in ("on", True, "true"))
@@ -248,7 +248,7 @@ def _edit_dialog() -> rx.Component:
     ), open=S.edit_id != "")
 
 
-@app_page(routes.RULES, "校验规则", on_load=RulesState.load)
+@app_page(routes.RULES, "校验规则", "budget.rules", menu="list-checks", on_load=RulesState.load)
 def rules_page() -> rx.Component:
     return rx.vstack(
         rx.hstack(labelled("单位", rx.select.root(
@@ -257,10 +257,7 @@ def rules_page() -> rx.Component:
                       value=S.org_id, on_change=S.choose_org)),
                   labelled("预算年度", rx.select(S.years, value=S.year, on_change=S.choose_year)),
                   spacing="5", align="end"),
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                           ("规则", "类型", "程度", "内容", "制定单位", "启用", "")])),
-            rx.table.body(rx.foreach(S.rows, lambda r: rx.table.row(
+        row_table(("规则", "类型", "程度", "内容", "制定单位", "启用", ""), S.rows, lambda r: rx.table.row(
                 rx.table.cell(r["name"]), rx.table.cell(r["kind_label"]),
                 rx.table.cell(severity_badge(r["severity"], r["severity_label"]),
                               rx.cond(r["ignored"] == "1", rx.text("不生效：完整性校验只能为错误", size="1",
@@ -273,9 +270,7 @@ def rules_page() -> rx.Component:
                                    on_click=S.open_edit(r["id"]), id="edit-rule-" + r["id"]),
                     rx.icon_button(rx.icon("trash-2", size=14), size="1", variant="ghost", color_scheme="red",
                                    on_click=S.remove(r["id"])), spacing="2"))),
-            ))),
-            variant="surface", size="1", width="100%", id="rules-table",
-        ),
+            ), "rules-table"),
         rx.text("完整性校验（科目有效、金额为正、用款计划平衡、不超控制数、项目已入库）始终按“错误”执行，不能降为警告。",
                 size="1", color_scheme="gray"),
         rx.box(rx.vstack(

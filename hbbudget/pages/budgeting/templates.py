@@ -6,6 +6,7 @@ import re
 import reflex as rx
 
 from components import tokens
+from components.table import row_table
 from components.widgets import labelled, money_cell
 from hbbudget import routes
 from hbbudget.clock import current_fiscal_year
@@ -120,22 +121,17 @@ class TemplatesState(rx.State):
 S = TemplatesState
 
 
-@app_page(routes.TEMPLATES, "编制模板", on_load=TemplatesState.load)
+@app_page(routes.TEMPLATES, "编制模板", "budget.templates", menu="layout-template", on_load=TemplatesState.load)
 def templates_page() -> rx.Component:
     return rx.vstack(
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                           ("模板", "说明", "制定单位", "科目及比例", "")])),
-            rx.table.body(rx.foreach(S.rows, lambda t: rx.table.row(
+        row_table(("模板", "说明", "制定单位", "科目及比例", ""), S.rows, lambda t: rx.table.row(
                 rx.table.cell(t["name"]), rx.table.cell(t["description"]), rx.table.cell(t["org_name"]),
                 rx.table.cell(rx.text(t["items"], size="1")),
                 rx.table.cell(rx.hstack(
                     rx.button("修改", size="1", variant="soft", on_click=S.edit(t["id"])),
                     rx.button("停用", size="1", variant="soft", color_scheme="red", on_click=S.remove(t["id"])),
                     spacing="2")),
-            ))),
-            variant="surface", size="1", width="100%", id="templates-table",
-        ),
+            ), "templates-table"),
         rx.box(rx.form(rx.vstack(
             rx.heading(rx.cond(S.editing != "", "修改模板", "新建模板"), size="3"),
             rx.hstack(

@@ -6,9 +6,9 @@ import reflex as rx
 
 from components import tokens
 from components.forms import field, fixed_select, hidden, option_select, text_input
+from components.table import row_table
 from hbbudget import routes
 from hbbudget.models.org import UNIT_TYPES
-from hbbudget.pages.security.users import data_table_rows
 from hbbudget.pages.shell.base import app_page
 from hbbudget.services.core import orgadmin
 from hbbudget.services.security.permissions import UserContext
@@ -149,12 +149,12 @@ def _edit_panel() -> rx.Component:
     )
 
 
-@app_page(routes.ORGS, "单位管理", on_load=OrgsState.load)
+@app_page(routes.ORGS, "单位管理", "admin.orgs", menu="network", on_load=OrgsState.load)
 def orgs_page() -> rx.Component:
     return rx.vstack(
         _create_form(),
         rx.cond(OrgsState.sel["id"] != "", _edit_panel()),
-        data_table_rows(["单位", "编码", "类型", "区划", "生效阈值", "状态"], OrgsState.rows, _row, "orgs-table"),
+        row_table(["单位", "编码", "类型", "区划", "生效阈值", "状态"], OrgsState.rows, _row, "orgs-table"),
         rx.text("阈值留空表示沿用上级单位；顶级默认超支预警 5%、进度滞后预警 10 个百分点。", size="1", color_scheme="gray"),
         spacing="4", width="100%",
     )

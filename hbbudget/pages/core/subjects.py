@@ -7,21 +7,16 @@ import reflex as rx
 from components.table import data_table, pager
 from hbbudget import routes
 from hbbudget.clock import current_fiscal_year
-from hbbudget.db import session_scope
+from hbbudget.pages import display
 from hbbudget.pages.shell.base import app_page
 from hbbudget.services.core import subjects
 from hbbudget.services.errors import ValidationError
 from hbbudget.services.security.permissions import UserContext
 from state.guard import guarded
+from state.paging import paging
 
 PAGE_SIZE = 50
 KINDS = {"function": "支出功能分类", "dept": "部门预算经济分类", "gov": "政府预算经济分类"}
-
-
-def _query(kind: str, year: int, search: str, offset: int) -> tuple[list[dict], int, list[int]]:
-    with session_scope() as session:
-        rows, total = subjects.list_subjects(session, kind, year, search, offset, PAGE_SIZE)
-        return rows, total, subjects.years_available(session)
 
 
 class SubjectsState(rx.State):
@@ -33,9 +28,10 @@ class SubjectsState(rx.State):
     total: int = 0
     rows: list[dict[str, str]] = []
 
-    async def _refresh(self) -> None:
+    async def _refresh(self, ctx: UserContext) -> None:
         year = int(self.year) if self.year else current_fiscal_year()
-        rows, total, years = await asyncio.to_thread(_query, self.kind, year, self.search_text, self.offset)
+        rows, total, years = await asyncio.to_thread(subjects.browse, ctx, self.kind, year, self.search_text,
+                                                     self.offset, PAGE_SIZE)
         self.rows = [{**r, "parent_code": r["parent_code"] or "", "active": "启用" if r["active"] else "停用"}
                      for r in rows]
         self.total = total
@@ -44,15 +40,13 @@ class SubjectsState(rx.State):
 
     @rx.var
     def page_label(self) -> str:
-        if not self.total:
-            return "无记录"
-        return f"第 {self.offset + 1}–{min(self.offset + PAGE_SIZE, self.total)} 条，共 {self.total} 条"
+        return display.page_label(self.offset, PAGE_SIZE, self.total)
 
     @rx.event
     @guarded("subject.view")
     async def load(self, ctx: UserContext):
         self.offset = 0
-        await self._refresh()
+        await self._refresh(ctx)
 
     @rx.event
     @guarded("subject.view")
@@ -60,7 +54,7 @@ class SubjectsState(rx.State):
         if kind not in KINDS:
             raise ValidationError("未知的科目类别")
         self.kind, self.offset = kind, 0
-        await self._refresh()
+        await self._refresh(ctx)
 
     @rx.event
     @guarded("subject.view")
@@ -68,31 +62,19 @@ class SubjectsState(rx.State):
         if not str(year).isdigit() or not 2000 <= int(year) <= 2100:
             raise ValidationError("年度无效")
         self.year, self.offset = str(year), 0
-        await self._refresh()
+        await self._refresh(ctx)
 
     @rx.event
     @guarded("subject.view")
     async def search(self, ctx: UserContext, form_data: dict):
         text = str((form_data or {}).get("q") or "").strip() if isinstance(form_data, dict) else ""
         self.search_text, self.offset = text[:64], 0
-        await self._refresh()
+        await self._refresh(ctx)
 
-    @rx.event
-    @guarded("subject.view")
-    async def next_page(self, ctx: UserContext):
-        if self.offset + PAGE_SIZE < self.total:
-            self.offset += PAGE_SIZE
-            await self._refresh()
-
-    @rx.event
-    @guarded("subject.view")
-    async def prev_page(self, ctx: UserContext):
-        if self.offset > 0:
-            self.offset = max(0, self.offset - PAGE_SIZE)
-            await self._refresh()
+    next_page, prev_page = paging("SubjectsState", "subject.view", PAGE_SIZE)
 
 
-@app_page(routes.SUBJECTS, "基础数据", on_load=SubjectsState.load)
+@app_page(routes.SUBJECTS, "基础数据", "subject.view", menu="book-open", on_load=SubjectsState.load)
 def subjects_page() -> rx.Component:
     return rx.vstack(
         rx.hstack(

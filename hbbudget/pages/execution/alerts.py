@@ -14,8 +14,7 @@ from components.widgets import labelled
 from hbbudget import routes
 from hbbudget.pages import display
 from hbbudget.pages.shell.base import app_page
-from hbbudget.services.execution import alerts
-from hbbudget.services.execution import thresholds as exec_thresholds
+from hbbudget.services.execution import alerts, thresholds
 from hbbudget.services.security.permissions import UserContext
 from state import args
 from state.exec_feed import bump_soon
@@ -71,7 +70,7 @@ class ExecAlertsState(rx.State):
     async def load(self, ctx: UserContext):
         self.offset = 0
         await self._refresh(ctx)
-        options = await asyncio.to_thread(exec_thresholds.project_options, ctx)
+        options = await asyncio.to_thread(thresholds.project_options, ctx)
         self._project_ids = [p["id"] for p in options]
         self.projects = [{"id": str(p["id"]), "label": p["label"]} for p in options]
 
@@ -116,16 +115,16 @@ class ExecAlertsState(rx.State):
         self.form_key += 1
 
     @rx.event
-    @guarded(exec_thresholds.EDIT_PERMISSION)
+    @guarded(thresholds.EDIT_PERMISSION)
     async def choose_project(self, ctx: UserContext, project_id: str):
-        self._show_thresholds(await asyncio.to_thread(exec_thresholds.project_thresholds, ctx,
+        self._show_thresholds(await asyncio.to_thread(thresholds.project_thresholds, ctx,
                                                       self._project(project_id)))
 
     @rx.event
-    @guarded(exec_thresholds.EDIT_PERMISSION)
+    @guarded(thresholds.EDIT_PERMISSION)
     async def save_thresholds(self, ctx: UserContext, form_data: dict):
         data = args.form(form_data)
-        t = await asyncio.to_thread(exec_thresholds.set_project_thresholds, ctx, self._project(self.project_id),
+        t = await asyncio.to_thread(thresholds.set_project_thresholds, ctx, self._project(self.project_id),
                                     args.field(data, "over_pct", "超支预警比例", 8),
                                     args.field(data, "behind_points", "进度落后预警点数", 8),
                                     args.field(data, "unmatched_days", "未匹配预警天数", 8))
@@ -177,7 +176,7 @@ def _thresholds() -> rx.Component:
         spacing="2", style=tokens.PANEL, width="100%"))
 
 
-@app_page(routes.EXEC_ALERTS, "预警中心", on_load=ExecAlertsState.load)
+@app_page(routes.EXEC_ALERTS, "预警中心", PERMISSION, menu="siren", on_load=ExecAlertsState.load)
 def exec_alerts_page() -> rx.Component:
     return rx.vstack(
         rx.form(rx.hstack(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from components.tokens import CHART, CHART_FONT
+from hbbudget import money
 
 MONTHS = [f"{m}月" for m in range(1, 13)]
 
@@ -23,7 +24,7 @@ def layout(fig: go.Figure, height: int = 300, **extra) -> go.Figure:
     return fig
 
 
-def _pct(bp: int) -> float:
+def _pct(bp: int) -> float:  # a plotted value; text goes through money.percent
     return round(bp / 100, 2)
 
 
@@ -53,14 +54,14 @@ def rate_bars(rows: list[dict], progress_bp: int, label: str) -> go.Figure:
     fig = go.Figure(go.Bar(
         x=[_pct(r["rate"]) for r in rows], y=[r["name"] for r in rows], orientation="h",
         marker={"color": [CHART.get(r["level"], CHART["ok"]) for r in rows]},
-        text=[f"{_pct(r['rate']):.1f}%" for r in rows], textposition="auto",
+        text=[money.percent(r["rate"], 1) for r in rows], textposition="auto",
         customdata=[[_wan(r["spent"]), _wan(r["budget"])] for r in rows],
         hovertemplate="%{y}<br>执行率 %{x:.2f}%<br>已支出 %{customdata[0]:,.2f} 万元 / 预算 %{customdata[1]:,.2f} 万元"
                       "<extra></extra>", name=label))
     progress = _pct(progress_bp)
     fig.add_shape(type="line", x0=progress, x1=progress, y0=-0.5, y1=max(len(rows), 1) - 0.5,
                   line={"color": CHART["progress"], "dash": "dash"})
-    fig.add_annotation(x=progress, y=max(len(rows), 1) - 0.5, text=f"序时进度 {progress:.1f}%", showarrow=False,
+    fig.add_annotation(x=progress, y=max(len(rows), 1) - 0.5, text=f"序时进度 {money.percent(progress_bp, 1)}", showarrow=False,
                        yanchor="bottom", font={"size": 11, "color": CHART["progress"]})
     height = 120 + 28 * max(len(rows), 1)
     return layout(fig, height=min(height, 640), xaxis={"ticksuffix": "%", "rangemode": "tozero"},

@@ -10,7 +10,7 @@ import reflex as rx
 
 from components import tokens
 from components.forms import option_select, text_input
-from components.table import pager
+from components.table import pager, row_table
 from components.widgets import section, status_badge
 from hbbudget.pages import display
 from hbbudget.services.core import orgadmin
@@ -158,10 +158,7 @@ def rules_section() -> rx.Component:
         "对方户名规则",
         rx.text("摘要中没有项目编码时，按付款对方户名自动匹配到项目（项目须只有一条预算明细）。手工匹配完成的付款会学习规则；"
                 "同一户名后来匹配到其他项目时，学习的规则标记为冲突并停用。", size="2", color_scheme="gray"),
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in HEADERS])),
-            rx.table.body(rx.foreach(S.rows, _row)),
-            variant="surface", size="1", width="100%", id="rule-table"),
+        row_table(HEADERS, S.rows, _row, "rule-table"),
         pager(S.page_label, S.prev_page, S.next_page),
         _form(),
         _delete_dialog(),

@@ -9,13 +9,12 @@ import asyncio
 
 import reflex as rx
 
-from components.table import pager
-from hbbudget import routes
+from components.table import pager, row_table
+from hbbudget import clock, routes
 from hbbudget.pages import display
 from hbbudget.pages.approvals.oa_status import OaStatusState, oa_panel
 from hbbudget.pages.shell.base import app_page
-from hbbudget.services.execution.alerts import today_china
-from hbbudget.services.execution.bank import poll
+from hbbudget.services.execution.bank import poll, status
 from hbbudget.services.integrations import fincloud
 from hbbudget.services.security.permissions import UserContext
 from hbbudget.settings import get_settings
@@ -24,7 +23,7 @@ from state.exec_feed import bump_soon
 from state.guard import guarded
 from state.paging import paging
 
-PERMISSION = poll.PERMISSION
+PERMISSION = status.PERMISSION
 PAGE_SIZE = 30
 RESULT_COLORS = {"成功": "green", "失败": "red", "运行中": "blue", "从未同步": "gray", "无变化": "gray"}
 
@@ -44,11 +43,11 @@ class InterfacesState(rx.State):
         return display.page_label(self.offset, PAGE_SIZE, self.total)
 
     async def _refresh(self, ctx: UserContext) -> None:
-        accounts = await asyncio.to_thread(poll.accounts, ctx)
+        accounts = await asyncio.to_thread(status.accounts, ctx)
         self._account_ids = [a["id"] for a in accounts]
         self.accounts = [{**{k: str(v) for k, v in a.items()}, "active": "启用" if a["active"] else "停用"}
                          for a in accounts]
-        rows, self.total = await asyncio.to_thread(poll.runs, ctx, int(self.account_filter), self.offset,
+        rows, self.total = await asyncio.to_thread(status.runs, ctx, int(self.account_filter), self.offset,
                                                    PAGE_SIZE)
         self.runs = [{k: str(v) for k, v in r.items()} for r in rows]
         found = await asyncio.to_thread(fincloud.runs, ctx)
@@ -90,7 +89,7 @@ class InterfacesState(rx.State):
     @rx.event
     @guarded(PERMISSION)
     async def export_fincloud(self, ctx: UserContext):
-        run = await asyncio.to_thread(fincloud.export_now, ctx, today_china().year)
+        run = await asyncio.to_thread(fincloud.export_now, ctx, clock.today().year)
         await self._refresh(ctx)
         if run["result"] == "失败":
             return rx.toast.error(f"财政云导出失败：{run['error']}")
@@ -126,37 +125,29 @@ def _fincloud_runs() -> rx.Component:
         spacing="2", width="100%")
 
 
-@app_page(routes.INTERFACES, "接口状态", on_load=[InterfacesState.load, OaStatusState.load])
+@app_page(routes.INTERFACES, "接口状态", PERMISSION, menu="plug", on_load=[InterfacesState.load, OaStatusState.load])
 def interfaces_page() -> rx.Component:
     return rx.vstack(
         rx.text(S.gateway, size="2", color_scheme="gray"),
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                           ("账户", "账号", "单位", "格式", "状态", "最近同步", "结果", "")])),
-            rx.table.body(rx.foreach(S.accounts, lambda a: rx.table.row(
+        row_table(("账户", "账号", "单位", "格式", "状态", "最近同步", "结果", ""), S.accounts, lambda a: rx.table.row(
                 rx.table.cell(a["name"]), rx.table.cell(a["number"]), rx.table.cell(a["org_name"]),
                 rx.table.cell(a["format"]), rx.table.cell(a["active"]), rx.table.cell(a["last_run"]),
                 rx.table.cell(_badge(a["last_result"])),
                 rx.table.cell(rx.button("立即同步", size="1", on_click=S.sync_now(a["id"]),
                                         id="sync-" + a["id"])),
-            ))),
-            variant="surface", size="1", width="100%", id="interface-accounts"),
+            ), "interface-accounts"),
         rx.hstack(rx.text("同步记录", weight="bold"), rx.select.root(rx.select.trigger(), rx.select.content(
             rx.select.item("全部账户", value="0"),
             rx.foreach(S.accounts, lambda a: rx.select.item(a["name"], value=a["id"]))),
             value=S.account_filter, on_change=S.choose_account), align="center", spacing="3"),
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                           ("#", "账户", "开始", "结束", "方式", "结果", "新增", "重复", "转记账", "对账",
-                                            "错误")])),
-            rx.table.body(rx.foreach(S.runs, lambda r: rx.table.row(
+        row_table(("#", "账户", "开始", "结束", "方式", "结果", "新增", "重复", "转记账", "对账",
+                                            "错误"), S.runs, lambda r: rx.table.row(
                 rx.table.cell(r["id"]), rx.table.cell(r["account"]), rx.table.cell(r["started_at"]),
                 rx.table.cell(r["finished_at"]), rx.table.cell(r["trigger"]), rx.table.cell(_badge(r["result"])),
                 rx.table.cell(r["new_rows"]), rx.table.cell(r["duplicates"]), rx.table.cell(r["promoted"]),
                 rx.table.cell(r["reconciles"]),
                 rx.table.cell(r["error"]),
-            ))),
-            variant="surface", size="1", width="100%", id="interface-runs"),
+            ), "interface-runs"),
         pager(S.page_label, S.prev_page, S.next_page),
         rx.cond(S.fincloud_runs.length() > 0, _fincloud_runs()),
         oa_panel(),

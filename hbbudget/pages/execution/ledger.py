@@ -13,7 +13,7 @@ from components.widgets import money_cell, unit_switch
 from hbbudget import routes
 from hbbudget.pages import display
 from hbbudget.pages.shell.base import app_page
-from hbbudget.services.execution import ledger as exec_ledger
+from hbbudget.services.execution import ledger
 from hbbudget.services.security.permissions import UserContext
 from state import args
 from state.guard import guarded
@@ -39,7 +39,7 @@ class LedgerState(rx.State):
     @rx.event
     @guarded(PERMISSION)
     async def load_list(self, ctx: UserContext):
-        rows = await asyncio.to_thread(exec_ledger.budgets, ctx)
+        rows = await asyncio.to_thread(ledger.budgets, ctx)
         self.budgets = [{"id": str(b["id"]), "org_name": b["org_name"], "year": str(b["fiscal_year"]),
                          "round": b["round"], "total": display.amount(b["total"], "wan"),
                          "href": routes.ledger(b["id"])} for b in rows]
@@ -49,7 +49,7 @@ class LedgerState(rx.State):
     async def load(self, ctx: UserContext):
         self._raw, self.rows, self.title = {}, [], ""
         bid = args.as_id(str(self.router.url.path or "").rstrip("/").rsplit("/", 1)[-1], "预算编号")
-        self._raw = await asyncio.to_thread(exec_ledger.budget_ledger, ctx, bid)
+        self._raw = await asyncio.to_thread(ledger.budget_ledger, ctx, bid)
         self._show()
 
     @rx.event
@@ -64,7 +64,7 @@ COLUMNS = (("批复数", "approved"), ("调整数", "adjusted"), ("现预算", "
            ("冻结", "frozen"), ("可用", "available"), ("本月计划", "month_plan"), ("本月支出", "month_spent"))
 
 
-@app_page(routes.LEDGER, "执行台账", on_load=LedgerState.load_list)
+@app_page(routes.LEDGER, "执行台账", PERMISSION, menu="book-open-check", on_load=LedgerState.load_list)
 def ledger_list_page() -> rx.Component:
     return rx.vstack(
         rx.text("现行已批复预算（本年度）", size="2", color_scheme="gray"),
@@ -88,7 +88,7 @@ def _ledger_row(r: rx.Var) -> rx.Component:
     )
 
 
-@app_page(routes.LEDGER_BUDGET, "执行台账", on_load=LedgerState.load)
+@app_page(routes.LEDGER_BUDGET, "执行台账", PERMISSION, on_load=LedgerState.load)
 def ledger_page() -> rx.Component:
     return rx.vstack(
         rx.hstack(rx.text(S.title, weight="bold", size="4"), rx.spacer(), unit_switch(S.unit, S.choose_unit),

@@ -12,15 +12,15 @@ from datetime import date
 import reflex as rx
 
 from components import tokens
-from components.table import pager
+from components.table import pager, row_table
 from components.widgets import labelled, money_cell
 from hbbudget import money, routes
+from hbbudget.clock import today
 from hbbudget.pages import display
 from hbbudget.pages.execution.counterparty_rules import CounterpartyRuleState, rules_section
 from hbbudget.pages.shell.base import app_page
 from hbbudget.services.errors import NotOffered, ValidationError
 from hbbudget.services.execution import ledger, matching
-from hbbudget.services.execution.alerts import today_china
 from hbbudget.services.security.permissions import UserContext
 from state import args
 from state.exec_feed import bump_soon
@@ -73,11 +73,11 @@ class MatchingState(rx.State):
 
     def _years(self) -> list[int]:
         """The fiscal years offered: this year, last year (payments of December booked late), the selected one."""
-        this = today_china().year
+        this = today().year
         return sorted({this, this - 1, self._line_year or this}, reverse=True)
 
     async def _load_lines(self, ctx: UserContext) -> None:
-        self._line_year = self._line_year or today_china().year
+        self._line_year = self._line_year or today().year
         lines = await asyncio.to_thread(ledger.line_choices, ctx, self.line_q, LINE_LIMIT, self._line_year)
         self._line_ids = [line["id"] for line in lines]
         self.lines = [{"id": str(line["id"]), "label": display.line_choice(line)} for line in lines]
@@ -112,7 +112,7 @@ class MatchingState(rx.State):
         self.sel_id = str(tid)
         self.sel_text = f"{row['booking_date']} {row['counterparty']} {row['amount']} {row['remittance']}".strip()
         self.form_key += 1
-        booked = int(row["booking_date"][:4]) if row["booking_date"] else today_china().year
+        booked = int(row["booking_date"][:4]) if row["booking_date"] else today().year
         if booked != self._line_year:  # a payment is charged to its own year's budget: offer that year's lines
             self._line_year = booked
             await self._load_lines(ctx)
@@ -122,7 +122,7 @@ class MatchingState(rx.State):
     async def search_lines(self, ctx: UserContext, form_data: dict):
         """Narrow the line choices by a keyword (project, code, economic subject, unit) and a fiscal year."""
         data = args.form(form_data)
-        year = args.as_year(data.get("year") or self._line_year or today_china().year)
+        year = args.as_year(data.get("year") or self._line_year or today().year)
         if year not in self._years():
             raise NotOffered("请选择列表中的年度")
         self.line_q, self._line_year = args.field(data, "q", "关键字", 40), year
@@ -229,31 +229,23 @@ def _freezes() -> rx.Component:
     return rx.cond(S.freezes.length() > 0, rx.vstack(
         rx.text("冻结资金（已承诺未支付）", weight="bold"),
         rx.text("付款匹配时可选择消耗对应冻结；承诺取消或已在别处支付时点“解冻”。", size="2", color_scheme="gray"),
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                           ("冻结日期", "预算明细", "冻结金额", "未解冻", "说明", "")])),
-            rx.table.body(rx.foreach(S.freezes, lambda f: rx.table.row(
+        row_table(("冻结日期", "预算明细", "冻结金额", "未解冻", "说明", ""), S.freezes, lambda f: rx.table.row(
                 rx.table.cell(f["spent_on"]), rx.table.cell(f["line_label"]), money_cell(f["amount"]),
                 money_cell(f["open"]), rx.table.cell(f["note"]),
                 rx.table.cell(rx.button("解冻", size="1", variant="soft", color_scheme="orange",
                                         on_click=S.release_freeze(f["id"]))),
-            ))),
-            variant="surface", size="1", width="100%", id="freeze-list"),
+            ), "freeze-list"),
         spacing="2", width="100%"))
 
 
 def _queue() -> rx.Component:
     return rx.vstack(
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                           ("记账日", "单位", "对方户名", "金额", "摘要", "状态", "")])),
-            rx.table.body(rx.foreach(S.rows, lambda r: rx.table.row(
+        row_table(("记账日", "单位", "对方户名", "金额", "摘要", "状态", ""), S.rows, lambda r: rx.table.row(
                 rx.table.cell(r["booking_date"]), rx.table.cell(r["org_name"]), rx.table.cell(r["counterparty"]),
                 money_cell(r["amount"]), rx.table.cell(r["remittance"]), rx.table.cell(r["status"]),
                 rx.table.cell(rx.button("匹配", size="1", variant=rx.cond(S.sel_id == r["id"], "solid", "soft"),
                                         on_click=S.select(r["id"]))),
-            ))),
-            variant="surface", size="1", width="100%", id="match-queue"),
+            ), "match-queue"),
         pager(S.page_label, S.prev_page, S.next_page),
         width="100%",
     )
@@ -296,7 +288,7 @@ def _manual_form() -> rx.Component:
     )
 
 
-@app_page(routes.MATCHING, "待匹配", on_load=[MatchingState.load, CounterpartyRuleState.load])
+@app_page(routes.MATCHING, "待匹配", PERMISSION, menu="link", on_load=[MatchingState.load, CounterpartyRuleState.load])
 def matching_page() -> rx.Component:
     return rx.vstack(
         rx.text("自动匹配未能确定预算明细的付款（摘要中无项目编码、对方户名无规则，或项目有多条明细）。一笔付款可拆分到多条明细。",

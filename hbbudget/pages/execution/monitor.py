@@ -3,34 +3,27 @@
 `load` (guarded) links this client to the shared execution feed and marks it watching; the figures are async
 computed vars with the feed's version as a dependency, so a newly booked payment re-draws them in every open
 page within one poll interval, without reload and without polling from the browser (see state/exec_feed.py).
-The numbers come from services.exec_dashboard (cached aggregates: one query per data version)."""
+The numbers come from services/execution/dashboard.py (cached per user and data version)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
 
 import plotly.graph_objects as go
 import reflex as rx
 
 from components import tokens
 from hbbudget import money, routes
-from hbbudget.pages.execution import charts as exec_charts
+from hbbudget.pages.execution import charts
 from hbbudget.pages.shell.base import app_page
-from hbbudget.services.execution import dashboard as exec_dashboard
-from hbbudget.services.execution.alerts import today_china
+from hbbudget.services.execution import dashboard
 from hbbudget.services.security.permissions import UserContext
 from state.exec_feed import ExecFeed, link, quiet_context
 from state.guard import guarded
 
 log = logging.getLogger("hbbudget.monitor")
 DEPS = [ExecFeed.version, "_watching", "_uid"]
-_memo: OrderedDict[tuple, dict] = OrderedDict()  # (user, feed version, day) → overview: one per bump per user
-
-
-def _pct(bp: int) -> str:
-    return f"{bp / 100:.2f}%"
 
 
 def kpis(data: dict) -> list[dict[str, str]]:
@@ -40,8 +33,8 @@ def kpis(data: dict) -> list[dict[str, str]]:
     return [
         {"label": "预算总额", "value": money.fmt(data["budget"], "wan"), "tone": "gray", "id": "kpi-budget"},
         {"label": "已支出", "value": money.fmt(data["spent"], "wan"), "tone": "blue", "id": "kpi-spent"},
-        {"label": "执行率", "value": _pct(data["rate"]), "tone": "red" if gap > 1000 else "green", "id": "kpi-rate"},
-        {"label": "序时进度", "value": _pct(data["progress"]), "tone": "gray", "id": "kpi-progress"},
+        {"label": "执行率", "value": money.percent(data["rate"]), "tone": "red" if gap > 1000 else "green", "id": "kpi-rate"},
+        {"label": "序时进度", "value": money.percent(data["progress"]), "tone": "gray", "id": "kpi-progress"},
         {"label": "未处理预警", "value": str(data["open_alerts"]), "tone": "red" if data["open_alerts"] else "gray",
          "id": "kpi-alerts"},
     ]
@@ -57,18 +50,13 @@ class MonitorState(rx.State):
         if not self._watching:
             return {}
         ctx = await quiet_context(self)
-        if ctx is None or ctx.user_id != self._uid or not ctx.has(exec_dashboard.PERMISSION):
+        if ctx is None or ctx.user_id != self._uid or not ctx.has(dashboard.PERMISSION):
             return {}
-        key = (ctx.user_id, feed.version, today_china())
-        if key not in _memo:
-            try:
-                _memo[key] = await asyncio.to_thread(exec_dashboard.overview, ctx)
-            except Exception:  # a live refresh never raises into the client
-                log.exception("dashboard refresh failed")
-                return {}
-            while len(_memo) > 256:
-                _memo.popitem(last=False)
-        return _memo[key]
+        try:
+            return await asyncio.to_thread(dashboard.overview_cached, ctx, feed.version)
+        except Exception:  # a live refresh never raises into the client
+            log.exception("dashboard refresh failed")
+            return {}
 
     @rx.var(deps=DEPS, auto_deps=False)
     async def cards(self) -> list[dict[str, str]]:
@@ -77,25 +65,25 @@ class MonitorState(rx.State):
     @rx.var(deps=DEPS, auto_deps=False)
     async def fig_cumulative(self) -> go.Figure:
         data = await self._data()
-        return exec_charts.cumulative(data) if data else exec_charts.empty()
+        return charts.cumulative(data) if data else charts.empty()
 
     @rx.var(deps=DEPS, auto_deps=False)
     async def fig_orgs(self) -> go.Figure:
         data = await self._data()
-        return exec_charts.rate_bars(data["by_org"], data["progress"], "单位") if data else exec_charts.empty()
+        return charts.rate_bars(data["by_org"], data["progress"], "单位") if data else charts.empty()
 
     @rx.var(deps=DEPS, auto_deps=False)
     async def fig_projects(self) -> go.Figure:
         data = await self._data()
-        return exec_charts.rate_bars(data["by_project"], data["progress"], "项目") if data else exec_charts.empty()
+        return charts.rate_bars(data["by_project"], data["progress"], "项目") if data else charts.empty()
 
     @rx.var(deps=DEPS, auto_deps=False)
     async def fig_monthly(self) -> go.Figure:
         data = await self._data()
-        return exec_charts.monthly(data) if data else exec_charts.empty()
+        return charts.monthly(data) if data else charts.empty()
 
     @rx.event
-    @guarded(exec_dashboard.PERMISSION)
+    @guarded(dashboard.PERMISSION)
     async def load(self, ctx: UserContext):
         await link(self)
         self._uid, self._watching = ctx.user_id, True
@@ -123,7 +111,7 @@ def _chart(title: str, figure: rx.Var, element_id: str) -> rx.Component:
                   style=tokens.PANEL, width="100%", id=element_id)
 
 
-@app_page(routes.MONITOR, "执行监控", on_load=MonitorState.load)
+@app_page(routes.MONITOR, "执行监控", dashboard.PERMISSION, menu="chart-line", on_load=MonitorState.load)
 def monitor_page() -> rx.Component:
     return rx.vstack(
         rx.box(display="none", on_unmount=S.leave),

@@ -82,7 +82,7 @@ class FincloudState(rx.State):
 S = FincloudState
 
 
-@app_page(routes.FINCLOUD, "财政云指标", on_load=FincloudState.load)
+@app_page(routes.FINCLOUD, "财政云指标", "budget.review", menu="cloud-download", on_load=FincloudState.load)
 def fincloud_page() -> rx.Component:
     return rx.vstack(
         rx.text("财政云下发的批复指标，与本系统已批复预算核对后由财政审核人员确认应用（全部应用或全部不应用）。",

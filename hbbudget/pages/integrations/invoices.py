@@ -122,7 +122,7 @@ def _attach_panel() -> rx.Component:
         spacing="2", width="100%"), width="100%")
 
 
-@app_page(routes.INVOICES, "电子发票", on_load=InvoicesState.load)
+@app_page(routes.INVOICES, "电子发票", "execution.view", menu="receipt", on_load=InvoicesState.load)
 def invoices_page() -> rx.Component:
     return rx.vstack(
         rx.cond(S.targets.length() > 0, _attach_panel()),

@@ -51,7 +51,7 @@ class BackupState(rx.State):
 S = BackupState
 
 
-@app_page(routes.BACKUPS, "数据备份", on_load=BackupState.load)
+@app_page(routes.BACKUPS, "数据备份", "admin.settings", menu="database-backup", on_load=BackupState.load)
 def backups_page() -> rx.Component:
     return rx.vstack(
         rx.text("备份目录：", S.folder, "；异地目录：", S.offsite, "。每日 01:00 自动备份，保留最近 14 天每天一份、"

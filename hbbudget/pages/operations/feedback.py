@@ -77,7 +77,7 @@ class FeedbackState(rx.State):
 S = FeedbackState
 
 
-@app_page(routes.FEEDBACK, "意见反馈", on_load=FeedbackState.load)
+@app_page(routes.FEEDBACK, "意见反馈", None, on_load=FeedbackState.load)
 def feedback_page() -> rx.Component:
     return rx.vstack(
         rx.text(f"先在“帮助”的知识库中搜索；找不到答案时在这里反馈，系统管理员会在 {tickets.RESPONSE_HOURS} 小时内回复，"

@@ -55,7 +55,7 @@ def _level(level: rx.Var) -> rx.Component:
     return rx.badge(level, color_scheme=rx.match(level, *COLORS.items(), "gray"), variant="solid")
 
 
-@app_page(routes.HEALTH, "系统巡检", on_load=HealthState.load)
+@app_page(routes.HEALTH, "系统巡检", "admin.settings", menu="activity", on_load=HealthState.load)
 def health_page() -> rx.Component:
     return rx.vstack(
         rx.hstack(rx.text("总体："), _level(S.overall), rx.spacer(),

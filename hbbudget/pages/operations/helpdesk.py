@@ -15,7 +15,7 @@ from hbbudget.pages.shell.base import app_page
 from hbbudget.services.errors import ValidationError
 from hbbudget.services.operations import faq
 from hbbudget.services.operations.faq_seed import CATEGORIES
-from hbbudget.services.security import access
+from hbbudget.services.security import scope
 from hbbudget.services.security.permissions import UserContext
 from state import args
 from state.guard import guarded
@@ -83,7 +83,7 @@ class HelpState(rx.State):
     @rx.event
     @guarded(faq.PERMISSION)
     async def open_edit(self, ctx: UserContext, entry_id: str):
-        await asyncio.to_thread(access.require_global, ctx, faq.PERMISSION)
+        await asyncio.to_thread(scope.require_global, ctx, faq.PERMISSION)
         if str(entry_id) in ("0", ""):
             self.edit_id, self.edit_values = "0", {"category": self.category or CATEGORIES[0], "question": "",
                                                    "answer": ""}
@@ -103,7 +103,7 @@ class HelpState(rx.State):
     @rx.event
     @guarded(faq.PERMISSION)
     async def save(self, ctx: UserContext, form_data: dict):
-        await asyncio.to_thread(access.require_global, ctx, faq.PERMISSION)
+        await asyncio.to_thread(scope.require_global, ctx, faq.PERMISSION)
         if not self.editing:
             raise ValidationError("请先打开要编辑的条目")
         data = args.form(form_data)
@@ -118,7 +118,7 @@ class HelpState(rx.State):
     @rx.event
     @guarded(faq.PERMISSION)
     async def set_active(self, ctx: UserContext, entry_id: str, active: bool):
-        await asyncio.to_thread(access.require_global, ctx, faq.PERMISSION)
+        await asyncio.to_thread(scope.require_global, ctx, faq.PERMISSION)
         eid = self._entry(entry_id)
         await asyncio.to_thread(faq.set_active, ctx, eid, _flag(active))
         await self._refresh(ctx)
@@ -162,7 +162,7 @@ def _editor() -> rx.Component:
     ), open=S.editing)
 
 
-@app_page(routes.HELP, "帮助与反馈", on_load=HelpState.load)
+@app_page(routes.HELP, "帮助与反馈", None, on_load=HelpState.load)
 def help_page() -> rx.Component:
     return rx.vstack(
         rx.cond(S.page_name != "", rx.card(rx.vstack(

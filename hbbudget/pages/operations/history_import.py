@@ -13,7 +13,7 @@ from hbbudget import routes
 from hbbudget.pages.shell.base import app_page
 from hbbudget.services.errors import ValidationError
 from hbbudget.services.operations import history, migrate
-from hbbudget.services.security import access
+from hbbudget.services.security import scope
 from hbbudget.services.security.permissions import UserContext
 from hbbudget.settings import get_settings
 from state.guard import guarded
@@ -59,20 +59,20 @@ class HistoryImportState(rx.State):
     @rx.event
     @guarded(PERMISSION)
     async def load(self, ctx: UserContext):
-        await asyncio.to_thread(access.require_global, ctx, PERMISSION)
+        await asyncio.to_thread(scope.require_global, ctx, PERMISSION)
         self.rows, self.summary, self.ok, self._sha = [], "", False, ""
 
     @rx.event
     @guarded(PERMISSION)
     async def template(self, ctx: UserContext):
-        await asyncio.to_thread(access.require_global, ctx, PERMISSION)
+        await asyncio.to_thread(scope.require_global, ctx, PERMISSION)
         data = await asyncio.to_thread(history.template_bytes)
         return rx.download(data=data, filename="历史数据迁移模板.xlsx", mime_type=XLSX)
 
     @rx.event
     @guarded(PERMISSION)
     async def preview(self, ctx: UserContext, files: list[rx.UploadFile]):
-        await asyncio.to_thread(access.require_global, ctx, PERMISSION)  # before reading what the client sent
+        await asyncio.to_thread(scope.require_global, ctx, PERMISSION)  # before reading what the client sent
         self.ok, self._sha = False, ""
         data = await asyncio.to_thread(_read_upload, files)
         report = await asyncio.to_thread(_plan, ctx, data, True)
@@ -85,7 +85,7 @@ class HistoryImportState(rx.State):
     @rx.event
     @guarded(PERMISSION)
     async def apply(self, ctx: UserContext, files: list[rx.UploadFile]):
-        await asyncio.to_thread(access.require_global, ctx, PERMISSION)
+        await asyncio.to_thread(scope.require_global, ctx, PERMISSION)
         data = await asyncio.to_thread(_read_upload, files)
         if not self._sha or hashlib.sha256(data).hexdigest() != self._sha:
             raise ValidationError("请先预览并确认同一个文件")
@@ -100,7 +100,7 @@ class HistoryImportState(rx.State):
 S = HistoryImportState
 
 
-@app_page(routes.HISTORY_IMPORT, "历史数据迁移", on_load=HistoryImportState.load)
+@app_page(routes.HISTORY_IMPORT, "历史数据迁移", "admin.settings", menu="history", on_load=HistoryImportState.load)
 def history_import_page() -> rx.Component:
     return rx.vstack(
         rx.text("导入以前年度的项目、已批复预算（含明细）和银行交易。模板每类数据一张工作表（项目、预算、预算明细、交易），"

@@ -15,7 +15,7 @@ from hbbudget.pages.shell.base import app_page
 from hbbudget.services.core.subjects import KIND_LABELS
 from hbbudget.services.errors import ValidationError
 from hbbudget.services.operations import subject_update
-from hbbudget.services.security import access
+from hbbudget.services.security import scope
 from hbbudget.services.security.permissions import UserContext
 from hbbudget.settings import get_settings
 from state import args
@@ -59,7 +59,7 @@ class SubjectUpdateState(rx.State):
     @rx.event
     @guarded(PERMISSION)
     async def load(self, ctx: UserContext):
-        await asyncio.to_thread(access.require_global, ctx, PERMISSION)
+        await asyncio.to_thread(scope.require_global, ctx, PERMISSION)
         now_year = current_fiscal_year()
         self.years = [str(y) for y in (now_year, now_year + 1)]
         self.year = self.years[-1]
@@ -68,14 +68,14 @@ class SubjectUpdateState(rx.State):
     @rx.event
     @guarded(PERMISSION)
     async def choose_year(self, ctx: UserContext, year: str):
-        await asyncio.to_thread(access.require_global, ctx, PERMISSION)
+        await asyncio.to_thread(scope.require_global, ctx, PERMISSION)
         self.year = args.as_choice(str(year), self.years, "年度")
         self.summary, self.changes, self.uses, self.ready, self._file = "", [], [], False, ("", b"")
 
     @rx.event
     @guarded(PERMISSION)
     async def preview(self, ctx: UserContext, files: list[rx.UploadFile]):
-        await asyncio.to_thread(access.require_global, ctx, PERMISSION)
+        await asyncio.to_thread(scope.require_global, ctx, PERMISSION)
         self.ready, self._file = False, ("", b"")
         suffix, data = await asyncio.to_thread(_read_upload, files)
         year = int(args.as_choice(self.year, self.years, "年度"))
@@ -93,7 +93,7 @@ class SubjectUpdateState(rx.State):
     @rx.event
     @guarded(PERMISSION)
     async def apply(self, ctx: UserContext):
-        await asyncio.to_thread(access.require_global, ctx, PERMISSION)
+        await asyncio.to_thread(scope.require_global, ctx, PERMISSION)
         if not self.ready or not self._file[1]:
             raise ValidationError("请先上传并预览科目表")
         year = int(args.as_choice(self.year, self.years, "年度"))
@@ -112,7 +112,7 @@ def _table(rows, headers: tuple[str, ...], keys: tuple[str, ...], element_id: st
         size="1", width="100%", id=element_id)
 
 
-@app_page(routes.SUBJECT_UPDATE, "科目年度更新", on_load=SubjectUpdateState.load)
+@app_page(routes.SUBJECT_UPDATE, "科目年度更新", "subject.manage", menu="calendar-sync", on_load=SubjectUpdateState.load)
 def subject_update_page() -> rx.Component:
     return rx.vstack(
         rx.text("每年财政部发布新的政府收支分类科目后，在这里导入下一年度的功能分类或经济分类科目表（含编码和名称列）。"

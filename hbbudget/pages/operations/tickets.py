@@ -11,7 +11,7 @@ from hbbudget import routes
 from hbbudget.pages.shell.base import app_page
 from hbbudget.services.operations import tickets
 from hbbudget.services.operations.faq_seed import CATEGORIES as FAQ_CATEGORIES
-from hbbudget.services.security import access
+from hbbudget.services.security import scope
 from hbbudget.services.security.permissions import UserContext
 from state import args
 from state.guard import guarded
@@ -43,7 +43,7 @@ class TicketsState(rx.State):
     @rx.event
     @guarded(PERMISSION)
     async def reply(self, ctx: UserContext, form_data: dict):
-        await asyncio.to_thread(access.require_global, ctx, PERMISSION)
+        await asyncio.to_thread(scope.require_global, ctx, PERMISSION)
         data = args.form(form_data)
         tid = self._ticket(data.get("ticket_id"))
         await asyncio.to_thread(tickets.reply, ctx, tid, args.field(data, "text", "回复", 2000, required=True))
@@ -54,7 +54,7 @@ class TicketsState(rx.State):
     @rx.event
     @guarded(PERMISSION)
     async def close(self, ctx: UserContext, form_data: dict):
-        await asyncio.to_thread(access.require_global, ctx, PERMISSION)
+        await asyncio.to_thread(scope.require_global, ctx, PERMISSION)
         data = args.form(form_data)
         tid = self._ticket(data.get("ticket_id"))
         category = str(data.get("faq_category", "") or "")
@@ -68,7 +68,7 @@ class TicketsState(rx.State):
     @rx.event
     @guarded(PERMISSION)
     async def screenshot(self, ctx: UserContext, ticket_id: str):
-        await asyncio.to_thread(access.require_global, ctx, PERMISSION)
+        await asyncio.to_thread(scope.require_global, ctx, PERMISSION)
         name, data = await asyncio.to_thread(tickets.screenshot, ctx, self._ticket(ticket_id))
         return rx.download(data=data, filename=name)
 
@@ -102,7 +102,7 @@ def _ticket(r: rx.Var) -> rx.Component:
         width="100%", border=rx.cond(r["overdue"] == "1", "2px solid var(--red-9)", "none"))
 
 
-@app_page(routes.TICKETS, "反馈处理", on_load=TicketsState.load)
+@app_page(routes.TICKETS, "反馈处理", "admin.settings", menu="message-square-warning", on_load=TicketsState.load)
 def tickets_page() -> rx.Component:
     return rx.vstack(
         rx.cond(S.overdue > 0, rx.callout(rx.text(S.overdue, " 条反馈已超过 48 小时未回复"), color_scheme="red",

@@ -239,7 +239,7 @@ def _evaluation() -> rx.Component:
                                               rx.button("开始自评", on_click=S.start, id="eval-start"))))
 
 
-@app_page(routes.EVALUATION, "绩效自评", on_load=S.load)
+@app_page(routes.EVALUATION, "绩效自评", "performance.view", menu="clipboard-list", on_load=S.load)
 def evaluation_page() -> rx.Component:
     return rx.vstack(
         rx.hstack(rx.text("年度"), rx.input(default_value=S.year, key=S.year, width="6em",

@@ -210,7 +210,7 @@ def _editor() -> rx.Component:
         style=tokens.PANEL, width="100%"))
 
 
-@app_page(routes.INDICATORS, "绩效指标库", on_load=S.load)
+@app_page(routes.INDICATORS, "绩效指标库", "performance.view", menu="target", on_load=S.load)
 def indicators_page() -> rx.Component:
     return rx.vstack(
         _filters(),

@@ -8,10 +8,12 @@ from components.forms import field, fixed_select, text_input
 from components.table import data_table, pager
 from hbbudget import routes
 from hbbudget.clock import now, to_local_text
+from hbbudget.pages import display
 from hbbudget.pages.shell.base import app_page
 from hbbudget.services.security import auditlog
 from hbbudget.services.security.permissions import UserContext
 from state.guard import guarded
+from state.paging import paging
 
 PAGE_SIZE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -25,15 +27,16 @@ class AuditState(rx.State):
     filters: dict[str, str] = NO_FILTER
     verify_result: str = ""
 
-    async def _refresh(self, ctx: UserContext, filters: dict[str, str], offset: int) -> None:
+    async def _refresh(self, ctx: UserContext, filters: dict[str, str] | None = None, offset: int | None = None) -> None:
+        """The page at `offset` (default: the current one) under `filters` (default: the current ones)."""
+        filters = dict(self.filters) if filters is None else filters
+        offset = self.offset if offset is None else offset
         rows, total = await asyncio.to_thread(auditlog.search, ctx, filters, offset, PAGE_SIZE)
         self.rows, self.total, self.filters, self.offset = rows, total, filters, offset
 
     @rx.var
     def page_label(self) -> str:
-        if not self.total:
-            return "无记录"
-        return f"第 {self.offset + 1}–{min(self.offset + PAGE_SIZE, self.total)} 条，共 {self.total} 条"
+        return display.page_label(self.offset, PAGE_SIZE, self.total)
 
     @rx.event
     @guarded("audit.view")
@@ -46,16 +49,7 @@ class AuditState(rx.State):
     async def filter(self, ctx: UserContext, form_data: dict):
         await self._refresh(ctx, auditlog.clean_filters(form_data), 0)
 
-    @rx.event
-    @guarded("audit.view")
-    async def next_page(self, ctx: UserContext):
-        step = PAGE_SIZE if self.offset + PAGE_SIZE < self.total else 0
-        await self._refresh(ctx, dict(self.filters), self.offset + step)
-
-    @rx.event
-    @guarded("audit.view")
-    async def prev_page(self, ctx: UserContext):
-        await self._refresh(ctx, dict(self.filters), max(0, self.offset - PAGE_SIZE))
+    next_page, prev_page = paging("AuditState", "audit.view", PAGE_SIZE)
 
     @rx.event
     @guarded("audit.view")
@@ -71,7 +65,7 @@ class AuditState(rx.State):
                 rx.toast.success(f"已导出 {count} 条记录")]
 
 
-@app_page(routes.AUDIT, "审计日志", on_load=AuditState.load)
+@app_page(routes.AUDIT, "审计日志", "audit.view", menu="file-search", on_load=AuditState.load)
 def audit_page() -> rx.Component:
     events = [(code, name) for code, name in auditlog.event_options()]
     return rx.vstack(

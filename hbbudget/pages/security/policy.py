@@ -39,7 +39,7 @@ def _input(name: str) -> rx.Component:
                       element_id=f"policy-{name}")
 
 
-@app_page(routes.SECURITY, "安全策略", on_load=SecurityState.load)
+@app_page(routes.SECURITY, "安全策略", "admin.security", menu="lock", on_load=SecurityState.load)
 def security_page() -> rx.Component:
     return rx.vstack(
         rx.form(

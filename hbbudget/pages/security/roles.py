@@ -6,8 +6,8 @@ import reflex as rx
 
 from components import tokens
 from components.forms import hidden, notice, option_select, text_input
+from components.table import row_table
 from hbbudget import routes
-from hbbudget.pages.security.users import data_table_rows
 from hbbudget.pages.shell.base import app_page
 from hbbudget.services.core import orgadmin
 from hbbudget.services.security import grants, roles
@@ -156,7 +156,7 @@ def _selected() -> rx.Component:
                     on_submit=RolesState.rename_role, key=sel["id"]),
             rx.button("删除角色", color_scheme="red", variant="soft", on_click=RolesState.delete_role(sel["id"])),
             align="end", spacing="3")),
-        data_table_rows(["用户名", "姓名", "授权单位", "范围", ""], RolesState.members, _member_row, "members-table"),
+        row_table(["用户名", "姓名", "授权单位", "范围", ""], RolesState.members, _member_row, "members-table"),
         spacing="3", width="100%", style=tokens.PANEL,
     )
 
@@ -171,14 +171,14 @@ def _assign_form() -> rx.Component:
     ), on_submit=RolesState.assign, reset_on_submit=True)
 
 
-@app_page(routes.ROLES, "角色权限", on_load=RolesState.load)
+@app_page(routes.ROLES, "角色权限", "admin.roles", menu="shield", on_load=RolesState.load)
 def roles_page() -> rx.Component:
     return rx.vstack(
         rx.form(rx.hstack(text_input("name", "新角色名称", element_id="new-role-name"),
                           text_input("description", "说明", width="20em", element_id="new-role-desc"),
                           rx.button("新建角色", type="submit", id="create-role"), align="end", spacing="3"),
                 on_submit=RolesState.create_role, reset_on_submit=True),
-        data_table_rows(["角色", "类型", "说明", "授权数"], RolesState.roles, _role_row, "roles-table"),
+        row_table(["角色", "类型", "说明", "授权数"], RolesState.roles, _role_row, "roles-table"),
         rx.cond(RolesState.sel["id"] != "", _selected()),
         rx.heading("分配角色", size="3"),
         _assign_form(),

@@ -6,6 +6,7 @@ import reflex as rx
 
 from components import tokens
 from components.forms import hidden, notice, option_select, text_input
+from components.table import row_table
 from hbbudget import routes
 from hbbudget.pages.shell.base import app_page
 from hbbudget.services.core import orgadmin
@@ -139,11 +140,7 @@ def _user_row(u: rx.Var) -> rx.Component:
 
 def _users_table() -> rx.Component:
     heads = ["用户名", "姓名", "所属单位", "角色@范围", "状态", "上次登录", "提示", ""]
-    return rx.table.root(
-        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in heads])),
-        rx.table.body(rx.foreach(AdminState.users, _user_row)),
-        variant="surface", size="1", width="100%", id="users-table",
-    )
+    return row_table(heads, AdminState.users, _user_row, "users-table")
 
 
 def _create_form() -> rx.Component:
@@ -205,7 +202,7 @@ def _detail() -> rx.Component:
             ),
         ),
         rx.heading("角色", size="3"),
-        data_table_rows(["角色", "单位", "范围", ""], AdminState.grants, _grant_row, "grants-table"),
+        row_table(["角色", "单位", "范围", ""], AdminState.grants, _grant_row, "grants-table"),
         rx.form(
             rx.hstack(hidden("user_id", sel["id"]),
                       option_select("role_id", "角色", AdminState.role_options, element_id="grant-role"),
@@ -215,19 +212,13 @@ def _detail() -> rx.Component:
             on_submit=AdminState.add_grant,
         ),
         rx.heading("会话与登录记录", size="3"),
-        data_table_rows(["登录时间", "最近活动", "来源地址", "状态", ""], AdminState.sessions, _session_row,
+        row_table(["登录时间", "最近活动", "来源地址", "状态", ""], AdminState.sessions, _session_row,
                         "sessions-table"),
         spacing="3", width="100%", style=tokens.PANEL,
     )
 
 
-def data_table_rows(heads: list[str], rows: rx.Var, row_fn, table_id: str) -> rx.Component:
-    return rx.table.root(
-        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in heads])),
-        rx.table.body(rx.foreach(rows, row_fn)), variant="surface", size="1", width="100%", id=table_id)
-
-
-@app_page(routes.ADMIN, "系统管理", on_load=AdminState.load)
+@app_page(routes.ADMIN, "系统管理", "admin.users", menu="settings", on_load=AdminState.load)
 def admin_page() -> rx.Component:
     return rx.vstack(
         _create_form(),

@@ -60,7 +60,7 @@ def _card(item: rx.Var) -> rx.Component:
     return rx.link(rx.card(rx.text(item["label"], weight="bold"), width="12em"), href=item["route"])
 
 
-@app_page(routes.HOME, "工作台", on_load=HomeState.load)
+@app_page(routes.HOME, "工作台", None, menu="layout-dashboard", on_load=HomeState.load)
 def home_page() -> rx.Component:
     return rx.vstack(
         rx.text("您好，", SessionState.user_name, "（", SessionState.org_name, "）", id="welcome"),

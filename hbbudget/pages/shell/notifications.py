@@ -83,7 +83,7 @@ class NotificationsState(rx.State):
 S = NotificationsState
 
 
-@app_page(routes.NOTIFICATIONS, "消息", on_load=NotificationsState.load)
+@app_page(routes.NOTIFICATIONS, "消息", None, menu="bell", on_load=NotificationsState.load)
 def notifications_page() -> rx.Component:
     return rx.vstack(
         rx.hstack(

@@ -38,7 +38,7 @@ class PasswordState(rx.State):
         return [rx.toast.success("密码已修改"), rx.redirect(routes.HOME)]
 
 
-@app_page(routes.PASSWORD, "修改密码", on_load=PasswordState.load)
+@app_page(routes.PASSWORD, "修改密码", None, on_load=PasswordState.load)
 def password_page() -> rx.Component:
     return rx.vstack(
         rx.cond(SessionState.must_change_password,

@@ -9,6 +9,7 @@ from datetime import date
 
 from sqlmodel import select
 
+from hbbudget import clock
 from hbbudget.db import session_scope
 from hbbudget.models import Org, ReportDefinition, ReportSnapshot
 from hbbudget.services.analysis.report import PERMISSION, Definition, Report, Row, compute, scoped_org
@@ -16,14 +17,11 @@ from hbbudget.services.core import audit
 from hbbudget.services.core.orgs import scope_filter
 from hbbudget.services.errors import NotFound, PermissionDenied, ValidationError
 from hbbudget.services.execution import facts as exec_facts
-from hbbudget.services.execution.alerts import today_china
 from hbbudget.services.security.auditlog import SYSTEM
 from hbbudget.services.security.permissions import UserContext
 
 MAX_DEFINITIONS = 50
 LIST_LIMIT = 100
-audit.EVENT_NAMES.update({"report.export": "导出报表", "report.snapshot": "生成报表快照",
-                          "report.definition_save": "保存报表定义", "report.definition_delete": "删除报表定义"})
 
 
 # ------------------------------------------------------------------ saved definitions
@@ -99,7 +97,7 @@ def produce(today: date | None = None) -> int:
     """The scheduled job (the 1st of each month): a snapshot of the period(s) just ended for every active org
     whose subtree has an approved budget that year; by 单位 for an org with sub-units, else by 经济分类. A
     snapshot that exists is left as it is (the job can run again; the scheduler's lease keeps it to one process). Returns how many were made."""
-    today = today or today_china()
+    today = today or clock.today()
     made = 0
     for year, period in due_periods(today):
         budget_orgs = {f.org_id for f in exec_facts.facts(year).lines}

@@ -32,8 +32,6 @@ RECORD_PERMISSION = {"project": "project.edit", "budget": "budget.submit"}
 VIEW_PERMISSION = "report.view"
 REVIEW_PERMISSION = {"project": "project.review", "budget": "budget.review"}
 
-audit.EVENT_NAMES.update({"approval.decision": "录入三重一大集体决策", "approval.major_export": "导出三重一大清单",
-                          "approval.major_mark": "标记重大事项"})
 
 
 def _minutes_dir() -> Path:

@@ -38,9 +38,6 @@ STYLES = {"dingtalk": "钉钉式", "wecom": "企业微信式"}
 FINAL = ("refuse", "terminated", "revoked")
 ClientFactory = Callable[[], httpx.Client]
 
-audit.EVENT_NAMES.update({"oa.config": "配置 OA 对接", "oa.outcome": "OA 审批结果", "oa.callback_rejected":
-                          "OA 回调被拒绝", "oa.unknown": "OA 未知实例",
-                          "oa.sync": "立即同步 OA"})
 
 
 def _client() -> httpx.Client:

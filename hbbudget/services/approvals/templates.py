@@ -29,7 +29,6 @@ DEFAULT_STEPS = [{"name": "逐级审核", "actor": "chain", "mode": "any", "days
                   "min_amount": None, "category": "", "first_time": False}]
 PERMISSION = "budget.rules"  # who maintains templates: those who configure the rules for their subtree
 
-audit.EVENT_NAMES.update({"approval.template": "保存审批流模板"})
 
 
 def check_kind(kind: object) -> str:

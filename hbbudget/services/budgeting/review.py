@@ -13,19 +13,16 @@ from hbbudget.clock import now
 from hbbudget.db import session_scope
 from hbbudget.models import Budget, BudgetLine, ControlNumber, Org
 from hbbudget.services.approvals import runs
-from hbbudget.services.budgeting import budgets as budgeting
-from hbbudget.services.budgeting import flows, projects, rules
+from hbbudget.services.budgeting import budgets, flows, projects, rules
 from hbbudget.services.core import audit, notifications
 from hbbudget.services.errors import PermissionDenied, ValidationError
 from hbbudget.services.security import scope
 from hbbudget.services.security.permissions import UserContext
 
-audit.EVENT_NAMES.update({"budget.round": "预算转入下一轮次"})
-
 
 def _transition(session: Session, ctx: UserContext, budget_id: int, action: str) -> tuple[Budget, Org, Org | None]:
     """Lock the budget, check the move is in the flow and the caller may make it; returns (budget, org, step org)."""
-    budget, org = budgeting._load(session, ctx, budget_id, "budget.view", lock=True)
+    budget, org = budgets._load(session, ctx, budget_id, "budget.view", lock=True)
     step = flows.check(flows.BUDGET_FLOW, action, budget.status)
     step_org = session.get(Org, budget.step_org_id) if budget.step_org_id else None
     where = step_org if step.where == "step" and step_org else org
@@ -46,7 +43,7 @@ def _state(b: Budget) -> dict:
 
 def _facts(session: Session, budget: Budget) -> dict:
     """What an approval flow's conditions look at: the budget's total."""
-    return {"amount": budgeting._totals_by_budget(session, [budget.id]).get(budget.id, (0, 0))[0]}
+    return {"amount": budgets._totals_by_budget(session, [budget.id]).get(budget.id, (0, 0))[0]}
 
 
 def _title(budget: Budget, org: Org) -> str:
@@ -70,7 +67,7 @@ def submit(ctx: UserContext, budget_id: int, reason: str = "") -> dict:
             raise ValidationError(f"预算有 {len(warnings)} 项警告，请填写说明后再上报：" +
                                   "；".join(f"{r['name']}：{r['message']}" for r in warnings[:5]))
         before = _state(budget)
-        budgeting.save_version(session, ctx, budget, "上报", reason if warnings else "")
+        budgets.save_version(session, ctx, budget, "上报", reason if warnings else "")
         kind = {"调整": "调整", "调剂": "调剂"}.get(budget.round, "预算上报")
         step_org = runs.begin(session, ctx, "budget", budget.id, org, kind, _facts(session, budget))
         # a new submission: the reason of an earlier return no longer applies
@@ -82,7 +79,7 @@ def submit(ctx: UserContext, budget_id: int, reason: str = "") -> dict:
         notifications.notify(session, step_org, "budget.review", f"待审核预算：{org.name}",
                              f"{_title(budget, org)} 已上报，待您审核", link=routes.budget_editor(budget.id),
                              object_type="budget", object_id=budget.id, skip_user=ctx.user_id, exact=True)
-        return budgeting._header(session, ctx, budget, org)
+        return budgets._header(session, ctx, budget, org)
 
 
 def approve(ctx: UserContext, budget_id: int, comment: str = "") -> dict:
@@ -106,14 +103,14 @@ def approve(ctx: UserContext, budget_id: int, comment: str = "") -> dict:
         session.add(budget)
         session.flush()
         _record(session, ctx, budget, org, "approve", before, f"审核通过 {_title(budget, org)}；{comment}")
-        return budgeting._header(session, ctx, budget, org)
+        return budgets._header(session, ctx, budget, org)
 
 
 def _finish(session: Session, ctx: UserContext, budget: Budget, org: Org) -> None:
     """The last step approved: the final status and round, and a version of the lines as approved."""
     budget.status, budget.round = flows.BUDGET_FINAL[budget.round]
     budget.step_org_id = None
-    budgeting.save_version(session, ctx, budget, "批复" if budget.status == "已批复" else "审核完成")
+    budgets.save_version(session, ctx, budget, "批复" if budget.status == "已批复" else "审核完成")
     if budget.status == "已批复":
         used = set(session.exec(select(BudgetLine.project_id).where(BudgetLine.budget_id == budget.id,
                                                                     BudgetLine.project_id.is_not(None))).all())
@@ -149,7 +146,7 @@ def return_budget(ctx: UserContext, budget_id: int, comment: str) -> dict:
         notifications.notify(session, org, "budget.edit", f"预算被退回：{org.name}",
                              f"{step_org.name if step_org else ''}退回：{comment}", link=routes.budget_editor(budget.id),
                              object_type="budget", object_id=budget.id, skip_user=ctx.user_id)
-        return budgeting._header(session, ctx, budget, org)
+        return budgets._header(session, ctx, budget, org)
 
 
 def pending_budgets(ctx: UserContext, offset: int = 0, limit: int = 50) -> tuple[list[dict], int]:
@@ -160,7 +157,7 @@ def pending_budgets(ctx: UserContext, offset: int = 0, limit: int = 50) -> tuple
             Budget.status == "审核中", scope.step_filter(ctx, "budget.review"))
         total = session.exec(select(func.count()).select_from(q.subquery())).one()
         found = session.exec(q.order_by(Budget.updated_at).offset(offset).limit(limit)).all()
-        return budgeting._list_rows(session, list(found)), total
+        return budgets._list_rows(session, list(found)), total
 
 
 # ---- 一下: control numbers ----
@@ -177,7 +174,7 @@ def _control_rows(session: Session, org: Org, year: int) -> list[dict]:
         ControlNumber.org_id.in_(ids), ControlNumber.fiscal_year == year)).all()} if ids else {}
     mains = {b.org_id: b for b in session.exec(select(Budget).where(
         Budget.org_id.in_(ids), Budget.fiscal_year == year, Budget.seq == 0)).all()} if ids else {}
-    sums = budgeting._totals_by_budget(session, [b.id for b in mains.values()])
+    sums = budgets._totals_by_budget(session, [b.id for b in mains.values()])
     out = []
     for k in kids:
         b = mains.get(k.id)

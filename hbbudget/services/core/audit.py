@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import delete, text
 from sqlmodel import Session, select
 
-from hbbudget.clock import CHINA, now
+from hbbudget.clock import now, start_of_day, today
 from hbbudget.models import AuditCheckpoint, AuditEntry
 from hbbudget.services.errors import ValidationError
 from hbbudget.services.security.permissions import UserContext
@@ -151,10 +151,10 @@ def purge(before: date, operator: str) -> int:
     The chain restarts from a `purge` checkpoint holding the hash of the last deleted entry."""
     from hbbudget.db import session_scope
 
-    earliest = (datetime.now(CHINA) - timedelta(days=RETENTION_DAYS)).date()
+    earliest = today() - timedelta(days=RETENTION_DAYS)
     if not isinstance(before, date) or before > earliest:
         raise ValidationError(f"审计日志至少保留 {RETENTION_DAYS} 天：只能清理 {earliest.isoformat()} 之前的记录")
-    cutoff = datetime(before.year, before.month, before.day, tzinfo=CHINA)
+    cutoff = start_of_day(before)
     with session_scope() as session:
         if not verify(session).ok:
             raise ValidationError("审计日志哈希链已断裂，请先调查，不能清理")
@@ -188,18 +188,3 @@ def record_rejected(actor: UserContext, action: str, detail: str = "") -> None:
     with session_scope() as session:
         record(session, "request.rejected", actor=actor, success=False, object_type="action",
                object_id=action, detail=detail or "请求的对象不在页面提供的范围内")
-
-
-# event type -> Chinese name for the audit page; other modules add theirs with EVENT_NAMES.update(...)
-EVENT_NAMES = {
-    "login.success": "登录成功", "login.failed": "登录失败", "login.locked": "锁定期间登录", "logout": "退出登录",
-    "session.expired": "会话超时", "session.revoke": "强制下线", "permission.denied": "越权访问被拒绝",
-    "request.rejected": "请求对象不在页面范围内被拒绝",
-    "password.change": "修改密码", "user.create": "创建用户", "user.update": "修改用户", "user.enable": "启用用户",
-    "user.disable": "停用用户", "user.reset_password": "重置密码", "role.grant": "分配角色", "role.revoke": "撤销角色",
-    "role.create": "新建角色", "role.update": "修改角色", "role.delete": "删除角色", "role.permission": "修改角色权限", "role.defaults_added": "内置角色增加默认权限",
-    "org.create": "新增单位", "org.update": "修改单位", "org.move": "移动单位", "org.enable": "启用单位",
-    "org.disable": "停用单位", "policy.update": "修改安全策略", "audit.export": "导出审计日志",
-    "audit.purge": "清理审计日志", "alert.ack": "确认安全告警", "demo.seed": "载入演示数据",
-    "reference.load": "载入参考数据", "subjects.import": "导入科目",
-}

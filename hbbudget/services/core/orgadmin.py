@@ -11,7 +11,7 @@ from hbbudget.models import Org, Region
 from hbbudget.models.org import UNIT_TYPES
 from hbbudget.services.core import audit, orgs
 from hbbudget.services.errors import NotFound, PermissionDenied, ValidationError
-from hbbudget.services.security import access, scope
+from hbbudget.services.security import scope
 from hbbudget.services.security.permissions import PERMISSIONS, UserContext
 from hbbudget.services.security.scope import int_id, text
 
@@ -185,7 +185,7 @@ def set_active(ctx: UserContext, org_id: object, active: bool) -> None:
 
 def options(ctx: UserContext, permission: str) -> list[dict]:
     """Active orgs in the caller's scope for `permission`, for select boxes (id, indented name)."""
-    if permission == "admin.roles" and access.has_global(ctx, "admin.roles"):
+    if permission == "admin.roles" and scope.has_global(ctx, "admin.roles"):
         paths = [("/", True)]
     else:
         paths = ctx.scope_paths(permission)

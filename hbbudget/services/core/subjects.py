@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from hbbudget.db import session_scope
 from hbbudget.models import EconomicSubject, FunctionSubject
 from hbbudget.services.core import audit, xlsx
-from hbbudget.services.errors import ValidationError
+from hbbudget.services.errors import PermissionDenied, ValidationError
 from hbbudget.services.security.permissions import UserContext
 from hbbudget.settings import get_settings
 
@@ -310,3 +310,13 @@ def years_available(session: Session) -> list[int]:
     years = set(session.exec(select(FunctionSubject.fiscal_year).distinct()).all())
     years |= set(session.exec(select(EconomicSubject.fiscal_year).distinct()).all())
     return sorted(years)
+
+
+def browse(ctx: UserContext, kind: str, year: int, search: str = "", offset: int = 0,
+           limit: int = 50) -> tuple[list[dict], int, list[int]]:
+    """基础数据 (subject.view): one page of subjects, the total matching, and the years that have any."""
+    if not ctx.has("subject.view"):
+        raise PermissionDenied("没有权限：查看基础数据")
+    with session_scope() as session:
+        rows, total = list_subjects(session, kind, year, search, offset, limit)
+        return rows, total, years_available(session)

@@ -4,12 +4,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlmodel import Session, select
 
-from hbbudget import money
-from hbbudget.clock import CHINA, current_fiscal_year
+from hbbudget import clock, money
+from hbbudget.clock import current_fiscal_year
 from hbbudget.db import session_scope
 from hbbudget.models import BankAccount, BankTransaction, Budget, BudgetLine, CounterpartyRule, Expenditure, Project
 from hbbudget.models.budget import MONTHS
@@ -90,7 +90,7 @@ def _waiting(session: Session, account: BankAccount, today: date) -> int:
 def seed() -> int:
     """Add the missing demo accounts (and, once, past spending and a few old unmatched payments)."""
     added = waiting = 0
-    today = datetime.now(CHINA).date()
+    today = clock.today()
     with session_scope() as session:
         for number, name, org_code, api_format, bank in ACCOUNTS:
             org = orgs.by_code(session, org_code)

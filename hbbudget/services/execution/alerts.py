@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from hbbudget import money, routes
-from hbbudget.clock import CHINA, now, to_local_text
+from hbbudget import clock, money, routes
+from hbbudget.clock import now, to_local_text
 from hbbudget.db import session_scope
 from hbbudget.models import BankAccount, BankTransaction, BudgetLine, ExecAlert, Expenditure, Org, Project, SyncRun
 from hbbudget.services.core import audit
@@ -30,7 +30,7 @@ from hbbudget.services.errors import NotFound, PermissionDenied, ValidationError
 from hbbudget.services.execution import facts as exec_facts
 from hbbudget.services.execution import thresholds
 from hbbudget.services.execution.matching import TOKEN
-from hbbudget.services.security import access
+from hbbudget.services.security import scope
 from hbbudget.services.security.permissions import UserContext
 from hbbudget.services.security.scope import int_id, page, text
 
@@ -40,17 +40,6 @@ OPEN = ("未处理", "已确认")
 STATUSES = (*OPEN, "已关闭")
 AUTO_RESOLVE = {"over_budget", "behind", "over_plan", "month_plan", "unmatched"}
 SYSTEM = "系统"
-audit.EVENT_NAMES.update({"exec_alert.evaluate": "预警评估", "exec_alert.ack": "确认预警", "exec_alert.close": "关闭预警",
-                          "exec_alert.threshold": "设置项目预警阈值"})
-
-
-def today_china() -> date:
-    return datetime.now(CHINA).date()
-
-
-def _pct(bp: int) -> str:
-    sign, bp = ("-" if bp < 0 else ""), abs(int(bp))
-    return f"{sign}{bp // 100}.{bp % 100:02d}%"
 
 
 @dataclass
@@ -93,7 +82,7 @@ def _over(org_id: int, subject_type: str, subject_id: int, what: str, spent: int
     if spent * 100 <= budget * (100 + limit_pct):
         return None
     over_bp = 999_999 if budget <= 0 else round((spent - budget) * 10000 / budget)
-    shown = "预算为零" if budget <= 0 else f"超出 {_pct(over_bp)}"
+    shown = "预算为零" if budget <= 0 else f"超出 {money.percent(over_bp)}"
     return Finding(org_id, "over_budget", subject_type, subject_id, period, f"{what}：支出超预算（{shown}）",
                    f"已支出 {money.fmt(spent)}，预算 {money.fmt(budget)}，超出 {money.fmt(spent - budget)}；"
                    f"预警阈值 {limit_pct}%", over_bp, project_id, link)
@@ -108,9 +97,9 @@ def _behind(org_id: int, subject_type: str, subject_id: int, what: str, spent: i
     if gap <= points * 100:
         return None
     return Finding(org_id, "behind", subject_type, subject_id, period,
-                   f"{what}：执行进度落后序时进度 {_pct(gap)[:-1]} 个百分点",
-                   f"执行率 {_pct(rate)}（已支出 {money.fmt(spent)} / 预算 {money.fmt(budget)}），序时进度 "
-                   f"{_pct(progress)}；预警阈值 {points} 个百分点", gap, project_id, link)
+                   f"{what}：执行进度落后序时进度 {money.percent(gap)[:-1]} 个百分点",
+                   f"执行率 {money.percent(rate)}（已支出 {money.fmt(spent)} / 预算 {money.fmt(budget)}），序时进度 "
+                   f"{money.percent(progress)}；预警阈值 {points} 个百分点", gap, project_id, link)
 
 
 def budget_findings(facts: exec_facts.Facts, th: thresholds.Thresholds, names: _Names,
@@ -283,7 +272,7 @@ def _apply(session: Session, found: list[Finding], resolve_kinds: set[str]) -> d
 
 def evaluate(today: date | None = None, *, trigger: str = "nightly") -> dict[str, int]:
     """Raise, refresh and resolve alerts for the whole installation (a job: no user, no scope)."""
-    today = today or today_china()
+    today = today or clock.today()
     facts = exec_facts.facts(today.year)
     with session_scope() as session:
         th = thresholds.load(session)
@@ -301,7 +290,7 @@ def evaluate(today: date | None = None, *, trigger: str = "nightly") -> dict[str
 # ---------------------------------------------------------------- the 预警中心
 
 def _visible(ctx: UserContext):
-    return access.org_condition(ctx, "execution.view", ExecAlert.org_id)
+    return scope.org_condition(ctx, "execution.view", ExecAlert.org_id)
 
 
 def can_handle(ctx: UserContext, org_path: str) -> bool:

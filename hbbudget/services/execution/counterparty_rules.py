@@ -25,9 +25,6 @@ from hbbudget.services.security.permissions import PERMISSIONS, UserContext
 PERMISSION = "execution.match"
 MAX_LEN = 140
 
-audit.EVENT_NAMES.update({"execution.rule_learned": "学习对方户名规则", "execution.rule_save": "保存对方户名规则",
-                          "execution.rule_enable": "启用对方户名规则", "execution.rule_disable": "停用对方户名规则",
-                          "execution.rule_delete": "删除对方户名规则"})
 
 
 def normalize(name: object) -> str:

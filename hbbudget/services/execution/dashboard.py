@@ -4,11 +4,13 @@ Rates are basis points (int): 1234 = 12.34 %. Money is fen. The page turns them 
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from datetime import date
 
 from sqlmodel import select
 
+from hbbudget import clock
 from hbbudget.db import session_scope
 from hbbudget.models import Org, Project
 from hbbudget.services.core.orgs import scope_filter
@@ -19,6 +21,9 @@ from hbbudget.services.security.permissions import UserContext
 
 PERMISSION = "dashboard.view"
 TOP_PROJECTS = 15
+MEMO_SIZE = 256
+_memo: OrderedDict[tuple, dict] = OrderedDict()  # (user, data version, day) → overview: one per bump per user
+_memo_lock = threading.Lock()
 
 
 def level(rate: int, progress: int, budget: int, spent: int, over_pct: int, behind_points: int) -> str:
@@ -42,7 +47,7 @@ def overview(ctx: UserContext, today: date | None = None, year: int | None = Non
     paths = ctx.scope_paths(PERMISSION)
     if not paths:
         raise PermissionDenied("没有权限：查看驾驶舱")
-    today = today or alerts.today_china()
+    today = today or clock.today()
     year = year or today.year
     facts = exec_facts.facts(year)
     with session_scope() as session:
@@ -88,3 +93,17 @@ def overview(ctx: UserContext, today: date | None = None, year: int | None = Non
             "rate": exec_facts.rate_bp(spent, budget), "open_alerts": alerts.open_count(ctx),
             "months": months, "by_org": sorted(by_org, key=lambda r: (-r["rate"], r["name"])),
             "by_project": sorted(by_project, key=lambda r: (-r["rate"], r["name"]))}
+
+
+def overview_cached(ctx: UserContext, version: int) -> dict:
+    """`overview` for the live page, computed once per user, data version and China day (the last MEMO_SIZE kept)."""
+    key = (ctx.user_id, version, clock.today())
+    with _memo_lock:
+        if key in _memo:
+            return _memo[key]
+    data = overview(ctx)
+    with _memo_lock:
+        _memo[key] = data
+        while len(_memo) > MEMO_SIZE:
+            _memo.popitem(last=False)
+    return data

@@ -11,14 +11,14 @@ from typing import TypedDict
 from sqlalchemy import func
 from sqlmodel import select
 
+from hbbudget import clock
 from hbbudget.db import session_scope
 from hbbudget.models import Budget, BudgetLine, Org, Project
 from hbbudget.services.budgeting import lines
 from hbbudget.services.errors import NotFound, PermissionDenied, ValidationError
-from hbbudget.services.execution import alerts, facts
-from hbbudget.services.execution import line_ledger as ledger
+from hbbudget.services.execution import facts, line_ledger
 from hbbudget.services.execution.line_ledger import LedgerLine
-from hbbudget.services.security import access, scope
+from hbbudget.services.security import scope
 from hbbudget.services.security.permissions import UserContext
 from hbbudget.services.security.scope import int_id, text
 
@@ -56,8 +56,8 @@ def _current(query):
 
 def budgets(ctx: UserContext, year: int | None = None) -> list[dict]:
     """Current approved budgets in the user's execution.view scope: id, org_name, fiscal_year, round, total."""
-    year = year or alerts.today_china().year
-    where = access.org_condition(ctx, "execution.view", Budget.org_id)
+    year = year or clock.today().year
+    where = scope.org_condition(ctx, "execution.view", Budget.org_id)
     with session_scope() as session:
         rows = session.exec(_current(select(Budget, Org.name, func.coalesce(func.sum(BudgetLine.amount), 0))
                                      .join(Org, Org.id == Budget.org_id)
@@ -70,7 +70,7 @@ def budgets(ctx: UserContext, year: int | None = None) -> list[dict]:
 
 def budget_ledger(ctx: UserContext, budget_id: object, today: date | None = None) -> BudgetLedger:
     """The 指标 ledger of a current approved budget: a named row per line, and the totals."""
-    today = today or alerts.today_china()
+    today = today or clock.today()
     with session_scope() as session:
         budget = session.get(Budget, int_id(budget_id, "预算"))
         org = session.get(Org, budget.org_id) if budget else None
@@ -80,7 +80,7 @@ def budget_ledger(ctx: UserContext, budget_id: object, today: date | None = None
             raise PermissionDenied(f"没有权限：不能查看“{org.name}”的执行台账")
         if budget.status != "已批复" or budget.superseded_by_id is not None:
             raise ValidationError("只有现行已批复预算有执行台账")
-        rows = ledger._line_ledger(session, budget, today if today.year == budget.fiscal_year
+        rows = line_ledger._line_ledger(session, budget, today if today.year == budget.fiscal_year
                                   else date(budget.fiscal_year, 12, 31))
         by_id = {line.id: line for line in session.exec(select(BudgetLine).where(BudgetLine.budget_id == budget.id))}
         pids = {line.project_id for line in by_id.values() if line.project_id}
@@ -101,8 +101,8 @@ def line_choices(ctx: UserContext, search: object = "", limit: int = 200, year: 
     """Lines of the current approved budgets of a fiscal year (default this year) where the user may charge
     payments (execution.match), with the line's budget and spending so far."""
     search = text(search, "关键字", 40)
-    year = alerts.today_china().year if year is None else scope.year(year)
-    where = access.org_condition(ctx, "execution.match", Budget.org_id)
+    year = clock.today().year if year is None else scope.year(year)
+    where = scope.org_condition(ctx, "execution.match", Budget.org_id)
     with session_scope() as session:
         query = _current(select(BudgetLine, Org.name, Project.code, Project.name)
                          .join(Budget, Budget.id == BudgetLine.budget_id).join(Org, Org.id == Budget.org_id)

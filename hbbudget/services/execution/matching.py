@@ -22,25 +22,17 @@ from sqlalchemy import or_, update
 from sqlmodel import Session, func, select
 
 from hbbudget import money
-from hbbudget.clock import CHINA, current_fiscal_year, to_local_text
+from hbbudget.clock import current_fiscal_year, to_local_text, today
 from hbbudget.db import session_scope
 from hbbudget.models import BankTransaction, Budget, BudgetLine, CounterpartyRule, Expenditure, Org, Project
 from hbbudget.services.core import audit, data_version
 from hbbudget.services.core.orgs import scope_filter
 from hbbudget.services.errors import NotFound, PermissionDenied, ValidationError
-from hbbudget.services.execution import counterparty_rules
-from hbbudget.services.execution import line_ledger as ledger
+from hbbudget.services.execution import counterparty_rules, line_ledger
 from hbbudget.services.security.permissions import UserContext
 from hbbudget.services.security.scope import int_id, opt_id, text
 
 TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{2,31}")
-audit.EVENT_NAMES.update({"execution.match": "匹配支出", "execution.manual": "登记手工支出", "execution.frozen": "登记冻结",
-                          "execution.release": "解冻"})
-
-
-def today() -> date:
-    """Today in China (the server may run in UTC: a payment booked after 16:00 UTC is tomorrow's)."""
-    return datetime.now(CHINA).date()
 
 
 def current_budget_ids(session: Session, org_ids: list[int], year: int) -> list[int]:
@@ -207,7 +199,7 @@ def match(ctx: UserContext, transaction_id: object, splits: list) -> dict:
             if freeze_id is not None:
                 freeze, _ = _freeze_in_scope(session, ctx, freeze_id)
                 frozen_line = session.get(BudgetLine, freeze.budget_line_id)
-                if freeze.org_id != org.id or ledger.key(frozen_line) != ledger.key(line) \
+                if freeze.org_id != org.id or line_ledger.key(frozen_line) != line_ledger.key(line) \
                         or session.get(Budget, frozen_line.budget_id).fiscal_year != budget.fiscal_year:
                     raise ValidationError("所选冻结不在该预算明细上")
                 if freeze.id not in still:

@@ -24,7 +24,6 @@ from hbbudget.services.core import audit
 from hbbudget.settings import get_settings
 
 KINDS = {"audit_head": "审计日志日终链头", "budget_version": "预算批复版本"}
-audit.EVENT_NAMES.update({"evidence.anchor": "存证"})
 
 
 def _sha(data: object) -> str:

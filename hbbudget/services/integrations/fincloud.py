@@ -22,12 +22,11 @@ from hbbudget.integrations.fincloud.records import FUND_TYPES, FincloudError, pa
 from hbbudget.models import Budget, BudgetVersion, EconomicMapping, FincloudRun, Org, Project
 from hbbudget.services.budgeting import lines as budget_lines
 from hbbudget.services.core import audit
-from hbbudget.services.security import access, scope
+from hbbudget.services.security import scope
 from hbbudget.services.security.permissions import UserContext
 from hbbudget.settings import get_settings
 
 PERMISSION = "admin.settings"  # 接口状态
-audit.EVENT_NAMES.update({"fincloud.export": "财政云导出"})
 
 
 def _key(line: dict) -> tuple[str, str, str, str]:
@@ -166,7 +165,7 @@ def _row(run: FincloudRun) -> dict:
 
 def runs(ctx: UserContext, limit: int = 20) -> list[dict]:
     """The latest runs, for 接口状态: installation-wide, so only for a system admin at the root (else none)."""
-    if not access.has_global(ctx, PERMISSION):
+    if not scope.has_global(ctx, PERMISSION):
         return []
     with session_scope() as session:
         rows = session.exec(select(FincloudRun).order_by(FincloudRun.id.desc()).limit(limit)).all()
@@ -175,13 +174,13 @@ def runs(ctx: UserContext, limit: int = 20) -> list[dict]:
 
 def export_current_year() -> dict:
     """The scheduled job: the fiscal year in HBB_FISCAL_YEAR, else this year (北京时间)."""
-    from hbbudget.services.execution.alerts import today_china
+    from hbbudget import clock
 
-    return export(get_settings().fiscal_year or today_china().year)
+    return export(get_settings().fiscal_year or clock.today().year)
 
 
 def export_now(ctx: UserContext, year: object) -> dict:
     """立即导出 from 接口状态: installation-wide, so a system admin at the root only."""
-    access.require_global(ctx, PERMISSION)
+    scope.require_global(ctx, PERMISSION)
     y = scope.year(year)
     return export(y, trigger="manual", who=ctx.username)

@@ -32,8 +32,6 @@ from hbbudget.settings import get_settings
 
 PERMISSION = "budget.review"
 EVENT = "财政云指标"
-audit.EVENT_NAMES.update({"fincloud.fetch": "获取财政云指标", "fincloud.confirm": "确认应用财政云指标",
-                          "fincloud.reject": "拒绝财政云指标"})
 
 
 def fetch(year: int, *, trigger: str = "schedule", who: str = "系统") -> dict:
@@ -274,6 +272,6 @@ def reject(ctx: UserContext, import_id: object, reason: object) -> dict:
 
 
 def fetch_current_year() -> dict:
-    from hbbudget.services.execution.alerts import today_china
+    from hbbudget import clock
 
-    return fetch(get_settings().fiscal_year or today_china().year)
+    return fetch(get_settings().fiscal_year or clock.today().year)

@@ -28,7 +28,7 @@ from hbbudget.models import BankTransaction, ExecAlert, Expenditure, Invoice, Or
 from hbbudget.services.core import audit
 from hbbudget.services.errors import NotFound, PermissionDenied, ValidationError
 from hbbudget.services.execution import alerts
-from hbbudget.services.security import access
+from hbbudget.services.security import scope
 from hbbudget.services.security.permissions import UserContext
 from hbbudget.services.security.scope import int_id, text
 from hbbudget.settings import get_settings
@@ -38,7 +38,6 @@ BAD_STATUSES = ("作废", "红冲")
 MANUAL_FIELDS = {"code": "发票代码", "number": "发票号码", "date": "开票日期", "amount": "金额", "tax": "税额",
                  "total": "价税合计", "seller_name": "销售方名称", "seller_tax_id": "销售方纳税人识别号",
                  "buyer_name": "购买方名称", "buyer_tax_id": "购买方纳税人识别号"}
-audit.EVENT_NAMES.update({"invoice.attach": "关联发票", "invoice.verify": "发票查验"})
 alerts.KINDS.update({"invoice": "发票作废/红冲"})
 
 
@@ -223,12 +222,12 @@ def targets(ctx: UserContext, limit: int = 100) -> list[dict]:
     with session_scope() as session:
         txs = session.exec(
             select(BankTransaction, Org).join(Org, Org.id == BankTransaction.org_id)
-            .where(access.org_condition(ctx, "execution.match", BankTransaction.org_id), BankTransaction.amount < 0,
+            .where(scope.org_condition(ctx, "execution.match", BankTransaction.org_id), BankTransaction.amount < 0,
                    BankTransaction.cancelled == False)  # noqa: E712 - SQL comparison
             .order_by(BankTransaction.booking_date.desc(), BankTransaction.id.desc()).limit(limit)).all()
         spent = session.exec(
             select(Expenditure, Org).join(Org, Org.id == Expenditure.org_id)
-            .where(access.org_condition(ctx, "execution.match", Expenditure.org_id), Expenditure.kind == "manual")
+            .where(scope.org_condition(ctx, "execution.match", Expenditure.org_id), Expenditure.kind == "manual")
             .order_by(Expenditure.spent_on.desc(), Expenditure.id.desc()).limit(limit)).all()
     rows = [{"value": f"transaction:{t.id}", "label": f"付款 {t.booking_date or ''} {money.fmt(-t.amount)} "
              f"{t.counterparty} · {o.name}"[:120]} for t, o in txs]
@@ -241,7 +240,7 @@ def recent(ctx: UserContext, limit: int = 100) -> list[dict]:
     """The latest invoices of the orgs the user may view, with the org's name."""
     with session_scope() as session:
         rows = session.exec(select(Invoice, Org).join(Org, Org.id == Invoice.org_id)
-                            .where(access.org_condition(ctx, "execution.view", Invoice.org_id))
+                            .where(scope.org_condition(ctx, "execution.view", Invoice.org_id))
                             .order_by(Invoice.id.desc()).limit(limit)).all()
         return [{**_row(i), "org_name": o.name,
                  "target": f"付款 {i.transaction_id}" if i.transaction_id else f"手工支出 {i.expenditure_id}"}

@@ -23,15 +23,13 @@ from hbbudget.models import AuditEntry
 from hbbudget.services.core import audit
 from hbbudget.services.errors import ValidationError
 from hbbudget.services.operations import dialect
-from hbbudget.services.security import access
+from hbbudget.services.security import scope
 from hbbudget.services.security.permissions import UserContext
 from hbbudget.settings import ROOT, get_settings
 
 PERMISSION = "admin.settings"
 KEEP_DAILY, KEEP_MONTHLY = 14, 12
 PREFIX = "hbbudget-"
-audit.EVENT_NAMES.update({"backup.created": "数据库备份", "backup.failed": "数据库备份失败",
-                          "backup.restored": "数据库恢复", "backup.pruned": "清理过期备份"})
 
 
 def backup_dir() -> Path:
@@ -263,7 +261,7 @@ def restore(path: Path, operator: str = "cli") -> dict:
 
 def overview(ctx: UserContext) -> dict:
     """What the 备份 page shows: the backups of both folders and the settings (系统管理员 at the root)."""
-    access.require_global(ctx, PERMISSION)
+    scope.require_global(ctx, PERMISSION)
     with session_scope() as session:
         last = session.execute(select(AuditEntry).where(AuditEntry.event_type.in_(("backup.created", "backup.failed")))
                                .order_by(AuditEntry.id.desc()).limit(1)).scalars().first()
@@ -285,5 +283,5 @@ def overview(ctx: UserContext) -> dict:
 
 
 def run_now(ctx: UserContext) -> Backup:
-    access.require_global(ctx, PERMISSION)
+    scope.require_global(ctx, PERMISSION)
     return create(ctx.username, "page")

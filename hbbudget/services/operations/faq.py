@@ -13,12 +13,10 @@ from hbbudget.models import FaqEntry, FaqVote
 from hbbudget.services.core import audit
 from hbbudget.services.errors import NotFound, ValidationError
 from hbbudget.services.operations.faq_seed import CATEGORIES, ENTRIES
-from hbbudget.services.security import access, scope
+from hbbudget.services.security import scope
 from hbbudget.services.security.permissions import UserContext
 
 PERMISSION = "admin.settings"  # editing; reading needs only a signed-in user
-audit.EVENT_NAMES.update({"faq.save": "编辑知识库", "faq.active": "启用/停用知识库条目", "faq.vote": "知识库评价",
-                          "faq.seed": "载入知识库"})
 
 
 def ensure_seed(session: Session) -> int:
@@ -33,7 +31,7 @@ def ensure_seed(session: Session) -> int:
 
 
 def can_edit(ctx: UserContext) -> bool:
-    return access.has_global(ctx, PERMISSION)
+    return scope.has_global(ctx, PERMISSION)
 
 
 def _row(e: FaqEntry, mine: bool | None) -> dict:
@@ -93,7 +91,7 @@ def vote(ctx: UserContext, entry_id: int, helpful: bool) -> dict:
 
 def save(ctx: UserContext, entry_id: int, category: str, question: str, answer: str) -> dict:
     """Add (entry_id 0) or edit an entry (系统管理员 at the root)."""
-    access.require_global(ctx, PERMISSION)
+    scope.require_global(ctx, PERMISSION)
     if category not in CATEGORIES:
         raise ValidationError(f"分类须为：{'、'.join(CATEGORIES)}")
     question = scope.text(question, "问题", 200, required=True)
@@ -117,7 +115,7 @@ def save(ctx: UserContext, entry_id: int, category: str, question: str, answer: 
 
 
 def set_active(ctx: UserContext, entry_id: int, active: bool) -> None:
-    access.require_global(ctx, PERMISSION)
+    scope.require_global(ctx, PERMISSION)
     with session_scope() as session:
         entry = session.get(FaqEntry, entry_id)
         if entry is None:

@@ -18,7 +18,7 @@ from hbbudget.models import AuditEntry, BankAccount, HealthRecord, JobLease, Syn
 from hbbudget.services.core import audit
 from hbbudget.services.errors import ValidationError
 from hbbudget.services.operations import backup, dialect
-from hbbudget.services.security import access
+from hbbudget.services.security import scope
 from hbbudget.services.security.permissions import UserContext
 from hbbudget.settings import get_settings
 
@@ -30,7 +30,6 @@ BACKUP_AMBER_HOURS, BACKUP_RED_HOURS = 26, 72
 DISK_AMBER, DISK_RED = 20, 10  # % free
 LOGINS_AMBER, LOGINS_RED = 20, 100  # failed logins in 24 h
 SYNC_RED_HOURS = 24
-audit.EVENT_NAMES.update({"health.signoff": "系统巡检签字"})
 
 
 @dataclass
@@ -135,7 +134,7 @@ def this_month() -> str:
 
 
 def view(ctx: UserContext) -> dict:
-    access.require_global(ctx, PERMISSION)
+    scope.require_global(ctx, PERMISSION)
     checks, _ = run_checks()
     with session_scope() as session:
         records = session.exec(select(HealthRecord).order_by(HealthRecord.month.desc()).limit(24)).all()
@@ -149,7 +148,7 @@ def view(ctx: UserContext) -> dict:
 
 def sign_off(ctx: UserContext, note: str) -> HealthRecord:
     """The month's 巡检 record: the checks as they stand now, signed by the caller (once per month)."""
-    access.require_global(ctx, PERMISSION)
+    scope.require_global(ctx, PERMISSION)
     note = note.strip()
     if len(note) > 500:
         raise ValidationError("巡检说明最多 500 字")

@@ -30,13 +30,12 @@ from hbbudget.services.budgeting.projects import CATEGORIES
 from hbbudget.services.core import audit
 from hbbudget.services.errors import ValidationError
 from hbbudget.services.operations.history import Item, Report, Row
-from hbbudget.services.security import access
+from hbbudget.services.security import scope
 from hbbudget.services.security.permissions import UserContext
 
 PERMISSION = "admin.settings"
 MARK = "历史数据迁移"  # last_comment of the budgets this import owns
 STATUSES = ("已完成", "执行中", "已终止")
-audit.EVENT_NAMES.update({"history.import": "历史数据迁移"})
 Sheets = dict[str, list[tuple[int, Row]]]
 
 
@@ -285,7 +284,7 @@ class _Planner:
 def run(sheets: Sheets, *, dry_run: bool, operator: str = "cli", actor: UserContext | None = None) -> Report:
     """Plan every row; unless `dry_run`, apply all of it or (any row refused) nothing."""
     if actor is not None:
-        access.require_global(actor, PERMISSION)
+        scope.require_global(actor, PERMISSION)
     with session_scope() as session:
         planner = _Planner(session)
         planner.projects(sheets)

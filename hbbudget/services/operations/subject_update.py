@@ -11,7 +11,7 @@ from sqlmodel import select
 from hbbudget.db import session_scope
 from hbbudget.models import Budget, BudgetLine, CategoryTemplate, CategoryTemplateItem, Org, Project
 from hbbudget.services.core import subjects
-from hbbudget.services.security import access
+from hbbudget.services.security import scope
 from hbbudget.services.security.permissions import UserContext
 
 PERMISSION = "subject.manage"
@@ -45,11 +45,11 @@ def usage(kind: str, year: int, codes: list[str]) -> list[dict]:
 
 
 def preview(ctx: UserContext, path: Path, year: int) -> dict:
-    access.require_global(ctx, PERMISSION)
+    scope.require_global(ctx, PERMISSION)
     report = subjects.import_file(path, year, actor=ctx, dry_run=True)
     return {"report": report, "uses": usage(report.kind, year, report.retired)}
 
 
 def apply(ctx: UserContext, path: Path, year: int) -> subjects.ImportReport:
-    access.require_global(ctx, PERMISSION)
+    scope.require_global(ctx, PERMISSION)
     return subjects.import_file(path, year, actor=ctx)

@@ -17,7 +17,7 @@ from hbbudget.models import FaqEntry, FeedbackTicket, Notification, Org, User
 from hbbudget.services.core import audit, notifications
 from hbbudget.services.errors import NotFound, ValidationError
 from hbbudget.services.operations.faq_seed import CATEGORIES as FAQ_CATEGORIES
-from hbbudget.services.security import access, scope
+from hbbudget.services.security import scope
 from hbbudget.services.security.permissions import UserContext
 from hbbudget.settings import get_settings
 
@@ -26,8 +26,6 @@ CATEGORIES = ("使用问题", "数据问题", "功能建议", "系统故障")
 RESPONSE_HOURS = 48
 MAX_SCREENSHOT = 5 * 1024 * 1024
 IMAGE_TYPES = {b"\x89PNG\r\n\x1a\n": ".png", b"\xff\xd8\xff": ".jpg"}
-audit.EVENT_NAMES.update({"ticket.create": "提交反馈", "ticket.reply": "回复反馈", "ticket.close": "关闭反馈",
-                          "ticket.overdue": "反馈超时提醒"})
 
 
 def screenshot_dir() -> Path:
@@ -98,7 +96,7 @@ def mine(ctx: UserContext) -> list[dict]:
 
 def queue(ctx: UserContext, include_closed: bool = False) -> list[dict]:
     """The handler's list: open tickets first, oldest due first."""
-    access.require_global(ctx, PERMISSION)
+    scope.require_global(ctx, PERMISSION)
     with session_scope() as session:
         query = select(FeedbackTicket, User.full_name).join(User, User.id == FeedbackTicket.user_id)
         if not include_closed:
@@ -115,7 +113,7 @@ def _ticket(session: Session, ticket_id: int) -> FeedbackTicket:
 
 
 def reply(ctx: UserContext, ticket_id: int, text: str) -> dict:
-    access.require_global(ctx, PERMISSION)
+    scope.require_global(ctx, PERMISSION)
     text = scope.text(text, "回复", 2000, required=True)
     with session_scope() as session:
         ticket = _ticket(session, ticket_id)
@@ -133,7 +131,7 @@ def reply(ctx: UserContext, ticket_id: int, text: str) -> dict:
 
 def close(ctx: UserContext, ticket_id: int, resolution: str, faq_category: str = "") -> dict:
     """Close with a resolution; with `faq_category`, the question and the resolution become a FAQ entry."""
-    access.require_global(ctx, PERMISSION)
+    scope.require_global(ctx, PERMISSION)
     resolution = scope.text(resolution, "处理结果", 2000, required=True)
     if faq_category and faq_category not in FAQ_CATEGORIES:
         raise ValidationError(f"知识库分类须为：{'、'.join(FAQ_CATEGORIES)}")
@@ -173,7 +171,7 @@ def alert_overdue() -> int:
 
 def screenshot(ctx: UserContext, ticket_id: int) -> tuple[str, bytes]:
     """The ticket's screenshot, for the handler."""
-    access.require_global(ctx, PERMISSION)
+    scope.require_global(ctx, PERMISSION)
     with session_scope() as session:
         ticket = _ticket(session, ticket_id)
         if not ticket.screenshot:
@@ -184,7 +182,7 @@ def screenshot(ctx: UserContext, ticket_id: int) -> tuple[str, bytes]:
 
 def overdue_count(ctx: UserContext) -> int:
     """For the handler's 工作台: open tickets past 48 hours (0 for anyone who does not handle tickets)."""
-    if not access.has_global(ctx, PERMISSION):
+    if not scope.has_global(ctx, PERMISSION):
         return 0
     with session_scope() as session:
         return sum(1 for t in session.exec(select(FeedbackTicket).where(FeedbackTicket.status == "待处理")).all()

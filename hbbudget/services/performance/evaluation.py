@@ -19,9 +19,6 @@ from hbbudget.services.security import scope
 from hbbudget.services.security.permissions import UserContext
 
 EDITABLE = ("填报中", "退回")
-audit.EVENT_NAMES.update({"evaluation.open": "开始绩效自评", "evaluation.save": "保存绩效自评",
-                          "evaluation.override": "人工调整绩效得分", "evaluation.submit": "提交绩效自评",
-                          "evaluation.confirm": "复核确认绩效自评", "evaluation.return": "退回绩效自评"})
 
 
 def ledger_execution(project_id: int, year: int) -> tuple[int, int]:
@@ -253,7 +250,7 @@ def list_projects(ctx: UserContext, year: object, offset: int = 0, limit: int = 
     year within their span), with their evaluation's status, score and grade."""
     from sqlalchemy import func
 
-    from hbbudget.services.security import access
+    from hbbudget.services.security import scope
 
     year = scope.year(year)
     offset, limit = scope.page(offset, limit)
@@ -262,7 +259,7 @@ def list_projects(ctx: UserContext, year: object, offset: int = 0, limit: int = 
              .join(Org, Org.id == Project.org_id)
              .join(PerfEvaluation, (PerfEvaluation.project_id == Project.id) & (PerfEvaluation.fiscal_year == year),
                    isouter=True)
-             .where(access.org_condition(ctx, "performance.view", Project.org_id),
+             .where(scope.org_condition(ctx, "performance.view", Project.org_id),
                     Project.status.in_(("已入库", "执行中", "已完成")), Project.start_year <= year,
                     Project.end_year >= year))
         total = session.exec(select(func.count()).select_from(q.subquery())).one()
@@ -340,13 +337,13 @@ def rescore_all(year: int) -> int:
 def summary(ctx: UserContext, year: object) -> dict:
     """The year's submitted and confirmed evaluations in the caller's scope: how many per grade, the average score,
     and per unit (count, average), best first."""
-    from hbbudget.services.security import access
+    from hbbudget.services.security import scope
 
     year = scope.year(year)
     with session_scope() as session:
         rows = session.exec(select(PerfEvaluation.grade, PerfEvaluation.total_score, Org.name)
                             .join(Org, Org.id == PerfEvaluation.org_id)
-                            .where(access.org_condition(ctx, "performance.view", PerfEvaluation.org_id),
+                            .where(scope.org_condition(ctx, "performance.view", PerfEvaluation.org_id),
                                    PerfEvaluation.fiscal_year == year,
                                    PerfEvaluation.status.in_(("已提交", "已复核")))).all()
     grades = dict.fromkeys(scoring.GRADES, 0)

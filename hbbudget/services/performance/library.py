@@ -18,7 +18,7 @@ from hbbudget.models import Org, PerfIndicator
 from hbbudget.services.core import audit, xlsx
 from hbbudget.services.core.orgs import scope_filter
 from hbbudget.services.errors import NotFound, PermissionDenied, ValidationError
-from hbbudget.services.security import access, scope
+from hbbudget.services.security import scope
 from hbbudget.services.security.permissions import UserContext
 from hbbudget.settings import get_settings
 
@@ -41,9 +41,6 @@ LIMITS = {"code": 16, "name": 64, "unit": 16, "default_target": 32, "industries"
 MAX_ROWS = 5000
 PAGE = 50
 
-audit.EVENT_NAMES.update({"indicator.save": "保存绩效指标", "indicator.retire": "停用绩效指标",
-                          "indicator.import": "导入绩效指标库", "indicator.export": "导出绩效指标库",
-                          "indicator.load": "载入通用绩效指标库"})
 
 
 def _csv_rows() -> list[dict[str, str]]:
@@ -104,7 +101,7 @@ def _visible(ctx: UserContext):
 
 def _require_edit(session: Session, ctx: UserContext, org_id: int | None) -> Org | None:
     if org_id is None:
-        access.require_global(ctx, "performance.library")
+        scope.require_global(ctx, "performance.library")
         return None
     org = session.get(Org, org_id)
     if org is None:
@@ -115,7 +112,7 @@ def _require_edit(session: Session, ctx: UserContext, org_id: int | None) -> Org
 
 def owner_choices(ctx: UserContext) -> list[tuple[str, str]]:
     """Where the caller may add indicators: ("0", 通用指标库) at the root, else the orgs of their grants."""
-    out = [("0", "省级通用指标库")] if access.has_global(ctx, "performance.library") else []
+    out = [("0", "省级通用指标库")] if scope.has_global(ctx, "performance.library") else []
     with session_scope() as session:
         for path, _ in ctx.scope_paths("performance.library"):
             org_id = int(path.strip("/").split("/")[-1])

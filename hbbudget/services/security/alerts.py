@@ -13,7 +13,7 @@ from hbbudget.db import session_scope
 from hbbudget.models import SecurityAlert
 from hbbudget.services.core import audit
 from hbbudget.services.errors import NotFound, PermissionDenied, ValidationError
-from hbbudget.services.security import access
+from hbbudget.services.security import scope
 from hbbudget.services.security.permissions import UserContext
 from hbbudget.services.security.scope import int_id
 
@@ -33,7 +33,7 @@ def raise_alert(session: Session, kind: str, message: str) -> SecurityAlert | No
 
 
 def can_see(ctx: UserContext) -> bool:
-    return access.has_global(ctx, "audit.view") or access.has_global(ctx, "admin.security")
+    return scope.has_global(ctx, "audit.view") or scope.has_global(ctx, "admin.security")
 
 
 def open_alerts(ctx: UserContext, limit: int = 10) -> list[dict]:
@@ -47,7 +47,7 @@ def open_alerts(ctx: UserContext, limit: int = 10) -> list[dict]:
 
 
 def acknowledge(ctx: UserContext, alert_id: object) -> None:
-    access.require_global(ctx, "admin.security")
+    scope.require_global(ctx, "admin.security")
     with session_scope() as session:
         alert = session.get(SecurityAlert, int_id(alert_id, "告警"))
         if alert is None:

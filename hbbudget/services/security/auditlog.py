@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from openpyxl import Workbook
 from sqlalchemy import func, or_
 from sqlmodel import select
 
-from hbbudget.clock import CHINA, to_local_text
+from hbbudget.clock import start_of_day, to_local_text
 from hbbudget.db import session_scope
 from hbbudget.models import AuditEntry
 from hbbudget.services.core import audit
 from hbbudget.services.errors import ValidationError
-from hbbudget.services.security import access
+from hbbudget.services.events import EVENT_NAMES
+from hbbudget.services.security import scope
 from hbbudget.services.security.permissions import UserContext
 
 EXPORT_LIMIT = 50_000
@@ -74,9 +75,9 @@ def _query(filters: dict[str, str]):
     if filters.get("event_type"):
         query = query.where(AuditEntry.event_type == filters["event_type"])
     if start := _date(filters.get("date_from"), "开始日期"):
-        query = query.where(AuditEntry.created_at >= datetime(start.year, start.month, start.day, tzinfo=CHINA))
+        query = query.where(AuditEntry.created_at >= start_of_day(start))
     if end := _date(filters.get("date_to"), "结束日期"):
-        end_excl = datetime(end.year, end.month, end.day, tzinfo=CHINA) + timedelta(days=1)
+        end_excl = start_of_day(end) + timedelta(days=1)
         query = query.where(AuditEntry.created_at < end_excl)
     if obj := filters.get("object"):
         kind, _, ident = obj.partition(" ")
@@ -92,14 +93,14 @@ def _query(filters: dict[str, str]):
 
 def _row(e: AuditEntry) -> dict[str, str]:
     return {"id": str(e.id), "time": to_local_text(e.created_at, seconds=True), "username": e.username or SYSTEM,
-            "event": audit.EVENT_NAMES.get(e.event_type, e.event_type), "result": "成功" if e.success else "失败",
+            "event": EVENT_NAMES.get(e.event_type, e.event_type), "result": "成功" if e.success else "失败",
             "object": f"{OBJECT_NAMES.get(e.object_type, e.object_type)} {e.object_id}".strip(), "detail": e.detail, "before": e.before,
             "after": e.after, "client": e.client_addr}
 
 
 def search(ctx: UserContext, filters: dict[str, str], offset: int = 0, limit: int = 50) -> tuple[list[dict], int]:
     """A page of entries, newest first."""
-    access.require_global(ctx, "audit.view")
+    scope.require_global(ctx, "audit.view")
     limit = max(1, min(int(limit), 200))
     offset = max(0, int(offset))
     query = _query(filters)
@@ -111,7 +112,7 @@ def search(ctx: UserContext, filters: dict[str, str], offset: int = 0, limit: in
 
 def export_xlsx(ctx: UserContext, filters: dict[str, str]) -> tuple[bytes, int]:
     """The filtered entries (at most EXPORT_LIMIT, newest first) as an xlsx workbook; the export is audited."""
-    access.require_global(ctx, "audit.export")
+    scope.require_global(ctx, "audit.export")
     with session_scope() as session:
         rows = session.exec(_query(filters).order_by(AuditEntry.id.desc()).limit(EXPORT_LIMIT)).all()
         audit.record(session, "audit.export", actor=ctx, object_type="audit", detail=f"导出 {len(rows)} 条",
@@ -133,7 +134,7 @@ def _cell(value: str) -> str:
 
 
 def verify_text(ctx: UserContext) -> str:
-    access.require_global(ctx, "audit.view")
+    scope.require_global(ctx, "audit.view")
     with session_scope() as session:
         result = audit.verify(session)
     if result.ok:
@@ -142,4 +143,4 @@ def verify_text(ctx: UserContext) -> str:
 
 
 def event_options() -> list[tuple[str, str]]:
-    return sorted(audit.EVENT_NAMES.items(), key=lambda kv: kv[0])
+    return sorted(EVENT_NAMES.items(), key=lambda kv: kv[0])

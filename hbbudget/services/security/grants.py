@@ -15,7 +15,7 @@ from hbbudget.db import session_scope
 from hbbudget.models import Org, Role, User, UserRole
 from hbbudget.services.core import audit
 from hbbudget.services.errors import NotFound, PermissionDenied, ValidationError
-from hbbudget.services.security import access, scope
+from hbbudget.services.security import scope
 from hbbudget.services.security.permissions import UserContext
 from hbbudget.services.security.scope import int_id
 
@@ -25,7 +25,7 @@ def rows_for_user(session: Session, user_id: int) -> list[dict]:
                         .join(Org, Org.id == UserRole.org_id).where(UserRole.user_id == user_id)
                         .order_by(UserRole.id)).all()
     return [{"id": str(g.id), "role": r.name, "org": o.name, "scope": "本单位及下级" if g.subtree else "仅本单位",
-             "kind": access.kind_label(r.admin_kind)} for g, r, o in rows]
+             "kind": scope.kind_label(r.admin_kind)} for g, r, o in rows]
 
 
 def _kinds(session: Session, user_id: int, exclude_grant: int | None = None) -> set[str | None]:
@@ -38,7 +38,7 @@ def _kinds(session: Session, user_id: int, exclude_grant: int | None = None) -> 
 def _effective(session: Session, kind: str, *, user_id: int | None = None, exclude_user: int | None = None,
                exclude_grant: int | None = None) -> set[int]:
     """Ids of active accounts effectively holding an admin kind: the grant at an active root org with its
-    subtree (what `access.require_global` accepts); a narrower or dead grant gives no admin power."""
+    subtree (what `scope.require_global` accepts); a narrower or dead grant gives no admin power."""
     stmt = (select(UserRole.user_id, Org.path).join(Role, Role.id == UserRole.role_id)
             .join(User, User.id == UserRole.user_id).join(Org, Org.id == UserRole.org_id)
             .where(Role.admin_kind == kind, User.active == True, Org.active == True,  # noqa: E712
@@ -49,28 +49,28 @@ def _effective(session: Session, kind: str, *, user_id: int | None = None, exclu
         stmt = stmt.where(UserRole.user_id != exclude_user)
     if exclude_grant is not None:
         stmt = stmt.where(UserRole.id != exclude_grant)
-    return {uid for uid, path in session.exec(stmt).all() if access.is_root_path(path)}
+    return {uid for uid, path in session.exec(stmt).all() if scope.is_root_path(path)}
 
 
 def refuse_last_holder(session: Session, user_id: int, removing_grant: int | None = None) -> None:
     """Refuse when `user_id` is the last account effectively holding an admin kind it would stop holding
     (by being disabled, or by losing `removing_grant`)."""
-    for kind in set(access.ADMIN_KINDS) & (_kinds(session, user_id) - {None}):
+    for kind in set(scope.ADMIN_KINDS) & (_kinds(session, user_id) - {None}):
         if not _effective(session, kind, user_id=user_id):
             continue  # it holds no effective grant of this kind: nothing is lost
         if removing_grant is not None and _effective(session, kind, user_id=user_id, exclude_grant=removing_grant):
             continue  # another effective grant of the same kind stays
         if not _effective(session, kind, exclude_user=user_id):
-            raise ValidationError(f"三员分立：这是最后一个有效的{access.kind_label(kind)}账号，不能停用或撤销")
+            raise ValidationError(f"三员分立：这是最后一个有效的{scope.kind_label(kind)}账号，不能停用或撤销")
 
 
 def _check_actor(ctx: UserContext, role: Role, user: User, user_org: Org, org: Org) -> None:
     if user.id == ctx.user_id:
         raise PermissionDenied("不能修改自己的角色")
     if role.admin_kind:
-        access.require_global(ctx, "admin.roles")
+        scope.require_global(ctx, "admin.roles")
         return
-    if access.has_global(ctx, "admin.roles"):
+    if scope.has_global(ctx, "admin.roles"):
         return
     for target in (user_org, org):  # a system admin: the user and the org both within its scope
         scope.require(ctx, "admin.users", target)
@@ -91,8 +91,8 @@ def grant(ctx: UserContext, user_id: object, role_id: object, org_id: object, su
         held = _kinds(session, user.id)
         if held and held != {role.admin_kind}:
             other = next(iter(held - {role.admin_kind}), None)
-            raise ValidationError(f"三员分立：已担任{access.kind_label(other)}的账号不能再分配“{role.name}”"
-                                  f"（{access.kind_label(role.admin_kind)}）")
+            raise ValidationError(f"三员分立：已担任{scope.kind_label(other)}的账号不能再分配“{role.name}”"
+                                  f"（{scope.kind_label(role.admin_kind)}）")
         if session.exec(select(UserRole).where(UserRole.user_id == user.id, UserRole.role_id == role.id,
                                                UserRole.org_id == org.id)).first():
             raise ValidationError("该用户在该单位已有此角色")
@@ -130,7 +130,7 @@ def revoke(ctx: UserContext, grant_id: object) -> None:
 
 def members(ctx: UserContext, role_id: object) -> list[dict]:
     """Who holds a role (for the security admin)."""
-    access.require_global(ctx, "admin.roles")
+    scope.require_global(ctx, "admin.roles")
     with session_scope() as session:
         rows = session.exec(select(UserRole, User, Org).join(User, User.id == UserRole.user_id)
                             .join(Org, Org.id == UserRole.org_id)

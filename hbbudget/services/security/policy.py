@@ -11,7 +11,7 @@ from hbbudget.db import session_scope
 from hbbudget.models import SecurityPolicy
 from hbbudget.services.core import audit
 from hbbudget.services.errors import ValidationError
-from hbbudget.services.security import access
+from hbbudget.services.security import scope
 from hbbudget.services.security.permissions import UserContext
 from hbbudget.settings import get_settings
 
@@ -73,14 +73,14 @@ def get() -> Policy:
 
 def view(ctx: UserContext) -> dict:
     """The policy and its bounds for the security admin's form."""
-    access.require_global(ctx, "admin.security")
+    scope.require_global(ctx, "admin.security")
     policy = get()
     return {"values": asdict(policy), "bounds": BOUNDS}
 
 
 def update(ctx: UserContext, values: dict) -> Policy:
     """Save a new policy; every field is required and must lie within its bounds."""
-    access.require_global(ctx, "admin.security")
+    scope.require_global(ctx, "admin.security")
     if not isinstance(values, dict):
         raise ValidationError("请求无效")
     parsed: dict[str, int] = {}

@@ -12,7 +12,7 @@ from hbbudget.db import session_scope
 from hbbudget.models import Role, RoleDefaultOffered, RolePermission, UserRole
 from hbbudget.services.core import audit
 from hbbudget.services.errors import NotFound, ValidationError
-from hbbudget.services.security import access
+from hbbudget.services.security import scope
 from hbbudget.services.security.permissions import DEFAULT_ROLES, PERMISSIONS, UserContext
 from hbbudget.services.security.scope import int_id, text
 
@@ -77,7 +77,7 @@ def _check_name(session: Session, name: object, description: object, role_id: in
 
 def list_roles(ctx: UserContext) -> list[dict]:
     """Roles for the role list and the grant forms, with how many grants each has."""
-    access.require_global(ctx, "admin.roles")
+    scope.require_global(ctx, "admin.roles")
     with session_scope() as session:
         counts = dict(session.exec(select(UserRole.role_id, func.count()).group_by(UserRole.role_id)).all())
         rows = session.exec(select(Role).order_by(Role.id)).all()
@@ -88,9 +88,9 @@ def list_roles(ctx: UserContext) -> list[dict]:
 
 def assignable(ctx: UserContext) -> list[dict]:
     """Roles the caller may grant: business roles (system admin) or every role (security admin)."""
-    every = access.has_global(ctx, "admin.roles")
+    every = scope.has_global(ctx, "admin.roles")
     if not every and not ctx.has("admin.users"):
-        access.require_global(ctx, "admin.roles")
+        scope.require_global(ctx, "admin.roles")
     with session_scope() as session:
         rows = session.exec(select(Role).order_by(Role.id)).all()
     return [{"id": str(r.id), "name": r.name} for r in rows if every or not r.admin_kind]
@@ -98,7 +98,7 @@ def assignable(ctx: UserContext) -> list[dict]:
 
 def create_role(ctx: UserContext, name: object, description: object = "") -> int:
     """A custom business role, with no permissions yet."""
-    access.require_global(ctx, "admin.roles")
+    scope.require_global(ctx, "admin.roles")
     with session_scope() as session:
         name, description = _check_name(session, name, description)
         role = Role(code=f"custom-{uuid.uuid4().hex[:12]}", name=name, description=description, builtin=False)
@@ -110,7 +110,7 @@ def create_role(ctx: UserContext, name: object, description: object = "") -> int
 
 
 def rename_role(ctx: UserContext, role_id: object, name: object, description: object = "") -> None:
-    access.require_global(ctx, "admin.roles")
+    scope.require_global(ctx, "admin.roles")
     with session_scope() as session:
         role = _role(session, role_id)
         if role.builtin:
@@ -125,7 +125,7 @@ def rename_role(ctx: UserContext, role_id: object, name: object, description: ob
 
 def delete_role(ctx: UserContext, role_id: object) -> None:
     """Delete a custom role that nobody holds any more."""
-    access.require_global(ctx, "admin.roles")
+    scope.require_global(ctx, "admin.roles")
     with session_scope() as session:
         role = _role(session, role_id)
         if role.builtin:
@@ -143,14 +143,14 @@ def delete_role(ctx: UserContext, role_id: object) -> None:
 
 def set_permission(ctx: UserContext, role_id: object, permission: object, granted: object) -> None:
     """Tick or clear one cell of the matrix. Takes effect at each holder's next event."""
-    access.require_global(ctx, "admin.roles")
+    scope.require_global(ctx, "admin.roles")
     if not isinstance(granted, bool) or permission not in PERMISSIONS:
         raise ValidationError("请求参数无效")
     with session_scope() as session:
         role = _role(session, role_id)
         if role.admin_kind:
             raise ValidationError("三员分立：系统、安全、审计管理员角色的权限固定，不能修改")
-        if access.permission_kind(permission):
+        if scope.permission_kind(permission):
             raise ValidationError(f"三员分立：“{PERMISSIONS[permission][1]}”属于管理员权限，不能授予业务角色")
         before = _granted(session, role.id)
         row = session.get(RolePermission, (role.id, permission))
@@ -168,7 +168,7 @@ def set_permission(ctx: UserContext, role_id: object, permission: object, grante
 
 def matrix(ctx: UserContext) -> dict:
     """Roles × permissions, permission rows grouped by module; each cell says if it may be edited."""
-    access.require_global(ctx, "admin.roles")
+    scope.require_global(ctx, "admin.roles")
     with session_scope() as session:
         all_roles = session.exec(select(Role).order_by(Role.id)).all()
         granted = {(rp.role_id, rp.permission) for rp in session.exec(select(RolePermission)).all()}
@@ -177,7 +177,7 @@ def matrix(ctx: UserContext) -> dict:
         rows.append({"module": module if module != last_module else "", "name": name, "code": code,
                      "description": desc,
                      "cells": [{"role_id": str(r.id), "code": code, "on": "1" if (r.id, code) in granted else "",
-                                "editable": "" if r.admin_kind or access.permission_kind(code) else "1"}
+                                "editable": "" if r.admin_kind or scope.permission_kind(code) else "1"}
                                for r in all_roles]})
         last_module = module
     return {"roles": [r.name for r in all_roles], "rows": rows}

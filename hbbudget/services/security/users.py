@@ -27,7 +27,7 @@ from hbbudget.models import LoginSession, Org, Role, User, UserRole
 from hbbudget.services.core import audit
 from hbbudget.services.core.orgs import scope_filter
 from hbbudget.services.errors import NotFound, PermissionDenied, ValidationError
-from hbbudget.services.security import access, auth, grants, policy, scope
+from hbbudget.services.security import auth, grants, policy, scope
 from hbbudget.services.security.permissions import UserContext
 from hbbudget.services.security.scope import int_id, text
 
@@ -53,7 +53,7 @@ def _user_in_scope(session: Session, ctx: UserContext, user_id: object, *, manag
     scope.require(ctx, "admin.users", org)
     kind = protected_kind(session, user.id) if manage else None
     if kind:
-        raise PermissionDenied(f"三员分立：{access.kind_label(kind)}账号不能由系统管理员修改、停用、启用、重置密码"
+        raise PermissionDenied(f"三员分立：{scope.kind_label(kind)}账号不能由系统管理员修改、停用、启用、重置密码"
                                "或强制下线；密码由本人修改，遗忘时由服务器管理员执行 hbbudget user reset-password")
     return user, org
 
@@ -132,7 +132,7 @@ def detail(ctx: UserContext, user_id: object) -> dict:
         return {
             "id": str(user.id), "username": user.username, "full_name": user.full_name, "org_id": str(org.id),
             "org": org.name, "status": status, "active": user.active, "flag": stale,
-            "protected": access.kind_label(kind) if (kind := protected_kind(session, user.id)) else "",
+            "protected": scope.kind_label(kind) if (kind := protected_kind(session, user.id)) else "",
             "last_login": to_local_text(user.last_login_at) or "从未登录",
             "password_changed": to_local_text(user.password_changed_at) or "未修改",
             "grants": grants.rows_for_user(session, user.id),

@@ -13,7 +13,7 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
-from hbbudget import routes
+from hbbudget import clock, routes
 from hbbudget.db import session_scope
 from hbbudget.models import ReportSnapshot
 from hbbudget.pages.analysis.cockpit import CockpitState
@@ -21,7 +21,6 @@ from hbbudget.pages.analysis.reports import ReportState
 from hbbudget.pages.analysis.trends import TrendState
 from hbbudget.services.analysis import saved
 from hbbudget.services.analysis.report import Definition
-from hbbudget.services.execution.alerts import today_china
 from tests.budget_world import add_user
 from tests.unit.business_coverage import Case, build_world, check_lacking, check_out_of_scope, guarded_handlers
 
@@ -67,7 +66,7 @@ CASES = {
     "TrendState.open": Case(lambda w: (f"org-{w['other']}",), R),
     "TrendState.bar_click": Case(lambda w: ([{"pointIndex": 50}],), R),
     "TrendState.heat_click": Case(lambda w: ([{"pointNumber": [50, 1]}],), R),
-    "TrendState.choose_year": Case(lambda w: (str(today_china().year - 1),), H),
+    "TrendState.choose_year": Case(lambda w: (str(clock.today().year - 1),), H),
     # 领导驾驶舱 (the head of U: dashboard.view over U's subtree)
     "CockpitState.load": Case(expect=L, shows="信息学院", prep=lambda w: []),
     "CockpitState.refresh": Case(expect=L, shows="信息学院", prep=lambda w: []),
@@ -89,7 +88,7 @@ def world(database_url, tmp_path_factory):
         # a saved definition of the other unit's user, and the month-end snapshots of both units
         w["o_definition"] = saved.save_definition(add_user("rep_o", "accountant", w["other"]), "他方报表",
                                                   Definition(w["other"], 2027, "Q1", "org"))["id"]
-        saved.produce(date(today_china().year, 4, 1))
+        saved.produce(date(clock.today().year, 4, 1))
         with session_scope() as session:
             w["o_snapshot"] = session.exec(select(ReportSnapshot.id).where(ReportSnapshot.org_id == w["other"])).first()
         assert w["o_snapshot"]
@@ -154,7 +153,7 @@ async def test_cockpit_recomputes_when_the_feed_moves(world):
     before = snapshot()
     try:
         matching.record_manual(add_user("kj_live", "accountant", world["unit"]), world["u_aline"], "500",
-                               date(today_china().year, 1, 6), "新入账")
+                               date(clock.today().year, 1, 6), "新入账")
         facts.forget()
         await state.refresh()  # the same feed version: not recomputed
         assert next(c for c in state.cards if c["id"] == "kpi-spent")["value"] == spent

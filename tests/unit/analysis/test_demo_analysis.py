@@ -3,6 +3,7 @@ profile, two laggard projects and one overspent line; a second run adds nothing;
 
 from sqlmodel import func, select
 
+from hbbudget import clock
 from hbbudget.db import session_scope
 from hbbudget.models import Budget, Expenditure
 from hbbudget.services.analysis import cockpit, drill
@@ -11,7 +12,6 @@ from hbbudget.services.core import setup
 from hbbudget.services.demo import analysis
 from hbbudget.services.demo import seed as demo
 from hbbudget.services.execution import facts
-from hbbudget.services.execution.alerts import today_china
 from hbbudget.services.security import auth
 
 
@@ -28,7 +28,7 @@ def test_demo_data_for_every_unit_idempotent(db):
     assert analysis.seed() == {"budgets": 0, "spending": 0}
     assert _counts() == first
     facts.forget()
-    today = today_china()
+    today = clock.today()
     _, leader = auth.login("lingdao", demo.DEMO_PASSWORD)
     with session_scope() as session:
         from hbbudget.services.core import orgs

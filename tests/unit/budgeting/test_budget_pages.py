@@ -26,8 +26,7 @@ from hbbudget.pages.budgeting.review_state import ReviewState
 from hbbudget.pages.budgeting.rules import RulesState
 from hbbudget.pages.budgeting.templates import TemplatesState
 from hbbudget.pages.shell.notifications import NotificationsState
-from hbbudget.services.budgeting import budgets as budgeting
-from hbbudget.services.budgeting import projects
+from hbbudget.services.budgeting import budgets, projects
 from hbbudget.services.core import setup
 from hbbudget.services.security import auth
 from state.notifications import BellState
@@ -56,8 +55,8 @@ def world(db):
     project = projects.create_project(op, tree["dept"], {
         "name": "实验室建设", "category": "3", "kind": "新增", "start_year": YEAR, "end_year": YEAR,
         "total": "500000", "func_code": "2050205", "owner": "OP"})
-    header = budgeting.create_budget(op, tree["dept"], YEAR)
-    line = budgeting.add_line(op, header["id"], {"econ_code": "30201", "func_code": "2050205", "source": "财政拨款",
+    header = budgets.create_budget(op, tree["dept"], YEAR)
+    line = budgets.add_line(op, header["id"], {"econ_code": "30201", "func_code": "2050205", "source": "财政拨款",
                                                  "amount": "1000", "note": "办公用品"})["row"]
     return {**tree, "budget": header["id"], "line": line["id"], "project": project["id"]}
 
@@ -495,7 +494,7 @@ async def test_adjust_buttons_follow_the_headers_allowed_actions(world):
 
 async def test_transfer_between_lines_of_a_transfer_draft(world):
     base, _ = _approved(world, seq=1)
-    draft = budgeting.create_adjustment(_ctx("op"), base, "调剂")["id"]
+    draft = budgets.create_adjustment(_ctx("op"), base, "调剂")["id"]
     root, editor = await _editor("op", draft)
     await editor.load()
     transfer = await root.get_state(EditorTransferState)

@@ -7,8 +7,7 @@ from hbbudget.db import session_scope
 from hbbudget.models import AuditEntry, Budget, BudgetLine, CategoryTemplate, Project, Rule
 from hbbudget.services.budgeting import budgets, rules, templates
 from hbbudget.services.core import setup
-from hbbudget.services.demo import analysis, budget
-from hbbudget.services.demo import seed as demo
+from hbbudget.services.demo import analysis, budget, seed
 from hbbudget.services.security import auth
 
 
@@ -20,7 +19,7 @@ def _counts() -> dict:
 
 def test_demo_budget_data_is_idempotent_and_usable(db):
     setup.init_reference_data()
-    demo.seed_demo()
+    seed.seed_demo()
     first = _counts()
     # besides the 数据分析 demo (services.demo.analysis: three years for every unit, the college's this year here)
     extra_projects = sum(len(projects) for _, _, projects in analysis.UNITS.values())
@@ -31,7 +30,7 @@ def test_demo_budget_data_is_idempotent_and_usable(db):
     assert budget.seed() == {"projects": 0, "budgets": 0, "rules": 0, "templates": 0}
     assert _counts() == first
     year = current_fiscal_year()
-    _, ctx = auth.login("jingban", demo.DEMO_PASSWORD)
+    _, ctx = auth.login("jingban", seed.DEMO_PASSWORD)
     listed = {(b["fiscal_year"], b["status"]): b for b in budgets.list_budgets(ctx)[0]}
     assert set(listed) == {(year - 2, "已批复"), (year - 1, "已批复"), (year, "已批复"), (year + 1, "草稿")}
     draft = listed[(year + 1, "草稿")]

@@ -38,3 +38,11 @@ def test_allocate_and_spread_sum_exactly():
     assert money.parse_percent("30%") == Decimal("30.00")
     with pytest.raises(ValidationError):
         money.parse_percent("30.001")
+
+
+def test_percent_from_basis_points():
+    assert money.percent(1234) == "12.34%"
+    assert money.percent(-5) == "-0.05%"
+    assert money.percent(0) == "0.00%"
+    assert money.percent(1235, 1) == "12.4%"  # half up, not the float's 12.3
+    assert money.percent(100_000, 1) == "1000.0%"

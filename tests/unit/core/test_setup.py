@@ -11,7 +11,7 @@ from sqlmodel import func, select
 from hbbudget.db import session_scope
 from hbbudget.models import AuditEntry, EconomicSubject, FunctionSubject, Org, Region, Role, User, UserRole
 from hbbudget.services.core import setup
-from hbbudget.services.demo import seed as demo
+from hbbudget.services.demo import seed
 from hbbudget.services.security import auth
 from hbbudget.settings import ROOT
 
@@ -35,26 +35,26 @@ def _counts() -> dict[str, int]:
 
 def test_reference_data_and_demo_seed_are_idempotent(db):
     setup.init_reference_data()
-    print(demo.seed_demo())
+    print(seed.seed_demo())
     first = _counts()
     assert first["Org"] == 9 and first["User"] == 9 and first["Role"] == 9
     assert setup.init_reference_data() == (
         "region 新增 0，function 新增 0，dept 新增 0，gov 新增 0，mapping 新增 0，indicators 新增 0，roles 新增 0")
-    assert demo.seed_demo() == "演示数据：新增单位 0 个，新增用户 0 个"
+    assert seed.seed_demo() == "演示数据：新增单位 0 个，新增用户 0 个"
     assert _counts() == first  # not even an audit entry
 
 
 def test_demo_users_have_their_roles_and_scopes(db):
     setup.init_reference_data()
-    demo.seed_demo()
+    seed.seed_demo()
     expected = {"jingban": "单位经办人", "kuaiji": "会计", "chuzhang": "处长", "xiaozhang": "校长/单位负责人",
                 "caizheng": "财政审核", "lingdao": "领导查看", "sysadmin": "系统管理员", "secadmin": "安全管理员",
                 "auditadmin": "审计管理员"}
     for username, role in expected.items():
-        _, ctx = auth.login(username, demo.DEMO_PASSWORD)
+        _, ctx = auth.login(username, seed.DEMO_PASSWORD)
         assert ctx.role_names == (role,)
         assert ctx.must_change_password == (username.endswith("admin"))
-    _, ctx = auth.login("caizheng", demo.DEMO_PASSWORD)
+    _, ctx = auth.login("caizheng", seed.DEMO_PASSWORD)
     with session_scope() as session:
         paths = {o.code: o.path for o in session.exec(select(Org)).all()}
     assert ctx.can("budget.review", paths["DEMO-U01-01"]) and not ctx.can("budget.review", paths["DEMO-T01"])

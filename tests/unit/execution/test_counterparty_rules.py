@@ -14,8 +14,7 @@ from hbbudget.models import AuditEntry, BankAccount, BankTransaction, Counterpar
 from hbbudget.pages.execution.counterparty_rules import CounterpartyRuleState
 from hbbudget.pages.execution.matching import MatchingState
 from hbbudget.services.errors import NotFound, PermissionDenied, ValidationError
-from hbbudget.services.execution import counterparty_rules as rules
-from hbbudget.services.execution import facts, matching
+from hbbudget.services.execution import counterparty_rules, facts, matching
 from hbbudget.services.security import auth
 from state.session import SessionState
 from tests.factories import PASSWORD, approved_budget, bank_tx, ctx_for, make_tree, make_user
@@ -124,7 +123,7 @@ def test_contradicting_match_marks_conflict_and_stops_auto_matching(world):
     [rule] = _rules()
     assert (rule.project_id, rule.conflict, rule.active) == (world["p1"], True, False)
     assert _events("execution.rule_learned") == 2
-    rows, total = rules.list_rules(ctx)
+    rows, total = counterparty_rules.list_rules(ctx)
     assert total == 1 and rows[0]["status"] == "冲突" and rows[0]["project_code"] == "DEMO-P001"
     later = _tx(world, "T3", -5_000)
     assert _auto([later]) == 0 and _spent(later) == []
@@ -132,14 +131,14 @@ def test_contradicting_match_marks_conflict_and_stops_auto_matching(world):
     matching.match(ctx, later, [(world["lines"]["p3"], "50.00")])
     assert _events("execution.rule_learned") == 2 and _rules()[0].conflict
     # confirming the rule (启用) clears the conflict and automatic matching resumes
-    rules.set_active(ctx, rule.id, True)
+    counterparty_rules.set_active(ctx, rule.id, True)
     again = _tx(world, "T4", -7_000)
     assert _auto([again]) == 1 and _spent(again)[0][0] == world["lines"]["p1"]
 
 
 def test_manual_rule_is_not_changed_by_learning(world):
     ctx = ctx_for("kuaiji")
-    saved = rules.save_rule(ctx, world["unit"], WIDE, "DEMO-P001")
+    saved = counterparty_rules.save_rule(ctx, world["unit"], WIDE, "DEMO-P001")
     assert (saved["counterparty"], saved["source"], saved["status"]) == (NAME, "手工", "启用")
     assert matching.match(ctx, _tx(world, "T1", -10_000), [(world["lines"]["p3"], "100.00")])["rule"] == ""
     [rule] = _rules()
@@ -152,7 +151,7 @@ def test_manual_rule_is_not_changed_by_learning(world):
         row = session.get(CounterpartyRule, other)
         row.conflict, row.active = True, False
         session.add(row)
-    replaced = rules.save_rule(ctx, world["unit"], "某某公司", "DEPT-P1")
+    replaced = counterparty_rules.save_rule(ctx, world["unit"], "某某公司", "DEPT-P1")
     assert replaced["id"] == other and replaced["status"] == "启用" and replaced["project_name"] == "项目DEPT-P1"
     assert _events("execution.rule_save") == 2
 
@@ -162,7 +161,7 @@ def test_project_outside_the_account_org_subtree_is_never_matched(world):
     # another unit's project code: refused as a scope violation (the guard audits it), in the same words as a
     # code that exists nowhere (NOPE-1 in test_save_rule_validation), so its existence is not revealed
     with pytest.raises(PermissionDenied, match="没有项目编码为“OTHER-P9”"):
-        rules.save_rule(ctx, world["unit"], "外单位供应商", "OTHER-P9")
+        counterparty_rules.save_rule(ctx, world["unit"], "外单位供应商", "OTHER-P9")
     _rule(world, "外单位供应商", "other")  # e.g. written before an org moved
     _rule(world, "学院供应商", "dept")  # a child org's project is in the subtree
     outside, inside = _tx(world, "T1", -10_000, "外单位供应商"), _tx(world, "T2", -10_000, "学院供应商")
@@ -178,7 +177,7 @@ def test_project_outside_the_account_org_subtree_is_never_matched(world):
 def test_multi_line_project_and_inactive_rules_wait_for_a_person(world):
     _rule(world, "两条明细供应商", "p2")
     off = _rule(world, "停用供应商", "p1")
-    rules.set_active(ctx_for("kuaiji"), off, False)
+    counterparty_rules.set_active(ctx_for("kuaiji"), off, False)
     _rule(world, NAME, "p1")
     a, b = _tx(world, "T1", -10_000, "两条明细供应商"), _tx(world, "T2", -10_000, "停用供应商")
     named = _tx(world, "T3", -10_000, NAME, "DEMO-P002 办公用品")  # the text names a project: no fallback
@@ -191,7 +190,7 @@ def test_save_rule_validation(world):
     for name, code, message in (("  　 ", "DEMO-P001", "对方户名不能为空"), ("长" * 141, "DEMO-P001", "不能超过 140"),
                                 (NAME, "", "项目编码不能为空"), (NAME, "NOPE-1", "没有项目编码为“NOPE-1”")):
         with pytest.raises(ValidationError, match=message):
-            rules.save_rule(ctx, world["unit"], name, code)
+            counterparty_rules.save_rule(ctx, world["unit"], name, code)
     assert _rules() == [] and _events("execution.rule_save") == 0
 
 
@@ -199,22 +198,22 @@ def test_permissions_of_every_service_function(world):
     rule_id = _rule(world, NAME, "p1")
     op, outsider = ctx_for("op"), ctx_for("outsider")
     with pytest.raises(PermissionDenied, match="没有权限"):
-        rules.list_rules(op)
-    assert rules.list_rules(outsider) == ([], 0)  # out of scope: nothing listed
+        counterparty_rules.list_rules(op)
+    assert counterparty_rules.list_rules(outsider) == ([], 0)  # out of scope: nothing listed
     for ctx in (op, outsider):
         with pytest.raises(PermissionDenied, match="没有权限"):
-            rules.save_rule(ctx, world["unit"], "新供应商", "DEMO-P001")
+            counterparty_rules.save_rule(ctx, world["unit"], "新供应商", "DEMO-P001")
         with pytest.raises(PermissionDenied, match="没有权限"):
-            rules.set_active(ctx, rule_id, False)
+            counterparty_rules.set_active(ctx, rule_id, False)
         with pytest.raises(PermissionDenied, match="没有权限"):
-            rules.delete_rule(ctx, rule_id)
+            counterparty_rules.delete_rule(ctx, rule_id)
     [rule] = _rules()
     assert (rule.counterparty, rule.active) == (NAME, True)
     ctx = ctx_for("kuaiji")
-    rules.delete_rule(ctx, rule_id)
+    counterparty_rules.delete_rule(ctx, rule_id)
     assert _rules() == [] and _events("execution.rule_delete") == 1
     with pytest.raises(NotFound):
-        rules.delete_rule(ctx, rule_id)
+        counterparty_rules.delete_rule(ctx, rule_id)
 
 
 async def _page(username: str, cls=CounterpartyRuleState):

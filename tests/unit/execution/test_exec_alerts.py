@@ -21,9 +21,7 @@ from hbbudget.models import (
     SyncRun,
 )
 from hbbudget.services.errors import NotFound, PermissionDenied, ValidationError
-from hbbudget.services.execution import alerts as exec_alerts
-from hbbudget.services.execution import facts, matching
-from hbbudget.services.execution import thresholds as exec_thresholds
+from hbbudget.services.execution import alerts, facts, matching, thresholds
 from tests.budget_world import add_user
 from tests.factories import make_tree
 
@@ -77,7 +75,7 @@ def _spend(w, line_key: str, yuan: str, on: date = date(YEAR, 3, 10), user: str 
 
 def _open(kind: str | None = None) -> list[ExecAlert]:
     with session_scope() as session:
-        q = select(ExecAlert).where(ExecAlert.status.in_(exec_alerts.OPEN))
+        q = select(ExecAlert).where(ExecAlert.status.in_(alerts.OPEN))
         if kind:
             q = q.where(ExecAlert.kind == kind)
         return session.exec(q.order_by(ExecAlert.id)).all()
@@ -89,10 +87,10 @@ def _subjects(kind: str) -> set[tuple[str, int]]:
 
 def test_over_budget_triggers_beyond_the_threshold_only(world):
     _spend(world, "lab_line", "1260000")  # exactly +5 %: not beyond
-    exec_alerts.evaluate(JULY_1)
+    alerts.evaluate(JULY_1)
     assert _subjects("over_budget") == set()
     _spend(world, "lab_line", "0.01")
-    counts = exec_alerts.evaluate(JULY_1)
+    counts = alerts.evaluate(JULY_1)
     assert _subjects("over_budget") == {("line", world["lab_line"])} and counts["opened"] >= 1
     [alert] = _open("over_budget")
     assert "超出 5.00%" in alert.title and "预警阈值 5%" in alert.detail and alert.link == f"/ledger/{world['budget']}"
@@ -101,28 +99,28 @@ def test_over_budget_triggers_beyond_the_threshold_only(world):
 
 def test_project_over_budget_across_its_lines_and_thresholds_per_project_and_org(world):
     _spend(world, "office_a", "100000")  # line a +66.7 %, project 100 000 of 120 000: not over
-    exec_alerts.evaluate(JULY_1)
+    alerts.evaluate(JULY_1)
     assert _subjects("over_budget") == {("line", world["office_a"])}
     _spend(world, "office_b", "30000")  # project 130 000 / 120 000 = +8.3 %
-    exec_alerts.evaluate(JULY_1)
+    alerts.evaluate(JULY_1)
     assert ("project", world["office"]) in _subjects("over_budget")
-    exec_thresholds.set_project_thresholds(world["head"], world["office"], "10", "")  # project: 10 %
-    exec_alerts.evaluate(JULY_1)
+    thresholds.set_project_thresholds(world["head"], world["office"], "10", "")  # project: 10 %
+    alerts.evaluate(JULY_1)
     assert ("project", world["office"]) not in _subjects("over_budget")  # resolved by the system
     with session_scope() as session:
         unit = session.get(Org, world["unit"])
         unit.alert_over_pct = 80
         session.add(unit)
-    exec_alerts.evaluate(JULY_1)
+    alerts.evaluate(JULY_1)
     assert _subjects("over_budget") == {("line", world["office_a"])}  # the project's 10 % wins over the org's 80 %
-    exec_thresholds.set_project_thresholds(world["head"], world["office"], "", "")  # back to the org's
-    exec_alerts.evaluate(JULY_1)
+    thresholds.set_project_thresholds(world["head"], world["office"], "", "")  # back to the org's
+    alerts.evaluate(JULY_1)
     assert _subjects("over_budget") == set()  # line a is +66.7 %: within 80 %
 
 
 def test_behind_schedule_per_org_and_project_and_the_org_threshold(world):
     _spend(world, "lab_line", "480000")  # lab 40 % (10.27 points behind 50.27 %): alert; office 0 %: alert
-    exec_alerts.evaluate(JULY_1)
+    alerts.evaluate(JULY_1)
     behind = _subjects("behind")
     assert behind == {("project", world["lab"]), ("project", world["office"]), ("org", world["unit"]),
                       ("org", world["other"])}  # the other unit has spent nothing
@@ -133,30 +131,30 @@ def test_behind_schedule_per_org_and_project_and_the_org_threshold(world):
         unit = session.get(Org, world["unit"])
         unit.alert_behind_points = 11  # lab is 10.27 behind: within 11
         session.add(unit)
-    exec_alerts.evaluate(JULY_1)
+    alerts.evaluate(JULY_1)
     assert ("project", world["lab"]) not in _subjects("behind") and ("project", world["office"]) in _subjects("behind")
 
 
 def test_spending_beyond_the_plan_to_date(world):
     _spend(world, "office_a", "15000", on=date(YEAR, 2, 5))  # plan to February: 2 × 5 000
-    exec_alerts.evaluate(date(YEAR, 2, 20))
+    alerts.evaluate(date(YEAR, 2, 20))
     [alert] = _open("over_plan")
     assert alert.subject_id == world["office_a"] and "累计用款计划 ¥10,000.00" in alert.detail
-    exec_alerts.evaluate(date(YEAR, 3, 20))  # March: plan to date 15 000, no longer beyond
+    alerts.evaluate(date(YEAR, 3, 20))  # March: plan to date 15 000, no longer beyond
     assert _open("over_plan") == []
 
 
 def test_this_months_spending_beyond_this_months_plan(world):
     _spend(world, "office_a", "6000", on=date(YEAR, 3, 2))  # March plan 5 000; plan to date 15 000: not beyond
-    exec_alerts.evaluate(date(YEAR, 3, 20))
+    alerts.evaluate(date(YEAR, 3, 20))
     assert _open("over_plan") == []
     [alert] = _open("month_plan")
     assert alert.subject_id == world["office_a"] and alert.link == f"/ledger/{world['budget']}"
     assert "本月用款计划 ¥5,000.00" in alert.detail and "超出 ¥1,000.00" in alert.detail and alert.measured_bp == 2000
-    exec_alerts.evaluate(date(YEAR, 4, 20))  # April: nothing spent this month
+    alerts.evaluate(date(YEAR, 4, 20))  # April: nothing spent this month
     assert _open("month_plan") == []
     _spend(world, "office_b", "4999.99", on=date(YEAR, 5, 2))  # within May's plan
-    exec_alerts.evaluate(date(YEAR, 5, 20))
+    alerts.evaluate(date(YEAR, 5, 20))
     assert _open("month_plan") == []
 
 
@@ -164,11 +162,11 @@ def test_a_statement_that_does_not_reconcile(world):
     with session_scope() as session:
         session.add(SyncRun(account_id=world["account"], finished_at=now(), result="成功", reconciles=False))
         session.add(SyncRun(account_id=world["account"], finished_at=now(), result="成功", reconciles=True))
-    exec_alerts.evaluate(JULY_1)
+    alerts.evaluate(JULY_1)
     [alert] = _open("unreconciled")
     assert alert.subject_type == "account" and "尾号 A1" in alert.title and alert.org_id == world["unit"]
     assert alert.link == "/interfaces"  # the 接口状态 page with the account's sync runs
-    exec_alerts.evaluate(JULY_1)
+    alerts.evaluate(JULY_1)
     assert len(_open("unreconciled")) == 1  # not resolved by itself: a person has to look
 
 
@@ -178,11 +176,11 @@ def test_payments_unmatched_for_more_than_d_days(world, monkeypatch):
         for ref, days in (("T1", 8), ("T2", 9), ("T3", 6)):
             session.add(BankTransaction(account_id=world["account"], org_id=world["unit"], bank_ref=ref,
                                         booking_date=today - timedelta(days=days), amount=-1000))
-    exec_alerts.evaluate(today)
+    alerts.evaluate(today)
     [alert] = _open("unmatched")
     assert alert.measured_bp == 2 and "2 笔付款超过 7 天未匹配" in alert.title and alert.link == "/matching"
     monkeypatch.setenv("HBB_ALERT_UNMATCHED_DAYS", "10")
-    exec_alerts.evaluate(today)
+    alerts.evaluate(today)
     assert _open("unmatched") == []  # resolved: nothing is older than 10 days
 
 
@@ -204,65 +202,65 @@ def test_unmatched_days_per_org_inherited_and_per_project(world):
         city = session.get(Org, world["city"])
         city.alert_unmatched_days = 10
         session.add(city)
-    exec_alerts.evaluate(JULY_1)
+    alerts.evaluate(JULY_1)
     assert _open("unmatched") == []
     with session_scope() as session:
         unit = session.get(Org, world["unit"])
         unit.alert_unmatched_days = 3  # the unit's own wins over the city's
         session.add(unit)
-    exec_alerts.evaluate(JULY_1)
+    alerts.evaluate(JULY_1)
     [alert] = _open("unmatched")
     assert "3 笔付款超过 3 天未匹配" in alert.title and alert.measured_bp == 3
-    exec_thresholds.set_project_thresholds(world["head"], world["lab"], "", "", "30")  # by its code in the text
-    exec_thresholds.set_project_thresholds(world["head"], world["office"], "", "", "5")  # by its partial match
-    exec_alerts.evaluate(JULY_1)
+    thresholds.set_project_thresholds(world["head"], world["lab"], "", "", "30")  # by its code in the text
+    thresholds.set_project_thresholds(world["head"], world["office"], "", "", "5")  # by its partial match
+    alerts.evaluate(JULY_1)
     [alert] = _open("unmatched")
     assert "1 笔付款超过 3 天未匹配" in alert.title  # T1 only: T2 has 30 days, T3 5 days
-    t = exec_thresholds.project_thresholds(world["head"], world["office"])
+    t = thresholds.project_thresholds(world["head"], world["office"])
     assert (t["unmatched_days"], t["effective_unmatched"]) == ("5", 5)
-    assert exec_thresholds.project_thresholds(world["head"], world["lab"])["effective_unmatched"] == 30
-    exec_thresholds.set_project_thresholds(world["head"], world["office"], "", "", "2")
-    exec_alerts.evaluate(JULY_1)
+    assert thresholds.project_thresholds(world["head"], world["lab"])["effective_unmatched"] == 30
+    thresholds.set_project_thresholds(world["head"], world["office"], "", "", "2")
+    alerts.evaluate(JULY_1)
     assert "2 笔付款超过规定天数（2、3 天）未匹配" in _open("unmatched")[0].title
     for bad in ("0", "366", "x"):
         with pytest.raises(ValidationError, match="未匹配预警天数"):
-            exec_thresholds.set_project_thresholds(world["head"], world["lab"], "", "", bad)
+            thresholds.set_project_thresholds(world["head"], world["lab"], "", "", bad)
 
 
 def test_one_open_alert_per_subject_updated_in_place_and_closed_ones_stay_closed_in_their_period(world):
     _spend(world, "lab_line", "1300000")
-    exec_alerts.evaluate(JULY_1)
-    exec_alerts.evaluate(JULY_1)
+    alerts.evaluate(JULY_1)
+    alerts.evaluate(JULY_1)
     [alert] = _open("over_budget")
     _spend(world, "lab_line", "100000")
-    assert exec_alerts.evaluate(JULY_1)["opened"] == 0
+    assert alerts.evaluate(JULY_1)["opened"] == 0
     [again] = _open("over_budget")
     assert again.id == alert.id and again.measured_bp > alert.measured_bp and "¥1,400,000.00" in again.detail
-    exec_alerts.close(world["kuaiji"], alert.id, "已发起调剂")
-    exec_alerts.evaluate(date(YEAR, 7, 20))  # same month: not raised again
+    alerts.close(world["kuaiji"], alert.id, "已发起调剂")
+    alerts.evaluate(date(YEAR, 7, 20))  # same month: not raised again
     assert _open("over_budget") == []
-    exec_alerts.evaluate(date(YEAR, 8, 2))  # next month, still over: raised again
+    alerts.evaluate(date(YEAR, 8, 2))  # next month, still over: raised again
     assert [a.period for a in _open("over_budget")] == ["2027-08"]
 
 
 def test_acknowledge_and_close_with_a_comment_by_those_who_may(world):
     _spend(world, "lab_line", "1300000")
-    exec_alerts.evaluate(JULY_1)
+    alerts.evaluate(JULY_1)
     alert_id = _open("over_budget")[0].id
     with pytest.raises(PermissionDenied):
-        exec_alerts.acknowledge(world["op"], alert_id)  # 经办: sees alerts, does not handle them
+        alerts.acknowledge(world["op"], alert_id)  # 经办: sees alerts, does not handle them
     with pytest.raises(PermissionDenied):
-        exec_alerts.close(world["outsider"], alert_id, "越权")  # another org's alert: refused (the guard audits it)
+        alerts.close(world["outsider"], alert_id, "越权")  # another org's alert: refused (the guard audits it)
     with pytest.raises(NotFound):
-        exec_alerts.close(world["outsider"], alert_id + 1000, "不存在")
-    row = exec_alerts.acknowledge(world["head"], alert_id, "已知悉")
+        alerts.close(world["outsider"], alert_id + 1000, "不存在")
+    row = alerts.acknowledge(world["head"], alert_id, "已知悉")
     assert row["status"] == "已确认" and "HEAD" in row["handled"]
     with pytest.raises(ValidationError, match="处理说明不能为空"):
-        exec_alerts.close(world["kuaiji"], alert_id, "  ")
-    row = exec_alerts.close(world["kuaiji"], alert_id, "已调剂 2 万元到该明细")
+        alerts.close(world["kuaiji"], alert_id, "  ")
+    row = alerts.close(world["kuaiji"], alert_id, "已调剂 2 万元到该明细")
     assert row["status"] == "已关闭" and row["comment"] == "已调剂 2 万元到该明细" and not row["can_handle"]
     with pytest.raises(ValidationError, match="已关闭"):
-        exec_alerts.close(world["kuaiji"], alert_id, "再次关闭")
+        alerts.close(world["kuaiji"], alert_id, "再次关闭")
     with session_scope() as session:
         events = session.exec(select(AuditEntry.event_type, AuditEntry.username)
                               .where(AuditEntry.object_type == "exec_alert")).all()
@@ -272,31 +270,31 @@ def test_acknowledge_and_close_with_a_comment_by_those_who_may(world):
 def test_list_filters_and_count_follow_the_scope(world):
     _spend(world, "lab_line", "1300000")
     _spend(world, "other_line", "20000")
-    exec_alerts.evaluate(JULY_1)
-    rows, total = exec_alerts.list_alerts(world["head"], kind="over_budget")
+    alerts.evaluate(JULY_1)
+    rows, total = alerts.list_alerts(world["head"], kind="over_budget")
     assert total == 1 and rows[0]["org_name"] == "示范大学" and rows[0]["kind_label"] == "超预算支出"
-    assert exec_alerts.open_count(world["head"]) == exec_alerts.list_alerts(world["head"])[1]
-    outsider_rows, _ = exec_alerts.list_alerts(world["outsider"], kind="over_budget")
+    assert alerts.open_count(world["head"]) == alerts.list_alerts(world["head"])[1]
+    outsider_rows, _ = alerts.list_alerts(world["outsider"], kind="over_budget")
     assert [r["org_name"] for r in outsider_rows] == ["另一单位"]
-    assert exec_alerts.list_alerts(world["head"], status="已关闭")[1] == 0
-    assert exec_alerts.list_alerts(world["head"], search="实验室")[1] >= 1
+    assert alerts.list_alerts(world["head"], status="已关闭")[1] == 0
+    assert alerts.list_alerts(world["head"], search="实验室")[1] >= 1
     for bad in ({"status": "x"}, {"kind": "x"}):
         with pytest.raises(ValidationError):
-            exec_alerts.list_alerts(world["head"], **bad)
+            alerts.list_alerts(world["head"], **bad)
     lingdao = add_user("lingdao", "leader", world["prov"])  # dashboard only: no execution.view
-    assert exec_alerts.open_count(lingdao) == 0
+    assert alerts.open_count(lingdao) == 0
     with pytest.raises(PermissionDenied):
-        exec_alerts.list_alerts(lingdao)
+        alerts.list_alerts(lingdao)
 
 
 def test_project_thresholds_need_review_permission_and_valid_numbers(world):
     with pytest.raises(PermissionDenied):
-        exec_thresholds.set_project_thresholds(world["kuaiji"], world["lab"], "10", "20")
+        thresholds.set_project_thresholds(world["kuaiji"], world["lab"], "10", "20")
     with pytest.raises(ValidationError):
-        exec_thresholds.set_project_thresholds(world["head"], world["lab"], "abc", "")
+        thresholds.set_project_thresholds(world["head"], world["lab"], "abc", "")
     with pytest.raises(ValidationError):
-        exec_thresholds.set_project_thresholds(world["head"], world["lab"], "101", "")
-    t = exec_thresholds.set_project_thresholds(world["head"], world["lab"], "12", "")
+        thresholds.set_project_thresholds(world["head"], world["lab"], "101", "")
+    t = thresholds.set_project_thresholds(world["head"], world["lab"], "12", "")
     assert (t["over_pct"], t["behind_points"], t["effective_over"], t["effective_behind"]) == ("12", "", 12, 10)
-    assert {o["id"] for o in exec_thresholds.project_options(world["head"])} == {world["lab"], world["office"]}
-    assert exec_thresholds.project_options(world["kuaiji"]) == []
+    assert {o["id"] for o in thresholds.project_options(world["head"])} == {world["lab"], world["office"]}
+    assert thresholds.project_options(world["kuaiji"]) == []

@@ -10,8 +10,7 @@ from sqlalchemy import event
 from hbbudget.db import get_engine, session_scope
 from hbbudget.models import Budget, Project
 from hbbudget.services.errors import PermissionDenied
-from hbbudget.services.execution import dashboard as exec_dashboard
-from hbbudget.services.execution import facts, matching
+from hbbudget.services.execution import dashboard, facts, matching
 from tests.budget_world import add_user
 from tests.factories import approved_budget, make_tree
 
@@ -66,7 +65,7 @@ def world(db):
 
 
 def test_totals_rates_and_months_over_the_scope(world):
-    data = exec_dashboard.overview(world["head"], today=JULY_1)
+    data = dashboard.overview(world["head"], today=JULY_1)
     assert (data["year"], data["progress"]) == (YEAR, 5027)
     assert data["budget"] == (1_300_000 + 120_000 + 100_000) * 100 and data["spent"] == 560_000 * 100
     assert data["rate"] == 3684  # 560 000 / 1 520 000
@@ -79,7 +78,7 @@ def test_totals_rates_and_months_over_the_scope(world):
 
 
 def test_per_org_and_per_project_sorted_with_alert_levels(world):
-    data = exec_dashboard.overview(world["head"], today=JULY_1)
+    data = dashboard.overview(world["head"], today=JULY_1)
     assert [(o["name"], o["rate"], o["level"]) for o in data["by_org"]] == [
         ("信息学院", 5000, "warn"),  # 0.27 points behind 50.27 %: within the 10 points
         ("示范大学", 3592, "alert")]  # 510 000 / 1 420 000: 14.35 points behind
@@ -88,10 +87,10 @@ def test_per_org_and_per_project_sorted_with_alert_levels(world):
 
 
 def test_scope_and_permission(world):
-    assert {o["name"] for o in exec_dashboard.overview(world["leader"], today=JULY_1)["by_org"]} == {
+    assert {o["name"] for o in dashboard.overview(world["leader"], today=JULY_1)["by_org"]} == {
         "示范大学", "信息学院", "另一单位"}
     with pytest.raises(PermissionDenied):
-        exec_dashboard.overview(world["kuaiji"], today=JULY_1)  # 会计: no dashboard.view
+        dashboard.overview(world["kuaiji"], today=JULY_1)  # 会计: no dashboard.view
 
 
 def test_one_aggregate_query_per_data_version_however_many_watch(world):
@@ -106,12 +105,24 @@ def test_one_aggregate_query_per_data_version_however_many_watch(world):
     try:
         viewers = [world["head"], world["leader"]] + [add_user(f"v{i}", "division_head", world["unit"]) for i in range(5)]
         computed = facts.stats["computed"]
-        first = [exec_dashboard.overview(v, today=JULY_1)["spent"] for v in viewers]
+        first = [dashboard.overview(v, today=JULY_1)["spent"] for v in viewers]
         per_aggregate = len(statements)  # 1 on PostgreSQL; 2 on SQLite (the half-years run side by side)
         assert per_aggregate in (1, 2) and facts.stats["computed"] == computed + 1
         matching.record_manual(world["kuaiji"], world["office_a"], "100", date(YEAR, 7, 1), "新的一笔")  # bumps
-        second = [exec_dashboard.overview(v, today=JULY_1)["spent"] for v in viewers]
+        second = [dashboard.overview(v, today=JULY_1)["spent"] for v in viewers]
         assert len(statements) == 2 * per_aggregate and facts.stats["computed"] == computed + 2
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert second[0] == first[0] + 10_000
+
+
+def test_the_live_page_overview_is_kept_per_user_and_data_version(world):
+    dashboard._memo.clear()
+    first = dashboard.overview_cached(world["head"], 7)
+    assert dashboard.overview_cached(world["head"], 7) is first  # the same version: not computed again
+    assert dashboard.overview_cached(world["leader"], 7) is not first  # another user, another scope
+    fresh = dashboard.overview_cached(world["head"], 8)  # a new version: computed again
+    assert fresh is not first and fresh == dashboard.overview(world["head"])
+    assert dashboard.overview_cached(world["head"], 8) is fresh
+    with pytest.raises(PermissionDenied):
+        dashboard.overview_cached(world["kuaiji"], 8)

@@ -9,13 +9,13 @@ insists). The budgeting pages are in test_business_handler_coverage.py; machiner
 import pytest
 
 from hbbudget import routes
+from hbbudget.clock import today
 from hbbudget.pages.execution.alerts import ExecAlertsState
 from hbbudget.pages.execution.counterparty_rules import CounterpartyRuleState
 from hbbudget.pages.execution.interfaces import InterfacesState
 from hbbudget.pages.execution.ledger import LedgerState
 from hbbudget.pages.execution.matching import MatchingState
 from hbbudget.pages.execution.monitor import MonitorState
-from hbbudget.services.execution.alerts import today_china
 from tests.unit.business_coverage import Case, build_world, check_lacking, check_out_of_scope, guarded_handlers
 
 STATES = (MonitorState, LedgerState, MatchingState, CounterpartyRuleState, ExecAlertsState, InterfacesState)
@@ -32,7 +32,7 @@ async def _charts(state) -> str:
 
 
 def _day() -> str:
-    return f"{today_china().year}-01-06"
+    return f"{today().year}-01-06"
 
 
 CASES = {

@@ -15,6 +15,7 @@ from reflex.istate.data import RouterData
 from sqlmodel import func, select
 
 import hbbudget.hbbudget  # noqa: F401  (imports every page and state)
+from hbbudget import clock
 from hbbudget.db import session_scope
 from hbbudget.integrations.bank.records import Entry, Statement
 from hbbudget.models import (
@@ -37,8 +38,7 @@ from hbbudget.pages.execution.interfaces import InterfacesState
 from hbbudget.pages.execution.ledger import LedgerState
 from hbbudget.pages.execution.matching import MatchingState
 from hbbudget.pages.execution.monitor import MonitorState
-from hbbudget.services.execution import alerts as exec_alerts
-from hbbudget.services.execution import facts
+from hbbudget.services.execution import alerts, facts
 from hbbudget.services.execution.bank import ingest
 from hbbudget.services.security import auth
 from hbbudget.sim.bank import BankSim, create_app
@@ -114,7 +114,7 @@ def test_every_guarded_handler_of_these_pages_has_a_case():
 def world(db):
     facts.forget()
     tree = make_tree()
-    year = exec_alerts.today_china().year
+    year = clock.today().year
     with session_scope() as session:
         project = Project(code="P-LAB", name="实验室建设", org_id=tree["unit"], category="3", start_year=year,
                           end_year=year, status="执行中")
@@ -137,7 +137,7 @@ def world(db):
                             ("sys_o", "sys_admin", "other"), ("sec", "sec_admin", "prov"),
                             ("aud", "audit_admin", "prov")):
         make_user(name, role, tree[org])
-    exec_alerts.evaluate()  # the unplanned-for line and the empty budget: over_plan / behind alerts
+    alerts.evaluate()  # the unplanned-for line and the empty budget: over_plan / behind alerts
     with session_scope() as session:
         alert = session.exec(select(ExecAlert.id).where(ExecAlert.org_id == tree["unit"])).first()
     return {**tree, **ids, "alert": alert, "year": year}
@@ -375,7 +375,7 @@ async def test_live_vars_follow_the_signed_in_user(world):
     badge = await _state("head", AlertBadgeState)
     assert await badge.count == 0  # not refreshed yet: nothing shown
     await badge.refresh()
-    assert await badge.count == exec_alerts.open_count(auth.login("head", PASSWORD)[1]) > 0
+    assert await badge.count == alerts.open_count(auth.login("head", PASSWORD)[1]) > 0
     leader_badge = await _state("leader", AlertBadgeState)
     await leader_badge.refresh()
     assert await leader_badge.count == 0  # no execution.view: no badge

@@ -14,8 +14,9 @@ from hbbudget.pages.core.subjects import SubjectsState
 from hbbudget.pages.security.audit import AuditState
 from hbbudget.pages.security.users import AdminState
 from hbbudget.pages.shell.notifications import NotificationsState
-from hbbudget.services.core import audit, setup
+from hbbudget.services.core import setup
 from hbbudget.services.errors import NotOffered
+from hbbudget.services.events import EVENT_NAMES
 from hbbudget.services.security import auth
 from state.guard import GUARD_ATTR, guarded
 from state.session import SessionState
@@ -138,7 +139,7 @@ async def test_a_request_naming_an_object_not_offered_is_refused_and_audited(peo
     assert "通知不存在" in str(result)
     rejected = _denied("kuaiji", "request.rejected")
     assert len(rejected) == 2 and rejected[1].object_id == "NotificationsState.open"
-    assert audit.EVENT_NAMES["request.rejected"] == "请求对象不在页面范围内被拒绝"
+    assert EVENT_NAMES["request.rejected"] == "请求对象不在页面范围内被拒绝"
 
 
 async def test_system_admin_cannot_read_the_audit_log(people):

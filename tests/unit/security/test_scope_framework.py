@@ -7,7 +7,7 @@ from sqlmodel import select
 from hbbudget.db import session_scope
 from hbbudget.models import Org, User
 from hbbudget.services.errors import PermissionDenied
-from hbbudget.services.security import access, scope
+from hbbudget.services.security import scope
 from tests.factories import ctx_for, make_tree, make_user, org_path
 
 
@@ -27,7 +27,7 @@ def _visible(username: str, permission: str) -> set[str]:
     """Users (standing in for any business row with an org_id) a user may see under `permission`."""
     ctx = ctx_for(username)
     with session_scope() as session:
-        rows = session.exec(select(User).where(access.org_condition(ctx, permission, User.org_id))).all()
+        rows = session.exec(select(User).where(scope.org_condition(ctx, permission, User.org_id))).all()
     return {u.username for u in rows}
 
 
@@ -61,14 +61,14 @@ def test_a_deactivated_org_grants_nothing(tree):
 
 
 def test_global_permissions_need_a_root_grant(tree):
-    access.require_global(ctx_for("sec"), "admin.roles")
+    scope.require_global(ctx_for("sec"), "admin.roles")
     with pytest.raises(PermissionDenied, match="须在顶级单位范围内授予"):
-        access.require_global(ctx_for("sec_c"), "admin.roles")
+        scope.require_global(ctx_for("sec_c"), "admin.roles")
     with pytest.raises(PermissionDenied, match="没有权限：角色权限"):
-        access.require_global(ctx_for("city"), "admin.roles")
+        scope.require_global(ctx_for("city"), "admin.roles")
 
 
 def test_permission_kinds_for_separation_of_duties():
-    assert access.permission_kind("admin.users") == "system" and access.permission_kind("subject.manage") == "system"
-    assert access.permission_kind("admin.security") == "security" and access.permission_kind("audit.export") == "audit"
-    assert access.permission_kind("budget.edit") is None and access.permission_kind("project.review") is None
+    assert scope.permission_kind("admin.users") == "system" and scope.permission_kind("subject.manage") == "system"
+    assert scope.permission_kind("admin.security") == "security" and scope.permission_kind("audit.export") == "audit"
+    assert scope.permission_kind("budget.edit") is None and scope.permission_kind("project.review") is None

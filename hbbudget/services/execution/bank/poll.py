@@ -1,10 +1,10 @@
-"""Polling every active bank account (the scheduled job) and the 接口状态 page (system admin: runs, 立即同步).
+"""Polling every active bank account (the scheduled job) and 立即同步 of the 接口状态 page (system admin).
 
 The gateway is HBB_BANK_URL (the simulator in demo mode); failures are retried with exponential backoff by
-bank_sync.sync_with_retry, every attempt is a recorded SyncRun. After rows were booked (new ones, also those
+sync.sync_with_retry, every attempt is a recorded SyncRun. After rows were booked (new ones, also those
 stored by an attempt that failed later, or pending ones that booked) or a statement that does not reconcile,
 the execution warnings are evaluated at once and the round counts as a change for the live push. The
-interface page shows no amounts. Runs older than HBB_SYNC_RUN_KEEP_DAYS are deleted nightly (`purge_runs`)."""
+page's queries are in bank/status.py. Runs older than HBB_SYNC_RUN_KEEP_DAYS are deleted nightly (`purge_runs`)."""
 
 from __future__ import annotations
 
@@ -17,25 +17,22 @@ from datetime import timedelta
 from sqlalchemy import delete
 from sqlmodel import func, select
 
-from hbbudget.clock import now, to_local_text
+from hbbudget.clock import now
 from hbbudget.db import session_scope
 from hbbudget.integrations.bank.client import BankClient
 from hbbudget.models import BankAccount, Org, SyncRun
 from hbbudget.services.core import audit
 from hbbudget.services.errors import NotFound, ValidationError
-from hbbudget.services.execution import alerts as exec_alerts
-from hbbudget.services.execution.bank import ingest
-from hbbudget.services.execution.bank import sync as bank_sync
+from hbbudget.services.execution import alerts
+from hbbudget.services.execution.bank import ingest, sync
+from hbbudget.services.execution.bank.status import PERMISSION
 from hbbudget.services.execution.bank.sync import ClientFactory
-from hbbudget.services.security import access, scope
+from hbbudget.services.security import scope
 from hbbudget.services.security.permissions import UserContext
-from hbbudget.services.security.scope import int_id, page
+from hbbudget.services.security.scope import int_id
 from hbbudget.settings import get_settings
 
 log = logging.getLogger("hbbudget.bank_poll")
-PERMISSION = "admin.settings"  # 三员分立: interfaces are the system admin's; the page shows no business amounts
-TRIGGERS = {"schedule": "定时", "manual": "手动", "file": "文件"}
-audit.EVENT_NAMES.update({"bank.ingest": "银行流水入库", "bank.purge_runs": "清理同步记录"})
 
 
 def client_factory(base_url: str | None = None, timeout: float | None = None) -> ClientFactory:
@@ -70,7 +67,7 @@ class PollReport:
 
 def _after_runs(report: PollReport) -> PollReport:
     if report.booked or report.unreconciled:
-        report.alerts = exec_alerts.evaluate(trigger="ingest")
+        report.alerts = alerts.evaluate(trigger="ingest")
     return report
 
 
@@ -79,12 +76,12 @@ def poll_all(factory: ClientFactory | None = None, *, attempts: int = 3, base_de
     """One round over the active accounts (the job); a failing account does not stop the others."""
     factory = factory or client_factory()
     report = PollReport()
-    for account_id in bank_sync.active_accounts():
+    for account_id in sync.active_accounts():
         report.accounts += 1
         totals = ingest.IngestResult()
         try:
-            run = bank_sync.sync_with_retry(account_id, factory, attempts=attempts, base_delay=base_delay,
-                                            sleep=sleep, totals=totals)
+            run = sync.sync_with_retry(account_id, factory, attempts=attempts, base_delay=base_delay,
+                                       sleep=sleep, totals=totals)
         except Exception:
             log.exception("bank poll of account %s failed", account_id)
             run = None
@@ -127,8 +124,8 @@ def sync_now(ctx: UserContext, account_id: object, factory: ClientFactory | None
         if not account.active:
             raise ValidationError("该账户已停用")
     totals = ingest.IngestResult()
-    run = bank_sync.sync_with_retry(account.id, factory or client_factory(), attempts=1, trigger="manual",
-                                    actor=ctx, totals=totals)
+    run = sync.sync_with_retry(account.id, factory or client_factory(), attempts=1, trigger="manual",
+                               actor=ctx, totals=totals)
     report = PollReport(accounts=1)
     report.add(totals)
     error = ""
@@ -142,41 +139,3 @@ def sync_now(ctx: UserContext, account_id: object, factory: ClientFactory | None
     _after_runs(report)  # rows a failed run stored before its error count too
     return {"result": "失败" if error or run is None else run.result, "new_rows": totals.new,
             "promoted": totals.promoted, "error": error, "changed": report.changed}
-
-
-def accounts(ctx: UserContext) -> list[dict]:
-    """The accounts in the admin's scope with their last run."""
-    where = access.org_condition(ctx, PERMISSION, BankAccount.org_id)
-    with session_scope() as session:
-        rows = session.exec(select(BankAccount, Org.name).join(Org, Org.id == BankAccount.org_id).where(where)
-                            .order_by(BankAccount.id)).all()
-        last = {}
-        if rows:
-            ids = [a.id for a, _ in rows]
-            latest = select(func.max(SyncRun.id)).where(SyncRun.account_id.in_(ids)).group_by(SyncRun.account_id)
-            last = {r.account_id: r for r in session.exec(select(SyncRun).where(SyncRun.id.in_(latest))).all()}
-    out = []
-    for a, org_name in rows:
-        run = last.get(a.id)
-        out.append({"id": a.id, "name": a.name, "number": a.number, "org_name": org_name, "format": a.api_format,
-                    "active": a.active, "last_run": to_local_text(run.started_at, seconds=True) if run else "",
-                    "last_result": run.result if run else "从未同步"})
-    return out
-
-
-def runs(ctx: UserContext, account_id: object = 0, offset: int = 0, limit: int = 50) -> tuple[list[dict], int]:
-    """Sync runs, newest first: account, start, end, result, new rows, duplicates, pending rows promoted to
-    booked, reconciles, error, trigger."""
-    offset, limit = page(offset, limit)
-    query = (select(SyncRun, BankAccount).join(BankAccount, BankAccount.id == SyncRun.account_id)
-             .where(access.org_condition(ctx, PERMISSION, BankAccount.org_id)))
-    if account_id not in (0, "0", "", None):
-        query = query.where(SyncRun.account_id == int_id(account_id, "账户"))
-    with session_scope() as session:
-        total = session.exec(select(func.count()).select_from(query.subquery())).one()
-        rows = session.exec(query.order_by(SyncRun.id.desc()).offset(offset).limit(limit)).all()
-    return [{"id": r.id, "account": f"{a.name}（{a.number}）", "started_at": to_local_text(r.started_at, seconds=True),
-             "finished_at": to_local_text(r.finished_at, seconds=True), "result": r.result, "new_rows": r.new_rows,
-             "duplicates": r.duplicates, "promoted": r.promoted, "error": r.error,
-             "trigger": TRIGGERS.get(r.trigger, r.trigger),
-             "reconciles": {True: "平衡", False: "不平衡", None: "—"}[r.reconciles]} for r, a in rows], total

@@ -24,7 +24,6 @@ from hbbudget.services.execution.bank import ingest
 from hbbudget.services.security.permissions import UserContext
 
 ClientFactory = Callable[[BankAccount], BankClient]
-audit.EVENT_NAMES.update({"bank.sync_now": "立即同步"})
 
 
 def _store(account_id: int, statements: list[Statement], run_id: int, *, cursor: str | None = None,

@@ -1,0 +1,15 @@
+"""Audit event names of the performance module (绩效评价)."""
+
+EVENTS = {
+    "evaluation.open": "开始绩效自评",
+    "evaluation.save": "保存绩效自评",
+    "evaluation.override": "人工调整绩效得分",
+    "evaluation.submit": "提交绩效自评",
+    "evaluation.confirm": "复核确认绩效自评",
+    "evaluation.return": "退回绩效自评",
+    "indicator.save": "保存绩效指标",
+    "indicator.retire": "停用绩效指标",
+    "indicator.import": "导入绩效指标库",
+    "indicator.export": "导出绩效指标库",
+    "indicator.load": "载入通用绩效指标库",
+}
