@@ -25,7 +25,8 @@ def test_accountant_sees_only_allowed_menu(page):
     expect(page.locator("#shell-org")).to_have_text("河北示范大学")
     expect(page.locator("#shell-roles")).to_have_text("会计")
     menu = page.locator("#menu a")
-    expect(menu).to_have_text(["工作台", "项目库", "预算编制", "执行台账", "待匹配", "预警中心", "基础数据", "消息"])
+    expect(menu).to_have_text(["工作台", "项目库", "预算编制", "审批事项", "执行台账", "待匹配", "预警中心", "电子发票", "执行报告",
+                               "趋势与穿透", "基础数据", "消息"])
     page.locator("#menu-\\/subjects").click()
     expect(page.locator("#subjects-table tbody tr").first).to_be_visible()
     expect(page.locator("#subjects-table")).to_contain_text("一般公共服务支出")
@@ -79,7 +80,8 @@ def test_admin_must_change_initial_password_then_sees_admin_pages(page):
     page.locator("#confirm-password").fill("Admin#2027new")
     page.locator("#change-password").click()
     expect(page.locator("#welcome")).to_be_visible()
-    expect(page.locator("#menu a")).to_have_text(["工作台", "系统管理", "单位管理", "接口状态", "消息"])
+    expect(page.locator("#menu a")).to_have_text(["工作台", "科目年度更新", "系统管理", "单位管理", "接口状态", "数据备份",
+                                                  "历史数据迁移", "系统巡检", "反馈处理", "消息"])
     page.locator("#menu-\\/admin").click()
     expect(page.locator("#users-table")).to_contain_text("kuaiji")
     expect(page.locator("#users-table")).to_contain_text("会计@河北示范大学")
