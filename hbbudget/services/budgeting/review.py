@@ -83,6 +83,9 @@ def approve(ctx: UserContext, budget_id: int, comment: str = "") -> dict:
     comment = scope.text(comment, "意见", 500)
     with session_scope() as session:
         budget, org, step_org = _transition(session, ctx, budget_id, "approve")
+        if bad := rules.below_committed(session, budget):  # spending goes on while the document is reviewed
+            raise ValidationError("调减后低于已执行金额，不能通过：" + "；".join(
+                f"{label}：调后 {money.fmt(a)}，已支出及冻结 {money.fmt(c)}" for label, a, c in bad[:5]))
         before = _state(budget)
         nxt = flows.next_step(session, org, budget.step_org_id)
         budget.last_comment = comment  # an approval without a comment clears an older one

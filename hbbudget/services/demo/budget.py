@@ -30,11 +30,11 @@ from hbbudget.services.core import audit, orgs, refdata
 COLLEGE, FINANCE = "DEMO-U01-01", "130100000"
 FUNC = "2050205"  # 高等教育
 
-# key, name, category, kind, start offset, end offset, status, total 元, targets
+# key, name, category, kind, start offset, end offset, status, total 元 (all years: rules.project_total), targets
 PROJECTS = (
-    ("staff", "人员经费", "1", "延续", -5, 5, "执行中", "8000000", []),
-    ("office", "公用经费", "21", "延续", -5, 5, "执行中", "900000", []),
-    ("lab", "智能计算实验室建设", "3", "延续", -1, 1, "执行中", "3000000",
+    ("staff", "人员经费", "1", "延续", -5, 5, "执行中", "90000000", []),
+    ("office", "公用经费", "21", "延续", -5, 5, "执行中", "9000000", []),
+    ("lab", "智能计算实验室建设", "3", "延续", -1, 1, "执行中", "5000000",
      [("新增计算节点", "台", "≥", "40", 30), ("设备验收合格率", "%", "≥", "100", 20), ("师生满意度", "%", "≥", "90", 10)]),
     ("classroom", "智慧教室改造", "3", "新增", 0, 0, "已完成", "600000", [("改造教室数量", "间", "≥", "12", 50)]),
     ("ai", "人工智能课程建设", "3", "新增", 1, 2, "已入库", "600000",
