@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from sqlmodel import Session, select
 
+from hbbudget import money
 from hbbudget.db import session_scope
 from hbbudget.models import Org, Region
 from hbbudget.models.org import UNIT_TYPES
@@ -32,17 +31,10 @@ def _org(session: Session, ctx: UserContext, org_id: object) -> Org:
 
 
 def yuan_to_fen(value: object) -> int | None:
-    """'' → None (inherit); '1,000.5' 元 → 100050 分."""
-    raw = str(value or "").replace(",", "").strip()
-    if not raw:
+    """'' → None (inherit); '1,000.5' 元 → 100050 分 (money.parse_yuan)."""
+    if value is None or not str(value).strip():
         return None
-    try:
-        amount = Decimal(raw)
-    except InvalidOperation:
-        raise ValidationError("三重一大金额须为数字（元）") from None
-    if not amount.is_finite() or amount < 0 or amount > Decimal("1e13") or amount.as_tuple().exponent < -2:
-        raise ValidationError("三重一大金额须为非负数，最多两位小数")
-    return int(amount * 100)
+    return money.parse_yuan(value, "三重一大金额")
 
 
 def _percent(value: object, label: str, high: int) -> int | None:
@@ -76,11 +68,11 @@ def _tree_row(session: Session, o: Org) -> dict:
     return {
         "id": str(o.id), "name": o.name, "label": "　" * (o.level - 1) + o.name, "code": o.code,
         "unit_type": o.unit_type, "region_code": o.region_code or "", "active": "启用" if o.active else "停用",
-        "major_threshold": "" if o.major_threshold_fen is None else f"{o.major_threshold_fen / 100:.2f}",
+        "major_threshold": "" if o.major_threshold_fen is None else money.yuan_text(o.major_threshold_fen),
         "alert_over_pct": "" if o.alert_over_pct is None else str(o.alert_over_pct),
         "alert_behind_points": "" if o.alert_behind_points is None else str(o.alert_behind_points),
         "alert_unmatched_days": "" if o.alert_unmatched_days is None else str(o.alert_unmatched_days),
-        "thresholds": (f"三重一大 {'未设' if major is None else f'{major / 100:,.2f} 元'}；"
+        "thresholds": (f"三重一大 {'未设' if major is None else money.fmt(major)}；"
                        f"超支 {eff['alert_over_pct']}%；滞后 {eff['alert_behind_points']} 点；"
                        f"未匹配 {eff['alert_unmatched_days']} 天"),
     }

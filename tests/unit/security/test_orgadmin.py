@@ -46,7 +46,8 @@ def test_add_rename_and_thresholds_in_fen(tree):
 
 @pytest.mark.parametrize("field,value,message", [
     ("unit_type", "公司", "请选择单位类型"), ("region_code", "999999", "行政区划代码不存在"),
-    ("major_threshold", "-5", "非负数"), ("major_threshold", "abc", "须为数字"), ("major_threshold", "1.005", "两位小数"),
+    ("major_threshold", "-5", "不能为负数"), ("major_threshold", "abc", "不是有效的数字"),
+    ("major_threshold", "1.005", "两位小数"), ("major_threshold", "1e5", "不是有效的数字"),
     ("alert_over_pct", "0", "1–100"), ("alert_behind_points", "x", "1–100"), ("alert_unmatched_days", "366", "1–365"),
     ("name", "", "不能为空"),
 ])
