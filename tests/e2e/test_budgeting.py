@@ -79,7 +79,7 @@ def test_operator_builds_budget_reviewers_return_then_approve(browser, app_url, 
     op.locator("#add-target").click()
     op.locator(".target-indicator input, input.target-indicator").first.fill("建成智慧教室数量")
     op.locator(".target-value input, input.target-value").first.fill("2")
-    op.locator(".target-weight input, input.target-weight").first.fill("60")
+    op.locator(".target-weight input, input.target-weight").first.fill("100")
     op.locator("#save-targets").click()
     op.wait_for_timeout(500)
     op.locator("#project-action-declare").click()
