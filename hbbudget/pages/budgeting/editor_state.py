@@ -274,7 +274,8 @@ class BudgetEditorState(rx.State):
     @guarded("budget.view")
     async def load(self, ctx: UserContext):
         bid = _path_id(self.router.url.path)
-        self.bid, self.offset, self._filters, self.filter_text = bid, 0, {}, ""
+        # clear the page first (nothing of the previous budget stays if this one is refused), then check, then fill
+        self.bid, self.offset, self._filters, self.filter_text = 0, 0, {}, ""
         self.conflict = self.conflict_values = ""
         self.versions, self.diff_rows, self.diff_summary, self._diff = [], [], "", {}
         self.import_open, self.plan_open, self.picker_open, self.action = False, False, False, ""
@@ -285,7 +286,12 @@ class BudgetEditorState(rx.State):
         for name in ROW_VARS:
             setattr(self, name, [])
         self.header, self.flags, self.can_adjust, self.can_transfer = {}, {}, False, False
-        await self._reload_header(ctx)
+        self.editable, self.actions, self.count = False, [], 0
+        self._raw, self._order, self._keys, self._totals, self._subtotals, self._rule_results = {}, [], {}, {}, {}, []
+        self._format()
+        header = await asyncio.to_thread(budgets.get_budget, ctx, bid)  # the scope check
+        self.bid = bid
+        self._set_header(header)
         await self._fetch(ctx)
 
     @rx.event

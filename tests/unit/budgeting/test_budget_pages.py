@@ -116,6 +116,21 @@ async def test_editor_out_of_scope_is_refused_and_audited(world):
     assert _amount(world["line"]) == 100000
 
 
+async def test_a_refused_budget_leaves_nothing_of_the_previous_one_on_the_page(world):
+    """Clear first, then check, then fill: the previous budget's flag, actions, lines and rules do not stay."""
+    other = _ctx("other")
+    own = budgeting.create_budget(other, world["other"], YEAR)["id"]
+    budgeting.add_line(other, own, {"econ_code": "30201", "func_code": "2050205", "amount": "0"})  # a rule fails
+    _, editor = await _editor("other", own)
+    await editor.load()
+    assert editor.bid == own and editor.editable and editor.actions and page_rows(editor) and editor.rules
+    _at(editor, f"/budgets/{world['budget']}")
+    assert "没有权限" in str(await editor.load())
+    assert editor.bid == 0 and not editor.editable and editor.actions == [] and page_rows(editor) == []
+    assert editor.rules == [] and editor.flags == {} and editor.count == 0 and editor.header == {}
+    assert not editor.has_errors and editor.total_text == "¥0.00"
+
+
 async def test_viewer_without_edit_permission_cannot_save(world):
     _, editor = await _editor("head", world["budget"])
     await editor.load()
