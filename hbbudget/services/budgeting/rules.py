@@ -23,7 +23,7 @@ from hbbudget import money
 from hbbudget.db import session_scope
 from hbbudget.models import Budget, BudgetLine, ControlNumber, Org, Project, Rule
 from hbbudget.services.budgeting import flows, lines
-from hbbudget.services.core import audit
+from hbbudget.services.core import audit, orgs
 from hbbudget.services.errors import NotFound, ValidationError
 from hbbudget.services.execution import line_ledger
 from hbbudget.services.security import scope
@@ -92,7 +92,8 @@ KINDS: dict[str, Kind] = {
     "codes_valid": Kind("科目有效", "经济分类和功能分类科目存在、为末级且在本年度启用", builtin=True),
     "positive_amount": Kind("金额为正", "每行金额大于零", builtin=True),
     "monthly_plan": Kind("用款计划平衡", "每行 12 个月用款计划之和等于金额", builtin=True),
-    "control_number": Kind("不超控制数", "二上预算总额不超过上级下达的控制数", builtin=True),
+    "control_number": Kind("不超控制数", "二上预算中控制数口径的资金来源（默认财政拨款）合计不超过上级下达的控制数",
+                           builtin=True),
     "project_in_library": Kind("项目已入库", "只有已入库的项目才能安排预算", builtin=True),
     "unique_line": Kind("明细不重复", "同一项目、功能分类、经济分类和资金来源只能有一行", builtin=True),
     "project_total": Kind("不超项目总额", "项目各年度预算合计不超过项目总额", builtin=True),
@@ -226,9 +227,16 @@ def _control(ev: Eval, p: dict) -> tuple[bool, str, list[int]]:
                                                      ControlNumber.fiscal_year == ev.budget.fiscal_year)).first()
     if cn is None:
         return True, "上级尚未下达控制数", []
-    ok = ev.facts.total <= cn.amount
-    msg = f"预算总额 {money.fmt(ev.facts.total)}，控制数 {money.fmt(cn.amount)}"
-    return ok, msg if ok else msg + f"，超出 {money.fmt(ev.facts.total - cn.amount)}", []
+    sources = control_sources(ev.session, ev.org)
+    total = sum(ev.facts.by_source.get(s, 0) for s in sources)
+    ok = total <= cn.amount
+    msg = f"{'、'.join(sources)}合计 {money.fmt(total)}，控制数 {money.fmt(cn.amount)}"
+    return ok, msg if ok else msg + f"，超出 {money.fmt(total - cn.amount)}", []
+
+
+def control_sources(session: Session, org: Org) -> list[str]:
+    """The funding sources a 控制数 covers for `org` (Org.control_sources, inherited; default 财政拨款)."""
+    return orgs.effective_thresholds(session, org)["control_sources"].split(",")
 
 
 def _in_library(ev: Eval, p: dict) -> tuple[bool, str, list[int]]:

@@ -46,6 +46,33 @@ def _percent(value: object, label: str, high: int) -> int | None:
     return int(raw)
 
 
+LIMITS = {"limit_manual": "手工支出超限", "limit_freeze": "冻结超限", "limit_bank": "银行付款超限"}
+LIMIT_MODES = {"refuse": "拒绝", "alert": "允许并预警"}
+SOURCES = ("财政拨款", "事业收入", "经营收入", "其他")  # as services.budgeting.lines.SOURCES
+
+
+def _limit(value: object, label: str) -> str | None:
+    """'' or 'inherit' → None (沿用上级); 'refuse' / 'alert'."""
+    raw = str(value or "").strip()
+    if raw in ("", "inherit"):
+        return None
+    if raw not in LIMIT_MODES:
+        raise ValidationError(f"{label}须为：拒绝、允许并预警或沿用上级")
+    return raw
+
+
+def _sources(value: object) -> str | None:
+    """控制数 covers these funding sources: '' → None (沿用上级); '财政拨款、事业收入' → '财政拨款,事业收入'."""
+    raw = str(value or "").strip()
+    if not raw:
+        return None
+    names = [n.strip() for n in raw.replace("，", ",").replace("、", ",").split(",") if n.strip()]
+    bad = [n[:10] for n in names if n not in SOURCES]
+    if bad:
+        raise ValidationError(f"控制数资金来源须为：{'、'.join(SOURCES)}（“{bad[0]}”无效）")
+    return ",".join(s for s in SOURCES if s in names)
+
+
 def _fields(session: Session, data: dict) -> dict:
     if not isinstance(data, dict):
         raise ValidationError("请求无效")
@@ -59,7 +86,9 @@ def _fields(session: Session, data: dict) -> dict:
             "region_code": region, "major_threshold_fen": yuan_to_fen(data.get("major_threshold")),
             "alert_over_pct": _percent(data.get("alert_over_pct"), "超预算预警比例", 100),
             "alert_behind_points": _percent(data.get("alert_behind_points"), "进度滞后预警点数", 100),
-            "alert_unmatched_days": _percent(data.get("alert_unmatched_days"), "未匹配预警天数", 365)}
+            "alert_unmatched_days": _percent(data.get("alert_unmatched_days"), "未匹配预警天数", 365),
+            **{key: _limit(data.get(key), label) for key, label in LIMITS.items()},
+            "control_sources": _sources(data.get("control_sources"))}
 
 
 def _tree_row(session: Session, o: Org) -> dict:
@@ -72,9 +101,13 @@ def _tree_row(session: Session, o: Org) -> dict:
         "alert_over_pct": "" if o.alert_over_pct is None else str(o.alert_over_pct),
         "alert_behind_points": "" if o.alert_behind_points is None else str(o.alert_behind_points),
         "alert_unmatched_days": "" if o.alert_unmatched_days is None else str(o.alert_unmatched_days),
+        **{key: getattr(o, key) or "inherit" for key in LIMITS},
+        "control_sources": (o.control_sources or "").replace(",", "、"),
         "thresholds": (f"三重一大 {'未设' if major is None else money.fmt(major)}；"
                        f"超支 {eff['alert_over_pct']}%；滞后 {eff['alert_behind_points']} 点；"
-                       f"未匹配 {eff['alert_unmatched_days']} 天"),
+                       f"未匹配 {eff['alert_unmatched_days']} 天；超限：手工{LIMIT_MODES[eff['limit_manual']]}、"
+                       f"冻结{LIMIT_MODES[eff['limit_freeze']]}、银行付款{LIMIT_MODES[eff['limit_bank']]}；"
+                       f"控制数口径 {eff['control_sources'].replace(',', '、')}"),
     }
 
 

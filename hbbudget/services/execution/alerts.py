@@ -35,7 +35,8 @@ from hbbudget.services.security.permissions import UserContext
 from hbbudget.services.security.scope import int_id, page, text
 
 KINDS = {"over_budget": "超预算支出", "behind": "执行进度落后", "over_plan": "超累计用款计划",
-         "month_plan": "超本月用款计划", "unreconciled": "对账不平", "unmatched": "交易超期未匹配"}
+         "month_plan": "超本月用款计划", "unreconciled": "对账不平", "unmatched": "交易超期未匹配",
+         "over_limit": "超限额支出"}  # over_limit: raised when a charge beyond a limit is allowed (limits.py)
 OPEN = ("未处理", "已确认")
 STATUSES = (*OPEN, "已关闭")
 AUTO_RESOLVE = {"over_budget", "behind", "over_plan", "month_plan", "unmatched"}

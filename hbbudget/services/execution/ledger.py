@@ -85,9 +85,14 @@ def line_choices(ctx: UserContext, search: object = "", limit: int = 200, year: 
                                 | BudgetLine.econ_code.startswith(search) | Org.name.contains(search))
         rows = session.exec(query.order_by(Org.path, BudgetLine.id).limit(max(1, min(int(limit), 200)))).all()
         econ, _ = lines.names(session, year, {r[0].econ_code for r in rows}, set())
+        used = {}  # budget id → {line key: spent + frozen}: what is left of each line (可用)
+        for budget_id in {line.budget_id for line, *_ in rows}:
+            b = session.get(Budget, budget_id)
+            used[b.id] = ledger.committed(session, b.org_id, b.fiscal_year)
     spent = {f.line_id: sum(f.spent) for f in facts.facts(year).lines}
     return [{"id": line.id,
              "label": f"{org_name} · {f'{pname}（{pcode}）' if pcode else '基本支出'} · {line.econ_code} "
                       f"{econ.get(line.econ_code, '')} · 预算 {money.fmt(line.amount)}，已支出 "
-                      f"{money.fmt(spent.get(line.id, 0))}"}
+                      f"{money.fmt(spent.get(line.id, 0))}，可用 "
+                      f"{money.fmt(line.amount - used[line.budget_id].get(ledger.key(line), 0))}"}
             for line, org_name, pcode, pname in rows]

@@ -123,3 +123,36 @@ def test_other_years_of_a_project_count_against_its_total(db):
     nxt = budgets.create_budget(w.op, w.org["dept"], YEAR)["id"]
     rule = _rule(budgets.add_line(w.op, nxt, line("30201", "30000.01", project_id=p["id"]))["rules"], "project_total")
     assert not rule["ok"] and "其他年度已安排 ¥70,000.00" in rule["message"]
+
+
+def _source_line(econ: str, amount: str, source: str) -> dict:
+    return {**line(econ, amount), "source": source}
+
+
+def test_control_numbers_cover_the_configured_funding_sources(db):
+    w = world()
+    bid = budget_with(w, {"30201": "100"})
+    budgets.add_line(w.op, bid, _source_line("30211", "900", "事业收入"))  # own income: not under the 控制数
+    review.submit(w.op, bid)
+    _approve_all(w, bid)
+    review.issue_control_numbers(w.head, w.org["unit"], YEAR, {w.org["dept"]: "100"})
+    control = _rule(rules.check_budget(w.op, bid), "control_number")
+    assert control["ok"] and control["message"].startswith("财政拨款合计 ¥100.00")
+    with session_scope() as session:  # the university counts 事业收入 under its 控制数 too
+        from hbbudget.models import Org
+        org = session.get(Org, w.org["unit"])
+        org.control_sources = "财政拨款,事业收入"
+        session.add(org)
+    control = _rule(rules.check_budget(w.op, bid), "control_number")
+    assert not control["ok"] and "超出 ¥900.00" in control["message"]
+
+
+def test_the_control_number_form_shows_what_the_subtree_submitted(db):
+    w = world()
+    bid = budget_with(w, {"30201": "100"})  # the college's budget; the university has none of its own
+    budgets.add_line(w.op, bid, _source_line("30211", "50", "事业收入"))
+    [row] = [r for r in review.control_numbers(w.fin, w.org["city"], YEAR) if r["org_id"] == w.org["unit"]]
+    assert row["total"] == 0  # a draft nobody submitted
+    review.submit(w.op, bid)
+    [row] = [r for r in review.control_numbers(w.fin, w.org["city"], YEAR) if r["org_id"] == w.org["unit"]]
+    assert row["total"] == 10000  # the college's 财政拨款, shown on the university's row

@@ -47,6 +47,9 @@ def world(db):
     facts.forget()
     tree = make_tree()
     with session_scope() as session:
+        for org in session.exec(select(Org)).all():  # manual spending beyond the limits is allowed here, with a
+            org.limit_manual = "alert"  # warning: these tests are about the warnings that overspending raises
+            session.add(org)
         lab = Project(code="P-LAB", name="实验室建设", org_id=tree["unit"], category="3", start_year=YEAR, end_year=YEAR,
                       status="执行中")
         office = Project(code="P-OFF", name="公用经费", org_id=tree["unit"], category="21", start_year=YEAR,
