@@ -26,7 +26,7 @@ from state.guard import guarded
 
 log = logging.getLogger("hbbudget.monitor")
 DEPS = [ExecFeed.version, "_watching", "_uid"]
-_memo: OrderedDict[tuple, dict] = OrderedDict()  # (user, feed version, day) → overview: one per bump per user
+_memo: OrderedDict[tuple, dict] = OrderedDict()  # (user, scope, feed version, day) → overview: one per bump per user
 
 
 def _pct(bp: int) -> str:
@@ -59,7 +59,7 @@ class MonitorState(rx.State):
         ctx = await quiet_context(self)
         if ctx is None or ctx.user_id != self._uid or not ctx.has(exec_dashboard.PERMISSION):
             return {}
-        key = (ctx.user_id, feed.version, today_china())
+        key = (ctx.user_id, exec_dashboard.scope_key(ctx), feed.version, today_china())
         if key not in _memo:
             try:
                 _memo[key] = await asyncio.to_thread(exec_dashboard.overview, ctx)

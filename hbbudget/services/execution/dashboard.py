@@ -32,6 +32,12 @@ def level(rate: int, progress: int, budget: int, spent: int, over_pct: int, behi
     return "ok"
 
 
+def scope_key(ctx: UserContext) -> tuple:
+    """What the overview of `ctx` depends on besides the data: the scopes it is computed over (a cache of
+    overviews is keyed by this, so a narrowed grant is never shown wider data)."""
+    return tuple(sorted(ctx.scope_paths(PERMISSION))), tuple(sorted(ctx.scope_paths("execution.view")))
+
+
 def overview(ctx: UserContext, today: date | None = None, year: int | None = None) -> dict:
     """Everything the page draws, for the orgs in the user's dashboard scope:
 
