@@ -211,6 +211,8 @@ def test_foreign_origins_and_the_upload_folder_are_refused(app_url):
     assert preflight.headers.get("access-control-allow-origin") != "http://evil.example"
     assert _websocket_status(app_url, "http://evil.example") != 101
     assert _websocket_status(app_url, app_url) == 101
+    rebound = f"evil.example:{urlsplit(app_url).port}"  # DNS rebinding: a foreign name resolving to us
+    assert httpx.get(app_url + "/", headers={"Host": rebound, "Origin": f"http://{rebound}"}).status_code == 403
 
 
 def _websocket_status(app_url: str, origin: str) -> int:
