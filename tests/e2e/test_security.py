@@ -276,3 +276,10 @@ def test_security_admin_tightens_the_password_policy(watched, app_env, admins):
 
         with session_scope() as session:
             session.execute(delete(SecurityPolicy))
+
+
+def test_the_apps_assets_are_served(app_url):
+    """assets/ is copied to the served root: the logo, the favicon and the print stylesheet."""
+    for path, kind in (("/logo.svg", "svg"), ("/favicon.ico", "icon"), ("/print.css", "css")):
+        response = httpx.get(app_url + path)
+        assert response.status_code == 200 and kind in response.headers["content-type"], path
