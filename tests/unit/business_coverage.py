@@ -57,7 +57,7 @@ OUT_OF_SCOPE = {"subject.view": "kuaiji", "project.view": "op", "project.edit": 
                 "execution.view": "kuaiji", "execution.match": "kuaiji", "dashboard.view": "head",
                 "admin.settings": "sys_u"}
 
-Step = tuple  # (router path or None, handler name or "", arguments)
+Step = tuple  # (router path or None, handler name or "" or a function of the state, arguments)
 
 
 @dataclass(frozen=True)
@@ -270,7 +270,9 @@ async def fresh(w: dict, username: str, cls: type, steps: list[Step], path: str 
     for step_path, name, step_args in steps:
         if step_path:
             _at(state, step_path)
-        if name:  # "" only moves the client to the path
+        if callable(name):  # a page state set up directly (what a client could have held earlier)
+            name(state)
+        elif name:  # "" only moves the client to the path
             await getattr(state, name)(*step_args)
     return state
 
