@@ -403,7 +403,7 @@ def _controls_tab() -> rx.Component:
             rx.text("一下：向直属下级单位下达控制数（元）。下级一上审核通过后，下达控制数即转入二上编制。", size="2"),
             rx.table.root(
                 rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                               ("单位", "一上合计", "状态", "已下达", "控制数（元）")])),
+                                               ("单位", "已上报（控制数口径）", "状态", "已下达", "控制数（元）")])),
                 rx.table.body(rx.foreach(S.controls, lambda c: rx.table.row(
                     rx.table.cell(c["org_name"]), money_cell(c["total"]),
                     rx.table.cell(status_badge(c["status"])), money_cell(c["amount"]),
