@@ -36,7 +36,7 @@ def _as(browser, app_url: str, username: str):
     context.set_default_timeout(20_000)
     page = context.new_page()
     login(page, username, DEMO_PASSWORD)
-    expect(page.locator("#welcome")).to_be_visible()
+    expect(page.locator("#welcome")).to_be_visible(timeout=20_000)  # argon2 and a loaded machine
     return page
 
 
