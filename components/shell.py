@@ -48,6 +48,7 @@ def alert_badge() -> rx.Component:
 
 def header() -> rx.Component:
     return rx.hstack(
+        rx.image(src=text.LOGO, alt="", height="1.8em", width="1.8em", id="shell-logo"),
         rx.heading(text.APP_NAME, size="4"),
         rx.spacer(),
         rx.cond(SessionState.signed_in, bell()),
@@ -61,6 +62,7 @@ def header() -> rx.Component:
         align="center",
         spacing="4",
         style=tokens.HEADER,
+        id="shell-header",
     )
 
 
@@ -70,7 +72,7 @@ def shell(content: rx.Component) -> rx.Component:
         rx.cond(SessionState.demo_mode, rx.text(text.DEMO_BANNER, size="2", style=tokens.BANNER)),
         rx.hstack(
             rx.vstack(rx.foreach(SessionState.menu, _menu_item), spacing="1", style=tokens.SIDEBAR, id="menu"),
-            rx.box(content, style=tokens.CONTENT),
+            rx.box(content, style=tokens.CONTENT, id="shell-content"),
             align="stretch",  # the menu's column runs the content's full height
             spacing="0",
         ),

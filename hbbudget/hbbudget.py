@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from components.text import PRINT_CSS
 from hbbudget import jobs, web
 from hbbudget.pages.analysis import cockpit, reports, trends  # noqa: F401
 
@@ -21,7 +22,8 @@ from hbbudget.pages.shell import home, login, notifications, password  # noqa: F
 from state import exec_feed
 from state.errors import backend_error
 
+# assets/ (top level) is copied to the served root by `reflex run`/export: /logo.svg, /favicon.ico, /print.css
 app = rx.App(html_lang="zh-CN", style={"font_family": "'PingFang SC', 'Microsoft YaHei', 'Noto Sans CJK SC', sans-serif"},
-             api_transformer=web.security_middleware, backend_exception_handler=backend_error)
+             stylesheets=[PRINT_CSS], api_transformer=web.security_middleware, backend_exception_handler=backend_error)
 app.register_lifespan_task(jobs.scheduler_lifespan)
 exec_feed.install(app)  # scheduled bank polls push to the open dashboards

@@ -5,6 +5,7 @@ Never float: amounts typed by a user are text; Excel numbers come in as their sh
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from hbbudget.services.errors import ValidationError
@@ -12,6 +13,7 @@ from hbbudget.services.errors import ValidationError
 MAX_YUAN = Decimal("999999999999.99")  # under 1 万亿 元 per amount
 MAX_FEN = int(MAX_YUAN * 100)
 _STRIP = str.maketrans("", "", " ,，¥￥\u00a0")
+_PLAIN = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 
 
 def _decimal(value: object, label: str) -> Decimal:
@@ -29,6 +31,8 @@ def _decimal(value: object, label: str) -> Decimal:
             raise ValidationError(f"{label}不能为空")
         if len(text) > 32:
             raise ValidationError(f"{label}过长")
+        if not _PLAIN.fullmatch(text):  # no exponents ("1e2"), no "NaN"/"Infinity", no stray signs
+            raise ValidationError(f"{label}“{text[:20]}”不是有效的数字")
         try:
             amount = Decimal(text)
         except InvalidOperation:
@@ -76,7 +80,7 @@ def fmt(fen: int, unit: str = "yuan") -> str:
     sign = "-" if fen < 0 else ""
     if unit == "wan":
         wan = (Decimal(abs(fen)) / Decimal(1_000_000)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-        return f"{sign}{wan:,.2f} 万元"
+        return f"{sign if wan else ''}{wan:,.2f} 万元"  # -1 分 is 0.00 万元, not "-0.00"
     return f"{sign}¥{abs(fen) // 100:,}.{abs(fen) % 100:02d}"
 
 

@@ -2,7 +2,8 @@
 passed to `rx.App(api_transformer=...)`:
 
 - security headers on every HTTP response (CSP, nosniff, frame-ancestors, Referrer-Policy, …);
-- requests and websocket handshakes from a foreign Origin are refused (besides Reflex's own CORS);
+- requests and websocket handshakes for a Host or from an Origin not configured (HBB_ALLOWED_ORIGINS, default
+  the app's own localhost origins) are refused (besides Reflex's own CORS): no DNS rebinding;
 - the public upload folder (`/_upload/...`) is not served: our uploads live in a private folder
   (services save under `private_dir()`, never under Reflex's upload dir).
 """
@@ -51,14 +52,12 @@ def _header(scope: dict, name: bytes) -> str:
 
 
 def same_origin(scope: dict, allowed: list[str]) -> bool:
-    """No Origin header (not a cross-site browser request), a configured origin, or the request's own host."""
+    """The Host is one of the configured origins' (a foreign name resolving to us, i.e. DNS rebinding, is
+    refused even when its Origin equals its Host), and the Origin, when sent, is a configured origin."""
+    if _header(scope, b"host") not in {urlsplit(o).netloc for o in allowed}:
+        return False
     origin = _header(scope, b"origin")
-    if not origin:
-        return True
-    if origin in allowed:
-        return True
-    host = _header(scope, b"host")
-    return bool(host) and urlsplit(origin).netloc == host
+    return not origin or origin in allowed
 
 
 class SecurityMiddleware:

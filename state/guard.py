@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 import reflex as rx
+from reflex.state import BaseState, EventHandlerSetVar
 
 from hbbudget import routes
 from hbbudget.services.core import audit
@@ -86,3 +87,31 @@ def guarded(permission: str | None, *, during_password_change: bool = False) -> 
         return wrapper
 
     return decorate
+
+
+# ---- setvar: refused on every state ----
+
+def _refuse_setvar(self, var_name: Any = None, value: Any = None):
+    """Reflex gives every state a `setvar(name, value)` handler that calls `set_<name>` (without awaiting an
+    async one, and past its guard's binding). No page sets a var from the client, so a crafted setvar is
+    refused on every state, and nothing is called."""
+    log.warning("setvar refused on %s (%s)", type(self).__name__, str(var_name)[:40])
+    return rx.toast.error("请求无效")
+
+
+def refuse_setvar() -> None:
+    """Point the setvar handler of every state (existing, and created from now on) at the refusal."""
+    EventHandlerSetVar.setvar = _refuse_setvar  # states defined later build their handler from this
+
+    def walk(cls: type[BaseState]):
+        yield cls
+        for sub in cls.__subclasses__():
+            yield from walk(sub)
+
+    for cls in walk(BaseState):
+        handler = cls.event_handlers.get("setvar")
+        if handler is not None and handler.fn is not _refuse_setvar:
+            object.__setattr__(handler, "fn", _refuse_setvar)  # the registry holds this same handler object
+
+
+refuse_setvar()

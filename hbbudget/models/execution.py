@@ -41,7 +41,7 @@ class BankTransaction(SQLModel, table=True):
     counterparty: str = Field(default="", max_length=140)
     counterparty_account: str = Field(default="", max_length=64)
     remittance: str = Field(default="", max_length=500)
-    match_status: str = Field(default="待匹配", max_length=8, index=True)  # 待匹配 已匹配 部分匹配 无需匹配
+    match_status: str = Field(default="待匹配", max_length=8, index=True)  # 待匹配 已匹配 部分匹配 无需匹配 已冲销 待处理 (a cross-year reversal with no line to credit)
     created_at: datetime = Field(default_factory=now)
 
 

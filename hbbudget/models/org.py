@@ -34,3 +34,8 @@ class Org(SQLModel, table=True):
     alert_over_pct: int | None = None  # over-budget alert, percent (default 5)
     alert_behind_points: int | None = None  # behind-schedule alert, percentage points (default 10)
     alert_unmatched_days: int | None = None  # unmatched-payment alert, days (default HBB_ALERT_UNMATCHED_DAYS)
+    # Spending beyond a line's available amount or its 用款计划 (services.execution.limits): refuse / alert
+    limit_manual: str | None = Field(default=None, max_length=8)  # 手工支出 (default refuse)
+    limit_freeze: str | None = Field(default=None, max_length=8)  # 冻结 (default refuse)
+    limit_bank: str | None = Field(default=None, max_length=8)  # 银行付款匹配 (default alert: already paid)
+    control_sources: str | None = Field(default=None, max_length=64)  # 控制数 covers these sources (default 财政拨款)

@@ -235,4 +235,4 @@ def ledger_row(r: dict, unit: str) -> dict[str, str]:
 def line_choice(c: dict) -> str:
     """A ledger.LineChoice as the 待匹配 page lists it."""
     return (f"{c['org_name']} · {project_text(c['project_code'], c['project_name'])} · {c['econ_code']} "
-            f"{c['econ_name']} · 预算 {money.fmt(c['amount'])}，已支出 {money.fmt(c['spent'])}")
+            f"{c['econ_name']} · 预算 {money.fmt(c['amount'])}，已支出 {money.fmt(c['spent'])}，可用 {money.fmt(c['available'])}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import time
 from pathlib import Path
 
@@ -35,7 +36,7 @@ def _as(browser, app_url: str, username: str):
     context.set_default_timeout(20_000)
     page = context.new_page()
     login(page, username, DEMO_PASSWORD)
-    expect(page.locator("#welcome")).to_be_visible()
+    expect(page.locator("#welcome")).to_be_visible(timeout=20_000)  # argon2 and a loaded machine
     return page
 
 
@@ -51,11 +52,16 @@ def _approve_project(browser, app_url: str, username: str, code: str) -> None:
     page.context.close()
 
 
+def _sql(app_env, query: str, *params) -> list:
+    with sqlite3.connect(app_env["HBB_DATABASE_URL"].split("///", 1)[1]) as conn:
+        return conn.execute(query, params).fetchall()
+
+
 def _grid_row(page, text: str):
     return page.locator("#budget-grid tbody tr").filter(has_text=text)
 
 
-def test_operator_builds_budget_reviewers_return_then_approve(browser, app_url, tmp_path):
+def test_operator_builds_budget_reviewers_return_then_approve(browser, app_env, app_url, tmp_path):
     stamp = time.strftime("%H%M%S")
     name = f"智慧教室建设{stamp}"
 
@@ -79,9 +85,9 @@ def test_operator_builds_budget_reviewers_return_then_approve(browser, app_url, 
     op.locator("#add-target").click()
     op.locator(".target-indicator input, input.target-indicator").first.fill("建成智慧教室数量")
     op.locator(".target-value input, input.target-value").first.fill("2")
-    op.locator(".target-weight input, input.target-weight").first.fill("60")
+    op.locator(".target-weight input, input.target-weight").first.fill("100")
     op.locator("#save-targets").click()
-    op.wait_for_timeout(500)
+    expect(op.get_by_text("绩效目标已保存")).to_be_visible()  # saved before declaring (it needs targets)
     op.locator("#project-action-declare").click()
     op.locator("#project-action-confirm").click()
     expect(op.locator("#project-status")).to_have_text("已申报")
@@ -98,12 +104,14 @@ def test_operator_builds_budget_reviewers_return_then_approve(browser, app_url, 
     expect(op.locator("#budgets-table")).to_be_visible()
     _shot(op, "03-budgets")
     mine = op.locator("#budgets-table tbody tr").filter(has_text=OPERATOR_ORG).filter(has_text=YEAR)
-    op.wait_for_timeout(500)
-    if mine.count() == 0:
+    # decided from the database, not from a page that may still be loading; then the page must agree
+    if not _sql(app_env, "SELECT b.id FROM budget b JOIN org o ON o.id = b.org_id WHERE o.name = ? "
+                         "AND b.fiscal_year = ? AND b.seq = 0", OPERATOR_ORG, int(YEAR)):
         op.locator("#new-budget").click()
         op.locator("#create-year").fill(YEAR)
         op.locator("#create-blank").click()
     else:
+        expect(mine.first).to_be_visible()
         mine.first.get_by_role("link").first.click()
     expect(op).to_have_url(re.compile(r"/budgets/\d+/?$"))
     budget_id = re.search(r"/budgets/(\d+)", op.url).group(1)
@@ -174,7 +182,7 @@ def test_operator_builds_budget_reviewers_return_then_approve(browser, app_url, 
     _shot(head, "08-review-pending")
     head.locator(f"#return-budget-{budget_id}").click()
     head.locator("#review-confirm").click()  # refused without a comment: the dialog stays open
-    head.wait_for_timeout(500)
+    expect(head.get_by_text("审核意见不能为空")).to_be_visible()
     expect(head.locator(f"#pending-budget-{budget_id}")).to_be_visible()
     head.locator("#review-comment").fill("请补充设备采购清单")
     head.locator("#review-confirm").click()
@@ -188,7 +196,7 @@ def test_operator_builds_budget_reviewers_return_then_approve(browser, app_url, 
     note.fill("多媒体设备：交互式黑板 2 套、录播系统 1 套")
     note.press("Tab")
     expect(_grid_row(op, code).locator("input[id^='note-']")).to_have_value(re.compile("录播系统"))
-    op.wait_for_timeout(300)
+    # the note's save is queued before the submit (events of a tab run in order): no wait needed to decide
     op.locator("#action-submit").click()
     op.locator("#action-comment").fill("已补充采购清单")
     op.locator("#action-confirm").click()

@@ -211,6 +211,8 @@ def test_foreign_origins_and_the_upload_folder_are_refused(app_url):
     assert preflight.headers.get("access-control-allow-origin") != "http://evil.example"
     assert _websocket_status(app_url, "http://evil.example") != 101
     assert _websocket_status(app_url, app_url) == 101
+    rebound = f"evil.example:{urlsplit(app_url).port}"  # DNS rebinding: a foreign name resolving to us
+    assert httpx.get(app_url + "/", headers={"Host": rebound, "Origin": f"http://{rebound}"}).status_code == 403
 
 
 def _websocket_status(app_url: str, origin: str) -> int:
@@ -274,3 +276,10 @@ def test_security_admin_tightens_the_password_policy(watched, app_env, admins):
 
         with session_scope() as session:
             session.execute(delete(SecurityPolicy))
+
+
+def test_the_apps_assets_are_served(app_url):
+    """assets/ is copied to the served root: the logo, the favicon and the print stylesheet."""
+    for path, kind in (("/logo.svg", "svg"), ("/favicon.ico", "icon"), ("/print.css", "css")):
+        response = httpx.get(app_url + path)
+        assert response.status_code == 200 and kind in response.headers["content-type"], path

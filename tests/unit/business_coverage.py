@@ -63,7 +63,7 @@ OUT_OF_SCOPE = {"subject.view": "kuaiji", "project.view": "op", "project.edit": 
                 "performance.edit": "op", "performance.review": "fin_u", "report.view": "kuaiji",
                 "subject.manage": "sys_u"}
 
-Step = tuple  # (router path or None, handler name ("handler" or "OtherState.handler") or "", arguments)
+Step = tuple  # (router path or None, handler name ("handler" or "OtherState.handler"), "", or an async function of the root state, arguments)
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,7 @@ def build_world() -> dict:
             "name": f"{mark}项目", "category": "3", "kind": "新增", "start_year": YEAR, "end_year": YEAR,
             "total": "100000", "func_code": "2050205", "description": f"{mark}项目说明"})
         projects.set_targets(ctx, p["id"], [{"indicator": f"{mark}指标", "unit": "台", "direction": "≥",
-                                             "target_value": "10", "weight": 50}])
+                                             "target_value": "10", "weight": 100}])
         a = projects.add_attachment(ctx, p["id"], f"{mark}附件.txt", f"{mark}附件内容".encode())
         b = budgets.create_budget(ctx, org[key], YEAR)
         line = budgets.add_line(ctx, b["id"], {"econ_code": "30201", "func_code": "2050205", "source": "财政拨款",
@@ -285,12 +285,14 @@ async def fresh(w: dict, username: str, cls: type, steps: list[Step], path: str 
     _at(state, path)
     for step_path, name, step_args in steps:
         target = state
-        if "." in name:  # "OtherState.handler": a handler of another state of the page (the editor's grid)
+        if isinstance(name, str) and "." in name:  # "OtherState.handler": a handler of another state of the page (the editor's grid)
             other, name = name.split(".")
             target = await root.get_state(next(c for c in all_guarded_states() if c.__name__ == other))
         if step_path:
             _at(target, step_path)
-        if name:  # "" only moves the client to the path
+        if callable(name):  # page states set up directly (what a client could have held earlier)
+            await name(root)
+        elif name:  # "" only moves the client to the path
             await getattr(target, name)(*step_args)
     return state
 

@@ -18,8 +18,8 @@ and every field is read from that map: one pass per element instead of one searc
   trimmed text: the same whatever the namespace version or layout), leaving out `Sts` and `BookgDt` so a pending
   entry keeps its ref when it books. A ref repeated inside one statement gets "-2", "-3"… so identical entries
   are not merged.
-- Dates: `Dt` as written; a `DtTm` with a UTC offset (or Z) is converted to China time (UTC+8) before its date
-  is taken; a `DtTm` without one is taken as written.
+- Dates: every xs:date / xs:dateTime form. `Dt` is the day as written (with or without a time zone); a `DtTm`
+  with a UTC offset (or Z) is converted to China time (UTC+8) before its date is taken; without one, as written.
 - Hostile input is refused: no DTD or entity declarations, no network, no entity expansion, a size limit.
 """
 
@@ -28,12 +28,12 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from lxml import etree
 
-from hbbudget.clock import china_date
+from hbbudget.clock import CHINA
 from hbbudget.integrations.bank.records import MAX_BYTES, BankFormatError, Entry, Statement
 
 _CONTAINERS = {
@@ -234,30 +234,54 @@ def _signed(found: dict, required_indicator: bool = False) -> Decimal:
     return -Decimal(text) if indicator == "DBIT" else Decimal(text)
 
 
+_XS_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(Z|[+-]\d{2}:?\d{2})?")
+_XS_DATETIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?")
+
+
+def _offset(text: str | None) -> timezone | None:
+    """Z, +hh:mm or -hh:mm (and +hhmm, seen from banks) → a timezone; None without one."""
+    if not text:
+        return None
+    if text == "Z":
+        return UTC
+    hours, minutes = int(text[1:3]), int(text[-2:])
+    if hours > 14 or minutes > 59 or (hours == 14 and minutes):
+        raise ValueError(text)
+    delta = timedelta(hours=hours, minutes=minutes)
+    return timezone(-delta if text[0] == "-" else delta)
+
+
 def _date(found: dict, name: str) -> date | None:
-    """Dt as written; the date of DtTm in China time (UTC+8) when it carries an offset, else as written."""
+    """Every form of xs:date and xs:dateTime (ISO 20022): a `Dt` is the day as written, with or without a time
+    zone (2017-04-01+02:00 is 1 April); a `DtTm` with an offset (or Z) is converted to China time (UTC+8) before
+    its date is taken, without one it is taken as written; 24:00:00 is the next day's midnight."""
     if name not in found:
         return None
     text = _text(found, f"{name}/Dt")
-    if not text:
+    try:
+        if text:
+            m = _XS_DATE.fullmatch(text)
+            if not m:
+                raise ValueError(text)
+            _offset(m.group(4))
+            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         text = _text(found, f"{name}/DtTm")
         if not text:
             return None
-        if len(text) > 19 and not text.endswith("+08:00"):  # an offset other than China's (or fractions)
-            return _china_date(text, name)
-        text = text[:10]
-    try:
-        return date.fromisoformat(text)
+        m = _XS_DATETIME.fullmatch(text)
+        if not m:
+            raise ValueError(text)
+        y, mo, d, h, mi, sec = (int(g) for g in m.groups()[:6])
+        day = date(y, mo, d)
+        if h == 24 and mi == sec == 0 and not int(m.group(7) or 0):
+            moment = datetime(y, mo, d) + timedelta(days=1)
+        else:
+            moment = datetime.combine(day, datetime.min.time()).replace(
+                hour=h, minute=mi, second=sec, microsecond=int((m.group(7) or "0")[:6].ljust(6, "0")))
+        zone = _offset(m.group(8))
+        return moment.replace(tzinfo=zone).astimezone(CHINA).date() if zone else moment.date()
     except ValueError:
-        raise _Invalid(f"{name} 日期无效：{text!r}") from None
-
-
-def _china_date(text: str, name: str) -> date:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise _Invalid(f"{name} 日期时间无效：{text[:40]!r}") from None
-    return china_date(moment)
+        raise _Invalid(f"{name} 日期无效：{text[:40]!r}") from None
 
 
 def _digest(el: etree._Element) -> str:

@@ -210,15 +210,21 @@ class BudgetEditorState(rx.State):
     @guarded("budget.view")
     async def load(self, ctx: UserContext):
         bid = args.as_id(str(self.router.url.path or "").rstrip("/").rsplit("/", 1)[-1], "预算编号")  # /budgets/12
-        self.bid, self.offset, self._filters, self.filter_text = bid, 0, {}, ""
+        # clear the page first (nothing of the previous budget stays if this one is refused), then check, then fill
+        self.bid, self.offset, self._filters, self.filter_text = 0, 0, {}, ""
         self.conflict = self.conflict_values = self.new_econ = self.new_func = ""
         self._new_project, self.new_project_label = 0, BASIC
         for name in ROW_VARS:
             setattr(self, name, [])
         self.header, self.flags, self.can_adjust, self.can_transfer = {}, {}, False, False
+        self.editable, self.actions, self.count = False, [], 0
+        self._raw, self._order, self._keys, self._totals, self._subtotals, self._rule_results = {}, [], {}, {}, {}, []
+        self._format()
         for dialog in await self._dialogs():
             dialog.reset()
-        await self._reload_header(ctx)
+        header = await asyncio.to_thread(budgets.get_budget, ctx, bid)  # the scope check
+        self.bid = bid
+        self._set_header(header)
         await self._fetch(ctx)
 
     @rx.event

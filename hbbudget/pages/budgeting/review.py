@@ -99,7 +99,7 @@ def _controls_tab() -> rx.Component:
     return rx.form(
         rx.vstack(
             rx.text("一下：向直属下级单位下达控制数（元）。下级一上审核通过后，下达控制数即转入二上编制。", size="2"),
-            row_table(("单位", "一上合计", "状态", "已下达", "控制数（元）"), S.controls, lambda c: rx.table.row(
+            row_table(("单位", "已上报（控制数口径）", "状态", "已下达", "控制数（元）"), S.controls, lambda c: rx.table.row(
                     rx.table.cell(c["org_name"]), money_cell(c["total"]),
                     rx.table.cell(status_badge(c["status"])), money_cell(c["amount"]),
                     rx.table.cell(rx.input(name="c" + c["org_id"], default_value=c["amount_yuan"],

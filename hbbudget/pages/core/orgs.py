@@ -17,7 +17,9 @@ from state.guard import guarded
 
 TYPES = [(t, t) for t in UNIT_TYPES]
 EMPTY = {"id": "", "name": "", "code": "", "unit_type": "", "region_code": "", "major_threshold": "",
-         "alert_over_pct": "", "alert_behind_points": "", "alert_unmatched_days": "", "active": ""}
+         "alert_over_pct": "", "alert_behind_points": "", "alert_unmatched_days": "", "active": "",
+         "limit_manual": "", "limit_freeze": "", "limit_bank": "", "control_sources": ""}
+LIMIT_CHOICES = [("inherit", "沿用上级"), ("refuse", "超出则拒绝"), ("alert", "允许并预警")]
 
 
 class OrgsState(rx.State):
@@ -102,6 +104,14 @@ def _threshold_inputs(prefix: str, sel: rx.Var | None = None) -> list[rx.Compone
                    width="7em", element_id=f"{prefix}-behind"),
         text_input("alert_unmatched_days", "未匹配预警 天（空=沿用）", default=default("alert_unmatched_days"),
                    width="7em", element_id=f"{prefix}-unmatched"),
+        fixed_select("limit_manual", "手工支出超限", LIMIT_CHOICES, default=default("limit_manual"),
+                     element_id=f"{prefix}-limit-manual"),
+        fixed_select("limit_freeze", "冻结超限", LIMIT_CHOICES, default=default("limit_freeze"),
+                     element_id=f"{prefix}-limit-freeze"),
+        fixed_select("limit_bank", "银行付款超限", LIMIT_CHOICES, default=default("limit_bank"),
+                     element_id=f"{prefix}-limit-bank"),
+        text_input("control_sources", "控制数资金来源（空=沿用，默认财政拨款）", default=default("control_sources"),
+                   width="12em", element_id=f"{prefix}-control-sources"),
     ]
 
 

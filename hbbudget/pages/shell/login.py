@@ -13,7 +13,8 @@ def login_page() -> rx.Component:
         rx.card(
             rx.form(
                 rx.vstack(
-                    rx.heading(text.APP_NAME, size="5"),
+                    rx.hstack(rx.image(src=text.LOGO, alt="", height="2em", width="2em", id="login-logo"),
+                              rx.heading(text.APP_NAME, size="5"), align="center", spacing="2"),
                     rx.text(text.LOGIN, size="3", color_scheme="gray"),
                     rx.input(name="username", placeholder=text.USERNAME, id="username", max_length=64,
                              auto_complete="username", width="100%"),

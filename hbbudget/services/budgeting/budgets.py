@@ -31,6 +31,7 @@ from hbbudget.services.budgeting import flows, lines, rules
 from hbbudget.services.budgeting.lines import LineRow, Subtotals, Totals
 from hbbudget.services.core import audit
 from hbbudget.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from hbbudget.services.execution import line_ledger
 from hbbudget.services.security import scope
 from hbbudget.services.security.permissions import UserContext
 
@@ -482,6 +483,9 @@ def transfer(ctx: UserContext, budget_id: int, from_line_id: int, to_line_id: in
             raise ValidationError("调出行和调入行须属于本调剂单")
         if src.amount < fen:
             raise ValidationError(f"调出行金额 {money.fmt(src.amount)} 不足 {money.fmt(fen)}")
+        used = line_ledger.committed(session, budget.org_id, budget.fiscal_year).get(line_ledger.key(src), 0)
+        if src.amount - fen < used:
+            raise ValidationError(f"调出行已支出及冻结 {money.fmt(used)}，最多可调出 {money.fmt(max(src.amount - used, 0))}")
         before = {"from": _audit_line(src), "to": _audit_line(dst)}
         rest = fen
         for m in reversed(MONTHS):

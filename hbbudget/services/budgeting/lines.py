@@ -221,6 +221,7 @@ class Facts:
     project_ids: set[int] = field(default_factory=set)
     nonpositive: int = 0
     plan_mismatch: int = 0
+    duplicate_keys: int = 0  # keys (project, econ, func, source) held by more than one line
 
     def econ_prefix(self, prefix: str) -> int:
         return sum(v for k, v in self.by_econ.items() if k.startswith(prefix))
@@ -246,6 +247,7 @@ def facts(session: Session, budget_id: int) -> Facts:
         amount = int(amount or 0)
         f.total += amount
         f.count += n
+        f.duplicate_keys += n > 1
         f.by_source[src] = f.by_source.get(src, 0) + amount
         f.by_econ[econ] = f.by_econ.get(econ, 0) + amount
         f.by_func[fn] = f.by_func.get(fn, 0) + amount

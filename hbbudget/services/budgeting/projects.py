@@ -382,8 +382,8 @@ def set_targets(ctx: UserContext, project_id: int, targets: list[dict]) -> list[
     if not isinstance(targets, list) or len(targets) > MAX_TARGETS:
         raise ValidationError(f"绩效目标最多 {MAX_TARGETS} 个")
     clean = [_check_target(i + 1, t) for i, t in enumerate(targets)]
-    if sum(t["weight"] for t in clean) > 100:
-        raise ValidationError("绩效目标权重合计不能超过 100")
+    if clean and sum(t["weight"] for t in clean) != 100:
+        raise ValidationError(f"绩效目标权重合计须为 100，当前为 {sum(t['weight'] for t in clean)}")
     with session_scope() as session:
         project, org = _editable(session, ctx, project_id)
         for t in clean:  # a library pick keeps the library's levels

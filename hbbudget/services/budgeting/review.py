@@ -5,7 +5,7 @@ Every transition is audited and notifies whoever must act next.
 
 from __future__ import annotations
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from hbbudget import money, routes
@@ -87,6 +87,9 @@ def approve(ctx: UserContext, budget_id: int, comment: str = "") -> dict:
     comment = scope.text(comment, "意见", 500)
     with session_scope() as session:
         budget, org, step_org = _transition(session, ctx, budget_id, "approve")
+        if bad := rules.below_committed(session, budget):  # spending goes on while the document is reviewed
+            raise ValidationError("调减后低于已执行金额，不能通过：" + "；".join(
+                f"{label}：调后 {money.fmt(a)}，已支出及冻结 {money.fmt(c)}" for label, a, c in bad[:5]))
         before = _state(budget)
         nxt = runs.advance(session, ctx, "budget", budget.id, org, budget.step_org_id, "budget.review", comment,
                            _facts(session, budget))
@@ -174,14 +177,25 @@ def _control_rows(session: Session, org: Org, year: int) -> list[dict]:
         ControlNumber.org_id.in_(ids), ControlNumber.fiscal_year == year)).all()} if ids else {}
     mains = {b.org_id: b for b in session.exec(select(Budget).where(
         Budget.org_id.in_(ids), Budget.fiscal_year == year, Budget.seq == 0)).all()} if ids else {}
-    sums = budgets._totals_by_budget(session, [b.id for b in mains.values()])
     out = []
     for k in kids:
         b = mains.get(k.id)
         out.append({"org_id": k.id, "org_name": k.name, "amount": cns.get(k.id, 0), "budget_id": b.id if b else 0,
                     "status": b.status if b else "", "round": b.round if b else "",
-                    "total": sums.get(b.id, (0, 0))[0] if b else 0})
+                    "total": _submitted(session, k, year)})
     return out
+
+
+def _submitted(session: Session, kid: Org, year: int) -> int:
+    """What the org's subtree has submitted for `year` (its main budgets submitted at least once, so a unit
+    without a budget of its own shows its units'), in the funding sources its 控制数 covers."""
+    sources = rules.control_sources(session, kid)
+    total = session.exec(select(func.coalesce(func.sum(BudgetLine.amount), 0))
+                         .join(Budget, Budget.id == BudgetLine.budget_id).join(Org, Org.id == Budget.org_id)
+                         .where(Org.path.startswith(kid.path), Budget.fiscal_year == year, Budget.seq == 0,
+                                or_(Budget.status != "草稿", Budget.version_no > 0),  # submitted at least once
+                                BudgetLine.source.in_(sources))).one()
+    return int(total)
 
 
 def control_numbers(ctx: UserContext, org_id: int, year: int) -> list[dict]:

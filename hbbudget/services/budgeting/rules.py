@@ -23,8 +23,9 @@ from hbbudget import money
 from hbbudget.db import session_scope
 from hbbudget.models import Budget, BudgetLine, ControlNumber, Org, Project, Rule
 from hbbudget.services.budgeting import flows, lines
-from hbbudget.services.core import audit
+from hbbudget.services.core import audit, orgs
 from hbbudget.services.errors import NotFound, ValidationError
+from hbbudget.services.execution import line_ledger
 from hbbudget.services.security import scope
 from hbbudget.services.security.permissions import UserContext
 
@@ -94,8 +95,12 @@ KINDS: dict[str, Kind] = {
     "codes_valid": Kind("科目有效", "经济分类和功能分类科目存在、为末级且在本年度启用", builtin=True),
     "positive_amount": Kind("金额为正", "每行金额大于零", builtin=True),
     "monthly_plan": Kind("用款计划平衡", "每行 12 个月用款计划之和等于金额", builtin=True),
-    "control_number": Kind("不超控制数", "二上预算总额不超过上级下达的控制数", builtin=True),
+    "control_number": Kind("不超控制数", "二上预算中控制数口径的资金来源（默认财政拨款）合计不超过上级下达的控制数",
+                           builtin=True),
     "project_in_library": Kind("项目已入库", "只有已入库的项目才能安排预算", builtin=True),
+    "unique_line": Kind("明细不重复", "同一项目、功能分类、经济分类和资金来源只能有一行", builtin=True),
+    "project_total": Kind("不超项目总额", "项目各年度预算合计不超过项目总额", builtin=True),
+    "not_below_committed": Kind("不低于已执行", "调整、调剂后每行金额不低于已支出加未解冻金额", builtin=True),
 }
 
 
@@ -225,9 +230,16 @@ def _control(ev: Eval, p: dict) -> tuple[bool, str, list[int]]:
                                                      ControlNumber.fiscal_year == ev.budget.fiscal_year)).first()
     if cn is None:
         return True, "上级尚未下达控制数", []
-    ok = ev.facts.total <= cn.amount
-    msg = f"预算总额 {money.fmt(ev.facts.total)}，控制数 {money.fmt(cn.amount)}"
-    return ok, msg if ok else msg + f"，超出 {money.fmt(ev.facts.total - cn.amount)}", []
+    sources = control_sources(ev.session, ev.org)
+    total = sum(ev.facts.by_source.get(s, 0) for s in sources)
+    ok = total <= cn.amount
+    msg = f"{'、'.join(sources)}合计 {money.fmt(total)}，控制数 {money.fmt(cn.amount)}"
+    return ok, msg if ok else msg + f"，超出 {money.fmt(total - cn.amount)}", []
+
+
+def control_sources(session: Session, org: Org) -> list[str]:
+    """The funding sources a 控制数 covers for `org` (Org.control_sources, inherited; default 财政拨款)."""
+    return orgs.effective_thresholds(session, org)["control_sources"].split(",")
 
 
 def _in_library(ev: Eval, p: dict) -> tuple[bool, str, list[int]]:
@@ -272,11 +284,87 @@ def _perf_grade(ev: Eval, p: dict) -> tuple[bool, str, list[int]]:
     return ok, "；".join(notes[:5]) + ("" if ok else "，不符合绩效结果应用要求"), ids
 
 
+def _unique(ev: Eval, p: dict) -> tuple[bool, str, list[int]]:
+    """One line per key: the ledger, the warnings and the dashboard charge spending by key (docs/architecture.md)."""
+    if not ev.facts.duplicate_keys:
+        return True, "明细均不重复", []
+    key = (BudgetLine.project_id, BudgetLine.func_code, BudgetLine.econ_code, BudgetLine.source)
+    twins = select(*key).where(BudgetLine.budget_id == ev.budget.id).group_by(*key).having(func.count() > 1)
+    ids = [i for i, *k in ev.session.exec(select(BudgetLine.id, *key).where(BudgetLine.budget_id == ev.budget.id)
+                                          .order_by(BudgetLine.id)).all()
+           if tuple(k) in {tuple(t) for t in ev.session.exec(twins).all()}][:_MAX_IDS]
+    return (False, f"有 {ev.facts.duplicate_keys} 组明细的项目、功能分类、经济分类和资金来源相同，请合并或修改其中一行",
+            ids)
+
+
+def project_sums(session: Session, budget_id: int) -> dict[int, int]:
+    """{project id: sum of its lines} in one budget."""
+    return {pid: int(total) for pid, total in session.exec(
+        select(BudgetLine.project_id, func.sum(BudgetLine.amount))
+        .where(BudgetLine.budget_id == budget_id, BudgetLine.project_id.is_not(None))
+        .group_by(BudgetLine.project_id)).all()}
+
+
+def _project_total(ev: Eval, p: dict) -> tuple[bool, str, list[int]]:
+    """A project's lines in this budget plus its lines in the budgets in force of its other years stay within
+    the project's total: what this year may hold is the total less what the other years hold."""
+    if not ev.facts.project_ids:
+        return True, "未使用项目", []
+    here = project_sums(ev.session, ev.budget.id)
+    others: dict[int, int] = {}
+    years = ev.session.exec(select(Budget.fiscal_year).where(Budget.org_id == ev.budget.org_id,
+                                                             Budget.fiscal_year != ev.budget.fiscal_year)
+                            .distinct()).all()
+    for year in years:
+        other = approved_budget(ev.session, ev.budget.org_id, year)
+        for pid, amount in (project_sums(ev.session, other.id) if other else {}).items():
+            others[pid] = others.get(pid, 0) + amount
+    bad = []
+    for project in ev.session.exec(select(Project).where(Project.id.in_(list(here))).order_by(Project.code)):
+        room = project.total - others.get(project.id, 0)
+        if here[project.id] > room:
+            bad.append((project, room))
+    if not bad:
+        return True, "项目预算均未超过项目总额", []
+    shown = "；".join(f"{pr.code} 本年 {money.fmt(here[pr.id])}，项目总额 {money.fmt(pr.total)}"
+                     + (f"（其他年度已安排 {money.fmt(others[pr.id])}）" if others.get(pr.id) else "")
+                     for pr, _ in bad[:5])
+    return False, f"项目预算超过项目总额：{shown}", ev.line_ids(BudgetLine.project_id.in_([pr.id for pr, _ in bad]))
+
+
+def below_committed(session: Session, budget: Budget) -> list[tuple[str, int, int]]:
+    """Keys of a 调整/调剂 that would hold less than what is spent and still frozen on them this year:
+    [(label, amount, committed)] (a key removed from the budget holds 0)."""
+    if budget.round not in ("调整", "调剂"):
+        return []
+    used = line_ledger.committed(session, budget.org_id, budget.fiscal_year)
+    if not used:
+        return []
+    held: dict[tuple, int] = {}
+    for ln in session.exec(select(BudgetLine).where(BudgetLine.budget_id == budget.id)):
+        held[line_ledger.key(ln)] = held.get(line_ledger.key(ln), 0) + ln.amount
+    pids = {k[0] for k in used if k[0]}
+    codes = dict(session.exec(select(Project.id, Project.code).where(Project.id.in_(pids))).all()) if pids else {}
+    return [(f"{codes.get(k[0], '基本支出')} {k[1]} {k[3]}", held.get(k, 0), c)
+            for k, c in sorted(used.items()) if held.get(k, 0) < c]
+
+
+def _not_below_committed(ev: Eval, p: dict) -> tuple[bool, str, list[int]]:
+    if ev.budget.round not in ("调整", "调剂"):
+        return True, "本轮次不涉及已执行金额", []
+    bad = below_committed(ev.session, ev.budget)
+    if not bad:
+        return True, "各行金额均不低于已支出加冻结", []
+    shown = "；".join(f"{label}：调后 {money.fmt(a)}，已支出及冻结 {money.fmt(c)}" for label, a, c in bad[:5])
+    return False, f"调减后低于已执行金额，不能调减：{shown}", []
+
+
 EVALUATORS: dict[str, Callable[[Eval, dict], tuple[bool, str, list[int]]]] = {
     "perf_grade": _perf_grade,
     "share_cap": _share_cap, "sangong_cap": _sangong_cap, "codes_valid": _codes_valid,
     "positive_amount": _positive, "monthly_plan": _monthly, "control_number": _control,
-    "project_in_library": _in_library,
+    "project_in_library": _in_library, "unique_line": _unique, "project_total": _project_total,
+    "not_below_committed": _not_below_committed,
 }
 
 

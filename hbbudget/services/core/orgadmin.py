@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from sqlmodel import Session, select
 
+from hbbudget import money
 from hbbudget.db import session_scope
 from hbbudget.models import Org, Region
 from hbbudget.models.org import UNIT_TYPES
@@ -32,17 +31,10 @@ def _org(session: Session, ctx: UserContext, org_id: object) -> Org:
 
 
 def yuan_to_fen(value: object) -> int | None:
-    """'' → None (inherit); '1,000.5' 元 → 100050 分."""
-    raw = str(value or "").replace(",", "").strip()
-    if not raw:
+    """'' → None (inherit); '1,000.5' 元 → 100050 分 (money.parse_yuan)."""
+    if value is None or not str(value).strip():
         return None
-    try:
-        amount = Decimal(raw)
-    except InvalidOperation:
-        raise ValidationError("三重一大金额须为数字（元）") from None
-    if not amount.is_finite() or amount < 0 or amount > Decimal("1e13") or amount.as_tuple().exponent < -2:
-        raise ValidationError("三重一大金额须为非负数，最多两位小数")
-    return int(amount * 100)
+    return money.parse_yuan(value, "三重一大金额")
 
 
 def _percent(value: object, label: str, high: int) -> int | None:
@@ -52,6 +44,33 @@ def _percent(value: object, label: str, high: int) -> int | None:
     if not raw.isdigit() or not 1 <= int(raw) <= high:
         raise ValidationError(f"{label}须为 1–{high} 之间的整数，留空表示沿用上级")
     return int(raw)
+
+
+LIMITS = {"limit_manual": "手工支出超限", "limit_freeze": "冻结超限", "limit_bank": "银行付款超限"}
+LIMIT_MODES = {"refuse": "拒绝", "alert": "允许并预警"}
+SOURCES = ("财政拨款", "事业收入", "经营收入", "其他")  # as services.budgeting.lines.SOURCES
+
+
+def _limit(value: object, label: str) -> str | None:
+    """'' or 'inherit' → None (沿用上级); 'refuse' / 'alert'."""
+    raw = str(value or "").strip()
+    if raw in ("", "inherit"):
+        return None
+    if raw not in LIMIT_MODES:
+        raise ValidationError(f"{label}须为：拒绝、允许并预警或沿用上级")
+    return raw
+
+
+def _sources(value: object) -> str | None:
+    """控制数 covers these funding sources: '' → None (沿用上级); '财政拨款、事业收入' → '财政拨款,事业收入'."""
+    raw = str(value or "").strip()
+    if not raw:
+        return None
+    names = [n.strip() for n in raw.replace("，", ",").replace("、", ",").split(",") if n.strip()]
+    bad = [n[:10] for n in names if n not in SOURCES]
+    if bad:
+        raise ValidationError(f"控制数资金来源须为：{'、'.join(SOURCES)}（“{bad[0]}”无效）")
+    return ",".join(s for s in SOURCES if s in names)
 
 
 def _fields(session: Session, data: dict) -> dict:
@@ -67,7 +86,9 @@ def _fields(session: Session, data: dict) -> dict:
             "region_code": region, "major_threshold_fen": yuan_to_fen(data.get("major_threshold")),
             "alert_over_pct": _percent(data.get("alert_over_pct"), "超预算预警比例", 100),
             "alert_behind_points": _percent(data.get("alert_behind_points"), "进度滞后预警点数", 100),
-            "alert_unmatched_days": _percent(data.get("alert_unmatched_days"), "未匹配预警天数", 365)}
+            "alert_unmatched_days": _percent(data.get("alert_unmatched_days"), "未匹配预警天数", 365),
+            **{key: _limit(data.get(key), label) for key, label in LIMITS.items()},
+            "control_sources": _sources(data.get("control_sources"))}
 
 
 def _tree_row(session: Session, o: Org) -> dict:
@@ -76,13 +97,17 @@ def _tree_row(session: Session, o: Org) -> dict:
     return {
         "id": str(o.id), "name": o.name, "label": "　" * (o.level - 1) + o.name, "code": o.code,
         "unit_type": o.unit_type, "region_code": o.region_code or "", "active": "启用" if o.active else "停用",
-        "major_threshold": "" if o.major_threshold_fen is None else f"{o.major_threshold_fen / 100:.2f}",
+        "major_threshold": "" if o.major_threshold_fen is None else money.yuan_text(o.major_threshold_fen),
         "alert_over_pct": "" if o.alert_over_pct is None else str(o.alert_over_pct),
         "alert_behind_points": "" if o.alert_behind_points is None else str(o.alert_behind_points),
         "alert_unmatched_days": "" if o.alert_unmatched_days is None else str(o.alert_unmatched_days),
-        "thresholds": (f"三重一大 {'未设' if major is None else f'{major / 100:,.2f} 元'}；"
+        **{key: getattr(o, key) or "inherit" for key in LIMITS},
+        "control_sources": (o.control_sources or "").replace(",", "、"),
+        "thresholds": (f"三重一大 {'未设' if major is None else money.fmt(major)}；"
                        f"超支 {eff['alert_over_pct']}%；滞后 {eff['alert_behind_points']} 点；"
-                       f"未匹配 {eff['alert_unmatched_days']} 天"),
+                       f"未匹配 {eff['alert_unmatched_days']} 天；超限：手工{LIMIT_MODES[eff['limit_manual']]}、"
+                       f"冻结{LIMIT_MODES[eff['limit_freeze']]}、银行付款{LIMIT_MODES[eff['limit_bank']]}；"
+                       f"控制数口径 {eff['control_sources'].replace(',', '、')}"),
     }
 
 

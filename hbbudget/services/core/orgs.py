@@ -57,7 +57,7 @@ DEFAULT_OVER_PCT = 5  # over-budget alert, percent
 DEFAULT_BEHIND_POINTS = 10  # behind-schedule alert, percentage points
 
 
-def effective_thresholds(session: Session, org: Org) -> dict[str, int | None]:
+def effective_thresholds(session: Session, org: Org) -> dict:
     """Thresholds in force for `org`: its own, else the nearest ancestor's, else the defaults."""
     ids = [int(x) for x in org.path.strip("/").split("/") if x]
     chain = {o.id: o for o in session.exec(select(Org).where(Org.id.in_(ids))).all()}
@@ -69,4 +69,6 @@ def effective_thresholds(session: Session, org: Org) -> dict[str, int | None]:
     return {"major_threshold_fen": first("major_threshold_fen", None),
             "alert_over_pct": first("alert_over_pct", DEFAULT_OVER_PCT),
             "alert_behind_points": first("alert_behind_points", DEFAULT_BEHIND_POINTS),
-            "alert_unmatched_days": first("alert_unmatched_days", get_settings().alert_unmatched_days)}
+            "alert_unmatched_days": first("alert_unmatched_days", get_settings().alert_unmatched_days),
+            "limit_manual": first("limit_manual", "refuse"), "limit_freeze": first("limit_freeze", "refuse"),
+            "limit_bank": first("limit_bank", "alert"), "control_sources": first("control_sources", "财政拨款")}

@@ -35,10 +35,12 @@ from hbbudget.services.security.permissions import UserContext
 from hbbudget.services.security.scope import int_id, page, text
 
 KINDS = {"over_budget": "超预算支出", "behind": "执行进度落后", "over_plan": "超累计用款计划",
-         "month_plan": "超本月用款计划", "unreconciled": "对账不平", "unmatched": "交易超期未匹配"}
+         "month_plan": "超本月用款计划", "unreconciled": "对账不平", "unmatched": "交易超期未匹配",
+         "over_limit": "超限额支出"}  # over_limit: raised when a charge beyond a limit is allowed (limits.py)
 OPEN = ("未处理", "已确认")
 STATUSES = (*OPEN, "已关闭")
 AUTO_RESOLVE = {"over_budget", "behind", "over_plan", "month_plan", "unmatched"}
+BUDGET_KINDS = {"over_budget", "behind", "over_plan", "month_plan"}  # about one fiscal year's facts
 SYSTEM = "系统"
 
 
@@ -228,19 +230,28 @@ def unmatched_findings(session: Session, today: date, th: thresholds.Thresholds)
     return found
 
 
-def _apply(session: Session, found: list[Finding], resolve_kinds: set[str]) -> dict[str, int]:
+def _slot(kind: str, subject_type: str, subject_id: int, period: str) -> tuple:
+    """What an open alert stands for: its subject, and for the budget kinds the fiscal year of its period (an
+    org's or a line's alert of last year is not this year's, and this year's facts say nothing about it)."""
+    return kind, subject_type, subject_id, period[:4] if kind in BUDGET_KINDS else ""
+
+
+def _apply(session: Session, found: list[Finding], resolve_kinds: set[str], year: int) -> dict[str, int]:
+    """Raise, refresh and resolve against the findings of fiscal year `year`: an open budget-kind alert of
+    another year is left alone (it stays open until a person handles it)."""
     counts = {"opened": 0, "updated": 0, "resolved": 0}
-    open_rows = {(a.kind, a.subject_type, a.subject_id): a
+    open_rows = {_slot(a.kind, a.subject_type, a.subject_id, a.period): a
                  for a in session.exec(select(ExecAlert).where(ExecAlert.status.in_(OPEN))).all()}
-    keys = [f.key for f in found if f.subject not in open_rows]
+    keys = [f.key for f in found if _slot(*f.subject, f.period) not in open_rows]
     closed: set[str] = set()
     for i in range(0, len(keys), 500):
         closed.update(session.exec(select(ExecAlert.dedupe_key).where(ExecAlert.dedupe_key.in_(keys[i:i + 500]))))
     stamp = now()
     seen = set()
     for f in found:
-        seen.add(f.subject)
-        alert = open_rows.get(f.subject)
+        slot = _slot(*f.subject, f.period)
+        seen.add(slot)
+        alert = open_rows.get(slot)
         if alert is not None:
             fresh = (f.title[:200], f.detail[:500], f.measured_bp, f.link[:120])
             if (alert.title, alert.detail, alert.measured_bp, alert.link) != fresh:
@@ -261,8 +272,10 @@ def _apply(session: Session, found: list[Finding], resolve_kinds: set[str]) -> d
             counts["opened"] += 1
         except IntegrityError:  # raised meanwhile by another evaluation
             continue
-    for subject, alert in open_rows.items():
-        if subject not in seen and alert.kind in resolve_kinds:
+    for slot, alert in open_rows.items():
+        if slot in seen or alert.kind not in resolve_kinds:
+            continue
+        if alert.kind not in BUDGET_KINDS or alert.period[:4] == str(year):
             alert.status, alert.closed_by, alert.closed_at = "已关闭", SYSTEM, stamp
             alert.comment = "条件已消除，系统自动关闭"
             session.add(alert)
@@ -280,7 +293,7 @@ def evaluate(today: date | None = None, *, trigger: str = "nightly") -> dict[str
         found = budget_findings(facts, th, names, today)
         found += reconcile_findings(session, today)
         found += unmatched_findings(session, today, th)
-        counts = _apply(session, found, AUTO_RESOLVE)
+        counts = _apply(session, found, AUTO_RESOLVE, today.year)
         if counts["opened"] or counts["resolved"]:
             audit.record(session, "exec_alert.evaluate", username=SYSTEM, detail=f"预警评估（{trigger}）",
                          after={**counts, "open": len(found)})

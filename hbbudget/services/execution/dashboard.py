@@ -37,6 +37,12 @@ def level(rate: int, progress: int, budget: int, spent: int, over_pct: int, behi
     return "ok"
 
 
+def scope_key(ctx: UserContext) -> tuple:
+    """What the overview of `ctx` depends on besides the data: the scopes it is computed over (a cache of
+    overviews is keyed by this, so a narrowed grant is never shown wider data)."""
+    return tuple(sorted(ctx.scope_paths(PERMISSION))), tuple(sorted(ctx.scope_paths("execution.view")))
+
+
 def overview(ctx: UserContext, today: date | None = None, year: int | None = None) -> dict:
     """Everything the page draws, for the orgs in the user's dashboard scope:
 
@@ -96,8 +102,9 @@ def overview(ctx: UserContext, today: date | None = None, year: int | None = Non
 
 
 def overview_cached(ctx: UserContext, version: int) -> dict:
-    """`overview` for the live page, computed once per user, data version and China day (the last MEMO_SIZE kept)."""
-    key = (ctx.user_id, version, clock.today())
+    """`overview` for the live page, computed once per user, effective scope, data version and China day (the last
+    MEMO_SIZE kept): a narrowed grant never shows the wider figures of before."""
+    key = (ctx.user_id, scope_key(ctx), version, clock.today())
     with _memo_lock:
         if key in _memo:
             return _memo[key]

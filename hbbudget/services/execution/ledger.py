@@ -48,6 +48,7 @@ class LineChoice(TypedDict):
     econ_name: str
     amount: int
     spent: int
+    available: int  # amount less what is spent and still frozen on the line's key
 
 
 def _current(query):
@@ -113,8 +114,13 @@ def line_choices(ctx: UserContext, search: object = "", limit: int = 200, year: 
                                 | BudgetLine.econ_code.startswith(search) | Org.name.contains(search))
         rows = session.exec(query.order_by(Org.path, BudgetLine.id).limit(max(1, min(int(limit), 200)))).all()
         econ, _ = lines.names(session, year, {r[0].econ_code for r in rows}, set())
+        used = {}  # budget id → {line key: spent + frozen}: what is left of each line (可用)
+        for budget_id in {line.budget_id for line, *_ in rows}:
+            b = session.get(Budget, budget_id)
+            used[b.id] = line_ledger.committed(session, b.org_id, b.fiscal_year)
     spent = {f.line_id: sum(f.spent) for f in facts.facts(year).lines}
     return [LineChoice(id=line.id, org_name=org_name, project_code=pcode or "", project_name=pname or "",
                        econ_code=line.econ_code, econ_name=econ.get(line.econ_code, ""), amount=line.amount,
-                       spent=spent.get(line.id, 0))
+                       spent=spent.get(line.id, 0),
+                       available=line.amount - used[line.budget_id].get(line_ledger.key(line), 0))
             for line, org_name, pcode, pname in rows]

@@ -25,6 +25,24 @@ def key(line: BudgetLine) -> tuple:
     return (line.project_id or 0, line.econ_code, line.func_code, line.source)
 
 
+def committed(session: Session, org_id: int, year: int) -> dict[tuple, int]:
+    """Spent + still frozen per line key in the org's approved budgets of `year` (money a 调整/调剂 may not take
+    away: services.budgeting.rules, not_below_committed)."""
+    key_of = {row.id: key(row) for row in session.exec(
+        select(BudgetLine).join(Budget, Budget.id == BudgetLine.budget_id)
+        .where(Budget.org_id == org_id, Budget.fiscal_year == year, Budget.status == "已批复"))}
+    if not key_of:
+        return {}
+    out: dict[tuple, int] = {}
+    for line_id, amount in session.exec(
+            select(Expenditure.budget_line_id, func.sum(Expenditure.amount))
+            .where(Expenditure.budget_line_id.in_(list(key_of)), Expenditure.spent_on >= date(year, 1, 1),
+                   Expenditure.spent_on < date(year + 1, 1, 1))
+            .group_by(Expenditure.budget_line_id)).all():
+        out[key_of[line_id]] = out.get(key_of[line_id], 0) + int(amount or 0)
+    return out
+
+
 class LedgerLine(TypedDict):
     """One line's 指标 ledger: amounts in fen and the overspending flags."""
     line_id: int

@@ -28,7 +28,7 @@ from hbbudget.models import BankTransaction, Budget, BudgetLine, CounterpartyRul
 from hbbudget.services.core import audit, data_version
 from hbbudget.services.core.orgs import scope_filter
 from hbbudget.services.errors import NotFound, PermissionDenied, ValidationError
-from hbbudget.services.execution import counterparty_rules, line_ledger
+from hbbudget.services.execution import counterparty_rules, limits, line_ledger
 from hbbudget.services.security.permissions import UserContext
 from hbbudget.services.security.scope import int_id, opt_id, text
 
@@ -83,6 +83,13 @@ def auto_match(session: Session, transaction_ids: list[int] | tuple[int, ...]) -
         line = only[(project.id, year)]
         if line is None:
             continue
+        day = tx.booking_date or today()
+        budget, org = session.get(Budget, line.budget_id), session.get(Org, project.org_id)
+        found = limits.problems(session, line, budget, -tx.amount, day, "bank")
+        if found and limits.mode(session, org, "bank") == "refuse":
+            continue  # beyond the line's limits: a person decides in the 待匹配 queue
+        if found:
+            limits.warn(session, org, line, "transaction", tx.id, "bank", found, project.id)
         session.add(Expenditure(budget_line_id=line.id, transaction_id=tx.id, org_id=project.org_id,
                                 amount=-tx.amount, spent_on=tx.booking_date or today(), kind="bank",
                                 matched_by=how))
@@ -183,7 +190,7 @@ def match(ctx: UserContext, transaction_id: object, splits: list) -> dict:
             raise ValidationError(f"该交易当前状态为“{tx.match_status}”，不能匹配")
         already = session.exec(select(func.coalesce(func.sum(Expenditure.amount), 0))
                                .where(Expenditure.transaction_id == tx.id, Expenditure.kind == "bank")).one()
-        parts, releases, still = [], [], {}
+        parts, releases, still, freed = [], [], {}, []
         for split in splits:
             if not isinstance(split, (list, tuple)) or len(split) not in (2, 3):
                 raise ValidationError("拆分明细格式无效")
@@ -195,6 +202,7 @@ def match(ctx: UserContext, transaction_id: object, splits: list) -> dict:
                                       f"（{budget.fiscal_year} 年）内")
             amount = _positive(split[1], "拆分金额")
             parts.append((line, org, amount))
+            freed.append(0)
             freeze_id = opt_id(split[2], "冻结记录") if len(split) == 3 else None
             if freeze_id is not None:
                 freeze, _ = _freeze_in_scope(session, ctx, freeze_id)
@@ -209,9 +217,19 @@ def match(ctx: UserContext, transaction_id: object, splits: list) -> dict:
                 used = min(amount, still[freeze.id])
                 still[freeze.id] -= used
                 releases.append((freeze, used))
+                freed[-1] = used
         total = sum(a for _, _, a in parts) + already
         if total > -tx.amount:
             raise ValidationError(f"拆分合计 {money.fmt(total)} 超过交易金额 {money.fmt(-tx.amount)}")
+        warnings, pending = [], {}
+        for (line, org, amount), released in zip(parts, freed):
+            budget = session.get(Budget, line.budget_id)
+            # a part that settles a freeze uses money already committed on the line: only the rest is new
+            found = limits.check(session, line, budget, org, amount - released, tx.booking_date or today(), "bank",
+                                 pending.get(line.id, 0))
+            pending[line.id] = pending.get(line.id, 0) + amount - released
+            if found:
+                warnings.append((line, org, found))
         for line, org, amount in parts:
             session.add(Expenditure(budget_line_id=line.id, transaction_id=tx.id, org_id=org.id, amount=amount,
                                     spent_on=tx.booking_date or today(), kind="bank", matched_by=ctx.full_name))
@@ -219,6 +237,8 @@ def match(ctx: UserContext, transaction_id: object, splits: list) -> dict:
             session.add(_release_row(freeze, used, ctx.full_name, f"付款 #{tx.id} 支付，解冻", tx.id))
         tx.match_status = "已匹配" if total == -tx.amount else "部分匹配"
         session.add(tx)
+        for line, org, found in warnings:
+            limits.warn(session, org, line, "transaction", tx.id, "bank", found, line.project_id)
         data_version.bump(session)
         audit.record(session, "execution.match", actor=ctx, object_type="bank_transaction", object_id=tx.id,
                      org_id=tx.org_id, after={"lines": [[line.id, a] for line, _, a in parts],
@@ -241,10 +261,13 @@ def record_manual(ctx: UserContext, line_id: object, amount_text: str, spent_on:
         line, budget, org = _line_in_scope(session, ctx, line_id)
         if spent_on.year != budget.fiscal_year:
             raise ValidationError(f"日期须在预算年度 {budget.fiscal_year} 年内")
+        found = limits.check(session, line, budget, org, amount, spent_on, kind)
         spent = Expenditure(budget_line_id=line.id, org_id=org.id, amount=amount, spent_on=spent_on, kind=kind,
                             note=str(note or "")[:200], matched_by=ctx.full_name)
         session.add(spent)
         session.flush()
+        if found:
+            limits.warn(session, org, line, "expenditure", spent.id, kind, found, line.project_id)
         data_version.bump(session)
         audit.record(session, f"execution.{kind}", actor=ctx, object_type="expenditure", object_id=spent.id,
                      org_id=org.id, after={"line": line.id, "amount": amount, "note": spent.note})

@@ -119,6 +119,21 @@ async def test_editor_out_of_scope_is_refused_and_audited(world):
     assert _amount(world["line"]) == 100000
 
 
+async def test_a_refused_budget_leaves_nothing_of_the_previous_one_on_the_page(world):
+    """Clear first, then check, then fill: the previous budget's flag, actions, lines and rules do not stay."""
+    other = _ctx("other")
+    own = budgets.create_budget(other, world["other"], YEAR)["id"]
+    budgets.add_line(other, own, {"econ_code": "30201", "func_code": "2050205", "amount": "0"})  # a rule fails
+    _, editor = await _editor("other", own)
+    await editor.load()
+    assert editor.bid == own and editor.editable and editor.actions and page_rows(editor) and editor.rules
+    _at(editor, f"/budgets/{world['budget']}")
+    assert "没有权限" in str(await editor.load())
+    assert editor.bid == 0 and not editor.editable and editor.actions == [] and page_rows(editor) == []
+    assert editor.rules == [] and editor.flags == {} and editor.count == 0 and editor.header == {}
+    assert not editor.has_errors and editor.total_text == "¥0.00"
+
+
 async def test_viewer_without_edit_permission_cannot_save(world):
     _, editor = await _editor("head", world["budget"])
     await editor.load()
@@ -311,10 +326,18 @@ async def test_shared_paging_handlers_move_the_offset_and_reload(world):
 def _add_lines(budget_id: int, n: int, project_id: int | None = None) -> list[int]:
     """n lines written directly (setup, not what is tested), an even plan each."""
     from hbbudget import money
+    from hbbudget.models import Budget, EconomicSubject
     from hbbudget.models.budget import MONTHS
 
-    with session_scope() as session:
-        lines = [BudgetLine(budget_id=budget_id, econ_code="30201", func_code="2050205", source="财政拨款",
+    with session_scope() as session:  # one line per key (the unique_line rule): a distinct economic code each
+        budget = session.get(Budget, budget_id)
+        used = set(session.exec(select(BudgetLine.econ_code).where(BudgetLine.budget_id == budget_id,
+                                                                   BudgetLine.project_id == project_id)).all())
+        codes = [c for c in session.exec(select(EconomicSubject.code).where(
+            EconomicSubject.fiscal_year == budget.fiscal_year, EconomicSubject.kind == "dept",
+            EconomicSubject.level == 2, EconomicSubject.active == True)  # noqa: E712
+            .order_by(EconomicSubject.code)).all() if c not in used]
+        lines = [BudgetLine(budget_id=budget_id, econ_code=codes[i], func_code="2050205", source="财政拨款",
                             amount=10000 * (i + 1), project_id=project_id, updated_by="OP",
                             **dict(zip(MONTHS, money.spread(10000 * (i + 1))))) for i in range(n)]
         session.add_all(lines)

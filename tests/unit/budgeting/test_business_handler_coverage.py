@@ -51,16 +51,24 @@ PATHS = {"BudgetEditorState": lambda w: routes.budget_editor(w["o_budget"]),
 
 def _editor_prep(w: dict) -> list:
     return [(routes.budget_editor(w["u_budget"]), "BudgetEditorState.load", ()),
-            (routes.budget_editor(w["o_budget"]), "BudgetEditorState.load", ())]
+            (routes.budget_editor(w["o_budget"]), "BudgetEditorState.load", ()),
+            (None, lambda root: _held(root, w["o_budget"]), ())]
 
 
 # the out-of-scope holder's preparation: the editor is loaded on its own budget, then on O's (refused: the page
-# keeps bid = O's budget and its own editable lines, the most a client can reach; the editor's dialog states reach
-# that grid); the project page on O's project
+# is cleared, bid = 0), then the grid is given what it would hold had O's budget been loaded, editable, before the
+# grant was narrowed (the most a client could hold: O's id, the edit flag, the 上报 action; the editor's dialog states
+# reach that grid); the project page on O's project
 PREP = {"BudgetEditorState": _editor_prep, **{s.__name__: _editor_prep for s in EDITOR_DIALOGS},
         "ProjectDetailState": lambda w: [(routes.project_detail(w["o_project"]), "load", ())],
         **{s: lambda w: [(None, "load", ())] for s in ("BudgetsState", "ProjectsState", "ReviewState", "RulesState",
                                                        "TemplatesState", "SubjectsState")}}
+async def _held(root, budget_id: int) -> None:
+    grid = await root.get_state(BudgetEditorState)
+    grid.bid, grid.editable = budget_id, True
+    grid.actions = [{"action": "submit", "label": "上报"}]
+
+
 LINE = {"econ_code": "30201", "func_code": "2050205", "source": "财政拨款", "amount": "1", "note": "越权"}
 PROJECT = {"name": "越权项目", "category": "3", "kind": "新增", "start_year": str(YEAR), "end_year": str(YEAR),
            "total": "1000", "func_code": "2050205"}
@@ -68,7 +76,7 @@ MONTHS = {f"m{i:02d}": "0" for i in range(1, 13)}
 H, R, NC, L, OWN = "harmless", "rejected", "no_context", "list", "own_org"
 
 CASES = {
-    # 预算编辑 (op of D; the page holds O's budget id after a refused load)
+    # 预算编辑 (op of D; the page holds O's budget id, as loaded before a narrowed grant)
     "BudgetEditorState.load": Case(prep=lambda w: [(routes.budget_editor(w["u_budget"]), "load", ()),
                                                    (routes.budget_editor(w["o_budget"]), "", ())]),
     "BudgetEditorState.next_page": Case(expect=H),

@@ -12,7 +12,7 @@ from tests.budget_world import YEAR, add_user, library_project, world
 
 BASE = {"name": "实验室建设", "category": "3", "start_year": YEAR, "end_year": YEAR + 1, "total": "1,000,000.00",
         "func_code": "2050205"}
-TARGET = {"indicator": "新增设备", "unit": "台", "direction": "≥", "target_value": "10", "weight": 40}
+TARGET = {"indicator": "新增设备", "unit": "台", "direction": "≥", "target_value": "10", "weight": 100}
 
 
 def _count(model) -> int:
@@ -105,8 +105,18 @@ def test_bad_targets_are_refused(db, bad):
     with pytest.raises(ValidationError):
         projects.set_targets(w.op, p["id"], [{**TARGET, **bad}])
     with pytest.raises(ValidationError, match="100"):
-        projects.set_targets(w.op, p["id"], [TARGET, TARGET, TARGET])  # 120 points
+        projects.set_targets(w.op, p["id"], [TARGET, TARGET, TARGET])  # 300 points
     assert projects.get_project(w.op, p["id"])["targets"] == []
+
+
+def test_target_weights_sum_to_exactly_100(db):
+    w = world()
+    p = projects.create_project(w.op, w.org["dept"], BASE)
+    with pytest.raises(ValidationError, match="权重合计须为 100，当前为 90"):
+        projects.set_targets(w.op, p["id"], [{**TARGET, "weight": 60}, {**TARGET, "weight": 30}])
+    assert projects.get_project(w.op, p["id"])["targets"] == []
+    done = projects.set_targets(w.op, p["id"], [{**TARGET, "weight": 60}, {**TARGET, "weight": 40}])
+    assert [t["weight"] for t in done] == [60, 40]
 
 
 def _put(project_id: int, status: str) -> None:

@@ -1,11 +1,13 @@
 """校验规则: every kind at both severities (error blocks submission, warning needs a reason), parameters
 checked against the kind's schema, rules inherited down the tree, configuring needs budget.rules in scope."""
 
+from datetime import date
+
 import pytest
 from sqlmodel import select
 
 from hbbudget.db import session_scope
-from hbbudget.models import AuditEntry, Budget, EconomicSubject, Rule
+from hbbudget.models import AuditEntry, Budget, EconomicSubject, Expenditure, Rule
 from hbbudget.services.budgeting import budgets, projects, review, rules
 from hbbudget.services.errors import PermissionDenied, ValidationError
 from tests.budget_world import YEAR, add_user, budget_with, library_project, line, world
@@ -49,10 +51,36 @@ def _violating(w, kind) -> int:
         return bid
     if kind == "project_in_library":
         p = projects.create_project(w.op, w.org["dept"], {"name": "未入库", "category": "3", "start_year": YEAR,
-                                                          "end_year": YEAR, "total": "1", "func_code": "2050205"})
+                                                          "end_year": YEAR, "total": "100", "func_code": "2050205"})
         bid = budget_with(w, {"30101": "100"})
         budgets.add_line(w.op, bid, line("30201", "100", project_id=p["id"]))
         return bid
+    if kind == "unique_line":
+        bid = budget_with(w, {"30201": "100"})
+        budgets.add_line(w.op, bid, line("30201", "50"))
+        return bid
+    if kind == "project_total":
+        p = library_project(w)
+        bid = budget_with(w, {})
+        budgets.add_line(w.op, bid, line("30201", "100000.01", project_id=p["id"]))
+        return bid
+    if kind == "not_below_committed":
+        base = budget_with(w, {"30201": "100"})
+        review.submit(w.op, base)
+        review.approve(w.head, base)
+        review.approve(w.fin, base)
+        review.issue_control_numbers(w.head, w.org["unit"], YEAR, {w.org["dept"]: "100"})
+        review.submit(w.op, base)
+        review.approve(w.head, base)
+        review.approve(w.fin, base)
+        matching_line = budgets.fetch_lines(w.op, base)["rows"][0]["id"]
+        with session_scope() as session:
+            session.add(Expenditure(budget_line_id=matching_line, org_id=w.org["dept"], amount=9000,
+                                    spent_on=date(YEAR, 2, 1), kind="manual"))
+        adj = budgets.create_adjustment(w.op, base, "调整")["id"]
+        row = budgets.fetch_lines(w.op, adj)["rows"][0]
+        budgets.update_line(w.op, row["id"], {"amount": "1"}, row["version"])
+        return adj
     raise AssertionError(kind)
 
 
@@ -65,6 +93,9 @@ CASES = {  # case → (rule kind, params)
     "monthly_plan": ("monthly_plan", {}),
     "control_number": ("control_number", {}),
     "project_in_library": ("project_in_library", {}),
+    "unique_line": ("unique_line", {}),
+    "project_total": ("project_total", {}),
+    "not_below_committed": ("not_below_committed", {}),
 }
 
 
@@ -169,7 +200,8 @@ def test_rules_pass_on_a_clean_budget_and_name_offending_lines(db):
 def test_builtins_apply_unless_configured_and_rules_are_inherited(db):
     w = world()
     kinds = [r["kind"] for r in rules.check_budget(w.op, budget_with(w, {"30201": "100"}))]
-    assert kinds == ["codes_valid", "positive_amount", "monthly_plan", "control_number", "project_in_library"]
+    assert kinds == ["codes_valid", "positive_amount", "monthly_plan", "control_number", "project_in_library",
+                     "unique_line", "project_total", "not_below_committed"]
     rule = rules.create_rule(w.fin, w.org["city"], YEAR, "positive_amount", "error", name="金额须大于零")
     listed = rules.list_rules(w.op, w.org["dept"], YEAR)
     assert [(r["kind"], r["inherited"], r["editable"]) for r in listed] == [("positive_amount", True, False)]

@@ -123,7 +123,7 @@ async def test_integrity_kinds_are_error_only_from_the_page(tree):
     assert "只能设为“错误”" in str(result)
     assert [s[2] for s in _stored()] == ["error"]
     assert rules.INTEGRITY == {"codes_valid", "positive_amount", "monthly_plan", "control_number",
-                               "project_in_library"}
+                               "project_in_library", "unique_line", "project_total", "not_below_committed"}
 
 
 async def test_budgeting_settings_follow_the_chosen_org(tree):

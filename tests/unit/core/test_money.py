@@ -17,7 +17,9 @@ def test_parse_yuan_accepts(text, fen):
 
 @pytest.mark.parametrize("text,why", [("abc", "不是有效的数字"), ("-1", "不能为负数"), ("1.001", "两位小数"),
                                       ("NaN", "不是有效的数字"), ("inf", "不是有效的数字"), ("", "不能为空"),
-                                      ("1e13", "过大"), ("1" * 40, "过长"), (True, "须为数字")])
+                                      ("10000000000000", "过大"), ("1" * 40, "过长"), (True, "须为数字"),
+                                      ("1e2", "不是有效的数字"), ("1E+2", "不是有效的数字"), ("--1", "不是有效的数字"),
+                                      ("0x10", "不是有效的数字")])
 def test_parse_yuan_refuses(text, why):
     with pytest.raises(ValidationError, match=why):
         money.parse_yuan(text)
@@ -27,7 +29,13 @@ def test_format_yuan_and_wan():
     assert money.fmt(123456789) == "¥1,234,567.89"
     assert money.fmt(-5) == "-¥0.05"
     assert money.fmt(123456789, "wan") == "123.46 万元"
+    assert money.fmt(-1, "wan") == "0.00 万元" and money.fmt(-5000, "wan") == "-0.01 万元"
     assert money.yuan_text(100005) == "1000.05"
+
+
+def test_percent_refuses_exponents():
+    with pytest.raises(ValidationError, match="不是有效的数字"):
+        money.parse_percent("1e1")
 
 
 def test_allocate_and_spread_sum_exactly():

@@ -48,7 +48,25 @@ async def test_foreign_origin_is_refused_own_origin_is_not(client):
     assert (await client.post("/x")).status_code == 200  # no Origin: not a cross-site browser request
 
 
-async def _handshake(origin: str) -> tuple[list[dict], bool]:
+async def test_a_foreign_host_is_refused_even_with_its_own_origin(client):
+    """DNS rebinding: evil.example resolves to this server; its page's requests carry its own Host and Origin."""
+    rebound = {"Host": "evil.example:3999", "Origin": "http://evil.example:3999"}
+    assert (await client.post("/x", headers=rebound)).status_code == 403
+    assert (await client.get("/x", headers={"Host": "evil.example:3999"})).status_code == 403
+    assert (await client.get("/x", headers={"Host": "127.0.0.1:3999"})).status_code == 200
+    sent, reached = await _handshake("http://evil.example:3999", host="evil.example:3999")
+    assert sent == [{"type": "websocket.close", "code": 1008}] and not reached
+
+
+async def test_configured_origins_decide_the_hosts(monkeypatch):
+    monkeypatch.setenv("HBB_ALLOWED_ORIGINS", "https://ys.hebei.example")
+    transport = httpx.ASGITransport(app=web.security_middleware(_app()))
+    async with httpx.AsyncClient(transport=transport, base_url="https://ys.hebei.example") as c:
+        assert (await c.post("/x", headers={"Origin": "https://ys.hebei.example"})).status_code == 200
+        assert (await c.get("/x", headers={"Host": "localhost:3000"})).status_code == 403
+
+
+async def _handshake(origin: str, host: str = "localhost:3999") -> tuple[list[dict], bool]:
     """Drive the middleware with a websocket scope; returns (messages sent, whether the app was reached)."""
     reached = []
 
@@ -63,7 +81,7 @@ async def _handshake(origin: str) -> tuple[list[dict], bool]:
     async def receive():
         return {"type": "websocket.connect"}
 
-    scope = {"type": "websocket", "path": "/_event/", "headers": [(b"host", b"localhost:3999"),
+    scope = {"type": "websocket", "path": "/_event/", "headers": [(b"host", host.encode()),
                                                                   (b"origin", origin.encode())]}
     await web.SecurityMiddleware(inner)(scope, receive, send)
     return sent, bool(reached)

@@ -175,7 +175,24 @@ def test_datetime_with_a_time_zone_is_dated_in_china_time() -> None:
     assert parse_camt(camt(stmt(value)))[0].entries[0].value_date == date(2026, 5, 1)
 
 
-@pytest.mark.parametrize("booked", ["<DtTm>2026-03-31T25:00:00+01:00</DtTm>", "<DtTm>gestern 23:00 Uhr MEZ</DtTm>"])
+def test_every_xs_date_and_datetime_form_is_accepted() -> None:
+    """ISO 20022 dates are xs:date / xs:dateTime: a date may carry a time zone, a time fractions and 24:00:00."""
+    cases = [
+        ("A", "<Dt>2017-04-01+02:00</Dt>", date(2017, 4, 1)),  # a date with a zone is that day
+        ("B", "<Dt>2017-04-01-05:00</Dt>", date(2017, 4, 1)),
+        ("C", "<Dt>2017-04-01Z</Dt>", date(2017, 4, 1)),
+        ("D", "<DtTm>2017-03-31T24:00:00</DtTm>", date(2017, 4, 1)),  # end of day = next midnight
+        ("E", "<DtTm>2017-03-31T15:59:59.123456789Z</DtTm>", date(2017, 3, 31)),  # more than 6 fraction digits
+        ("F", "<DtTm>2017-03-31T16:00:00.0Z</DtTm>", date(2017, 4, 1)),
+        ("G", "<DtTm>2017-03-31T10:00:00-14:00</DtTm>", date(2017, 4, 1)),  # 08:00 on 1 April in Beijing
+    ]
+    [s] = parse_camt(camt(stmt("".join(ntry("1", ref=ref, booked=booked) for ref, booked, _ in cases))))
+    assert [e.booking_date for e in s.entries] == [day for *_, day in cases]
+
+
+@pytest.mark.parametrize("booked", ["<DtTm>2026-03-31T25:00:00+01:00</DtTm>", "<DtTm>gestern 23:00 Uhr MEZ</DtTm>",
+                                    "<Dt>2026-02-30</Dt>", "<Dt>2026-03-31+15:00</Dt>", "<Dt>20260331</Dt>",
+                                    "<DtTm>2026-03-31T24:00:01</DtTm>"])
 def test_invalid_datetime_is_refused(booked: str) -> None:
     with pytest.raises(BankFormatError, match="BookgDt"):
         parse_camt(camt(stmt(ntry("1", ref="A", booked=booked))))

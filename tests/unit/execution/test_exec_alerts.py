@@ -45,6 +45,9 @@ def world(db):
     facts.forget()
     tree = make_tree()
     with session_scope() as session:
+        for org in session.exec(select(Org)).all():  # manual spending beyond the limits is allowed here, with a
+            org.limit_manual = "alert"  # warning: these tests are about the warnings that overspending raises
+            session.add(org)
         lab = Project(code="P-LAB", name="实验室建设", org_id=tree["unit"], category="3", start_year=YEAR, end_year=YEAR,
                       status="执行中")
         office = Project(code="P-OFF", name="公用经费", org_id=tree["unit"], category="21", start_year=YEAR,
@@ -298,3 +301,19 @@ def test_project_thresholds_need_review_permission_and_valid_numbers(world):
     assert (t["over_pct"], t["behind_points"], t["effective_over"], t["effective_behind"]) == ("12", "", 12, 10)
     assert {o["id"] for o in thresholds.project_options(world["head"])} == {world["lab"], world["office"]}
     assert thresholds.project_options(world["kuaiji"]) == []
+
+
+def test_last_years_alerts_stay_open_after_new_year(world):
+    """The nightly run of 1 January looks at the new year: it does not close last year's alerts as resolved."""
+    _spend(world, "lab_line", "1300000")  # over budget
+    alerts.evaluate(date(YEAR, 12, 20))
+    before = {(a.kind, a.subject_type, a.subject_id) for a in _open()}
+    assert ("over_budget", "line", world["lab_line"]) in before and ("behind", "org", world["other"]) in before
+    facts.forget()
+    counts = alerts.evaluate(date(YEAR + 1, 1, 1))  # no budget of the new year yet
+    assert counts["resolved"] == 0
+    still = {(a.kind, a.subject_type, a.subject_id, a.period) for a in _open()}
+    assert ("over_budget", "line", world["lab_line"], f"{YEAR}-12") in still
+    assert ("behind", "org", world["other"], f"{YEAR}-12") in still
+    with session_scope() as session:
+        assert not session.exec(select(ExecAlert).where(ExecAlert.comment == "条件已消除，系统自动关闭")).all()

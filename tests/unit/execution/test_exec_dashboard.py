@@ -6,9 +6,10 @@ from datetime import date
 
 import pytest
 from sqlalchemy import event
+from sqlmodel import select
 
 from hbbudget.db import get_engine, session_scope
-from hbbudget.models import Budget, Project
+from hbbudget.models import Budget, Org, Project
 from hbbudget.services.errors import PermissionDenied
 from hbbudget.services.execution import dashboard, facts, matching
 from tests.budget_world import add_user
@@ -28,6 +29,9 @@ def world(db):
     facts.forget()
     tree = make_tree()
     with session_scope() as session:
+        for org in session.exec(select(Org)).all():  # spending beyond the plan is allowed here (with a warning):
+            org.limit_manual = "alert"  # the dashboard shows it
+            session.add(org)
         lab = Project(code="P-LAB", name="实验室建设", org_id=tree["unit"], category="3", start_year=YEAR, end_year=YEAR)
         office = Project(code="P-OFF", name="公用经费", org_id=tree["unit"], category="21", start_year=YEAR, end_year=YEAR)
         session.add_all([lab, office])

@@ -389,3 +389,20 @@ async def test_live_vars_follow_the_signed_in_user(world):
     signed_out = await _state(None, MonitorState)
     signed_out._watching, signed_out._uid = True, 1  # even a crafted backend state shows nothing without a session
     assert await signed_out.cards == []
+
+
+async def test_a_narrowed_grant_narrows_the_dashboard_at_once(world):
+    """The dashboard memo is keyed by the user's scope too: no wider data until the next bank poll."""
+    from hbbudget.models import User, UserRole
+
+    monitor = await _state("leader", MonitorState)
+    await monitor.load()
+    assert {c["label"]: c["value"] for c in await monitor.cards}["预算总额"] == "0.10 万元"
+    with session_scope() as session:  # the grant moves from the province to another unit; no data version bump
+        uid = session.exec(select(User.id).where(User.username == "leader")).one()
+        grant = session.exec(select(UserRole).where(UserRole.user_id == uid)).one()
+        grant.org_id = world["other"]
+        session.add(grant)
+    again = await _state("leader", MonitorState)
+    await again.load()
+    assert {c["label"]: c["value"] for c in await again.cards}["预算总额"] == "0.00 万元"

@@ -210,3 +210,55 @@ def test_a_pending_camt_entry_without_bank_ref_is_promoted_not_stored_twice(acco
     [tx] = rows()
     assert (tx.status, tx.match_status, tx.amount, tx.booking_date) == ("BOOK", "待匹配", -8800, date(2027, 4, 1))
     assert tx.bank_ref.startswith("H")
+
+
+def _charged(account_id: int, ref: str, line_id: int, org_id: int) -> None:
+    from hbbudget.models import Expenditure
+
+    with session_scope() as session:
+        tx = session.exec(select(BankTransaction).where(BankTransaction.bank_ref == ref)).one()
+        session.add(Expenditure(budget_line_id=line_id, transaction_id=tx.id, org_id=org_id, amount=-tx.amount,
+                                spent_on=tx.booking_date, kind="bank"))
+        tx.match_status = "已匹配"
+        session.add(tx)
+
+
+def _spent_by_line() -> dict[int, list[tuple[int, date]]]:
+    from hbbudget.models import Expenditure
+
+    with session_scope() as session:
+        out: dict[int, list] = {}
+        for e in session.exec(select(Expenditure).order_by(Expenditure.id)).all():
+            out.setdefault(e.budget_line_id, []).append((e.amount, e.spent_on))
+        return out
+
+
+def test_a_reversal_in_january_leaves_last_years_spending_and_books_in_its_own_period(account):
+    from tests.factories import approved_budget
+
+    with session_scope() as session:
+        org_id = session.get(BankAccount, account).org_id
+    _, [old_line] = approved_budget(org_id, [(None, "30201", 1_000_000)], 2026)
+    _, [new_line] = approved_budget(org_id, [(None, "30201", 1_000_000)], 2027)
+    run(account, statement(entry("D1", "-99.00", counterparty="甲", booking_date=date(2026, 12, 28))))
+    _charged(account, "D1", old_line, org_id)
+    run(account, statement(entry("R1", "99.00", reversal=True, counterparty="甲", reversal_of="D1",
+                                 booking_date=date(2027, 1, 6))))
+    d1, r1 = rows()
+    assert d1.cancelled and r1.reverses_id == d1.id and r1.match_status == "已冲销"
+    assert _spent_by_line() == {old_line: [(9900, date(2026, 12, 28))],  # 2026 stays as it was closed
+                                new_line: [(-9900, date(2027, 1, 6))]}  # the money back counts in January
+
+
+def test_a_cross_year_reversal_without_a_line_this_year_waits_for_a_person(account):
+    from tests.factories import approved_budget
+
+    with session_scope() as session:
+        org_id = session.get(BankAccount, account).org_id
+    _, [old_line] = approved_budget(org_id, [(None, "30201", 1_000_000)], 2026)
+    run(account, statement(entry("D1", "-99.00", counterparty="甲", booking_date=date(2026, 12, 28))))
+    _charged(account, "D1", old_line, org_id)
+    run(account, statement(entry("R1", "99.00", reversal=True, counterparty="甲", reversal_of="D1",
+                                 booking_date=date(2027, 1, 6))))
+    assert rows()[1].match_status == "待处理"
+    assert _spent_by_line() == {old_line: [(9900, date(2026, 12, 28))]}

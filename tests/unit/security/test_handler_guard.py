@@ -26,7 +26,7 @@ from tests.factories import PASSWORD, make_tree, make_user
 PUBLIC = {("SessionState", "login"), ("SessionState", "logout"), ("SessionState", "open_login"),
           ("SessionState", "heartbeat")}
 # Reflex's own handlers: hydration, on_load dispatch, client-storage sync, frontend error reports,
-# and setvar, which only reaches set_* methods (checked below: none exist unguarded).
+# and setvar, refused on every state (state.guard.refuse_setvar; tested below).
 FRAMEWORK = {"setvar", "hydrate", "set_is_hydrated", "hydrate_and_load", "on_load_internal",
              "update_vars_internal", "handle_frontend_exception"}
 
@@ -62,6 +62,38 @@ def test_no_unguarded_setters_reachable_through_setvar():
             setter = getattr(cls, f"set_{var}", None)
             assert setter is None or getattr(getattr(setter, "fn", setter), GUARD_ATTR, None) is not None, \
                 f"{cls.__name__}.set_{var} can be called through setvar without a guard"
+
+
+def test_setvar_is_refused_on_every_state():
+    from state.guard import _refuse_setvar
+
+    states = _states() + [BaseState]
+    assert len([c for c in states if not c.__module__.startswith("reflex")]) > 20
+    handlers = [(c.__name__, c.event_handlers.get("setvar")) for c in states]
+    assert len([h for _, h in handlers if h is not None]) > 20
+    assert [name for name, h in handlers if h is not None and h.fn is not _refuse_setvar] == []
+
+
+async def test_a_crafted_setvar_reaches_no_setter(people):
+    from hbbudget.pages.core.orgs import OrgsState
+
+    calls = []
+    root = await _root_with("sys")
+    orgs = await root.get_state(OrgsState)
+    original = OrgsState.event_handlers["set_active"].fn
+    object.__setattr__(OrgsState.event_handlers["set_active"], "fn",
+                       lambda *a, **k: calls.append(a))  # would record a call reaching the setter
+    try:
+        result = await _call(orgs, "setvar", "active", True)
+    finally:
+        object.__setattr__(OrgsState.event_handlers["set_active"], "fn", original)
+    assert calls == [] and "请求无效" in str(result)
+
+
+async def _call(state, name: str, *args):
+    """Run a handler as the event processor does: the handler's function with the state instance."""
+    result = type(state).event_handlers[name].fn(state, *args)
+    return await result if inspect.isawaitable(result) else result
 
 
 @pytest.fixture

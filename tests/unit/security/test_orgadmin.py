@@ -46,7 +46,8 @@ def test_add_rename_and_thresholds_in_fen(tree):
 
 @pytest.mark.parametrize("field,value,message", [
     ("unit_type", "公司", "请选择单位类型"), ("region_code", "999999", "行政区划代码不存在"),
-    ("major_threshold", "-5", "非负数"), ("major_threshold", "abc", "须为数字"), ("major_threshold", "1.005", "两位小数"),
+    ("major_threshold", "-5", "不能为负数"), ("major_threshold", "abc", "不是有效的数字"),
+    ("major_threshold", "1.005", "两位小数"), ("major_threshold", "1e5", "不是有效的数字"),
     ("alert_over_pct", "0", "1–100"), ("alert_behind_points", "x", "1–100"), ("alert_unmatched_days", "366", "1–365"),
     ("name", "", "不能为空"),
 ])
@@ -60,14 +61,22 @@ def test_thresholds_inherit_from_the_nearest_ancestor(tree):
     orgadmin.update_org(ctx, tree["city"], {**FORM, "name": "市财政局", "unit_type": "行政", "alert_over_pct": "7",
                                             "major_threshold": "500000"})
     orgadmin.update_org(ctx, tree["unit"], {**FORM, "name": "示范大学", "alert_behind_points": "15",
-                                            "alert_unmatched_days": "12"})
+                                            "alert_unmatched_days": "12", "limit_bank": "refuse",
+                                            "limit_manual": "inherit", "control_sources": "事业收入、财政拨款"})
     with session_scope() as session:
         dept = orgs.effective_thresholds(session, session.get(Org, tree["dept"]))
         prov = orgs.effective_thresholds(session, session.get(Org, tree["prov"]))
     assert dept == {"major_threshold_fen": 50_000_000, "alert_over_pct": 7, "alert_behind_points": 15,
-                    "alert_unmatched_days": 12}
+                    "alert_unmatched_days": 12, "limit_manual": "refuse", "limit_freeze": "refuse",
+                    "limit_bank": "refuse", "control_sources": "财政拨款,事业收入"}
     assert prov == {"major_threshold_fen": None, "alert_over_pct": 5, "alert_behind_points": 10,
-                    "alert_unmatched_days": 7}  # HBB_ALERT_UNMATCHED_DAYS
+                    "alert_unmatched_days": 7,  # HBB_ALERT_UNMATCHED_DAYS
+                    "limit_manual": "refuse", "limit_freeze": "refuse", "limit_bank": "alert",
+                    "control_sources": "财政拨款"}
+    with pytest.raises(ValidationError, match="银行付款超限"):
+        orgadmin.update_org(ctx, tree["unit"], {**FORM, "name": "示范大学", "limit_bank": "maybe"})
+    with pytest.raises(ValidationError, match="控制数资金来源"):
+        orgadmin.update_org(ctx, tree["unit"], {**FORM, "name": "示范大学", "control_sources": "外汇"})
     assert orgadmin.row(ctx, tree["unit"])["alert_unmatched_days"] == "12"
     assert "未匹配 12 天" in orgadmin.row(ctx, tree["dept"])["thresholds"]
 

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from hbbudget.clock import now
 from hbbudget.integrations.bank.records import Entry, Statement, exponent
-from hbbudget.models import BankAccount, BankTransaction, Expenditure
+from hbbudget.models import BankAccount, BankTransaction, Budget, BudgetLine, Expenditure
 from hbbudget.services.core import audit
 from hbbudget.services.errors import ValidationError
 from hbbudget.services.security.permissions import UserContext
@@ -183,8 +183,32 @@ def _cancel_original(session: Session, reversal: BankTransaction, reversal_of: s
     original.cancelled = reversal.cancelled = True
     original.match_status = reversal.match_status = "已冲销"
     reversal.reverses_id = original.id
+    year = (reversal.booking_date or original.booking_date or now().date()).year
     for spent in session.exec(select(Expenditure).where(Expenditure.transaction_id == original.id)).all():
-        session.delete(spent)  # the money came back: the line is no longer charged
+        if spent.spent_on.year == year:
+            session.delete(spent)  # the money came back within the year: the line is no longer charged
+        elif spent.kind == "bank" and not _book_in_reversal_year(session, spent, reversal, year):
+            reversal.match_status = "待处理"  # no line of this year to credit: a person decides
     session.add(original)
     session.add(reversal)
     return 1
+
+
+def _book_in_reversal_year(session: Session, spent: Expenditure, reversal: BankTransaction, year: int) -> bool:
+    """A payment of an earlier (closed) year reversed now: that year's spending stays as it was; the money
+    coming back is booked in the period of the reversal, as a negative amount on the line with the same key
+    (project, economic, function code, source) in the org's current approved budget of the reversal's year.
+    False when there is no such line (docs/architecture.md, "Money rules")."""
+    old = session.get(BudgetLine, spent.budget_line_id)
+    current = session.exec(select(BudgetLine).join(Budget, Budget.id == BudgetLine.budget_id).where(
+        Budget.org_id == spent.org_id, Budget.fiscal_year == year, Budget.status == "已批复",
+        Budget.superseded_by_id.is_(None), BudgetLine.project_id == old.project_id,
+        BudgetLine.econ_code == old.econ_code, BudgetLine.func_code == old.func_code,
+        BudgetLine.source == old.source)).first() if old else None
+    if current is None:
+        return False
+    session.add(Expenditure(budget_line_id=current.id, transaction_id=reversal.id, org_id=spent.org_id,
+                            amount=-spent.amount, spent_on=reversal.booking_date or now().date(), kind="bank",
+                            note=f"冲销 {spent.spent_on.year} 年付款 #{spent.transaction_id}"[:200],
+                            matched_by="自动:跨年冲销"))
+    return True
