@@ -244,7 +244,7 @@ def test_system_admin_adds_a_unit_with_thresholds(watched, app_env, admins):
     page.locator("#new-org-major").fill("500000")
     page.locator("#create-org").click()
     row = page.locator("#orgs-table tbody tr", has_text="河北示范大学网络中心")
-    expect(row).to_contain_text("三重一大 500,000.00 元；超支 5%；滞后 10 点")
+    expect(row).to_contain_text("三重一大 ¥500,000.00；超支 5%；滞后 10 点")
     assert _sql(app_env, "SELECT major_threshold_fen FROM org WHERE code = 'E2E-U01-09'") == [(50_000_000,)]
     page.locator("#org-E2E-U01-09").click()
     page.locator("#edit-org-over").fill("8")

@@ -382,7 +382,10 @@ def set_targets(ctx: UserContext, project_id: int, targets: list[dict]) -> list[
     if not isinstance(targets, list) or len(targets) > MAX_TARGETS:
         raise ValidationError(f"绩效目标最多 {MAX_TARGETS} 个")
     clean = [_check_target(i + 1, t) for i, t in enumerate(targets)]
-    if clean and sum(t["weight"] for t in clean) != 100:
+    # free targets (no 一级 dimension) sum to 100 here; targets placed in the 绩效 framework sum to 100 together with
+    # the org's 预算执行率 weight, checked at declaration (services.performance.targets.problems)
+    placed = any(t["level1"] or t["indicator_id"] for t in clean)
+    if clean and not placed and sum(t["weight"] for t in clean) != 100:
         raise ValidationError(f"绩效目标权重合计须为 100，当前为 {sum(t['weight'] for t in clean)}")
     with session_scope() as session:
         project, org = _editable(session, ctx, project_id)
