@@ -75,14 +75,14 @@ class SecurityMiddleware:
         if kind != "http":
             await self.app(scope, receive, send)
             return
+        if scope.get("path", "") == OA_CALLBACK:  # server to server, signed per org (HMAC): no browser, no cookie
+            await self._oa_callback(scope, receive, send)
+            return
         if not same_origin(scope, self.allowed):
             await self._plain(send, 403, "跨站请求被拒绝")
             return
         if scope.get("path", "").startswith(UPLOAD_PREFIX) and scope.get("method") in ("GET", "HEAD"):
             await self._plain(send, 404, "Not Found")
-            return
-        if scope.get("path", "") == OA_CALLBACK:
-            await self._oa_callback(scope, receive, send)
             return
 
         async def send_with_headers(message) -> None:

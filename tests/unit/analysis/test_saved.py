@@ -80,7 +80,7 @@ async def test_the_snapshot_job_runs_on_the_first_under_the_lease(world, monkeyp
 
     from hbbudget import jobs
 
-    monkeypatch.setattr(saved, "today_china", lambda: JULY_1)
+    monkeypatch.setattr("hbbudget.clock.today", lambda: JULY_1)
     job = next(j for j in jobs.build_scheduler(who="b").get_jobs() if j.id == "report-snapshots")
     assert str(job.trigger) == "cron[day='1', hour='1', minute='45']"
     assert await jobs.is_leader("a")  # another process holds the lease: this one makes nothing

@@ -30,7 +30,7 @@ def test_ledger_and_facts_sum_to_the_transactions_across_versions(db):
                                     spent_on=date(YEAR, day, 1)))
     with session_scope() as session:
         paid = session.exec(select(func.sum(Expenditure.amount))).one()
-        rows = ledger.line_ledger(session, session.get(Budget, adj), date(YEAR, 12, 31))
+        rows = ledger._line_ledger(session, session.get(Budget, adj), date(YEAR, 12, 31))
     assert sum(r["spent"] for r in rows) == paid == 13_700_000
     assert [r["spent"] for r in rows] == [6_500_000, 7_000_000, 200_000]
     facts.forget()

@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from hbbudget.db import session_scope
 from hbbudget.models import BankAccount, ExecAlert, Expenditure, Org, Project
+from hbbudget.pages import display
 from hbbudget.services.errors import ValidationError
 from hbbudget.services.execution import ledger, matching
 from tests.budget_world import add_user
@@ -106,4 +107,6 @@ def test_the_line_picker_shows_what_is_left(w):
     matching.record_manual(w["kuaiji"], w["line"], "100", date(YEAR, 1, 2), "", kind="manual")
     matching.record_manual(w["kuaiji"], w["line"], "50", date(YEAR, 1, 3), "", kind="frozen")
     [choice] = ledger.line_choices(w["kuaiji"], year=YEAR)
-    assert "预算 ¥1,200.00" in choice["label"] and "可用 ¥1,050.00" in choice["label"]
+    assert (choice["amount"], choice["available"]) == (120_000, 105_000)
+    label = display.line_choice(choice)
+    assert "预算 ¥1,200.00" in label and "可用 ¥1,050.00" in label

@@ -155,7 +155,7 @@ async def test_interfaces_page_shows_runs_and_exports_now(world, cloud, monkeypa
     from state.session import SessionState
     from tests.factories import PASSWORD
 
-    monkeypatch.setattr("hbbudget.pages.execution.interfaces.today_china", lambda: date(YEAR, 6, 1))
+    monkeypatch.setattr("hbbudget.clock.today", lambda: date(YEAR, 6, 1))
     root = rx.State()
     (await root.get_state(SessionState)).sid = auth.login("sysroot", PASSWORD)[0]
     page = await root.get_state(InterfacesState)
