@@ -32,7 +32,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hbbudget import clock
-from hbbudget.sim.faults import Faults
+from hbbudget.sim.faults import Faults, admin_endpoint
 
 PAGE_SIZE = 50
 COUNTERPARTIES = (
@@ -256,13 +256,7 @@ def create_app(sim: BankSim, auto_interval: float = 0.0) -> Starlette:
             return JSONResponse({"error": str(exc)}, status_code=400)
         return JSONResponse(_json_record(number, record))
 
-    async def faults(request: Request) -> Response:
-        data = await request.json()
-        try:
-            sim.faults.inject(str(data["kind"]), int(data.get("count", 1)), int(data.get("after", 0)))
-        except (KeyError, ValueError):
-            return JSONResponse({"error": "故障参数错误"}, status_code=400)
-        return JSONResponse({"queued": list(sim.faults.queue)})
+    faults = admin_endpoint(sim)
 
     async def health(request: Request) -> Response:
         return JSONResponse({"ok": True, "accounts": {n: len(a.records) for n, a in sim.accounts.items()}})

@@ -50,3 +50,20 @@ class Faults:
                 if self.rng.random() < rate:
                     return kind
         return None
+
+
+def admin_endpoint(sim):
+    """POST /admin/faults {"kind", "count", "after"} for any simulator with a `faults` attribute: queue faults
+    (after that many good requests); the queue in the answer."""
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            data = await request.json()
+            sim.faults.inject(str(data["kind"]), int(data.get("count", 1)), int(data.get("after", 0)))
+        except (KeyError, ValueError, TypeError, AttributeError):
+            return JSONResponse({"error": "故障参数错误"}, status_code=400)
+        return JSONResponse({"queued": list(sim.faults.queue)})
+
+    return endpoint

@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hbbudget.integrations.fincloud.records import FIELDS, FUND_TYPES, valid_amount
-from hbbudget.sim.faults import Faults
+from hbbudget.sim.faults import Faults, admin_endpoint
 
 FUNC_CLASSES = {"201", "202", "203", "204", "205", "206", "207", "208", "210", "211", "212", "213", "214", "215",
                 "216", "217", "219", "220", "221", "222", "224", "227", "229", "230", "231", "232", "233"}
@@ -171,13 +171,7 @@ def create_app(sim: FincloudSim) -> Starlette:
     async def stored(request: Request) -> Response:
         return JSONResponse(sim.stored())
 
-    async def faults(request: Request) -> Response:
-        data = await request.json()
-        try:
-            sim.faults.inject(str(data["kind"]), int(data.get("count", 1)), int(data.get("after", 0)))
-        except (KeyError, ValueError):
-            return JSONResponse({"error": "故障参数错误"}, status_code=400)
-        return JSONResponse({"queued": list(sim.faults.queue)})
+    faults = admin_endpoint(sim)
 
     async def health(request: Request) -> Response:
         return JSONResponse({"ok": True})

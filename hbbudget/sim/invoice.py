@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hbbudget.sim.faults import Faults
+from hbbudget.sim.faults import Faults, admin_endpoint
 
 CHINA = timezone(timedelta(hours=8))
 STATUSES = ("正常", "作废", "红冲", "不存在", "信息不符")
@@ -89,13 +89,7 @@ def create_app(sim: InvoiceSim) -> Starlette:
             return JSONResponse({"error": str(exc)}, status_code=400)
         return JSONResponse({"ok": True})
 
-    async def faults(request: Request) -> Response:
-        data = await request.json()
-        try:
-            sim.faults.inject(str(data["kind"]), int(data.get("count", 1)), int(data.get("after", 0)))
-        except (KeyError, ValueError):
-            return JSONResponse({"error": "故障参数错误"}, status_code=400)
-        return JSONResponse({"queued": list(sim.faults.queue)})
+    faults = admin_endpoint(sim)
 
     async def health(request: Request) -> Response:
         return JSONResponse({"ok": True, "invoices": len(sim.invoices), "calls": sim.calls})

@@ -30,7 +30,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hbbudget.integrations.oa import sign
-from hbbudget.sim.faults import Faults
+from hbbudget.sim.faults import Faults, admin_endpoint
 
 WECOM = {"agree": 2, "refuse": 3, "terminated": 4, "revoked": 6}
 
@@ -162,13 +162,7 @@ def create_app(sim: OaSim) -> Starlette:
                 sent.append(await asyncio.to_thread(sim.send_callback, iid, "running"))
         return JSONResponse({"id": iid, "outcome": outcome, "callbacks": sent})
 
-    async def faults(request: Request) -> Response:
-        data = await body(request)
-        try:
-            sim.faults.inject(str(data.get("kind")), int(data.get("count", 1)), int(data.get("after", 0)))
-        except (ValueError, TypeError):
-            return JSONResponse({"error": "bad fault"}, status_code=400)
-        return JSONResponse({"queued": list(sim.faults.queue)})
+    faults = admin_endpoint(sim)
 
     async def instances(request: Request) -> Response:
         with sim._lock:
