@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import statistics
-import tempfile
 import time
+
+from bench.fresh_db import run_on_fresh_database
 
 YEAR = 2027
 EDITS = 200
@@ -211,22 +211,7 @@ def _measure() -> list[dict]:
 
 
 def run() -> list[dict]:
-    saved = os.environ.get("HBB_DATABASE_URL")
-    with tempfile.TemporaryDirectory() as tmp:
-        url = os.environ.get("HBB_BENCH_DATABASE_URL") or f"sqlite:///{tmp}/bench.db"
-        os.environ["HBB_DATABASE_URL"] = url
-        try:
-            from hbbudget.cli import _migrate
-
-            _migrate()
-            rows = _measure()
-        finally:
-            if saved is None:
-                os.environ.pop("HBB_DATABASE_URL", None)
-            else:
-                os.environ["HBB_DATABASE_URL"] = saved
-    db = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
-    return [{**r, "name": f"[{db}] {r['name']}"} for r in rows]
+    return run_on_fresh_database(_measure)
 
 
 if __name__ == "__main__":
