@@ -82,6 +82,7 @@ CASES = {
     "EvaluationState.review": Case(lambda w: ({"action": "confirm", "comment": ""},), NC),
     # the printable sheet of the other unit's evaluation, by its address
     "EvaluationSheetState.load": Case(prep=lambda w: [(routes.evaluation_sheet(w["o_evaluation"]), "", ())]),
+    "EvaluationSheetState.export_xlsx": Case(prep=lambda w: [(routes.evaluation_sheet(w["o_evaluation"]), "", ())]),
     # 绩效监控 (the operator of the college; 退回: the finance reviewer of the university)
     "PerfMonitorState.load": Case(expect=L, shows="本方评价项目"),
     "PerfMonitorState.choose_year": Case(lambda w: (str(YEAR),), L, "本方评价项目"),
