@@ -74,10 +74,10 @@ class PerfMonitorState(rx.State):
         self.form_key += 1
 
     def _pid(self) -> int:
+        """The project opened below (set by the server from the service's answer; the service checks scope)."""
         if not self.head:
             raise ValidationError("请先选择项目")
-        return args.offered_id(self.head["project_id"], self._project_ids + [int(self.head["project_id"])],
-                               "项目", "该项目不在当前列表中")
+        return int(self.head["project_id"])
 
     @rx.event
     @guarded(VIEW)

@@ -22,7 +22,9 @@ from state.guard import guarded
 
 PERMISSION = settings.PERMISSION
 REQUIRED = (("req_output", "产出"), ("req_benefit", "效益"), ("req_satisfaction", "满意度"), ("req_cost", "成本"))
-NUMBERS = ("output", "benefit", "satisfaction", "exec", "excellent", "good", "fair", "tolerance", "lag_points")
+NUMBERS = {"output": "产出权重", "benefit": "效益权重", "satisfaction": "满意度权重", "exec": "预算执行率权重",
+           "excellent": "“优”分数线", "good": "“良”分数线", "fair": "“中”分数线", "tolerance": "等于型指标容差",
+           "lag_points": "执行进度偏差阈值"}
 
 
 class PerfSettingsState(rx.State):
@@ -85,7 +87,7 @@ class PerfSettingsState(rx.State):
     @guarded(PERMISSION)
     async def save_setting(self, ctx: UserContext, form_data: dict):
         data = args.form(form_data)
-        values = {k: args.field(data, k, k, 8) for k in NUMBERS}
+        values = {k: args.field(data, k, label, 8) for k, label in NUMBERS.items()}
         values["required"] = [dim for key, dim in REQUIRED if data.get(key) in ("on", True, "true")]
         self._show(await asyncio.to_thread(settings.save_setting, ctx, self._org(), values, int(self.year)))
         return rx.toast.success("绩效设置已保存，下级单位未单独设置的将继承")
