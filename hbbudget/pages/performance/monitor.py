@@ -42,6 +42,7 @@ class PerfMonitorState(rx.State):
     head: dict[str, str] = {}  # the opened project's report ({} none)
     targets: list[dict[str, str]] = []
     form_key: int = 0
+    can_review: bool = False  # shows 退回重填 (the service checks the permission at the project's org)
     _project_ids: list[int] = []
     _target_ids: list[int] = []
 
@@ -83,7 +84,7 @@ class PerfMonitorState(rx.State):
     @guarded(VIEW)
     async def load(self, ctx: UserContext):
         self.year = self.year or str(current_fiscal_year())
-        self.offset = 0
+        self.offset, self.can_review = 0, bool(ctx.scope_paths(REVIEW))
         self._show(None)
         await self._refresh(ctx)
 
@@ -165,7 +166,7 @@ def _project_row(r: rx.Var) -> rx.Component:
         rx.table.cell(r["lag"], style=tokens.NUM), rx.table.cell(rx.text(r["targets"], size="1")),
         rx.table.cell(flag_badge(r["flag"])),
         rx.table.cell(rx.button("查看", size="1", variant="soft", on_click=S.open_project(r["project_id"]),
-                                class_name="monitor-open")))
+                                class_name="monitor-open", white_space="nowrap")))
 
 
 def _value_input(t: rx.Var, prefix: str, key: str, placeholder: str) -> rx.Component:
@@ -212,7 +213,7 @@ def _report() -> rx.Component:
                 rx.button("保存", type="submit", id="monitor-save"),
                 rx.button("提交", type="button", variant="soft", on_click=S.submit_report, id="monitor-submit"))),
             spacing="2", width="100%"), on_submit=S.save_report, key=S.form_key.to_string(), reset_on_submit=False),
-        rx.cond(h["status"] == "已提交", rx.form(rx.hstack(
+        rx.cond((h["status"] == "已提交") & S.can_review, rx.form(rx.hstack(
             rx.input(name="comment", placeholder="退回意见（必填）", width="20em", max_length=500),
             rx.button("退回重填", type="submit", variant="soft", color_scheme="orange", id="monitor-return"),
             style=tokens.TOOLBAR), on_submit=S.return_report, reset_on_submit=True)),

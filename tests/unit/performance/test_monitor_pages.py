@@ -21,6 +21,7 @@ async def _state(username: str, cls):
 
 async def test_the_monitor_page_reports_a_checkpoint(w):  # noqa: F811
     page = await _state("op", PerfMonitorState)
+    await page.load()
     await page.choose_year(str(YEAR))
     assert [(r["code"], r["rate"], r["progress"], r["flag"]) for r in page.rows] == [
         ("P-MO", "30.00%", "58.33%", "严重偏差")]
@@ -40,8 +41,11 @@ async def test_the_monitor_page_reports_a_checkpoint(w):  # noqa: F811
     await page.choose_flag("正常")
     assert page.rows == [] and page.counts == "严重偏差 1 个　轻微偏差 0 个　正常 0 个"
     assert "偏差标记无效" in str(await page.choose_flag("红"))
+    assert page.can_review is False  # no 退回重填 for the unit
     reviewer = await _state("fin", PerfMonitorState)
+    await reviewer.load()
     await reviewer.choose_year(str(YEAR))
+    assert reviewer.can_review is True
     await reviewer.choose_flag("严重偏差")
     assert [r["code"] for r in reviewer.rows] == ["P-MO"]
 
