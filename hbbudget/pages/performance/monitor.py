@@ -161,7 +161,8 @@ def flag_badge(flag: rx.Var) -> rx.Component:
 def _project_row(r: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.cell(r["code"]), rx.table.cell(r["name"]), rx.table.cell(r["org_name"]),
-        rx.table.cell(status_badge(r["status"])),
+        rx.table.cell(status_badge(r["status"]),
+                      rx.cond(r["overdue"] == "True", rx.badge("逾期", color_scheme="red", class_name="monitor-overdue"))),
         rx.table.cell(r["rate"], style=tokens.NUM), rx.table.cell(r["progress"], style=tokens.NUM),
         rx.table.cell(r["lag"], style=tokens.NUM), rx.table.cell(rx.text(r["targets"], size="1")),
         rx.table.cell(flag_badge(r["flag"])),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from hbbudget import money
+from hbbudget import clock, money
 from hbbudget.clock import now
 from hbbudget.db import session_scope
 from hbbudget.models import Org, PerfMonitor, PerfMonitorItem, Project, ProjectTarget
@@ -282,14 +282,16 @@ def return_report(ctx: UserContext, project_id: object, year: object, seq: objec
 def board(ctx: UserContext, year: object, seq: object = 1, flag_filter: str = "", offset: int = 0,
           limit: int = 20) -> tuple[list[dict], int, dict[str, int]]:
     """Projects of the caller's performance.view scope running in `year` whose org has checkpoint `seq`: execution
-    rate vs 序时进度 and each target's progress, with the flag; filtered by flag, 严重偏差 first. Returns the page,
-    the filtered total and the count per flag."""
+    rate vs 序时进度 and each target's progress, with the flag and whether the report is overdue (not submitted
+    after the checkpoint's due date); filtered by flag, 严重偏差 first. Returns the page, the filtered total and the
+    count per flag."""
     year = scope.year(year)
     seq = scope.int_id(seq, "监控节点")
     if flag_filter not in ("", *FLAGS):
         raise ValidationError("偏差标记无效")
     offset, limit = scope.page(offset, limit)
     ledger = ledger_by_project(year)
+    today = clock.today()
     with session_scope() as session:
         rows = session.exec(select(Project, Org).join(Org, Org.id == Project.org_id)
                             .where(scope.org_condition(ctx, "performance.view", Project.org_id),
@@ -319,8 +321,10 @@ def board(ctx: UserContext, year: object, seq: object = 1, flag_filter: str = ""
             pairs = [(items.get((m.id, t.id)) if m else None, t) for t in ts.get(p.id, [])]
             ex = execution(ledger, p.id, cp.through_month)
             f = flag(ex.lag, w.lag_points, pairs, w.eq_tolerance_pct)
+            status = m.status if m else "未填报"
             out.append({"project_id": p.id, "code": p.code, "name": p.name, "org_name": org.name,
-                        "status": m.status if m else "未填报", "budget": money.fmt(ex.budget),
+                        "status": status, "overdue": status != "已提交" and today > cp.due,
+                        "budget": money.fmt(ex.budget),
                         "spent": money.fmt(ex.spent), "rate": money.percent(ex.rate),
                         "progress": money.percent(ex.progress), "lag": money.percent(ex.lag)[:-1] if ex.lag else "0",
                         "flag": f, "checkpoint": cp.label,

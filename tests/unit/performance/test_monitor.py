@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
+from hbbudget import clock
 from hbbudget.db import session_scope
 from hbbudget.models import AuditEntry, ExecAlert, Expenditure, Org, PerfMonitor, Project, ProjectTarget
 from hbbudget.services.errors import PermissionDenied, ValidationError
@@ -198,3 +199,16 @@ def test_scope_and_the_reviewers_return(w):
         monitor.return_report(w["fin"], w["pid"], YEAR, 1, "")
     assert monitor.return_report(w["fin"], w["pid"], YEAR, 1, "请补充说明")["status"] == "填报中"
     assert monitor.save_report(w["op"], w["pid"], YEAR, 1, _items(d, ON_TRACK), "已补充")["status"] == "填报中"
+
+
+def test_a_report_not_submitted_by_the_due_date_is_overdue(w, monkeypatch):
+    def overdue(day: date) -> bool:
+        monkeypatch.setattr(clock, "today", lambda: day)
+        return next(r for r in monitor.board(w["fin"], YEAR, 1)[0] if r["code"] == "P-MO")["overdue"]
+
+    assert overdue(date(YEAR, 8, 15)) is False and overdue(date(YEAR, 8, 16)) is True
+    d = monitor.save_report(w["op"], w["pid"], YEAR, 1, _items(monitor.detail(w["op"], w["pid"], YEAR, 1), ON_TRACK),
+                            "合同 9 月付款")
+    assert overdue(date(YEAR, 8, 16)) is True  # saved, not submitted
+    monitor.submit_report(w["op"], w["pid"], YEAR, 1)
+    assert d["id"] and overdue(date(YEAR, 8, 16)) is False
