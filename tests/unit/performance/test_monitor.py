@@ -212,3 +212,18 @@ def test_a_report_not_submitted_by_the_due_date_is_overdue(w, monkeypatch):
     assert overdue(date(YEAR, 8, 16)) is True  # saved, not submitted
     monitor.submit_report(w["op"], w["pid"], YEAR, 1)
     assert d["id"] and overdue(date(YEAR, 8, 16)) is False
+
+
+def test_the_nightly_evaluation_keeps_the_alert_while_the_lag_holds(w):
+    d = monitor.detail(w["op"], w["pid"], YEAR, 1)
+    monitor.save_report(w["op"], w["pid"], YEAR, 1, _items(d, ON_TRACK), "合同 9 月付款")
+    monitor.submit_report(w["op"], w["pid"], YEAR, 1)
+    alerts.evaluate(date(YEAR, 9, 30))
+    with session_scope() as session:
+        kinds = {a.kind: a.status for a in session.exec(select(ExecAlert).where(ExecAlert.project_id == w["pid"]))}
+        assert kinds["perf_lag"] == "未处理"  # re-checked with the others, not closed
+    _spend(w["unit"], w["line"], 400_000, date(YEAR, 7, 20))
+    alerts.evaluate(date(YEAR, 9, 30))
+    with session_scope() as session:
+        alert = session.exec(select(ExecAlert).where(ExecAlert.kind == "perf_lag")).one()
+        assert alert.status == "已关闭" and "已无严重偏差" in alert.comment
