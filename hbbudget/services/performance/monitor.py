@@ -293,47 +293,57 @@ def board(ctx: UserContext, year: object, seq: object = 1, flag_filter: str = ""
     ledger = ledger_by_project(year)
     today = clock.today()
     with session_scope() as session:
-        rows = session.exec(select(Project, Org).join(Org, Org.id == Project.org_id)
+        rows = session.exec(select(Project.id, Project.code, Project.name, Project.org_id)
                             .where(scope.org_condition(ctx, "performance.view", Project.org_id),
                                    Project.status.in_(RUNNING), Project.start_year <= year,
                                    Project.end_year >= year).order_by(Project.code)).all()
-        ids = [p.id for p, _ in rows]
+        orgs = {o.id: o for o in session.exec(select(Org).where(Org.id.in_({r[3] for r in rows})))} if rows else {}
+        per_org = {}
+        for org in orgs.values():
+            cps, _ = settings.checkpoints_of(session, org, year)
+            per_org[org.id] = (next((c for c in cps if c.seq == seq), None), targets.effective(session, org))
         monitors = {m.project_id: m for m in session.exec(select(PerfMonitor).where(
-            PerfMonitor.fiscal_year == year, PerfMonitor.seq == seq, PerfMonitor.project_id.in_(ids))).all()} \
-            if ids else {}
-        mids = [m.id for m in monitors.values()]
-        items = {(i.monitor_id, i.target_id): i for i in session.exec(
-            select(PerfMonitorItem).where(PerfMonitorItem.monitor_id.in_(mids))).all()} if mids else {}
-        ts: dict[int, list[ProjectTarget]] = {}
-        for t in (session.exec(select(ProjectTarget).where(ProjectTarget.project_id.in_(ids))
-                               .order_by(ProjectTarget.id)).all() if ids else []):
-            ts.setdefault(t.project_id, []).append(t)
-        per_org: dict[int, tuple] = {}
-        out = []
-        for p, org in rows:
-            if org.id not in per_org:
-                cps, _ = settings.checkpoints_of(session, org, year)
-                per_org[org.id] = (next((c for c in cps if c.seq == seq), None), targets.effective(session, org))
-            cp, w = per_org[org.id]
+            PerfMonitor.fiscal_year == year, PerfMonitor.seq == seq))}
+        # targets only of the projects whose report has values (the others' flags need only the ledger)
+        reported = [m.id for m in monitors.values()]
+        pairs_of: dict[int, list] = {}
+        if reported:
+            for i, t in session.exec(select(PerfMonitorItem, ProjectTarget)
+                                     .join(ProjectTarget, ProjectTarget.id == PerfMonitorItem.target_id)
+                                     .join(PerfMonitor, PerfMonitor.id == PerfMonitorItem.monitor_id)
+                                     .where(PerfMonitor.fiscal_year == year, PerfMonitor.seq == seq)):
+                pairs_of.setdefault(t.project_id, []).append((i, t))
+        found = []  # (flag, project id, code, name, org, checkpoint, execution, report)
+        for pid, code, name, org_id in rows:
+            cp, w = per_org[org_id]
             if cp is None:
                 continue
-            m = monitors.get(p.id)
-            pairs = [(items.get((m.id, t.id)) if m else None, t) for t in ts.get(p.id, [])]
-            ex = execution(ledger, p.id, cp.through_month)
-            f = flag(ex.lag, w.lag_points, pairs, w.eq_tolerance_pct)
+            m = monitors.get(pid)
+            ex = execution(ledger, pid, cp.through_month)
+            f = flag(ex.lag, w.lag_points, pairs_of.get(pid, []) if m else [], w.eq_tolerance_pct)
+            found.append((f, pid, code, name, orgs[org_id], cp, ex, m))
+        counts = {f: sum(1 for r in found if r[0] == f) for f in FLAGS}
+        if flag_filter:
+            found = [r for r in found if r[0] == flag_filter]
+        found.sort(key=lambda r: FLAGS.index(r[0]))
+        shown = found[offset:offset + limit]
+        ids = [r[1] for r in shown]
+        items = {(i.monitor_id, i.target_id): i for i in session.exec(
+            select(PerfMonitorItem).where(PerfMonitorItem.monitor_id.in_([r[7].id for r in shown if r[7]])))}
+        ts: dict[int, list[ProjectTarget]] = {}
+        for t in session.exec(select(ProjectTarget).where(ProjectTarget.project_id.in_(ids))
+                              .order_by(ProjectTarget.id)) if ids else []:
+            ts.setdefault(t.project_id, []).append(t)
+        out = []
+        for f, pid, code, name, org, cp, ex, m in shown:
             status = m.status if m else "未填报"
-            out.append({"project_id": p.id, "code": p.code, "name": p.name, "org_name": org.name,
-                        "status": status, "overdue": status != "已提交" and today > cp.due,
-                        "budget": money.fmt(ex.budget),
+            text = "；".join(_progress_text(items.get((m.id, t.id)) if m else None, t) for t in ts.get(pid, []))
+            out.append({"project_id": pid, "code": code, "name": name, "org_name": org.name, "status": status,
+                        "overdue": status != "已提交" and today > cp.due, "budget": money.fmt(ex.budget),
                         "spent": money.fmt(ex.spent), "rate": money.percent(ex.rate),
                         "progress": money.percent(ex.progress), "lag": money.percent(ex.lag)[:-1] if ex.lag else "0",
-                        "flag": f, "checkpoint": cp.label,
-                        "targets": "；".join(_progress_text(i, t) for i, t in pairs) or "无绩效目标"})
-    counts = {f: sum(1 for r in out if r["flag"] == f) for f in FLAGS}
-    if flag_filter:
-        out = [r for r in out if r["flag"] == flag_filter]
-    out.sort(key=lambda r: FLAGS.index(r["flag"]))
-    return out[offset:offset + limit], len(out), counts
+                        "flag": f, "checkpoint": cp.label, "targets": text or "无绩效目标"})
+    return out, len(found), counts
 
 
 def findings(session: Session, year: int) -> list[dict]:
