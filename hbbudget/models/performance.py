@@ -36,7 +36,7 @@ class PerfIndicator(SQLModel, table=True):
 
 class PerfSetting(SQLModel, table=True):
     """Per-org weights of the 一级 dimensions, the required dimensions and the grade bands (inherited down the
-    tree: the nearest org with a row wins, else the defaults in services.performance.settings)."""
+    tree: the nearest org with a row wins, else the defaults of services.performance.targets.Weights)."""
 
     id: int | None = Field(default=None, primary_key=True)
     org_id: int = Field(foreign_key="org.id", unique=True)
