@@ -15,6 +15,8 @@ from hbbudget.pages.integrations import fincloud, invoices  # noqa: F401
 from hbbudget.pages.operations import backups, feedback, health, helpdesk, history_import, subject_update, tickets  # noqa: F401
 from hbbudget.pages.performance import evaluation as perf_evaluation  # noqa: F401
 from hbbudget.pages.performance import library as indicator_library  # noqa: F401
+from hbbudget.pages.performance import monitor as perf_monitor  # noqa: F401
+from hbbudget.pages.performance import settings as perf_settings  # noqa: F401
 from hbbudget.pages.performance import sheet as evaluation_sheet  # noqa: F401
 from hbbudget.pages.performance import target_picker  # noqa: F401
 from hbbudget.pages.security import audit, policy, roles, users  # noqa: F401

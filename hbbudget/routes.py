@@ -35,6 +35,8 @@ MATTERS = "/matters"
 INDICATORS = "/indicators"
 EVALUATION = "/evaluation"
 EVALUATION_SHEET = "/evaluation-sheet/[evaluation_id]"
+PERF_MONITOR = "/perf-monitor"
+PERF_SETTINGS = "/perf-settings"
 # 数据分析 (issue 14)
 REPORTS = "/reports"
 ANALYSIS = "/analysis"
@@ -68,7 +70,7 @@ def ledger(budget_id: int) -> str:
 # The side menu's order. Each entry (label, route, permission or None for any signed-in user, lucide icon) is
 # declared by its page with app_page(..., menu=icon) (hbbudget/pages/shell/base.py).
 MENU_ORDER = (HOME, PROJECTS, BUDGETS, REVIEW, FINCLOUD, RULES, TEMPLATES, APPROVAL_FLOWS, MATTERS, MONITOR, LEDGER,
-              MATCHING, EXEC_ALERTS, INVOICES, EVALUATION, INDICATORS, COCKPIT, REPORTS, ANALYSIS, SUBJECTS,
+              MATCHING, EXEC_ALERTS, INVOICES, EVALUATION, PERF_MONITOR, INDICATORS, PERF_SETTINGS, COCKPIT, REPORTS, ANALYSIS, SUBJECTS,
               SUBJECT_UPDATE, ADMIN, ORGS, INTERFACES, BACKUPS, HISTORY_IMPORT, HEALTH, TICKETS, ROLES, SECURITY, AUDIT,
               NOTIFICATIONS)
 MENU: list[tuple[str, str, str | None, str]] = []

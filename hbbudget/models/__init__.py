@@ -19,7 +19,15 @@ from hbbudget.models.integrations import EvidenceAnchor, FincloudImport, Finclou
 from hbbudget.models.notification import Notification
 from hbbudget.models.operations import FaqEntry, FaqVote, FeedbackTicket, HealthRecord
 from hbbudget.models.org import Org, Region
-from hbbudget.models.performance import PerfEvaluation, PerfIndicator, PerfScore, PerfSetting
+from hbbudget.models.performance import (
+    PerfCheckpoint,
+    PerfEvaluation,
+    PerfIndicator,
+    PerfMonitor,
+    PerfMonitorItem,
+    PerfScore,
+    PerfSetting,
+)
 from hbbudget.models.project import Project, ProjectAttachment, ProjectTarget
 from hbbudget.models.rule import Rule
 from hbbudget.models.security import AuditCheckpoint, JobLease, PasswordHistory, SecurityAlert, SecurityPolicy
@@ -63,7 +71,7 @@ __all__ = [
     "Notification",
     "Org",
     "PasswordHistory",
-    "PerfEvaluation", "PerfIndicator", "PerfScore", "PerfSetting",
+    "PerfCheckpoint", "PerfEvaluation", "PerfIndicator", "PerfMonitor", "PerfMonitorItem", "PerfScore", "PerfSetting",
     "Project",
     "ProjectAttachment",
     "ProjectTarget",

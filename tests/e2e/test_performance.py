@@ -1,6 +1,7 @@
 """绩效评价 in a real browser: the unit operator picks three indicators from the library for a new project, sets the
-weights and declares it; after review it enters actual values and sees the score and grade; the finance reviewer
-confirms (复核); the grade shows in the project library. (双监控 checkpoints are not built yet.)"""
+weights and declares it; after review it reports progress at the 双监控 checkpoint (绩效监控: values reached,
+estimates, likelihood; the execution rate from the ledger) and submits; then it enters actual values and sees the
+score and grade; the finance reviewer confirms (复核); the grade shows in the project library."""
 
 from __future__ import annotations
 
@@ -61,6 +62,29 @@ def test_targets_from_the_library_self_evaluation_and_review(browser, app_url):
     _shot(op, "p1-targets-declared")
     _approve_project(browser, app_url, "chuzhang", code)
     _approve_project(browser, app_url, "caizheng", code)
+
+    # ---- 双监控: progress at the checkpoint (1–7 月 by default) ----
+    op.goto("/perf-monitor")
+    mrow = op.locator("#monitor-projects tbody tr").filter(has_text=code)
+    expect(mrow).to_have_count(1)
+    expect(mrow).to_contain_text("未填报")
+    mrow.locator(".monitor-open").click()
+    trs = op.locator("#monitor-table tbody tr")
+    expect(trs).to_have_count(3)
+    for n, (reached, estimate) in enumerate((("1", "2"), ("0", "92"), ("0", "91"))):
+        tr = trs.nth(n)
+        _input(tr, ".monitor-reached").fill(reached)
+        _input(tr, ".monitor-estimate").fill(estimate)
+        tr.get_by_role("combobox").click()
+        op.get_by_role("option", name="确定能", exact=True).click()
+        expect(tr.get_by_role("combobox")).to_contain_text("确定能")
+    op.locator("#monitor-save").click()
+    expect(mrow).to_contain_text("填报中")
+    expect(mrow).to_contain_text("预计全年 92（确定能）")
+    op.locator("#monitor-submit").click()
+    expect(mrow).to_contain_text("已提交")
+    expect(mrow.locator(".monitor-flag")).to_have_text("正常")  # no spending planned yet: nothing lags
+    _shot(op, "p1b-checkpoint-reported")
 
     # ---- self-evaluation: actual values in, score and grade out ----
     op.goto("/evaluation")

@@ -40,6 +40,7 @@ class EvaluationState(rx.State):
     form_key: int = 0
     summary: str = ""  # "已提交及已复核 N 个，平均 X 分"
     by_org: list[dict[str, str]] = []
+    by_industry: list[dict[str, str]] = []
     grade_fig: go.Figure = go.Figure()
     _project_ids: list[int] = []
     _target_ids: list[int] = []
@@ -56,6 +57,7 @@ class EvaluationState(rx.State):
         s = await asyncio.to_thread(evaluation.summary, ctx, int(self.year))
         self.summary = f"已提交及已复核 {s['count']} 个项目，平均 {s['average']} 分"
         self.by_org = [{k: str(v) for k, v in r.items()} for r in s["by_org"][:20]]
+        self.by_industry = [{k: str(v) for k, v in r.items()} for r in s["by_industry"]]
         self.grade_fig = _grade_figure(s["grades"])
 
     def _show(self, detail: dict | None) -> None:
@@ -258,6 +260,14 @@ def evaluation_page() -> rx.Component:
                                     rx.table.body(rx.foreach(S.by_org, lambda r: rx.table.row(
                                         rx.table.cell(r["org_name"]), rx.table.cell(r["count"], style=tokens.NUM),
                                         rx.table.cell(r["average"], style=tokens.NUM)))), size="1"),
+                      spacing="2"),
+            rx.vstack(rx.text("分行业平均分（按项目功能分类）", size="2"),
+                      rx.table.root(rx.table.header(rx.table.row(*[rx.table.column_header_cell(h)
+                                                                   for h in ("行业", "项目数", "平均分")])),
+                                    rx.table.body(rx.foreach(S.by_industry, lambda r: rx.table.row(
+                                        rx.table.cell(r["industry"]), rx.table.cell(r["count"], style=tokens.NUM),
+                                        rx.table.cell(r["average"], style=tokens.NUM)))), size="1",
+                                    id="eval-industries"),
                       spacing="2"),
             spacing="4", align="start", style=tokens.PANEL, width="100%"),
         _evaluation(),

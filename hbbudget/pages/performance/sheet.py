@@ -10,13 +10,14 @@ from decimal import Decimal
 import reflex as rx
 
 from hbbudget import money, routes
-from hbbudget.services.performance import evaluation
+from hbbudget.services.performance import evaluation, sheet
 from hbbudget.services.performance.scoring import points
 from hbbudget.services.security.permissions import UserContext
 from state import args
 from state.guard import guarded
 
 PRINT_CSS = "@media print { .no-print { display: none !important; } body { font-size: 11pt; } }"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CELL = {"border": "1px solid #444", "padding": "4px 6px", "font_size": "13px"}
 
 
@@ -24,12 +25,14 @@ class EvaluationSheetState(rx.State):
     head: dict[str, str] = {}
     rows: list[dict[str, str]] = []
 
+    def _eid(self) -> int:
+        return args.as_id(str(self.router.url.path or "").rstrip("/").rsplit("/", 1)[-1], "自评编号")
+
     @rx.event
     @guarded("performance.view")
     async def load(self, ctx: UserContext):
         self.head, self.rows = {}, []
-        eid = args.as_id(str(self.router.url.path or "").rstrip("/").rsplit("/", 1)[-1], "自评编号")
-        d = await asyncio.to_thread(evaluation.detail, ctx, eid)
+        d = await asyncio.to_thread(evaluation.detail, ctx, self._eid())
         rate = f"{points(Decimal(d['spent_fen']) * 100 / d['budget_fen'])}%" if d["budget_fen"] else "—"
         self.head = {"title": f"{d['year']} 年度项目支出绩效自评表", "project": f"{d['project_code']} {d['project_name']}",
                      "org": d["org_name"], "status": d["status"], "budget": money.fmt(d["budget_fen"]),
@@ -38,6 +41,13 @@ class EvaluationSheetState(rx.State):
                      "problems": d["problems"] or "无", "comment": d["comment"] or "—"}
         self.rows = [{k: str(r[k]) for k in ("level1", "level2", "indicator", "direction", "target_value", "unit",
                                             "weight", "actual", "score", "reason")} for r in d["rows"]]
+
+    @rx.event
+    @guarded("performance.view")
+    async def export_xlsx(self, ctx: UserContext):
+        """The same sheet as xlsx (the evaluation of this page's address, checked again by the service)."""
+        name, data = await asyncio.to_thread(sheet.export_xlsx, ctx, self._eid())
+        return rx.download(data=data, filename=name, mime_type=XLSX)
 
 
 S = EvaluationSheetState
@@ -57,6 +67,7 @@ def evaluation_sheet_page() -> rx.Component:
     return rx.box(
         rx.el.style(PRINT_CSS),
         rx.hstack(rx.button("打印", on_click=rx.call_script("window.print()"), size="1"),
+                  rx.button("导出 Excel", on_click=S.export_xlsx, size="1", variant="soft", id="sheet-xlsx"),
                   rx.link("← 绩效自评", href=routes.EVALUATION, size="2"), class_name="no-print", spacing="3"),
         rx.cond(h.contains("title"), rx.vstack(
             rx.heading(h["title"], size="5", align="center", width="100%", id="sheet-title"),

@@ -5,7 +5,9 @@ Kinds: over_budget (spending more than X % over a line, or over a project of sev
 rate more than N points behind 序时进度, per org and per project), over_plan (spending to date beyond the plan to
 date of a line), month_plan (this month's spending beyond this month's plan of a line), unreconciled (a statement
 whose balances do not add up), unmatched (payments waiting in the 待匹配 queue longer than D days, one alert per
-org; D per org, or per project for the payments attributed to a project).
+org; D per org, or per project for the payments attributed to a project), perf_lag (a project's latest submitted
+双监控 report at 严重偏差: services.performance.monitor.findings; raised at the report's submission and re-checked
+with the others).
 
 Deduplication: one open alert per kind and subject: while the condition holds, the open alert is updated. A
 closed alert is not raised again in the same period (the month; the day for unreconciled). An open alert whose
@@ -36,11 +38,12 @@ from hbbudget.services.security.scope import int_id, page, text
 
 KINDS = {"over_budget": "超预算支出", "behind": "执行进度落后", "over_plan": "超累计用款计划",
          "month_plan": "超本月用款计划", "unreconciled": "对账不平", "unmatched": "交易超期未匹配",
-         "over_limit": "超限额支出"}  # over_limit: raised when a charge beyond a limit is allowed (limits.py)
+         "over_limit": "超限额支出", "perf_lag": "绩效监控偏差"}  # over_limit: raised when a charge beyond a limit is allowed (limits.py)
 OPEN = ("未处理", "已确认")
 STATUSES = (*OPEN, "已关闭")
-AUTO_RESOLVE = {"over_budget", "behind", "over_plan", "month_plan", "unmatched"}
-BUDGET_KINDS = {"over_budget", "behind", "over_plan", "month_plan"}  # about one fiscal year's facts
+AUTO_RESOLVE = {"over_budget", "behind", "over_plan", "month_plan", "unmatched", "perf_lag"}
+BUDGET_KINDS = {"over_budget", "behind", "over_plan", "month_plan", "perf_lag"}  # about one fiscal year's facts
+RESOLVED = {"perf_lag": "最新提交的绩效监控已无严重偏差（执行率按执行台账重算），系统自动关闭"}
 SYSTEM = "系统"
 
 
@@ -277,7 +280,7 @@ def _apply(session: Session, found: list[Finding], resolve_kinds: set[str], year
             continue
         if alert.kind not in BUDGET_KINDS or alert.period[:4] == str(year):
             alert.status, alert.closed_by, alert.closed_at = "已关闭", SYSTEM, stamp
-            alert.comment = "条件已消除，系统自动关闭"
+            alert.comment = RESOLVED.get(alert.kind, "条件已消除，系统自动关闭")
             session.add(alert)
             counts["resolved"] += 1
     return counts
@@ -293,10 +296,29 @@ def evaluate(today: date | None = None, *, trigger: str = "nightly") -> dict[str
         found = budget_findings(facts, th, names, today)
         found += reconcile_findings(session, today)
         found += unmatched_findings(session, today, th)
+        found += perf_findings(session, today.year)
         counts = _apply(session, found, AUTO_RESOLVE, today.year)
         if counts["opened"] or counts["resolved"]:
             audit.record(session, "exec_alert.evaluate", username=SYSTEM, detail=f"预警评估（{trigger}）",
                          after={**counts, "open": len(found)})
+    return counts
+
+
+def perf_findings(session: Session, year: int) -> list[Finding]:
+    """perf_lag: projects whose latest submitted 双监控 report of `year` is at 严重偏差."""
+    from hbbudget.services.performance import monitor  # performance reads execution facts: imported when used
+
+    return [Finding(f["org_id"], "perf_lag", "project", f["project_id"], f"{year}-C{f['seq']}", f["title"],
+                    f["detail"], f["lag_bp"], f["project_id"], routes.PERF_MONITOR)
+            for f in monitor.findings(session, year)]
+
+
+def evaluate_monitor(session: Session, year: int) -> dict[str, int]:
+    """Raise, refresh and resolve the perf_lag alerts of `year` only (after a 双监控 report is submitted), in the
+    caller's transaction."""
+    counts = _apply(session, perf_findings(session, year), {"perf_lag"}, year)
+    if counts["opened"] or counts["resolved"]:
+        audit.record(session, "exec_alert.evaluate", username=SYSTEM, detail="预警评估（绩效监控）", after=counts)
     return counts
 
 

@@ -14,7 +14,7 @@ from hbbudget.models import Org, PerfEvaluation, PerfScore, Project, ProjectTarg
 from hbbudget.services.core import audit
 from hbbudget.services.errors import NotFound, ValidationError
 from hbbudget.services.execution import facts
-from hbbudget.services.performance import scoring, targets
+from hbbudget.services.performance import library, scoring, targets
 from hbbudget.services.security import scope
 from hbbudget.services.security.permissions import UserContext
 
@@ -336,25 +336,31 @@ def rescore_all(year: int) -> int:
 
 def summary(ctx: UserContext, year: object) -> dict:
     """The year's submitted and confirmed evaluations in the caller's scope: how many per grade, the average score,
-    and per unit (count, average), best first."""
+    and per unit and per industry (the project's 功能分类 类: library.industry_of) the count and average, best
+    first."""
     from hbbudget.services.security import scope
 
     year = scope.year(year)
     with session_scope() as session:
-        rows = session.exec(select(PerfEvaluation.grade, PerfEvaluation.total_score, Org.name)
+        rows = session.exec(select(PerfEvaluation.grade, PerfEvaluation.total_score, Org.name, Project.func_code)
                             .join(Org, Org.id == PerfEvaluation.org_id)
+                            .join(Project, Project.id == PerfEvaluation.project_id)
                             .where(scope.org_condition(ctx, "performance.view", PerfEvaluation.org_id),
                                    PerfEvaluation.fiscal_year == year,
                                    PerfEvaluation.status.in_(("已提交", "已复核")))).all()
     grades = dict.fromkeys(scoring.GRADES, 0)
     by_org: dict[str, list[int]] = {}
-    for grade, cents, org_name in rows:
+    by_industry: dict[str, list[int]] = {}
+    for grade, cents, org_name, func_code in rows:
         grades[grade] = grades.get(grade, 0) + 1
         by_org.setdefault(org_name, []).append(cents)
+        by_industry.setdefault(library.industry_of(func_code), []).append(cents)
 
     def avg(values: list[int]) -> Decimal:
         return scoring.points(Decimal(sum(values)) / 100 / len(values)) if values else Decimal("0.00")
 
     orgs_rows = sorted(((name, len(v), avg(v)) for name, v in by_org.items()), key=lambda r: (-r[2], r[0]))
+    industry_rows = sorted(((name, len(v), avg(v)) for name, v in by_industry.items()), key=lambda r: (-r[2], r[0]))
     return {"count": len(rows), "average": avg([r[1] for r in rows]), "grades": grades,
-            "by_org": [{"org_name": n, "count": c, "average": a} for n, c, a in orgs_rows]}
+            "by_org": [{"org_name": n, "count": c, "average": a} for n, c, a in orgs_rows],
+            "by_industry": [{"industry": n, "count": c, "average": a} for n, c, a in industry_rows]}

@@ -32,6 +32,18 @@ LEVELS: dict[str, tuple[str, ...]] = {
 DIRECTIONS = ("≥", "≤", "=", "定性")
 INDUSTRIES = ("通用", "教育", "卫生健康", "农林水", "交通运输", "科学技术", "社会保障和就业", "城乡社区",
               "一般公共服务", "文化旅游体育", "节能环保", "公共安全")
+# a project's industry from its 功能分类 类 (the first three digits of func_code), in the library's words
+INDUSTRY_BY_CLASS = {"201": "一般公共服务", "204": "公共安全", "205": "教育", "206": "科学技术", "207": "文化旅游体育",
+                     "208": "社会保障和就业", "210": "卫生健康", "211": "节能环保", "212": "城乡社区", "213": "农林水",
+                     "214": "交通运输"}
+OTHER_INDUSTRY = "其他"
+
+
+def industry_of(func_code: str | None) -> str:
+    """教育 for 2050205; 其他 for a class outside the library's industries or no code."""
+    return INDUSTRY_BY_CLASS.get((func_code or "")[:3], OTHER_INDUSTRY)
+
+
 # xlsx / csv column -> field (the export writes these headers, the import reads them)
 COLUMNS = {"编码": "code", "一级指标": "level1", "二级指标": "level2", "三级指标": "name", "计量单位": "unit",
            "方向": "direction", "默认目标值": "default_target", "适用行业": "industries",

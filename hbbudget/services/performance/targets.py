@@ -20,6 +20,8 @@ class Weights:
     required: tuple[str, ...] = ("产出", "效益", "满意度")
     bands: Bands = Bands()
     eq_tolerance_pct: int = 5
+    lag_points: int = 10  # 双监控: execution behind 序时进度 by more than this is a red flag
+    org_id: int | None = None  # the org whose row it is (None: the defaults)
 
 
 def effective(session: Session, org: Org) -> Weights:
@@ -31,7 +33,7 @@ def effective(session: Session, org: Org) -> Weights:
         if s is not None:
             return Weights(s.weight_output, s.weight_benefit, s.weight_satisfaction, s.weight_exec,
                            tuple(p for p in s.required.split("、") if p),
-                           Bands(s.band_excellent, s.band_good, s.band_fair), s.eq_tolerance_pct)
+                           Bands(s.band_excellent, s.band_good, s.band_fair), s.eq_tolerance_pct, s.lag_points, s.org_id)
     return Weights()
 
 

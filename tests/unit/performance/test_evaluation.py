@@ -148,6 +148,7 @@ async def test_the_page_enters_actuals_shows_score_and_grade_and_the_reviewer_co
     assert page.ev["status"] == "已提交" and page.rows[0]["grade"] == "优"
     assert page.summary == "已提交及已复核 1 个项目，平均 93.88 分"
     assert page.by_org == [{"org_name": "示范大学", "count": "1", "average": "93.88"}]
+    assert page.by_industry == [{"industry": "其他", "count": "1", "average": "93.88"}]  # no 功能分类 given
     assert list(page.grade_fig.data[0].y) == [1, 0, 0, 0]  # 优 良 中 差
     reviewer = await _page("fin")
     await reviewer.open_project(reviewer.rows[0]["project_id"])

@@ -12,6 +12,8 @@ from hbbudget.db import session_scope
 from hbbudget.models import PerfIndicator, Project, ProjectTarget
 from hbbudget.pages.performance.evaluation import EvaluationState
 from hbbudget.pages.performance.library import IndicatorLibraryState
+from hbbudget.pages.performance.monitor import PerfMonitorState
+from hbbudget.pages.performance.settings import PerfSettingsState
 from hbbudget.pages.performance.sheet import EvaluationSheetState
 from hbbudget.pages.performance.target_picker import TargetPickerState
 from hbbudget.services.performance import evaluation, library
@@ -19,8 +21,10 @@ from tests.budget_world import YEAR as PROJECT_YEAR
 from tests.budget_world import add_user
 from tests.unit.business_coverage import Case, Upload, build_world, check_lacking, check_out_of_scope, guarded_handlers
 
-STATES = (IndicatorLibraryState, TargetPickerState, EvaluationState, EvaluationSheetState)
+STATES = (IndicatorLibraryState, TargetPickerState, EvaluationState, EvaluationSheetState, PerfMonitorState,
+          PerfSettingsState)
 PREP = {"IndicatorLibraryState": lambda w: [(None, "load", ())], "EvaluationState": lambda w: [(None, "load", ())],
+        "PerfMonitorState": lambda w: [(None, "load", ())], "PerfSettingsState": lambda w: [(None, "load", ())],
         "TargetPickerState": lambda w: [(routes.project_detail(w["u_project"]), "open_picker", ())]}
 H, R, NC, L, OWN = "harmless", "rejected", "no_context", "list", "own_org"
 YEAR = current_fiscal_year()
@@ -78,6 +82,30 @@ CASES = {
     "EvaluationState.review": Case(lambda w: ({"action": "confirm", "comment": ""},), NC),
     # the printable sheet of the other unit's evaluation, by its address
     "EvaluationSheetState.load": Case(prep=lambda w: [(routes.evaluation_sheet(w["o_evaluation"]), "", ())]),
+    "EvaluationSheetState.export_xlsx": Case(prep=lambda w: [(routes.evaluation_sheet(w["o_evaluation"]), "", ())]),
+    # 绩效监控 (the operator of the college; 退回: the finance reviewer of the university)
+    "PerfMonitorState.load": Case(expect=L, shows="本方评价项目"),
+    "PerfMonitorState.choose_year": Case(lambda w: (str(YEAR),), L, "本方评价项目"),
+    "PerfMonitorState.choose_seq": Case(lambda w: ("1",), L, "本方评价项目"),
+    "PerfMonitorState.choose_flag": Case(lambda w: ("全部",), L, "本方评价项目"),
+    "PerfMonitorState.next_page": Case(expect=L, shows="本方评价项目"),
+    "PerfMonitorState.prev_page": Case(expect=L, shows="本方评价项目"),
+    "PerfMonitorState.open_project": Case(lambda w: (str(w["o_eproject"]),), R),
+    # its own project open, the form naming the other unit's target: only its own targets are read
+    "PerfMonitorState.save_report": Case(lambda w: ({f"r{w['o_etarget']}": "1", f"r{w['u_etarget']}": "9"},), OWN,
+                                         more=lambda w: [(None, "open_project", (str(w["u_eproject"]),))]),
+    "PerfMonitorState.submit_report": Case(expect=NC),  # no project open
+    "PerfMonitorState.return_report": Case(lambda w: ({"comment": "越权退回"},), NC),
+    # 绩效设置 (the finance reviewer of the university: its subtree only)
+    "PerfSettingsState.load": Case(expect=L, shows="示范大学"),
+    "PerfSettingsState.choose_org": Case(lambda w: (str(w["other"]),), R),
+    "PerfSettingsState.choose_year": Case(lambda w: (str(YEAR),), L, "示范大学"),
+    "PerfSettingsState.save_setting": Case(lambda w: ({"output": "60", "benefit": "20", "satisfaction": "10",
+                                                       "exec": "10", "excellent": "90", "good": "80", "fair": "60",
+                                                       "tolerance": "5", "lag_points": "5", "req_output": "on",
+                                                       "org_id": str(w["other"])},), OWN),
+    "PerfSettingsState.save_checkpoints": Case(lambda w: ({"m1": "6", "d1": f"{YEAR}-07-15",
+                                                           "org_id": str(w["other"])},), OWN),
 }
 
 
