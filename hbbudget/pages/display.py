@@ -171,7 +171,7 @@ def diff_rows(d: dict, unit: str) -> list[dict[str, str]]:
     for ch in d.get("changed") or []:
         after, before = ch.get("after") or {}, ch.get("before") or {}
         rows.append({"change": "修改", **diff_line(after, unit), "before": amount(before.get("amount", 0), unit),
-                     "fields": "、".join(str(f) for f in ch.get("fields") or [])})
+                     "fields": "、".join(DIFF_FIELDS.get(f, str(f)) for f in ch.get("fields") or [])})
     return rows[:300]
 
 
@@ -206,9 +206,15 @@ def project(row: dict, unit: str) -> dict[str, str]:
     }
 
 
+DIFF_FIELDS = {"amount": "金额", "months": "分月计划", "note": "备注"}
+
+
 def diff_line(line_: dict, unit: str) -> dict[str, str]:
-    return {"project_code": str(line_.get("project_code") or "基本支出"), "econ_code": str(line_.get("econ_code", "")),
-            "func_code": str(line_.get("func_code", "")), "source": str(line_.get("source", "")),
+    code = str(line_.get("project_code") or "")
+    return {"project_code": project_text(code, str(line_.get("project_name") or "")) if code else "基本支出",
+            "econ_code": f"{line_.get('econ_code', '')} {line_.get('econ_name', '')}".strip(),
+            "func_code": f"{line_.get('func_code', '')} {line_.get('func_name', '')}".strip(),
+            "source": str(line_.get("source", "")),
             "amount": amount(line_.get("amount", 0), unit), "note": str(line_.get("note", ""))}
 
 

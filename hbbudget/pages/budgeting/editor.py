@@ -246,7 +246,7 @@ def _versions_tab() -> rx.Component:
                 rx.text("比较"),
                 rx.select.root(rx.select.trigger(placeholder="选择版本"), rx.select.content(rx.foreach(
                     V.versions, lambda v: rx.select.item("第 " + v["version_no"] + " 版", value=v["version_no"]))),
-                    name="from_version"),
+                    name="from_version", default_value=V.from_default, key=V.from_default),
                 rx.text("与"),
                 rx.select.root(rx.select.trigger(placeholder="当前明细"), rx.select.content(
                     rx.select.item("当前明细", value="0"),

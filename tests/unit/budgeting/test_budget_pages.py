@@ -556,3 +556,29 @@ async def test_transfer_between_lines_of_a_transfer_draft(world):
     assert "没有权限：编制预算" in str(await (await root.get_state(EditorTransferState)).do_transfer({"from_line": str(a), "to_line": str(b),
                                                                 "amount": "1"}))
     assert [_amount(a), _amount(b)] == [69950, 230050]
+
+
+async def test_version_diff_defaults_to_the_latest_version_and_shows_names(world):
+    """Issue 11 item 16: the "from" picker starts at the latest saved version (comparing without choosing works),
+    the lines show codes with names, the changed fields are Chinese, and the submit comment is in the list."""
+    from hbbudget.services.budgeting import review
+
+    op = _ctx("op")
+    review.submit(op, world["budget"], "首次上报，请审核")
+    review.return_budget(_ctx("head"), world["budget"], "请补充")
+    with session_scope() as session:
+        version = session.get(BudgetLine, world["line"]).version
+    budgets.update_line(op, world["line"], {"amount": "1500"}, version)
+    root, editor = await _editor("op", world["budget"])
+    await editor.load()
+    versions = await root.get_state(EditorVersionsState)
+    await versions.load_versions()
+    assert versions.versions[-1]["reason"] == "首次上报，请审核"
+    assert versions.from_default == versions.versions[-1]["version_no"]
+    result = await versions.compare_versions({"to_version": "0"})  # the picker left at its default
+    assert "无效" not in str(result)
+    assert versions.diff_summary.startswith(f"第 {versions.from_default} 版")
+    changed = [d for d in versions.diff_rows if d["change"] == "修改"]
+    assert len(changed) == 1 and changed[0]["fields"] == "金额、分月计划"
+    assert changed[0]["econ_code"].startswith("30201 ") and len(changed[0]["econ_code"]) > len("30201 ")
+    assert changed[0]["func_code"].startswith("2050205 ") and len(changed[0]["func_code"]) > len("2050205 ")
