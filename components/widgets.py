@@ -52,7 +52,7 @@ def _rule_item(rule: rx.Var) -> rx.Component:
                 rx.icon("circle-check", color=rx.color("green", 9), size=16),
                 rx.icon("circle-alert", color=rx.cond(rule["severity"] == "error", rx.color("red", 9),
                                                       rx.color("amber", 9)), size=16)),
-        rx.cond(rule["ok"] == "1", rx.badge(rule["severity_label"], color_scheme="gray", variant="soft", size="1"),
+        rx.cond(rule["ok"] == "1", rx.badge(rule["severity_label"], color_scheme="green", variant="soft", size="1"),
                 severity_badge(rule["severity"], rule["severity_label"])),
         rx.text(rule["name"], weight="bold", size="2"),
         rx.text(rule["message"], size="2"),

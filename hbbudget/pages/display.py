@@ -35,13 +35,15 @@ def flags(rules: list[dict]) -> dict[int, str]:
 
 
 def rules(results: list[dict]) -> list[dict[str, str]]:
-    """Failed errors first, then failed warnings, then passed rules."""
+    """Failed errors first, then failed warnings, then passed rules. The badge names the severity only on a failure
+    (a passed rule says 通过: a red 错误 beside a rule that passed reads as an error)."""
     order = sorted(results, key=lambda r: (bool(r.get("ok")), r.get("severity") != "error"))
     return [{
         "rule_key": str(i),
         "ok": "1" if r.get("ok") else "",
         "severity": str(r.get("severity") or "error"),
-        "severity_label": str(r.get("severity_label") or SEVERITY_LABELS.get(r.get("severity"), "错误")),
+        "severity_label": "通过" if r.get("ok") else
+        str(r.get("severity_label") or SEVERITY_LABELS.get(r.get("severity"), "错误")),
         "name": str(r.get("name") or ""),
         "message": str(r.get("message") or ("通过" if r.get("ok") else "")),
         "lines": ",".join(str(x) for x in (r.get("line_ids") or [])),

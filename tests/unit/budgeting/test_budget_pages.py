@@ -582,3 +582,16 @@ async def test_version_diff_defaults_to_the_latest_version_and_shows_names(world
     assert len(changed) == 1 and changed[0]["fields"] == "金额、分月计划"
     assert changed[0]["econ_code"].startswith("30201 ") and len(changed[0]["econ_code"]) > len("30201 ")
     assert changed[0]["func_code"].startswith("2050205 ") and len(changed[0]["func_code"]) > len("2050205 ")
+
+
+async def test_passed_rules_carry_no_severity_badge(world):
+    """Issue 11 item 17: a passed rule's badge says 通过, not its severity (a red 错误 beside a pass)."""
+    _, editor = await _editor("op", world["budget"])
+    await editor.load()
+    passed = [r for r in editor.rules if r["ok"] == "1"]
+    assert passed, editor.rules
+    assert {r["severity_label"] for r in passed} == {"通过"}
+    budgets.add_line(_ctx("op"), world["budget"], {"econ_code": "30201", "func_code": "2050205", "amount": "0"})
+    await editor.load()
+    failed = [r for r in editor.rules if r["ok"] != "1"]
+    assert failed and {r["severity_label"] for r in failed} <= {"错误", "警告"}
