@@ -240,6 +240,13 @@ def ledger_row(r: dict, unit: str) -> dict[str, str]:
             **{k: amount(r[k], unit) for k in LEDGER_AMOUNTS}}
 
 
+def ledger_entry(e: dict, unit: str) -> dict[str, str]:
+    """A ledger.LineEntry as text."""
+    return {"id": str(e["id"]), "spent_on": str(e["spent_on"]), "kind": str(e["kind"]), "amount": amount(e["amount"], unit),
+            "counterparty": str(e["counterparty"]), "remittance": str(e["remittance"]), "note": str(e["note"]),
+            "matched_by": str(e["matched_by"])}
+
+
 def line_choice(c: dict) -> str:
     """A ledger.LineChoice as the 待匹配 page lists it."""
     return (f"{c['org_name']} · {project_text(c['project_code'], c['project_name'])} · {c['econ_code']} "
