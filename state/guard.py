@@ -47,6 +47,9 @@ def guarded(permission: str | None, *, during_password_change: bool = False) -> 
         async def wrapper(self, *args: Any, **kwargs: Any):
             session_state = await self.get_state(SessionState)
             client = session_state._client_addr()
+            if not session_state.sid:  # a visitor without a session (or signed out): the login page, no error
+                session_state._clear()
+                return rx.redirect(routes.LOGIN)
             try:
                 ctx = await asyncio.to_thread(auth.resolve, session_state.sid, client)
             except AuthError as err:

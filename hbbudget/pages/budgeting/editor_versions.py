@@ -43,8 +43,6 @@ class EditorVersionsState(EditorDialog):
     async def compare_versions(self, ctx: UserContext, form_data: dict):
         data = args.form(form_data)
         known = {int(v["version_no"]) for v in self.versions}
-        if not self.versions:
-            return rx.toast.error("还没有保存的版本，无法比较")
         a = args.offered_id(data.get("from_version") or self.from_default, known, "比较的版本", "比较的版本无效")
         b = str(data.get("to_version") or "0")
         if b != "0":
