@@ -175,7 +175,6 @@ def purge(before: date, operator: str) -> int:
 def record_denied(actor: UserContext, permission: str, action: str, detail: str = "") -> None:
     """A refused request, in its own transaction (the refused action itself changed nothing)."""
     from hbbudget.db import session_scope
-
     from hbbudget.services.security.permissions import PERMISSIONS
 
     label = PERMISSIONS[permission][1] if permission in PERMISSIONS else permission
