@@ -15,7 +15,16 @@ import reflex as rx
 
 from components import tokens
 from components.table import pager
-from components.widgets import edit_input, labelled, money_cell, money_text, rule_panel, status_badge, unit_switch
+from components.widgets import (
+    edit_input,
+    grid_keys_script,
+    labelled,
+    money_cell,
+    money_text,
+    rule_panel,
+    status_badge,
+    unit_switch,
+)
 from hbbudget import routes
 from hbbudget.pages.budgeting.editor_actions import EditorActionState, EditorTransferState
 from hbbudget.pages.budgeting.editor_dialogs import (
@@ -87,7 +96,7 @@ def _code_cell(row: rx.Var, column: str) -> rx.Component:
             rx.vstack(
                 rx.hstack(
                     edit_input(row["key"], code, lambda v: S.save_code(row["id"], column, v), width="6em",
-                               max_length=7, element_id=f"{column}-" + row["id"]),
+                               max_length=7, element_id=f"{column}-" + row["id"], grid_column=column),
                     rx.icon_button(rx.icon("search", size=14), size="1", variant="ghost",
                                    on_click=EditorCodeState.open_picker(column, row["id"]), title="查找科目"),
                     spacing="1", align="center",
@@ -119,7 +128,7 @@ def _grid_row(row: rx.Var) -> rx.Component:
         rx.table.cell(rx.cond(
             S.editable,
             edit_input(row["key"], row["amount_yuan"], lambda v: S.save_amount(row["id"], v), amount=True,
-                       max_length=32, element_id="amount-" + row["id"]),
+                       max_length=32, element_id="amount-" + row["id"], grid_column="amount"),
             money_text(row["amount"]),
         ), rx.cond(S.editable, money_text(row["amount"], size="1", color_scheme="gray"))),
         rx.table.cell(rx.button(rx.cond(row["plan_ok"] == "1", "已平衡", "不平衡"), size="1", variant="soft",
@@ -128,7 +137,7 @@ def _grid_row(row: rx.Var) -> rx.Component:
         rx.table.cell(rx.cond(
             S.editable,
             edit_input(row["key"], row["note"], lambda v: S.save_note(row["id"], v), width="10em",
-                       element_id="note-" + row["id"]),
+                       element_id="note-" + row["id"], grid_column="note"),
             rx.text(row["note"], size="2"),
         )),
         rx.table.cell(rx.text(row["updated"], size="1", color_scheme="gray")),
@@ -296,6 +305,6 @@ def budget_editor_page() -> rx.Component:
             default_value="lines", width="100%",
         ),
         plan_dialog(), picker_dialog(), delete_dialog(), action_dialog(), import_dialog(), template_dialog(),
-        project_dialog(), transfer_dialog(),
+        project_dialog(), transfer_dialog(), grid_keys_script(),
         spacing="4", width="100%",
     )
