@@ -40,7 +40,7 @@ from hbbudget.pages.budgeting.editor_dialogs import (
 from hbbudget.pages.budgeting.editor_excel import EditorImportState
 from hbbudget.pages.budgeting.editor_pickers import EditorCodeState, EditorProjectState
 from hbbudget.pages.budgeting.editor_plan import EditorPlanState
-from hbbudget.pages.budgeting.editor_state import ROW_VARS, BudgetEditorState
+from hbbudget.pages.budgeting.editor_state import ROW_VARS, BudgetEditorState, BudgetFeed
 from hbbudget.pages.budgeting.editor_template import EditorTemplateState
 from hbbudget.pages.budgeting.editor_versions import EditorVersionsState
 from hbbudget.pages.shell.base import app_page
@@ -238,6 +238,16 @@ def _conflict_notice() -> rx.Component:
     ))
 
 
+def _others_notice() -> rx.Component:
+    """Another user saved lines of this budget since this page was loaded (BudgetFeed, editor_state)."""
+    return rx.cond((S.bid > 0) & (BudgetFeed.version != S.seen), rx.callout.root(
+        rx.callout.icon(rx.icon("refresh-cw")),
+        rx.callout.text("已被他人修改，请刷新后查看最新明细和合计", weight="bold", id="others-changed"),
+        rx.button("刷新", size="1", on_click=S.refresh, id="refresh-lines"),
+        color_scheme="blue", width="100%",
+    ))
+
+
 def _versions_tab() -> rx.Component:
     return rx.vstack(
         rx.button("刷新版本列表", variant="soft", size="1", on_click=V.load_versions),
@@ -286,6 +296,7 @@ def budget_editor_page() -> rx.Component:
         _header_bar(),
         rule_panel(S.rules, S.rule_summary),
         _conflict_notice(),
+        _others_notice(),
         rx.tabs.root(
             rx.tabs.list(rx.tabs.trigger("明细", value="lines"), rx.tabs.trigger("分类小计", value="subtotals"),
                          rx.tabs.trigger("版本记录", value="versions", on_click=V.load_versions)),

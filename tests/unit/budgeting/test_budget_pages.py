@@ -595,3 +595,23 @@ async def test_passed_rules_carry_no_severity_badge(world):
     await editor.load()
     failed = [r for r in editor.rules if r["ok"] != "1"]
     assert failed and {r["severity_label"] for r in failed} <= {"错误", "警告"}
+
+
+async def test_another_users_save_is_announced_and_refresh_shows_it(world):
+    """Issue 11 item 20: a save bumps the budget's shared feed (own tab stays up to date); 刷新 brings another
+    user's saved line, the total and the rules from the server. (The push to other tabs: tests/e2e.)"""
+    from hbbudget.pages.budgeting.editor_state import BudgetFeed
+
+    root, editor = await _editor("op", world["budget"])
+    await editor.load()
+    feed = await root.get_state(BudgetFeed)
+    await editor.save_amount(str(world["line"]), "1200")
+    assert feed.version == editor.seen == 1  # this tab's own save: no notice here
+    with session_scope() as session:
+        version = session.get(BudgetLine, world["line"]).version
+    budgets.update_line(_ctx("op2"), world["line"], {"amount": "2500"}, version)  # another user's tab
+    feed.version += 1  # what the feed's push does in this tab
+    assert feed.version != editor.seen
+    await editor.refresh()
+    assert editor.seen == feed.version and page_rows(editor)[0]["amount_yuan"] == "2500.00"
+    assert editor.total_text == "¥2,500.00"
