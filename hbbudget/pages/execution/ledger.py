@@ -134,7 +134,7 @@ def _entries_dialog() -> rx.Component:
                 rx.table.cell(e["counterparty"]), rx.table.cell(e["remittance"]), rx.table.cell(e["note"]),
                 rx.table.cell(e["matched_by"])))),
             size="1", width="100%", id="ledger-entries"), style=tokens.GRID_WRAP)),
-        rx.dialog.close(rx.button("关闭", variant="soft", on_click=S.close_line)),
+        rx.dialog.close(rx.button("关闭", variant="soft", on_click=S.close_line(False))),
         max_width="960px",
     ), open=S.entries_title != "", on_open_change=S.close_line)
 
