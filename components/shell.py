@@ -55,10 +55,12 @@ def header() -> rx.Component:
         rx.cond(SessionState.signed_in, alert_badge()),
         rx.cond(SessionState.signed_in, rx.link(rx.icon("circle-help", size=20), title="帮助与反馈", id="help-link",
                                                 href=routes.HELP + "?from=" + rx.State.router.page.path)),
-        rx.text(SessionState.user_name, weight="bold", id="shell-user"),
-        rx.text(SessionState.org_name, id="shell-org"),
-        rx.badge(SessionState.role_text, variant="surface", id="shell-roles"),
-        rx.button(text.LOGOUT, on_click=SessionState.logout, variant="soft", color_scheme="gray", id="logout"),
+        rx.cond(SessionState.signed_in, rx.hstack(
+            rx.text(SessionState.user_name, weight="bold", id="shell-user"),
+            rx.text(SessionState.org_name, id="shell-org"),
+            rx.badge(SessionState.role_text, variant="surface", id="shell-roles"),
+            rx.button(text.LOGOUT, on_click=SessionState.logout, variant="soft", color_scheme="gray", id="logout"),
+            align="center", spacing="4")),
         align="center",
         spacing="4",
         style=tokens.HEADER,
@@ -66,13 +68,25 @@ def header() -> rx.Component:
     )
 
 
+def loading() -> rx.Component:
+    """Shown until the page's first data has arrived (issue 11 item 13), never an empty page or 无记录."""
+    return rx.hstack(rx.spinner(size="2"), rx.text(text.LOADING, color_scheme="gray"), align="center", spacing="2",
+                     padding="2em", id="page-loading")
+
+
 def shell(content: rx.Component) -> rx.Component:
+    """The page's content shows once the user is known and the page's on_load handlers have run (Reflex's
+    `is_hydrated`: false from the start of a navigation until its on_load events are done, also after a
+    reconnect), so a list says 无记录 only when it is empty; before that, `loading()`. The user's name and the
+    menu show only once signed in."""
     return rx.box(
         header(),
         rx.cond(SessionState.demo_mode, rx.text(text.DEMO_BANNER, size="2", style=tokens.BANNER)),
         rx.hstack(
-            rx.vstack(rx.foreach(SessionState.menu, _menu_item), spacing="1", style=tokens.SIDEBAR, id="menu"),
-            rx.box(content, style=tokens.CONTENT, id="shell-content"),
+            rx.vstack(rx.cond(SessionState.signed_in, rx.foreach(SessionState.menu, _menu_item)),
+                      spacing="1", style=tokens.SIDEBAR, id="menu"),
+            rx.box(rx.cond(SessionState.signed_in & rx.State.is_hydrated, content, loading()),
+                   style=tokens.CONTENT, id="shell-content"),
             align="stretch",  # the menu's column runs the content's full height
             spacing="0",
         ),

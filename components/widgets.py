@@ -52,7 +52,7 @@ def _rule_item(rule: rx.Var) -> rx.Component:
                 rx.icon("circle-check", color=rx.color("green", 9), size=16),
                 rx.icon("circle-alert", color=rx.cond(rule["severity"] == "error", rx.color("red", 9),
                                                       rx.color("amber", 9)), size=16)),
-        rx.cond(rule["ok"] == "1", rx.badge(rule["severity_label"], color_scheme="gray", variant="soft", size="1"),
+        rx.cond(rule["ok"] == "1", rx.badge(rule["severity_label"], color_scheme="green", variant="soft", size="1"),
                 severity_badge(rule["severity"], rule["severity_label"])),
         rx.text(rule["name"], weight="bold", size="2"),
         rx.text(rule["message"], size="2"),
@@ -73,18 +73,28 @@ def rule_panel(rules: rx.Var, summary: rx.Var, element_id: str = "rule-panel") -
 
 
 def edit_input(row_key: rx.Var, value: rx.Var, on_blur: Callable, *, width: str = "8em", amount: bool = False,
-               placeholder: str = "", max_length: int = 200, element_id: rx.Var | str | None = None) -> rx.Component:
-    """An uncontrolled cell input (safe for Chinese IME: `default_value`, saved on blur).
+               placeholder: str = "", max_length: int = 200, element_id: rx.Var | str | None = None,
+               grid_column: str = "") -> rx.Component:
+    """An uncontrolled cell input (safe for Chinese IME: `default_value`, saved on blur). With `grid_column`,
+    Enter saves and moves to the same column of the next row and Esc restores the stored value
+    (assets/grid_keys.js, loaded by the page that uses it: GRID_KEYS_SCRIPT).
 
     Its React key is `row_key` (line id + the row version last loaded from the server) plus the stored value, so
     it remounts showing what is stored when a conflict or a reload brings another version of the row (unsaved
     text is dropped), and when its own save stores a normalized value; a save of another cell of the row leaves
     it alone (text being typed there is kept)."""
     props = {"id": element_id} if element_id is not None else {}
+    if grid_column:  # Enter saves and moves down, Esc restores the stored value (assets/grid_keys.js)
+        props["custom_attrs"] = {"data-grid-col": grid_column}
     return rx.input(
         key=row_key + ":" + value, default_value=value, on_blur=on_blur, size="1", max_length=max_length,
         placeholder=placeholder, style=tokens.AMOUNT_INPUT if amount else {"width": width}, **props,
     )
+
+
+def grid_keys_script() -> rx.Component:
+    """The keyboard behaviour of `edit_input(..., grid_column=...)` cells (a file under assets/, no inline code)."""
+    return rx.script(src="/grid_keys.js")
 
 
 def labelled(label: str, child: rx.Component) -> rx.Component:

@@ -47,6 +47,9 @@ def guarded(permission: str | None, *, during_password_change: bool = False) -> 
         async def wrapper(self, *args: Any, **kwargs: Any):
             session_state = await self.get_state(SessionState)
             client = session_state._client_addr()
+            if not session_state.sid:  # a visitor without a session (or signed out): the login page, no error
+                session_state._clear()
+                return rx.redirect(routes.LOGIN)
             try:
                 ctx = await asyncio.to_thread(auth.resolve, session_state.sid, client)
             except AuthError as err:
@@ -56,7 +59,7 @@ def guarded(permission: str | None, *, during_password_change: bool = False) -> 
                 log.exception("session check failed in %s", action)
                 return rx.toast.error(GENERIC)
             session_state._show(ctx)
-            if ctx.must_change_password and not session_state.demo_mode and not during_password_change:
+            if ctx.must_change_password and not during_password_change:
                 return [rx.toast.warning("请先修改初始密码"), rx.redirect(routes.PASSWORD)]
             if permission is not None and not ctx.has(permission):
                 await asyncio.to_thread(audit.record_denied, ctx, permission, action)

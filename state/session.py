@@ -75,7 +75,7 @@ class SessionState(rx.State):
         self.login_error = ""
         self.sid = token
         self._show(ctx)
-        if ctx.must_change_password and not self.demo_mode:
+        if ctx.must_change_password:
             return rx.redirect(routes.PASSWORD)
         return rx.redirect(routes.HOME)
 

@@ -35,13 +35,15 @@ def flags(rules: list[dict]) -> dict[int, str]:
 
 
 def rules(results: list[dict]) -> list[dict[str, str]]:
-    """Failed errors first, then failed warnings, then passed rules."""
+    """Failed errors first, then failed warnings, then passed rules. The badge names the severity only on a failure
+    (a passed rule says 通过: a red 错误 beside a rule that passed reads as an error)."""
     order = sorted(results, key=lambda r: (bool(r.get("ok")), r.get("severity") != "error"))
     return [{
         "rule_key": str(i),
         "ok": "1" if r.get("ok") else "",
         "severity": str(r.get("severity") or "error"),
-        "severity_label": str(r.get("severity_label") or SEVERITY_LABELS.get(r.get("severity"), "错误")),
+        "severity_label": "通过" if r.get("ok") else
+        str(r.get("severity_label") or SEVERITY_LABELS.get(r.get("severity"), "错误")),
         "name": str(r.get("name") or ""),
         "message": str(r.get("message") or ("通过" if r.get("ok") else "")),
         "lines": ",".join(str(x) for x in (r.get("line_ids") or [])),
@@ -171,7 +173,7 @@ def diff_rows(d: dict, unit: str) -> list[dict[str, str]]:
     for ch in d.get("changed") or []:
         after, before = ch.get("after") or {}, ch.get("before") or {}
         rows.append({"change": "修改", **diff_line(after, unit), "before": amount(before.get("amount", 0), unit),
-                     "fields": "、".join(str(f) for f in ch.get("fields") or [])})
+                     "fields": "、".join(DIFF_FIELDS.get(f, str(f)) for f in ch.get("fields") or [])})
     return rows[:300]
 
 
@@ -206,9 +208,15 @@ def project(row: dict, unit: str) -> dict[str, str]:
     }
 
 
+DIFF_FIELDS = {"amount": "金额", "months": "分月计划", "note": "备注"}
+
+
 def diff_line(line_: dict, unit: str) -> dict[str, str]:
-    return {"project_code": str(line_.get("project_code") or "基本支出"), "econ_code": str(line_.get("econ_code", "")),
-            "func_code": str(line_.get("func_code", "")), "source": str(line_.get("source", "")),
+    code = str(line_.get("project_code") or "")
+    return {"project_code": project_text(code, str(line_.get("project_name") or "")) if code else "基本支出",
+            "econ_code": f"{line_.get('econ_code', '')} {line_.get('econ_name', '')}".strip(),
+            "func_code": f"{line_.get('func_code', '')} {line_.get('func_name', '')}".strip(),
+            "source": str(line_.get("source", "")),
             "amount": amount(line_.get("amount", 0), unit), "note": str(line_.get("note", ""))}
 
 
@@ -230,6 +238,13 @@ def ledger_row(r: dict, unit: str) -> dict[str, str]:
             "econ": f"{r['econ_code']} {r['econ_name']}", "source": str(r["source"]), "flag": flag,
             "flag_text": {"over": "超出可用", "plan": plan_text, "": ""}[flag],
             **{k: amount(r[k], unit) for k in LEDGER_AMOUNTS}}
+
+
+def ledger_entry(e: dict, unit: str) -> dict[str, str]:
+    """A ledger.LineEntry as text."""
+    return {"id": str(e["id"]), "spent_on": str(e["spent_on"]), "kind": str(e["kind"]), "amount": amount(e["amount"], unit),
+            "counterparty": str(e["counterparty"]), "remittance": str(e["remittance"]), "note": str(e["note"]),
+            "matched_by": str(e["matched_by"])}
 
 
 def line_choice(c: dict) -> str:

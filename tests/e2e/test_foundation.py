@@ -60,8 +60,7 @@ def test_logout_ends_the_session(page):
     page.locator("#logout").click()
     expect(page.locator("#login-submit")).to_be_visible()
     page.goto("/")
-    expect(page.get_by_text("请先登录")).to_be_visible()
-    expect(page.locator("#login-submit")).to_be_visible()
+    expect(page.locator("#login-submit")).to_be_visible()  # signed out: the login page, no error (issue 11)
     # The old token, replayed, is dead on the server too.
     page.context.add_cookies([token])
     page.goto("/")

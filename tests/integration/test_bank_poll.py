@@ -69,6 +69,11 @@ def test_poll_all_ingests_every_account_matches_and_raises_alerts(world):
     assert report.alerts["opened"] >= 1 and _count(ExecAlert, ExecAlert.kind == "over_budget") == 1
     again = bank_poll.poll_all(bank_poll.client_factory(world["url"], 5), sleep=lambda s: None)
     assert again.new_rows == 0 and not again.changed and _count(BankTransaction) == 4
+    # issue 11 item 26: one 银行流水入库 entry for the round over both accounts, none for the empty poll
+    with session_scope() as session:
+        entries = session.exec(select(AuditEntry).where(AuditEntry.event_type == "bank.ingest")).all()
+    assert len(entries) == 1 and entries[0].username == "" and entries[0].object_type == "bank_poll"
+    assert __import__("json").loads(entries[0].after)["new"] == 4 and "2 个账户" in entries[0].detail
 
 
 def test_a_failing_gateway_is_retried_with_backoff_and_recorded(world):

@@ -15,7 +15,16 @@ import reflex as rx
 
 from components import tokens
 from components.table import pager
-from components.widgets import edit_input, labelled, money_cell, money_text, rule_panel, status_badge, unit_switch
+from components.widgets import (
+    edit_input,
+    grid_keys_script,
+    labelled,
+    money_cell,
+    money_text,
+    rule_panel,
+    status_badge,
+    unit_switch,
+)
 from hbbudget import routes
 from hbbudget.pages.budgeting.editor_actions import EditorActionState, EditorTransferState
 from hbbudget.pages.budgeting.editor_dialogs import (
@@ -31,7 +40,7 @@ from hbbudget.pages.budgeting.editor_dialogs import (
 from hbbudget.pages.budgeting.editor_excel import EditorImportState
 from hbbudget.pages.budgeting.editor_pickers import EditorCodeState, EditorProjectState
 from hbbudget.pages.budgeting.editor_plan import EditorPlanState
-from hbbudget.pages.budgeting.editor_state import ROW_VARS, BudgetEditorState
+from hbbudget.pages.budgeting.editor_state import ROW_VARS, BudgetEditorState, BudgetFeed
 from hbbudget.pages.budgeting.editor_template import EditorTemplateState
 from hbbudget.pages.budgeting.editor_versions import EditorVersionsState
 from hbbudget.pages.shell.base import app_page
@@ -87,7 +96,7 @@ def _code_cell(row: rx.Var, column: str) -> rx.Component:
             rx.vstack(
                 rx.hstack(
                     edit_input(row["key"], code, lambda v: S.save_code(row["id"], column, v), width="6em",
-                               max_length=7, element_id=f"{column}-" + row["id"]),
+                               max_length=7, element_id=f"{column}-" + row["id"], grid_column=column),
                     rx.icon_button(rx.icon("search", size=14), size="1", variant="ghost",
                                    on_click=EditorCodeState.open_picker(column, row["id"]), title="查找科目"),
                     spacing="1", align="center",
@@ -119,7 +128,7 @@ def _grid_row(row: rx.Var) -> rx.Component:
         rx.table.cell(rx.cond(
             S.editable,
             edit_input(row["key"], row["amount_yuan"], lambda v: S.save_amount(row["id"], v), amount=True,
-                       max_length=32, element_id="amount-" + row["id"]),
+                       max_length=32, element_id="amount-" + row["id"], grid_column="amount"),
             money_text(row["amount"]),
         ), rx.cond(S.editable, money_text(row["amount"], size="1", color_scheme="gray"))),
         rx.table.cell(rx.button(rx.cond(row["plan_ok"] == "1", "已平衡", "不平衡"), size="1", variant="soft",
@@ -128,7 +137,7 @@ def _grid_row(row: rx.Var) -> rx.Component:
         rx.table.cell(rx.cond(
             S.editable,
             edit_input(row["key"], row["note"], lambda v: S.save_note(row["id"], v), width="10em",
-                       element_id="note-" + row["id"]),
+                       element_id="note-" + row["id"], grid_column="note"),
             rx.text(row["note"], size="2"),
         )),
         rx.table.cell(rx.text(row["updated"], size="1", color_scheme="gray")),
@@ -229,6 +238,16 @@ def _conflict_notice() -> rx.Component:
     ))
 
 
+def _others_notice() -> rx.Component:
+    """Another user saved lines of this budget since this page was loaded (BudgetFeed, editor_state)."""
+    return rx.cond((S.bid > 0) & (BudgetFeed.version != S.seen), rx.callout.root(
+        rx.callout.icon(rx.icon("refresh-cw")),
+        rx.callout.text("已被他人修改，请刷新后查看最新明细和合计", weight="bold", id="others-changed"),
+        rx.button("刷新", size="1", on_click=S.refresh, id="refresh-lines"),
+        color_scheme="blue", width="100%",
+    ))
+
+
 def _versions_tab() -> rx.Component:
     return rx.vstack(
         rx.button("刷新版本列表", variant="soft", size="1", on_click=V.load_versions),
@@ -246,7 +265,7 @@ def _versions_tab() -> rx.Component:
                 rx.text("比较"),
                 rx.select.root(rx.select.trigger(placeholder="选择版本"), rx.select.content(rx.foreach(
                     V.versions, lambda v: rx.select.item("第 " + v["version_no"] + " 版", value=v["version_no"]))),
-                    name="from_version"),
+                    name="from_version", default_value=V.from_default, key=V.from_default),
                 rx.text("与"),
                 rx.select.root(rx.select.trigger(placeholder="当前明细"), rx.select.content(
                     rx.select.item("当前明细", value="0"),
@@ -277,6 +296,7 @@ def budget_editor_page() -> rx.Component:
         _header_bar(),
         rule_panel(S.rules, S.rule_summary),
         _conflict_notice(),
+        _others_notice(),
         rx.tabs.root(
             rx.tabs.list(rx.tabs.trigger("明细", value="lines"), rx.tabs.trigger("分类小计", value="subtotals"),
                          rx.tabs.trigger("版本记录", value="versions", on_click=V.load_versions)),
@@ -296,6 +316,6 @@ def budget_editor_page() -> rx.Component:
             default_value="lines", width="100%",
         ),
         plan_dialog(), picker_dialog(), delete_dialog(), action_dialog(), import_dialog(), template_dialog(),
-        project_dialog(), transfer_dialog(),
+        project_dialog(), transfer_dialog(), grid_keys_script(),
         spacing="4", width="100%",
     )

@@ -8,11 +8,17 @@ when its value changed (`_put`). `page_rows(state)` joins the chunks (for tests 
 
 The dialogs are states of their own, children of `EditorDialog` (siblings of the grid): pickers, plan, Excel,
 actions (submit/approve/return, 发起调整, 行间调剂), templates, versions (editor_<section>.py). Each reaches the
-grid with `get_state`; the grid resets them when it loads a budget and tells them when the display unit changes."""
+grid with `get_state`; the grid resets them when it loads a budget and tells them when the display unit changes.
+
+Other viewers (issue 11 item 20): every tab showing a budget links `BudgetFeed` (a SharedState holding one number)
+to the token `budget<id>`; a save of lines increments it, Reflex sends the new number to every linked tab, and a
+tab whose `seen` differs shows 已被他人修改 with a 刷新 button (`refresh`: the page again from the server) —
+so the total and the visible lines never silently disagree. The feed carries no budget data."""
 
 import asyncio
 
 import reflex as rx
+from reflex_base.utils.exceptions import ReflexRuntimeError
 
 from hbbudget import money
 from hbbudget.pages import display
@@ -30,6 +36,11 @@ ROW_VARS = tuple(f"rows_{i}" for i in range(PAGE_SIZE // ROW_CHUNK))
 BASIC = "基本支出（不挂项目）"
 CODE_KINDS = {"econ": "dept", "func": "function"}  # grid column -> code_options kind
 DIALOG_ACTIONS = {"submit": "上报说明（存在警告时必填）", "approve": "审核意见", "return": "退回原因（必填）"}
+
+
+class BudgetFeed(rx.SharedState):
+    """Per open budget (token budget<id>): how many saves of its lines there were while tabs watched it."""
+    version: int = 0
 
 
 def page_rows(state: "BudgetEditorState") -> list[dict[str, str]]:
@@ -75,6 +86,7 @@ class BudgetEditorState(rx.State):
     # delete confirmation
     delete_id: str = ""
     delete_label: str = ""
+    seen: int = 0  # BudgetFeed.version this tab's lines reflect (another value: someone else saved)
 
     _raw: dict[int, LineRow] = {}
     _order: list[int] = []
@@ -194,12 +206,29 @@ class BudgetEditorState(rx.State):
         except Conflict as err:
             return await self._conflict(ctx, lid, err)
         self._apply(result)
+        await self._tell_viewers()
 
     async def _after_structure_change(self, ctx: UserContext, result: EditResult) -> None:
         """Add / copy / delete / template / 调剂: the page may shift; refetch it, keep the rules of the result."""
         self.conflict = ""
         self._rule_results = result["rules"]
         await self._fetch(ctx, with_rules=False)
+        await self._tell_viewers()
+
+    async def _watch(self) -> None:
+        """Link this tab to the open budget's feed (after the scope check) and take its number as seen."""
+        feed = await self.get_state(BudgetFeed)
+        try:
+            feed = await feed._link_to(f"budget{self.bid}")
+        except ReflexRuntimeError:  # outside event processing (handler unit tests): works, just not live
+            pass
+        self.seen = feed.version
+
+    async def _tell_viewers(self) -> None:
+        """This tab saved lines: the other tabs on the budget learn it; this one is up to date."""
+        feed = await self.get_state(BudgetFeed)
+        feed.version += 1
+        self.seen = feed.version
 
     async def _dialogs(self) -> list["EditorDialog"]:
         return [await self.get_state(cls) for cls in EditorDialog.get_substates()]
@@ -225,6 +254,18 @@ class BudgetEditorState(rx.State):
         header = await asyncio.to_thread(budgets.get_budget, ctx, bid)  # the scope check
         self.bid = bid
         self._set_header(header)
+        await self._watch()
+        await self._fetch(ctx)
+
+    @rx.event
+    @guarded("budget.view")
+    async def refresh(self, ctx: UserContext):
+        """刷新 after another user's save: this page of lines, the totals and the rules again from the server."""
+        if not self.bid:
+            return
+        self.seen = (await self.get_state(BudgetFeed)).version
+        self.conflict = self.conflict_values = ""
+        await self._reload_header(ctx)
         await self._fetch(ctx)
 
     @rx.event

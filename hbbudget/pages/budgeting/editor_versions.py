@@ -15,6 +15,7 @@ from state.guard import guarded
 
 class EditorVersionsState(EditorDialog):
     versions: list[dict[str, str]] = []
+    from_default: str = ""  # the picker's "from": the latest saved version (the one before the current lines)
     diff_summary: str = ""
     diff_rows: list[dict[str, str]] = []
 
@@ -35,13 +36,14 @@ class EditorVersionsState(EditorDialog):
         grid = await self._grid()
         rows = await asyncio.to_thread(budgets.list_versions, ctx, grid.bid)
         self.versions = [display.version(v, grid.unit) for v in rows]
+        self.from_default = self.versions[-1]["version_no"] if self.versions else ""
 
     @rx.event
     @guarded("budget.view")
     async def compare_versions(self, ctx: UserContext, form_data: dict):
         data = args.form(form_data)
         known = {int(v["version_no"]) for v in self.versions}
-        a = args.offered_id(data.get("from_version"), known, "比较的版本", "比较的版本无效")
+        a = args.offered_id(data.get("from_version") or self.from_default, known, "比较的版本", "比较的版本无效")
         b = str(data.get("to_version") or "0")
         if b != "0":
             b = args.offered_id(b, known, "比较的版本", "比较的版本无效")

@@ -68,12 +68,12 @@ def _cons_tab() -> rx.Component:
         rx.hstack(
             rx.segmented_control.root(*[rx.segmented_control.item(v, value=k) for k, v in BY.items()],
                                       value=S.by, on_change=S.choose_by, id="cons-by"),
-            rx.text("合计：", rx.text.strong(S.cons_total, id="cons-total"), "（", S.cons_units, " 个单位）"),
+            rx.text("合计：", rx.text.strong(S.cons_total, id="cons-total"), "（共 ", S.cons_units, " 个单位的预算）"),
             align="center", spacing="4",
         ),
-        row_table(("编码", "名称", "合计", "行数", ""), S.cons_rows, lambda r: rx.table.row(
-                rx.table.cell(rx.cond(S.by == "org", "", r["key"])), rx.table.cell(r["name"]), money_cell(r["total"]),
-                rx.table.cell(r["count"]),
+        row_table(("编码", "名称", "合计", "行数", "单位数", ""), S.cons_rows, lambda r: rx.table.row(
+                rx.table.cell(r["code"]), rx.table.cell(r["name"]), money_cell(r["total"]),
+                rx.table.cell(r["count"]), rx.table.cell(r["units"]),
                 rx.table.cell(rx.button("明细", size="1", variant="soft", on_click=S.drill(r["key"]))),
             ), "consolidated-table"),
         rx.cond(S.drill_title != "", rx.vstack(

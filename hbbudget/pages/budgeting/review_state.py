@@ -84,7 +84,8 @@ class ReviewState(rx.State):
                       "control": display.amount(r.get("control", 0), u) if r.get("control") else "未下达",
                       "over": "1" if r.get("over_control") else ""} for r in raw.get("subs", [])]
         cons = raw.get("cons") or {}
-        self.cons_rows = [{"key": str(r.get("key", "")), "name": str(r.get("name", "")),
+        self.cons_rows = [{"key": str(r.get("key", "")), "code": str(r.get("code", "")), "name": str(r.get("name", "")),
+                           "units": str(r["units"]) if "units" in r else "",
                            "total": display.amount(r.get("total", 0), u), "count": str(r.get("count", 0))}
                           for r in cons.get("rows", [])]
         self.cons_total = display.amount(cons.get("total", 0), u) if cons else ""

@@ -19,12 +19,17 @@ from state.guard import guarded
 
 KINDS = rules.KINDS
 SEVERITIES = rules.SEVERITIES
-_PLACEHOLDERS = {"econ": "如 302", "econ_or_total": "total 或 302", "percent": "如 30", "econ_list": "逗号分隔"}
+_PLACEHOLDERS = {"econ": "如 302", "econ_or_total": "预算总额 或 302", "percent": "如 30", "econ_list": "逗号分隔"}
 
 
 def _years() -> list[str]:
     this = current_fiscal_year()
     return [str(y) for y in range(this + 2, this - 3, -1)]
+
+
+def _shown(value: str) -> str:
+    """A parameter as the form shows it: the stored base "total" is 预算总额."""
+    return "预算总额" if value == "total" else value
 
 
 def _params_text(params: dict) -> dict[str, str]:
@@ -91,7 +96,7 @@ class RulesState(rx.State):
 
     async def _load_settings(self, ctx: UserContext) -> None:
         s = await asyncio.to_thread(settings.get, ctx, self._oid())
-        self.require_targets, self.code_pattern = bool(s["require_targets"]), str(s["code_pattern"])
+        self.require_targets, self.code_pattern = bool(s["require_targets"]), settings.display_pattern(str(s["code_pattern"]))
         self.finance_bureau, self.inherited_settings = bool(s["finance_bureau"]), bool(s["inherited"])
         self.form_key += 1
 
@@ -166,7 +171,7 @@ class RulesState(rx.State):
         self.edit_integrity = raw["kind"] in rules.INTEGRITY
         self.edit_severity = "error" if self.edit_integrity else str(raw["severity"])
         self.edit_params = [{"name": n, "label": p.label + ("" if p.required else "（可选）"),
-                             "value": params.get(n, p.default), "placeholder": _PLACEHOLDERS.get(p.type, "")}
+                             "value": _shown(params.get(n, p.default)), "placeholder": _PLACEHOLDERS.get(p.type, "")}
                             for n, p in kind.params.items()]
         self.edit_key += 1
 
@@ -223,7 +228,7 @@ def _severity_select(name: str, default: object, integrity: object = False) -> r
 
 def _param_fields(kind: str) -> rx.Component:
     return rx.hstack(*[labelled(p.label + ("" if p.required else "（可选）"), rx.input(
-        name=f"{kind}__{name}", default_value=p.default, max_length=200, width="12em",
+        name=f"{kind}__{name}", default_value=_shown(p.default), max_length=200, width="12em",
         placeholder=_PLACEHOLDERS.get(p.type, ""), id=f"param-{kind}-{name}"))
         for name, p in KINDS[kind].params.items()], style=tokens.TOOLBAR)
 
@@ -296,7 +301,7 @@ def rules_page() -> rx.Component:
             rx.form(rx.vstack(
                 rx.checkbox("项目申报须填报绩效目标", name="require_targets", default_checked=S.require_targets),
                 rx.checkbox("该单位为财政部门（审核链终点）", name="finance_bureau", default_checked=S.finance_bureau),
-                labelled("项目编码规则（占位符 {region} {org} {year} {cat} {seq} {seq:N}）",
+                labelled(f"项目编码规则（占位符 {settings.PLACEHOLDER_HELP}）",
                          rx.input(name="code_pattern", default_value=S.code_pattern, max_length=64, width="20em")),
                 rx.button("保存设置", type="submit", variant="soft"),
                 spacing="3"), on_submit=S.save_settings, reset_on_submit=False, key=S.form_key.to_string()),

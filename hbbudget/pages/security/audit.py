@@ -17,7 +17,7 @@ from state.paging import paging
 
 PAGE_SIZE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-NO_FILTER = {"username": "", "event_type": "", "date_from": "", "date_to": "", "object": "", "result": ""}
+NO_FILTER = {"actor": "", "username": "", "event_type": "", "date_from": "", "date_to": "", "object": "", "result": ""}
 
 
 class AuditState(rx.State):
@@ -78,6 +78,7 @@ def audit_page() -> rx.Component:
                 text_input("object", "对象（如 用户 12）", width="9em", element_id="audit-object"),
                 fixed_select("result", "结果", [("success", "成功"), ("failure", "失败")], element_id="audit-result",
                              width="6em"),
+                fixed_select("actor", "操作方", list(auditlog.ACTORS.items()), element_id="audit-actor", width="9em"),
                 rx.button("筛选", type="submit", id="audit-filter"),
                 rx.button("重置", type="reset", variant="soft", on_click=AuditState.load),
                 align="end", spacing="3", wrap="wrap",

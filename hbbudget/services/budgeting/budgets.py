@@ -431,7 +431,22 @@ def diff(ctx: UserContext, budget_id: int, from_version: int, to_version: int = 
     with session_scope() as session:
         budget, _ = _load(session, ctx, budget_id, "budget.view")
         source = _load(session, ctx, other_budget_id, "budget.view")[0] if other_budget_id else budget
-        return compare(_version_lines(session, source, from_version), _version_lines(session, budget, to_version))
+        result = compare(_version_lines(session, source, from_version), _version_lines(session, budget, to_version))
+        _name_lines(session, budget, [*result["added"], *result["removed"],
+                                      *(c[k] for c in result["changed"] for k in ("before", "after"))])
+        return result
+
+
+def _name_lines(session: Session, budget: Budget, snap: list[dict]) -> None:
+    """Add the project, 经济分类 and 功能分类 names to version lines (which store codes only), in place."""
+    econ, funcs = lines.names(session, budget.fiscal_year, {ln["econ_code"] for ln in snap},
+                              {ln["func_code"] for ln in snap})
+    codes = {ln["project_code"] for ln in snap if ln["project_code"]}
+    projects = dict(session.exec(select(Project.code, Project.name).where(
+        Project.org_id == budget.org_id, Project.code.in_(codes))).all()) if codes else {}
+    for ln in snap:
+        ln["econ_name"], ln["func_name"] = econ.get(ln["econ_code"], ""), funcs.get(ln["func_code"], "")
+        ln["project_name"] = projects.get(ln["project_code"], "") if ln["project_code"] else "基本支出"
 
 
 # ---- 调整 / 调剂 ----

@@ -67,7 +67,7 @@ def submit(ctx: UserContext, budget_id: int, reason: str = "") -> dict:
             raise ValidationError(f"预算有 {len(warnings)} 项警告，请填写说明后再上报：" +
                                   "；".join(f"{r['name']}：{r['message']}" for r in warnings[:5]))
         before = _state(budget)
-        budgets.save_version(session, ctx, budget, "上报", reason if warnings else "")
+        budgets.save_version(session, ctx, budget, "上报", reason)
         kind = {"调整": "调整", "调剂": "调剂"}.get(budget.round, "预算上报")
         step_org = runs.begin(session, ctx, "budget", budget.id, org, kind, _facts(session, budget))
         # a new submission: the reason of an earlier return no longer applies

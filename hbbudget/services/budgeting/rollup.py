@@ -91,11 +91,14 @@ def consolidated(ctx: UserContext, org_id: int, year: int, by: str = "org") -> d
                 BudgetLine.budget_id.in_(ids)).group_by(key).order_by(key)).all()
             econ_names, func_names = lines.class_names(session, year)
             names = func_names if by == "function" else econ_names
-            rows = [{"key": k, "name": names.get(k, ""), "total": int(t or 0), "count": n} for k, t, n in found]
+            rows = [{"key": k, "code": k, "name": names.get(k, ""), "total": int(t or 0), "count": n}
+                    for k, t, n in found]
         return {"rows": rows, "total": sum(r["total"] for r in rows), "units": units}
 
 
 def _by_org(session: Session, org: Org, ids) -> list[dict]:
+    """One row per direct child (its whole subtree) and one for the org itself; `units` counts the orgs whose
+    budgets a row holds, so the rows' units add up to the header's count."""
     found = session.exec(select(Org.path, func.sum(BudgetLine.amount), func.count()).select_from(BudgetLine)
                          .join(Budget, Budget.id == BudgetLine.budget_id).join(Org, Org.id == Budget.org_id)
                          .where(BudgetLine.budget_id.in_(ids)).group_by(Org.path)).all()
@@ -103,13 +106,15 @@ def _by_org(session: Session, org: Org, ids) -> list[dict]:
     for path, total, n in found:
         rest = path[len(org.path):].strip("/")
         key = int(rest.split("/")[0]) if rest else org.id  # the direct child whose subtree holds it
-        acc = sums.setdefault(key, [0, 0])
+        acc = sums.setdefault(key, [0, 0, 0])
         acc[0] += int(total or 0)
         acc[1] += n
-    names = dict(session.exec(select(Org.id, Org.name).where(Org.id.in_(list(sums)))).all()) if sums else {}
-    order = sorted(sums, key=lambda k: (k != org.id, names.get(k, "")))
-    return [{"key": str(k), "name": names[k] + ("（本级）" if k == org.id else ""), "total": sums[k][0],
-             "count": sums[k][1]} for k in order]
+        acc[2] += 1  # one path = one org
+    named = {i: (c, n) for i, c, n in session.exec(select(Org.id, Org.code, Org.name).where(
+        Org.id.in_(list(sums)))).all()} if sums else {}
+    order = sorted(sums, key=lambda k: (k != org.id, named[k][1]))
+    return [{"key": str(k), "code": named[k][0], "name": named[k][1] + ("（本级）" if k == org.id else ""),
+             "total": sums[k][0], "count": sums[k][1], "units": sums[k][2]} for k in order]
 
 
 def consolidated_lines(ctx: UserContext, org_id: int, year: int, *, child_org_id: int = 0, func_class: str = "",

@@ -34,14 +34,29 @@ def effective(session: Session, org: Org) -> BudgetSetting:
     return BudgetSetting(org_id=org.id, require_targets=True, code_pattern=DEFAULT_PATTERN)
 
 
+# Placeholders as users see and type them (stored in the English form, which is also accepted)
+PLACEHOLDER_NAMES = {"region": "区划", "org": "单位", "year": "年度", "cat": "类别", "seq": "流水号"}
+_CHINESE = re.compile(r"\{(" + "|".join(PLACEHOLDER_NAMES.values()) + r")((?::0?\d{1,2})?)\}")
+PLACEHOLDER_HELP = "{区划} {单位} {年度} {类别} {流水号} {流水号:位数}"
+
+
+def display_pattern(pattern: str) -> str:
+    """A stored pattern with Chinese placeholders: {region}{year}P{seq:06} → {区划}{年度}P{流水号:06}."""
+    return _PLACEHOLDER.sub(lambda m: "{" + PLACEHOLDER_NAMES[m.group(1)] + (m.group(0)[len(m.group(1)) + 1:-1])
+                            + "}", pattern)
+
+
 def check_pattern(pattern: str) -> str:
-    """A code pattern: literal letters, digits, - and _, plus placeholders; must contain {seq}."""
+    """A code pattern: literal letters, digits, - and _, plus placeholders (Chinese or English names); must
+    contain the 流水号. Returned in the stored (English) form."""
     pattern = scope.text(pattern, "项目编码规则", 64, required=True)
+    codes = {v: k for k, v in PLACEHOLDER_NAMES.items()}
+    pattern = _CHINESE.sub(lambda m: "{" + codes[m.group(1)] + m.group(2) + "}", pattern)
     if "{seq" not in pattern:
-        raise ValidationError("项目编码规则须包含流水号 {seq} 或 {seq:N}")
+        raise ValidationError("项目编码规则须包含 {流水号} 或 {流水号:位数}")
     rest = _PLACEHOLDER.sub("", pattern)
     if not _LITERAL.match(rest):
-        raise ValidationError("项目编码规则只能包含字母、数字、- 和 _，以及 {region} {org} {year} {cat} {seq} 占位符")
+        raise ValidationError(f"项目编码规则只能包含字母、数字、- 和 _，以及 {PLACEHOLDER_HELP} 占位符")
     for m in _PLACEHOLDER.finditer(pattern):
         if m.group(2) and not 1 <= int(m.group(2)) <= 12:
             raise ValidationError("流水号位数须在 1 至 12 之间")

@@ -175,10 +175,12 @@ def purge(before: date, operator: str) -> int:
 def record_denied(actor: UserContext, permission: str, action: str, detail: str = "") -> None:
     """A refused request, in its own transaction (the refused action itself changed nothing)."""
     from hbbudget.db import session_scope
+    from hbbudget.services.security.permissions import PERMISSIONS
 
+    label = PERMISSIONS[permission][1] if permission in PERMISSIONS else permission
     with session_scope() as session:
         record(session, "permission.denied", actor=actor, success=False, object_type="action",
-               object_id=action, detail=detail or f"缺少权限 {permission}")
+               object_id=action, detail=detail or f"缺少权限：{label}")
 
 
 def record_rejected(actor: UserContext, action: str, detail: str = "") -> None:

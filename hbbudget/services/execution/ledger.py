@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from hbbudget import clock
 from hbbudget.db import session_scope
-from hbbudget.models import Budget, BudgetLine, Org, Project
+from hbbudget.models import BankTransaction, Budget, BudgetLine, Expenditure, Org, Project
 from hbbudget.services.budgeting import lines
 from hbbudget.services.errors import NotFound, PermissionDenied, ValidationError
 from hbbudget.services.execution import facts, line_ledger
@@ -69,18 +69,67 @@ def budgets(ctx: UserContext, year: int | None = None) -> list[dict]:
             for b, name, total in rows]
 
 
+def _ledger_budget(session, ctx: UserContext, budget_id: object) -> tuple[Budget, Org]:
+    """A current approved budget the user may see the ledger of (the row first, then its scope, then its state)."""
+    budget = session.get(Budget, int_id(budget_id, "预算"))
+    org = session.get(Org, budget.org_id) if budget else None
+    if budget is None:
+        raise NotFound("预算不存在")
+    if not ctx.can("execution.view", org.path):
+        raise PermissionDenied(f"没有权限：不能查看“{org.name}”的执行台账")
+    if budget.status != "已批复" or budget.superseded_by_id is not None:
+        raise ValidationError("只有现行已批复预算有执行台账")
+    return budget, org
+
+
+ENTRY_KINDS = {"bank": "银行付款", "manual": "手工支出", "frozen": "冻结"}
+
+
+class LineEntry(TypedDict):
+    """What was charged to a ledger line: a matched payment, a manual entry, a freeze or its release (fen)."""
+    id: int
+    spent_on: date
+    kind: str  # 银行付款 / 手工支出 / 冻结 / 解冻
+    amount: int
+    counterparty: str  # the payment's 对方户名 ("" for a manual entry)
+    remittance: str  # the payment's 用途 / 附言
+    note: str
+    matched_by: str
+
+
+def line_entries(ctx: UserContext, budget_id: object, line_id: object, offset: int = 0,
+                 limit: int = 50) -> tuple[list[LineEntry], int]:
+    """The entries behind one line of the ledger, newest first: everything charged within the fiscal year to a
+    line of the same key (project, economic code, function code, source) in the org's approved budgets of the
+    year, as the ledger counts it (line_ledger)."""
+    offset, limit = scope.page(offset, limit)
+    with session_scope() as session:
+        budget, _ = _ledger_budget(session, ctx, budget_id)
+        line = session.get(BudgetLine, int_id(line_id, "预算明细"))
+        if line is None or line.budget_id != budget.id:
+            raise NotFound("预算明细不存在")
+        same_key = [row.id for row in session.exec(
+            select(BudgetLine).join(Budget, Budget.id == BudgetLine.budget_id)
+            .where(Budget.org_id == budget.org_id, Budget.fiscal_year == budget.fiscal_year,
+                   Budget.status == "已批复")) if line_ledger.key(row) == line_ledger.key(line)]
+        where = (Expenditure.budget_line_id.in_(same_key), Expenditure.spent_on >= date(budget.fiscal_year, 1, 1),
+                 Expenditure.spent_on < date(budget.fiscal_year + 1, 1, 1))
+        total = session.exec(select(func.count()).select_from(Expenditure).where(*where)).one()
+        found = session.exec(select(Expenditure, BankTransaction.counterparty, BankTransaction.remittance)
+                             .join(BankTransaction, BankTransaction.id == Expenditure.transaction_id, isouter=True)
+                             .where(*where).order_by(Expenditure.spent_on.desc(), Expenditure.id.desc())
+                             .offset(offset).limit(limit)).all()
+    return [LineEntry(id=e.id, spent_on=e.spent_on,
+                      kind="解冻" if e.kind == "frozen" and e.amount < 0 else ENTRY_KINDS.get(e.kind, e.kind),
+                      amount=e.amount, counterparty=counterparty or "", remittance=remittance or "", note=e.note,
+                      matched_by=e.matched_by) for e, counterparty, remittance in found], total
+
+
 def budget_ledger(ctx: UserContext, budget_id: object, today: date | None = None) -> BudgetLedger:
     """The 指标 ledger of a current approved budget: a named row per line, and the totals."""
     today = today or clock.today()
     with session_scope() as session:
-        budget = session.get(Budget, int_id(budget_id, "预算"))
-        org = session.get(Org, budget.org_id) if budget else None
-        if budget is None:
-            raise NotFound("预算不存在")
-        if not ctx.can("execution.view", org.path):
-            raise PermissionDenied(f"没有权限：不能查看“{org.name}”的执行台账")
-        if budget.status != "已批复" or budget.superseded_by_id is not None:
-            raise ValidationError("只有现行已批复预算有执行台账")
+        budget, org = _ledger_budget(session, ctx, budget_id)
         rows = line_ledger._line_ledger(session, budget, today if today.year == budget.fiscal_year
                                   else date(budget.fiscal_year, 12, 31))
         by_id = {line.id: line for line in session.exec(select(BudgetLine).where(BudgetLine.budget_id == budget.id))}

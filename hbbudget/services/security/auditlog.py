@@ -39,7 +39,7 @@ def _date(value: object, label: str) -> date | None:
 OBJECT_NAMES = {"user": "用户", "role": "角色", "org": "单位", "policy": "安全策略", "audit": "审计日志",
                 "action": "操作", "subject": "科目", "project": "项目", "budget": "预算", "budgetline": "预算明细",
                 "rule": "校验规则", "template": "编制模板", "bank_account": "银行账户",
-                "bank_transaction": "银行交易", "expenditure": "支出记录", "counterparty_rule": "对方户名规则",
+                "bank_transaction": "银行交易", "bank_poll": "银行定时同步", "expenditure": "支出记录", "counterparty_rule": "对方户名规则",
                 "exec_alert": "执行预警", "alert": "安全告警",
                 "invoice": "电子发票", "fincloud_run": "财政云交换", "fincloud_import": "财政云指标",
                 "evidence": "存证",
@@ -48,6 +48,7 @@ OBJECT_NAMES = {"user": "用户", "role": "角色", "org": "单位", "policy": "
                 "backup": "数据库备份", "health": "系统巡检", "faq": "知识库条目", "ticket": "用户反馈"}
 _OBJECT_CODES = {name: code for code, name in OBJECT_NAMES.items()}
 SYSTEM = "系统"  # the user column of an entry written by a job (no person)
+ACTORS = {"people": "只看人员操作", "system": "只看系统任务"}  # the 操作方 filter: hide the jobs' entries, or only them
 
 
 def clean_filters(data: object) -> dict[str, str]:
@@ -57,7 +58,8 @@ def clean_filters(data: object) -> dict[str, str]:
     if event_type and not _EVENT.match(event_type):
         raise ValidationError("事件类型无效")
     result = str(data.get("result") or "")
-    filters = {"username": str(data.get("username") or "").strip()[:64], "event_type": event_type,
+    actor = str(data.get("actor") or "")
+    filters = {"actor": actor if actor in ACTORS else "","username": str(data.get("username") or "").strip()[:64], "event_type": event_type,
                "date_from": str(data.get("date_from") or "").strip()[:10],
                "date_to": str(data.get("date_to") or "").strip()[:10],
                "object": str(data.get("object") or "").strip()[:64],
@@ -88,6 +90,9 @@ def _query(filters: dict[str, str]):
             query = query.where(or_(AuditEntry.object_type == kind, AuditEntry.object_id == obj))
     if filters.get("result"):
         query = query.where(AuditEntry.success == (filters["result"] == "success"))
+    if filters.get("actor"):
+        by_job = or_(AuditEntry.username.is_(None), AuditEntry.username == "")  # shown as 系统
+        query = query.where(by_job if filters["actor"] == "system" else ~by_job)
     return query
 
 

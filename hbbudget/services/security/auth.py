@@ -16,6 +16,7 @@ from hbbudget.services.core import audit
 from hbbudget.services.errors import AuthError, ValidationError
 from hbbudget.services.security import policy
 from hbbudget.services.security.permissions import Grant, UserContext
+from hbbudget.settings import get_settings
 
 _crypt = CryptContext(schemes=["argon2"], deprecated="auto")
 _DUMMY_HASH = _crypt.hash("hbbudget-timing-dummy")
@@ -211,6 +212,18 @@ def session_row(row: LoginSession, rules: policy.Policy) -> dict:
             "client": row.client_addr or "未知", "status": status}
 
 
+# The three admin accounts init-db creates (services.core.setup.ADMINS): in demo mode (HBB_DEMO) only they are not
+# forced to change their password (README); every other account is, as outside demo mode.
+DEMO_EXEMPT = frozenset({"sysadmin", "secadmin", "auditadmin"})
+
+
+def must_change(user: User, rules: policy.Policy) -> bool:
+    """A one-time or expired password must be changed before anything else."""
+    if user.username in DEMO_EXEMPT and get_settings().demo_mode:
+        return False
+    return user.must_change_password or password_expired(user, rules)
+
+
 def _context(session: Session, user: User, client_addr: str, rules: policy.Policy) -> UserContext:
     rows = session.exec(
         select(UserRole, Role, Org).join(Role, Role.id == UserRole.role_id).join(Org, Org.id == UserRole.org_id)
@@ -231,6 +244,6 @@ def _context(session: Session, user: User, client_addr: str, rules: policy.Polic
         org_name=org.name if org else "",
         role_names=tuple(dict.fromkeys(role.name for _, role, _ in rows)),
         grants=grants,
-        must_change_password=user.must_change_password or password_expired(user, rules),
+        must_change_password=must_change(user, rules),
         client_addr=client_addr,
     )

@@ -556,3 +556,62 @@ async def test_transfer_between_lines_of_a_transfer_draft(world):
     assert "没有权限：编制预算" in str(await (await root.get_state(EditorTransferState)).do_transfer({"from_line": str(a), "to_line": str(b),
                                                                 "amount": "1"}))
     assert [_amount(a), _amount(b)] == [69950, 230050]
+
+
+async def test_version_diff_defaults_to_the_latest_version_and_shows_names(world):
+    """Issue 11 item 16: the "from" picker starts at the latest saved version (comparing without choosing works),
+    the lines show codes with names, the changed fields are Chinese, and the submit comment is in the list."""
+    from hbbudget.services.budgeting import review
+
+    op = _ctx("op")
+    review.submit(op, world["budget"], "首次上报，请审核")
+    review.return_budget(_ctx("head"), world["budget"], "请补充")
+    with session_scope() as session:
+        version = session.get(BudgetLine, world["line"]).version
+    budgets.update_line(op, world["line"], {"amount": "1500"}, version)
+    root, editor = await _editor("op", world["budget"])
+    await editor.load()
+    versions = await root.get_state(EditorVersionsState)
+    await versions.load_versions()
+    assert versions.versions[-1]["reason"] == "首次上报，请审核"
+    assert versions.from_default == versions.versions[-1]["version_no"]
+    result = await versions.compare_versions({"to_version": "0"})  # the picker left at its default
+    assert "无效" not in str(result)
+    assert versions.diff_summary.startswith(f"第 {versions.from_default} 版")
+    changed = [d for d in versions.diff_rows if d["change"] == "修改"]
+    assert len(changed) == 1 and changed[0]["fields"] == "金额、分月计划"
+    assert changed[0]["econ_code"].startswith("30201 ") and len(changed[0]["econ_code"]) > len("30201 ")
+    assert changed[0]["func_code"].startswith("2050205 ") and len(changed[0]["func_code"]) > len("2050205 ")
+
+
+async def test_passed_rules_carry_no_severity_badge(world):
+    """Issue 11 item 17: a passed rule's badge says 通过, not its severity (a red 错误 beside a pass)."""
+    _, editor = await _editor("op", world["budget"])
+    await editor.load()
+    passed = [r for r in editor.rules if r["ok"] == "1"]
+    assert passed, editor.rules
+    assert {r["severity_label"] for r in passed} == {"通过"}
+    budgets.add_line(_ctx("op"), world["budget"], {"econ_code": "30201", "func_code": "2050205", "amount": "0"})
+    await editor.load()
+    failed = [r for r in editor.rules if r["ok"] != "1"]
+    assert failed and {r["severity_label"] for r in failed} <= {"错误", "警告"}
+
+
+async def test_another_users_save_is_announced_and_refresh_shows_it(world):
+    """Issue 11 item 20: a save bumps the budget's shared feed (own tab stays up to date); 刷新 brings another
+    user's saved line, the total and the rules from the server. (The push to other tabs: tests/e2e.)"""
+    from hbbudget.pages.budgeting.editor_state import BudgetFeed
+
+    root, editor = await _editor("op", world["budget"])
+    await editor.load()
+    feed = await root.get_state(BudgetFeed)
+    await editor.save_amount(str(world["line"]), "1200")
+    assert feed.version == editor.seen == 1  # this tab's own save: no notice here
+    with session_scope() as session:
+        version = session.get(BudgetLine, world["line"]).version
+    budgets.update_line(_ctx("op2"), world["line"], {"amount": "2500"}, version)  # another user's tab
+    feed.version += 1  # what the feed's push does in this tab
+    assert feed.version != editor.seen
+    await editor.refresh()
+    assert editor.seen == feed.version and page_rows(editor)[0]["amount_yuan"] == "2500.00"
+    assert editor.total_text == "¥2,500.00"

@@ -80,6 +80,7 @@ CASES = {
     "BudgetEditorState.load": Case(prep=lambda w: [(routes.budget_editor(w["u_budget"]), "load", ()),
                                                    (routes.budget_editor(w["o_budget"]), "", ())]),
     "BudgetEditorState.next_page": Case(expect=H),
+    "BudgetEditorState.refresh": Case(expect=H),  # the refused page has no budget: nothing to refresh
     "BudgetEditorState.prev_page": Case(expect=H),
     "BudgetEditorState.apply_filter": Case(lambda w: ({"econ": "302", "func": "", "search": ""},)),
     "BudgetEditorState.filter_class": Case(lambda w: ("econ", "302")),

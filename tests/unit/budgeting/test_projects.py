@@ -37,7 +37,16 @@ def test_create_generates_a_unique_code_from_the_pattern(db):
         projects.create_project(w.op, w.org["dept"], {**BASE, "code": "X" * 33})
 
 
-@pytest.mark.parametrize("pattern,why", [("P{seq", "只能包含"), ("{year}P", "{seq}"), ("{os.system}{seq}", "只能包含"),
+def test_code_pattern_placeholders_are_chinese_on_screen(db):
+    """Issue 11 item 15: users read and type {区划}{年度}P{流水号:06}; the stored form is unchanged."""
+    w = world()
+    assert settings.display_pattern(settings.DEFAULT_PATTERN) == "{区划}{年度}P{流水号:06}"
+    settings.update(w.fin, w.org["dept"], code_pattern="{单位}-{年度}-{类别}-{流水号:3}")
+    assert settings.get(w.op, w.org["dept"])["code_pattern"] == "{org}-{year}-{cat}-{seq:3}"
+    assert not any(c.isascii() and c.isalpha() for c in settings.PLACEHOLDER_HELP)
+
+
+@pytest.mark.parametrize("pattern,why", [("P{seq", "只能包含"), ("{year}P", "{流水号}"), ("{os.system}{seq}", "只能包含"),
                                          ("{seq:20}", "1 至 12")])
 def test_code_pattern_is_checked_not_evaluated(db, pattern, why):
     w = world()

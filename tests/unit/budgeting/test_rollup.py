@@ -3,9 +3,16 @@ with drill-down to the lines, within the caller's scope."""
 
 import pytest
 
+from hbbudget.db import session_scope
+from hbbudget.models import Org
 from hbbudget.services.budgeting import budgets, review, rollup
 from hbbudget.services.errors import PermissionDenied, ValidationError
 from tests.budget_world import YEAR, add_user, budget_with, line, world
+
+
+def _code(org_id: int) -> str:
+    with session_scope() as session:
+        return session.get(Org, org_id).code
 
 
 def _setup(w):
@@ -23,6 +30,9 @@ def test_roll_up_by_org_function_and_economic_class(db):
     assert [(r["name"], r["total"], r["count"]) for r in by_org["rows"]] == [
         ("另一单位", 40000, 2), ("示范大学", 125000, 3)]
     assert (by_org["total"], by_org["units"]) == (165000, 3)
+    # issue 11 item 18: each row has its org's code and the number of units it holds; they add up to the header
+    assert [r["code"] for r in by_org["rows"]] == [_code(w.org["other"]), _code(w.org["unit"])]
+    assert [r["units"] for r in by_org["rows"]] == [1, 2] and sum(r["units"] for r in by_org["rows"]) == 3
     assert [(r["key"], r["total"]) for r in rollup.consolidated(w.fin, w.org["city"], YEAR, "function")["rows"]] == \
         [("205", 155000), ("210", 10000)]
     econ = rollup.consolidated(w.fin, w.org["city"], YEAR, "economic")["rows"]

@@ -90,7 +90,7 @@ async def test_edit_dialog_changes_severity_and_parameters(tree):
     await page.open_edit(rid)
     assert (page.edit_id, page.edit_severity, page.edit_integrity) == (rid, "warning", False)
     assert [(p["name"], p["value"]) for p in page.edit_params] == \
-        [("subject", "302"), ("of", "total"), ("max_percent", "30.00")]
+        [("subject", "302"), ("of", "预算总额"), ("max_percent", "30.00")]
     await page.save_edit({"severity": "error", "name": "商品服务占比", "edit__subject": "302",
                           "edit__of": "total", "edit__max_percent": "25"})
     assert page.edit_id == ""
@@ -142,7 +142,7 @@ async def test_budgeting_settings_follow_the_chosen_org(tree):
         entry = session.exec(select(AuditEntry).where(AuditEntry.event_type == "budget.settings")).one()
     assert stored == {tree["unit"]: (False, "{org}{year}{seq:4}")} and entry.org_id == tree["unit"]
     await page.choose_org(str(tree["dept"]))  # the college inherits the unit's settings
-    assert page.org_name == "信息学院" and page.inherited_settings and page.code_pattern == "{org}{year}{seq:4}"
+    assert page.org_name == "信息学院" and page.inherited_settings and page.code_pattern == "{单位}{年度}{流水号:4}"
     # a reviewer of the unit cannot reach the city's settings, even with a crafted org on the page
     county = await _page("county")
     county.org_id = str(tree["city"])

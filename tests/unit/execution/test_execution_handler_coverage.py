@@ -42,6 +42,8 @@ CASES = {
     "LedgerState.load_list": Case(expect=L, shows="示范大学"),
     "LedgerState.load": Case(prep=lambda w: [(routes.ledger(w["o_approved"]), "", ())]),
     "LedgerState.choose_unit": Case(lambda w: ("wan",), H),
+    "LedgerState.open_line": Case(lambda w: (str(w["o_aline"]),), R),  # O's line is not on the refused page
+    "LedgerState.close_line": Case(expect=H),
     # 待匹配 (the accountant of U)
     "MatchingState.load": Case(expect=L, shows="本方冻结"),
     "MatchingState.select": Case(lambda w: (str(w["o_tx"]),), R),

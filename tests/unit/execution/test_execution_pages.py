@@ -58,6 +58,8 @@ CASES = {
     "LedgerState.load_list": lambda w: (),
     "LedgerState.load": lambda w: (),
     "LedgerState.choose_unit": lambda w: ("wan",),
+    "LedgerState.open_line": lambda w: (str(w["line"]),),
+    "LedgerState.close_line": lambda w: (),
     "MatchingState.load": lambda w: (),
     "MatchingState.select": lambda w: (str(w["tx"]),),
     "MatchingState.submit_match": lambda w: ({"line0": str(w["line"]), "amount0": "100"},),
@@ -369,6 +371,32 @@ async def test_ledger_pages_in_and_out_of_scope(world):
     assert "LedgerState.load" in _denied("outsider")
     bad = await _state("op", LedgerState, "/ledger/abc")
     assert "无效" in str(await bad.load())
+
+
+async def test_a_ledger_line_opens_to_its_payments_and_entries(world):
+    """Issue 11 item 24: 明细 of a line lists the matched payment (counterparty, remittance text) and the manual
+    entry, newest first, and their sum is the line's spent amount; a line not on the page is refused."""
+    from hbbudget.services.execution import matching
+
+    with session_scope() as session:  # a plan for the whole amount in January: the entries stay within it
+        line = session.get(BudgetLine, world["line"])
+        line.m01 = line.amount
+        session.add(line)
+    kuaiji = auth.login("kuaiji", PASSWORD)[1]
+    matching.match(kuaiji, world["tx"], [(world["line"], "300.00")])
+    matching.record_manual(kuaiji, world["line"], "50", date(world["year"], 4, 1), "现金报销")
+    page = await _state("op", LedgerState, f"/ledger/{world['budget']}")
+    assert "不在当前台账" in str(await page.open_line(str(world["line"])))  # nothing loaded: not on the page
+    await page.load()
+    await page.open_line(page.rows[0]["id"])
+    assert "实验室建设（P-LAB）" in page.entries_title and page.entries_note == "共 2 笔"
+    assert [(e["kind"], e["amount"], e["counterparty"], e["remittance"]) for e in page.entries] == [
+        ("手工支出", "¥50.00", "", ""), ("银行付款", "¥300.00", "石家庄华北办公用品有限公司", "办公用品")]
+    assert page.entries[0]["note"] == "现金报销" and page.rows[0]["spent"] == "¥350.00"
+    await page.choose_unit("wan")
+    assert page.entries[1]["amount"] == "0.03 万元"
+    await page.close_line()
+    assert page.entries_title == "" and page.entries == []
 
 
 async def test_live_vars_follow_the_signed_in_user(world):

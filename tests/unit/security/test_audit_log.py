@@ -55,6 +55,11 @@ def test_filters_by_user_type_date_object_and_result(aud):
         audit.record(session, "bank.ingest", object_type="bank_account", object_id=3, detail="同步 #1")
     [job], _ = auditlog.search(aud, auditlog.clean_filters({"event_type": "bank.ingest"}))
     assert (job["username"], job["object"]) == ("系统", "银行账户 3")
+    # issue 11 item 26: the jobs' entries can be hidden (or shown alone)
+    people = auditlog.search(aud, auditlog.clean_filters({"actor": "people"}))[0]
+    assert people and "系统" not in {r["username"] for r in people}
+    assert [r["event"] for r in auditlog.search(aud, auditlog.clean_filters({"actor": "system"}))[0]] == ["银行流水入库"]
+    assert auditlog.clean_filters({"actor": "x; drop"})["actor"] == ""
     rows, total = auditlog.search(aud, auditlog.clean_filters({"result": "failure", "event_type": "test.event"}))
     assert total == 3 and {r["result"] for r in rows} == {"失败"}
     rows, total = auditlog.search(aud, auditlog.clean_filters({"username": "aud"}))

@@ -201,3 +201,30 @@ async def test_login_error_survives_the_late_on_load(tree):
     assert message
     await state.open_login()
     assert state.login_error == message
+
+
+async def test_demo_mode_exempts_only_the_three_admins_from_the_first_login_change(tree, monkeypatch):
+    """Issue 11 item 25 (README): in demo mode only sysadmin/secadmin/auditadmin skip the forced change; a new
+    user (one-time password) must change it first, in demo mode as outside it, at login and at every handler."""
+    import reflex as rx
+
+    import hbbudget.hbbudget  # noqa: F401  (imports every page and state)
+    from hbbudget import routes
+    from hbbudget.pages.budgeting.budgets import BudgetsState
+    from hbbudget.services.core import setup
+    from state.session import SessionState
+
+    assert auth.DEMO_EXEMPT == {name for name, _, _ in setup.ADMINS}
+    make_user("xinren", "operator", tree["unit"], must_change=True)
+    make_user("sysadmin", "sys_admin", tree["prov"], must_change=True)
+    monkeypatch.setenv("HBB_DEMO", "1")
+    assert auth.login("xinren", PASSWORD)[1].must_change_password
+    assert not auth.login("sysadmin", PASSWORD)[1].must_change_password
+    root = rx.State()
+    session = await root.get_state(SessionState)
+    result = await session.login({"username": "xinren", "password": PASSWORD})
+    assert routes.PASSWORD in str(result)
+    result = await (await root.get_state(BudgetsState)).load()  # a crafted event before changing it
+    assert "请先修改初始密码" in str(result)
+    monkeypatch.setenv("HBB_DEMO", "0")
+    assert auth.login("sysadmin", PASSWORD)[1].must_change_password

@@ -130,6 +130,7 @@ async def test_signed_out_call_is_redirected_to_login(people):
     admin = await root.get_state(AdminState)
     result = await admin.load()
     assert _redirects_to(result, "/login") and admin.users == []
+    assert "toast" not in str(result)  # a visitor without a session gets the login page, no red 请先登录 (item 13)
 
 
 async def test_forged_token_is_refused(people):
@@ -138,6 +139,7 @@ async def test_forged_token_is_refused(people):
     audit_state = await root.get_state(AuditState)
     result = await audit_state.load()
     assert _redirects_to(result, "/login") and audit_state.rows == []
+    assert "toast" in str(result)  # a token that is no session: the user is told why
 
 
 async def test_crafted_call_without_permission_is_refused_and_audited(people):

@@ -104,10 +104,11 @@ def _match_status(booked: bool, amount: int, reversal: bool) -> str:
 
 
 def ingest(session: Session, account: BankAccount, statements: list[Statement], source: str = "",
-           actor: UserContext | None = None) -> IngestResult:
+           actor: UserContext | None = None, *, record: bool = True) -> IngestResult:
     """Store what is new, book what was pending; count what was seen before. Refuses a statement for another
     account. A row booked now, new or promoted from pending, takes the same path: a reversal cancels its
-    original, and its id is in `booked_ids` for matching. `actor` names the user who asked (立即同步)."""
+    original, and its id is in `booked_ids` for matching. `actor` names the user who asked (立即同步). With
+    `record=False` the caller writes the audit entry (a bank poll: one entry per run, not one per page)."""
     result = IngestResult()
     entries: dict[str, Entry] = {}
     for statement in statements:
@@ -158,7 +159,7 @@ def ingest(session: Session, account: BankAccount, statements: list[Statement], 
     for ref, entry in reversals:
         tx = session.get(BankTransaction, ids[ref])
         result.reversals += _cancel_original(session, tx, entry.reversal_of)
-    if result.new or result.promoted:
+    if record and (result.new or result.promoted):
         audit.record(session, "bank.ingest", actor=actor, object_type="bank_account", object_id=account.id,
                      org_id=account.org_id, detail=source[:200], after=result.as_dict())
     return result

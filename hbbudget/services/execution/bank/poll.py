@@ -73,23 +73,32 @@ def _after_runs(report: PollReport) -> PollReport:
 
 def poll_all(factory: ClientFactory | None = None, *, attempts: int = 3, base_delay: float = 2.0,
              sleep: Callable[[float], None] = time.sleep) -> PollReport:
-    """One round over the active accounts (the job); a failing account does not stop the others."""
+    """One round over the active accounts (the job); a failing account does not stop the others. The round
+    writes one `bank.ingest` audit entry when it stored something (the accounts' counts in `after`)."""
     factory = factory or client_factory()
     report = PollReport()
+    stored: dict[str, dict] = {}
     for account_id in sync.active_accounts():
         report.accounts += 1
         totals = ingest.IngestResult()
         try:
             run = sync.sync_with_retry(account_id, factory, attempts=attempts, base_delay=base_delay,
-                                       sleep=sleep, totals=totals)
+                                       sleep=sleep, totals=totals, record=False)
         except Exception:
             log.exception("bank poll of account %s failed", account_id)
             run = None
         report.add(totals)  # what was stored counts even when a later page failed
+        if totals.new or totals.promoted:
+            stored[str(account_id)] = {"new": totals.new, "promoted": totals.promoted}
         if run is None:
             report.failed += 1
             continue
         report.unreconciled += run.reconciles is False
+    if stored:  # one audit entry per round that stored something, none for an empty poll
+        with session_scope() as session:
+            audit.record(session, "bank.ingest", object_type="bank_poll",
+                         detail=f"定时同步：{len(stored)} 个账户，新增 {report.new_rows} 笔，入账 {report.promoted} 笔",
+                         after={"new": report.new_rows, "promoted": report.promoted, "accounts": stored})
     return _after_runs(report)
 
 

@@ -1,8 +1,10 @@
 """Polling one bank account: fetch from the stored cursor, ingest and auto-match each page in its own
 transaction together with the cursor, and record the run. A crash between pages loses nothing (the cursor
 only moves with the rows it covers) and adds nothing twice (ingest is idempotent). Rows booked now, new or
-promoted from pending, are matched alike. A run asked for by a user (立即同步) names that user in its audit
-entries and ends with a `bank.sync_now` entry."""
+promoted from pending, are matched alike. A run that stored something writes one `bank.ingest` entry when it
+closes (not one per page; none for an empty poll), unless its caller writes it (`poll.poll_all`: one entry per
+round). A run asked for by a user (立即同步) names that user in its audit entries and ends with a
+`bank.sync_now` entry."""
 
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ def _store(account_id: int, statements: list[Statement], run_id: int, *, cursor:
            last_date: date | None = None, actor: UserContext | None = None) -> ingest.IngestResult:
     with session_scope() as session:
         account = session.get(BankAccount, account_id)
-        result = ingest.ingest(session, account, statements, f"同步 #{run_id}", actor=actor)
+        result = ingest.ingest(session, account, statements, f"同步 #{run_id}", actor=actor, record=False)
         matching.auto_match(session, result.booked_ids)
         if result.new or result.promoted or result.reversals:
             data_version.bump(session)  # the dashboard's aggregates are stale now
@@ -43,9 +45,11 @@ def _store(account_id: int, statements: list[Statement], run_id: int, *, cursor:
 
 
 def sync_account(account_id: int, client_factory: ClientFactory, trigger: str = "schedule", *,
-                 actor: UserContext | None = None, totals: ingest.IngestResult | None = None) -> SyncRun:
+                 actor: UserContext | None = None, totals: ingest.IngestResult | None = None,
+                 record: bool = True) -> SyncRun:
     """One poll of one account; the run row says what happened. Raises BankError after recording it.
-    `totals` (optional) collects what was stored, also by a run that failed after some pages."""
+    `totals` (optional) collects what was stored, also by a run that failed after some pages. `record=False`:
+    the caller writes the `bank.ingest` entry for what was stored."""
     with session_scope() as session:
         account = session.get(BankAccount, account_id)
         run = SyncRun(account_id=account_id, trigger=trigger)
@@ -80,6 +84,9 @@ def sync_account(account_id: int, client_factory: ClientFactory, trigger: str = 
         run.reconciles = part.reconciles
         run.error = error[:500]
         session.add(run)
+        if record and (part.new or part.promoted):
+            audit.record(session, "bank.ingest", actor=actor, object_type="bank_account", object_id=account_id,
+                         org_id=org_id, detail=f"同步 #{run_id}", after=part.as_dict())
         if actor is not None:
             audit.record(session, "bank.sync_now", actor=actor, success=not error, object_type="bank_account",
                          object_id=account_id, org_id=org_id, detail=f"同步 #{run_id}：{run.result}"
@@ -105,12 +112,13 @@ def _add(total: ingest.IngestResult, part: ingest.IngestResult) -> None:
 
 def sync_with_retry(account_id: int, client_factory: ClientFactory, attempts: int = 3, base_delay: float = 2.0,
                     trigger: str = "schedule", sleep: Callable[[float], None] = time.sleep, *,
-                    actor: UserContext | None = None, totals: ingest.IngestResult | None = None) -> SyncRun | None:
+                    actor: UserContext | None = None, totals: ingest.IngestResult | None = None,
+                    record: bool = True) -> SyncRun | None:
     """Retry a failing poll with exponential backoff (2 s, 4 s, …); each attempt is its own recorded run.
     `totals` collects what every attempt stored (a failed one may have stored some pages)."""
     for attempt in range(attempts):
         try:
-            return sync_account(account_id, client_factory, trigger, actor=actor, totals=totals)
+            return sync_account(account_id, client_factory, trigger, actor=actor, totals=totals, record=record)
         except BankError:
             if attempt == attempts - 1:
                 return None
