@@ -181,6 +181,8 @@ class Proxy:
             await writer.drain()
             writer.close()
             return
+        if head.startswith(b"GET /_event"):  # one line per websocket: which worker serves that browser
+            print(f"websocket → 后端进程 {self.ports.index(port) + 1}", flush=True)
         up_writer.write(head)
         await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
 
@@ -266,8 +268,10 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run([sys.executable, "-m", "hbbudget.cli", "seed-demo"], cwd=ROOT, env=env, check=True)
         if not args.no_simulators:
             procs += start_simulators(args.port, env, logs)
-        if not (args.no_build and (base / "web" / "build").exists()):
+        stamp = base / "web" / "built-for-port"  # the build names the port the browser connects to
+        if not (args.no_build and stamp.exists() and stamp.read_text() == str(args.port)):
             build_frontend(env)
+            stamp.write_text(str(args.port))
         ports = [args.worker_base_port + i for i in range(args.workers)]
         workers = [start_worker(i + 1, p, env, logs) for i, p in enumerate(ports)]
         procs += workers
