@@ -104,6 +104,9 @@ def base_env(port: int, database_url: str, redis_port: int, web_dir: Path) -> di
         "HBB_DATABASE_URL": database_url, "HBB_PORT": str(port), "HBB_BACKEND_PORT": str(port),
         "HBB_DEMO": env.get("HBB_DEMO", "1"),
         "REFLEX_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        # a handler holding a tab's state longer than this fails (LockExpiredError): Reflex's 10 s default is short
+        # for a burst of logins (argon2) on two cores; bench/load.py showed it
+        "REFLEX_REDIS_LOCK_EXPIRATION": env.get("REFLEX_REDIS_LOCK_EXPIRATION", "30000"),
         "REFLEX_API_URL": f"http://localhost:{port}",  # the browser talks to the proxy, never to a worker
         "REFLEX_WEB_WORKDIR": str(web_dir),  # its own build folder: `make run` keeps .web
         "REFLEX_USE_NPM": "1", "REFLEX_TELEMETRY_ENABLED": "false", "REFLEX_CHECK_LATEST_VERSION": "false",
