@@ -111,8 +111,8 @@ def seed(database_url: str, clients: int, year: int) -> list[dict]:
 class Client:
     """One browser tab's websocket: Engine.IO 4 framing, Socket.IO namespace /_event, Reflex's `event` messages."""
 
-    def __init__(self, port: int, names: dict[str, str]):
-        self.port, self.names, self.token = port, names, str(uuid.uuid4())
+    def __init__(self, port: int, names: dict[str, str], cookie: str = ""):
+        self.port, self.names, self.token, self.cookie = port, names, str(uuid.uuid4()), cookie
         self.ws = WSConnection(ConnectionType.CLIENT)
         self.inbox: asyncio.Queue = asyncio.Queue()
         self.parts: list[str] = []
@@ -122,7 +122,8 @@ class Client:
         host = f"localhost:{self.port}"
         self.writer.write(self.ws.send(Request(
             host=host, target=f"{NS}/?EIO=4&transport=websocket&token={self.token}",
-            extra_headers=[(b"origin", f"http://{host}".encode())])))
+            extra_headers=[(b"origin", f"http://{host}".encode())] + ([(b"cookie", self.cookie.encode())]
+                                                                      if self.cookie else []))))
         self.pump = asyncio.create_task(self._pump())
         opened = await self._frame()
         assert opened.startswith("0"), opened
@@ -213,8 +214,9 @@ class Tally:
 
 
 async def run_client(port: int, names: dict, user: dict, until: float, tally: Tally, index: int, salt: int,
-                     delay: float) -> None:
-    client = Client(port, names)
+                     delay: float, cookie: str = "") -> None:
+    """Sign in, open the user's budget in the editor, save amounts until `until` (or the connection drops)."""
+    client = Client(port, names, cookie)
     path = f"/budgets/{user['budget_id']}"
     rnd = random.Random(index)
     try:

@@ -2,18 +2,21 @@
 test's bank simulator. Shown here: the scheduled bank poll runs once across the workers (one process holds the lease);
 two browsers pinned to different workers both see a newly booked payment on 执行监控; killing the worker that holds
 the lease (and serves one of the browsers) moves the jobs to another worker within the lease TTL, and that browser
-reconnects to a surviving worker and keeps following the payments.
+reconnects to a surviving worker and keeps following the payments; a worker killed while websocket clients are
+saving budget amounts through it loses no acknowledged edit.
 
 Slow (one production build and three backends): marker `cluster`; `pytest -m cluster`. HBB_TEST_CLUSTER_VAR=DIR
 with HBB_TEST_CLUSTER_PORT=PORT reuses a cluster folder whose frontend was built for that port."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -176,3 +179,52 @@ def test_browsers_on_two_workers_follow_a_payment_and_survive_the_lease_holder_b
     for page, text in zip(pages, spent, strict=True):  # the first browser reconnected to a surviving worker
         expect(page.locator("#kpi-spent")).not_to_have_text(text)
     print(f"\nboth browsers updated {elapsed:.1f} s after a booking; lease moved {moved:.1f} s after the kill")
+
+
+def _alive(worker: tuple[int, int, int]) -> bool:
+    try:
+        os.killpg(worker[2], 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def test_a_worker_killed_mid_request_loses_no_acknowledged_edit(cluster, monkeypatch):
+    """Four websocket clients (bench/load.py's: the frames the browser sends) pinned to one worker save amounts in
+    the budget editor without pause; the worker is killed while edits are in flight. Every edit the page had
+    acknowledged (the update showed the new amount) is in the database; the edit in flight may or may not be."""
+    from bench import load
+
+    holder = _worker_of(cluster, _lease(cluster)[0])
+    victim = next(w for w in cluster["workers"] if w != holder and _alive(w))
+    monkeypatch.setenv("HBB_DATABASE_URL", str(cluster["engine"].url.render_as_string(hide_password=False)))
+    users = load.seed(os.environ["HBB_DATABASE_URL"], 4, current_fiscal_year())
+    names = load._handler_names()
+    port = int(cluster["url"].rsplit(":", 1)[1])
+    tally = load.Tally()
+
+    async def scenario() -> float:
+        until = time.monotonic() + 120
+        clients = [asyncio.create_task(load.run_client(port, names, u, until, tally, i, 500 + i, 0,
+                                                       cookie=f"hbb_worker={victim[0]}"))
+                   for i, u in enumerate(users)]
+        while len(tally.rtt) < 12:  # edits are flowing through the victim
+            assert not all(c.done() for c in clients), tally.errors
+            await asyncio.sleep(0.05)
+        os.killpg(victim[2], signal.SIGKILL)
+        killed_at = len(tally.rtt)
+        await asyncio.wait_for(asyncio.gather(*clients), 90)
+        return killed_at
+
+    result: dict = {}
+    thread = threading.Thread(target=lambda: result.update(killed_at=asyncio.run(scenario())))
+    thread.start()
+    thread.join(200)
+    assert "killed_at" in result, "the clients did not finish"
+    assert len(tally.errors) == len(users), tally.errors  # each connection was cut by the kill
+    assert all("ConnectionError" in e or "连接" in e or "TimeoutError" in e for e in tally.errors), tally.errors
+    assert len(tally.acked) >= 5
+    in_flight = sum(len(v) for v in tally.unacked.values())
+    assert load.lost_edits(os.environ["HBB_DATABASE_URL"], tally) == []
+    print(f"\n{len(tally.rtt)} edits acknowledged ({result['killed_at']} before the kill), all stored; "
+          f"{in_flight} in flight when the worker died")
