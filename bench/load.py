@@ -436,6 +436,7 @@ def run() -> list[dict]:
     reuse = os.environ.get("HBB_LOAD_VAR")
     with tempfile.TemporaryDirectory() as tmp:
         var = Path(reuse) if reuse else Path(tmp)
+        var.chmod(0o755)  # PostgreSQL runs as the `postgres` user when this runs as root
         if not (var / "web" / "built-for-port").exists() or (var / "web" / "built-for-port").read_text() != str(port):
             _build(var, port)
         rows = measure(workers, clients, seconds, var, port)

@@ -61,6 +61,8 @@ def start_postgres(base: Path, port: int) -> str:
     base.mkdir(parents=True, exist_ok=True)
     if os.geteuid() == 0:
         shutil.chown(base, "postgres", "postgres")
+        if subprocess.run(["runuser", "-u", "postgres", "--", "test", "-w", str(base)]).returncode != 0:
+            raise SystemExit(f"postgres 用户无法访问 {base}（上级目录权限），请用 --var 指定其他目录")
     if not (data / "PG_VERSION").exists():
         subprocess.run(_as_postgres([str(pg / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
                                      "-E", "UTF8", "--locale=C.UTF-8"]), check=True, capture_output=True)
