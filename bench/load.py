@@ -277,6 +277,11 @@ def lost_edits(database_url: str, tally: Tally) -> list[str]:
     return lost
 
 
+def _parent(pid: int) -> int:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat[stat.rindex(")") + 2:].split()[1])
+
+
 def _proc_stat(pid: int) -> tuple[int, float, int]:
     """(process group, CPU seconds, resident kB) from /proc."""
     stat = Path(f"/proc/{pid}/stat").read_text()
@@ -295,7 +300,6 @@ def _groups(var: Path) -> dict[str, set[int]]:
             index, _port, pid = map(int, line.split())
             names[pid] = f"backend {index}"
     postmaster = int((var / "postgres" / "data" / "postmaster.pid").read_text().split()[0])
-    pg_group = _proc_stat(postmaster)[0]  # its backends share the postmaster's process group
     out: dict[str, set[int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -307,7 +311,7 @@ def _groups(var: Path) -> dict[str, set[int]]:
             continue
         if group in names:
             out.setdefault(names[group], set()).add(int(entry.name))
-        elif group == pg_group:
+        elif int(entry.name) == postmaster or _parent(int(entry.name)) == postmaster:  # its backends
             out.setdefault("PostgreSQL", set()).add(int(entry.name))
         elif b"redis-server" in cmd and f":{_redis_port(var)}".encode() in cmd:
             out.setdefault("Redis", set()).add(int(entry.name))
