@@ -266,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     logs.mkdir(parents=True, exist_ok=True)
     procs: list[subprocess.Popen] = []
     signal.signal(signal.SIGTERM, _interrupt)  # a TERM stops it like Ctrl-C
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C even when started in the background
     try:
         url = start_postgres(base / "postgres", args.pg_port)
         procs.append(start_redis(base / "redis", args.redis_port))
