@@ -14,7 +14,7 @@ export REFLEX_CHECK_LATEST_VERSION := false
 export REFLEX_HTTP_CLIENT_BIND_ADDRESS := 0.0.0.0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test venv sysdeps bench clean
+.PHONY: run run-cluster test venv sysdeps bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -42,6 +42,12 @@ run: venv
 	HBB_DEMO=1 HBB_PORT=$(PORT) HBB_BANK_URL=http://127.0.0.1:$(SIM_PORT) \
 		NPM_CONFIG_REGISTRY="$$($(BIN)/npm config get registry 2>/dev/null)" \
 		$(BIN)/reflex run --env prod --frontend-port $(PORT) --backend-port $(PORT)
+
+# The app scaled out (hbbudget/cluster.py, docs/deployment.md): PostgreSQL and Redis under var/cluster/, HBB_WORKERS
+# backend processes (default 3) behind a proxy on http://localhost:$(PORT), one scheduler, the simulators. Ctrl-C stops all.
+run-cluster: venv sysdeps
+	NPM_CONFIG_REGISTRY="$$($(BIN)/npm config get registry 2>/dev/null)" SIM_PORT=$(SIM_PORT) OA_SIM_PORT=$(OA_SIM_PORT) \
+		$(BIN)/python -m hbbudget.cluster --port $(PORT)
 
 # The whole suite: SQLite, then PostgreSQL, then the browser tests (installs what it needs first).
 test: venv sysdeps

@@ -28,8 +28,13 @@ from hbbudget.settings import get_settings
 
 log = logging.getLogger("hbbudget.jobs")
 LEASE = "scheduler"
-LEASE_TTL = 180  # seconds; renewed every RENEW_EVERY by the holder
-RENEW_EVERY = 60
+
+
+def lease_ttl() -> int:
+    """Seconds a holder keeps the lease without renewing (HBB_LEASE_TTL, default 180); renewed every third of it."""
+    return get_settings().lease_ttl_seconds
+
+
 _TOKEN = uuid.uuid4().hex[:8]
 
 
@@ -40,7 +45,7 @@ def holder() -> str:
 
 async def is_leader(who: str | None = None) -> bool:
     try:
-        return await asyncio.to_thread(lease.acquire, LEASE, who or holder(), LEASE_TTL)
+        return await asyncio.to_thread(lease.acquire, LEASE, who or holder(), lease_ttl())
     except Exception:  # database briefly unavailable: skip this round
         log.exception("lease check failed")
         return False
@@ -98,7 +103,7 @@ def build_scheduler(who: str | None = None, bank_factory: poll.ClientFactory | N
     settings = get_settings()
     scheduler = AsyncIOScheduler(timezone="Asia/Shanghai",
                                  job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600})
-    scheduler.add_job(is_leader, "interval", seconds=RENEW_EVERY, id="lease", next_run_time=now(), args=[who])
+    scheduler.add_job(is_leader, "interval", seconds=max(1, settings.lease_ttl_seconds // 3), id="lease", next_run_time=now(), args=[who])
     scheduler.add_job(exclusive(alerts.daily_audit_check, who), "cron", hour=2, minute=30, id="audit-chain")
     scheduler.add_job(leader_job(lambda: poll.poll_all(bank_factory), lambda r: r.changed, who), "interval",
                       seconds=settings.bank_poll_seconds, id="bank-poll", next_run_time=now())

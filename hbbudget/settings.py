@@ -43,6 +43,8 @@ class Settings:
     password_history: int = field(default_factory=lambda: _int("PASSWORD_HISTORY", 5))
     inactive_days: int = field(default_factory=lambda: _int("INACTIVE_DAYS", 90))
     scheduler: bool = field(default_factory=lambda: _bool("SCHEDULER", True))
+    # the scheduler lease (jobs.py): another process takes the jobs over this long after the holder died
+    lease_ttl_seconds: int = field(default_factory=lambda: max(3, _int("LEASE_TTL", 180)))
     cookie_secure: bool = field(default_factory=lambda: _bool("COOKIE_SECURE", False))
     allowed_origins: tuple[str, ...] = field(
         default_factory=lambda: tuple(o for o in _env("ALLOWED_ORIGINS", "").split(",") if o)

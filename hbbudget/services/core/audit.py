@@ -8,17 +8,16 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import delete, text
+from sqlalchemy import delete
 from sqlmodel import Session, select
 
+from hbbudget import dialect
 from hbbudget.clock import now, start_of_day, today
 from hbbudget.models import AuditCheckpoint, AuditEntry
 from hbbudget.services.errors import ValidationError
 from hbbudget.services.security.permissions import UserContext
 
 RETENTION_DAYS = 184  # 网络安全法: network logs kept at least six months
-
-_CHAIN_LOCK = 7270001  # PostgreSQL advisory lock id that serializes appends to the chain
 
 
 def _dump(value: Any) -> str:
@@ -64,8 +63,7 @@ def record(
     client_addr: str = "",
 ) -> AuditEntry:
     """Append one entry to the chain inside the caller's transaction (the caller commits)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
+    dialect.lock_audit_chain(session)
     entry = AuditEntry(
         created_at=now(),
         user_id=actor.user_id if actor else user_id,

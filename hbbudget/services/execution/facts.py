@@ -18,6 +18,7 @@ from datetime import date
 from sqlalchemy import literal, union_all
 from sqlmodel import func, select
 
+from hbbudget import dialect
 from hbbudget.db import session_scope
 from hbbudget.models import Budget, BudgetLine, Expenditure
 from hbbudget.models.budget import MONTHS
@@ -91,7 +92,7 @@ def _run_sums(session, year: int) -> list:
     """The month sums. On SQLite the two half-years run on two connections at once (a reader each, WAL): the
     per-month GROUP BY sorts dominate, and the sqlite3 module releases the GIL while it sorts, so 1,000,000
     rows take about 150 ms instead of 250 ms (bench/execution.py). PostgreSQL gets the one query."""
-    if session.get_bind().dialect.name != "sqlite":
+    if not dialect.parallel_readers(session):
         return session.execute(_month_sums(year)).all()
     halves = list(_pool.map(_sums_in, (year, year), (range(1, 7), range(7, 13))))
     return halves[0] + halves[1]

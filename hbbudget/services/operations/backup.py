@@ -19,10 +19,10 @@ from sqlalchemy.engine import Connection
 
 from hbbudget.clock import CHINA, now, to_local_text
 from hbbudget.db import get_engine, session_scope
+from hbbudget.dialect import backup as dialect
 from hbbudget.models import AuditEntry
 from hbbudget.services.core import audit
 from hbbudget.services.errors import ValidationError
-from hbbudget.services.operations import dialect
 from hbbudget.services.security import scope
 from hbbudget.services.security.permissions import UserContext
 from hbbudget.settings import ROOT, get_settings

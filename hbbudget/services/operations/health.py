@@ -14,10 +14,11 @@ from sqlmodel import Session, func, select
 
 from hbbudget.clock import CHINA, now, to_local_text
 from hbbudget.db import get_engine, session_scope
+from hbbudget.dialect import backup as dialect
 from hbbudget.models import AuditEntry, BankAccount, HealthRecord, JobLease, SyncRun
 from hbbudget.services.core import audit
 from hbbudget.services.errors import ValidationError
-from hbbudget.services.operations import backup, dialect
+from hbbudget.services.operations import backup
 from hbbudget.services.security import scope
 from hbbudget.services.security.permissions import UserContext
 from hbbudget.settings import get_settings

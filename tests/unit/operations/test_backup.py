@@ -14,10 +14,11 @@ from sqlmodel import select
 
 from hbbudget import cli, jobs
 from hbbudget.db import get_engine, session_scope
+from hbbudget.dialect import backup as dialect
 from hbbudget.models import AuditEntry, BankAccount
 from hbbudget.services.core import audit
 from hbbudget.services.errors import AuthError, ValidationError
-from hbbudget.services.operations import backup, dialect
+from hbbudget.services.operations import backup
 from hbbudget.services.security import auth
 from tests.factories import PASSWORD, approved_budget, bank_tx, make_tree, make_user
 

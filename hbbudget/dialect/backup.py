@@ -1,6 +1,6 @@
-"""The one place for database-specific operations work: copying a whole database out and back in
-(SQLite online backup API; PostgreSQL pg_dump/pg_restore custom format), reading it as of one snapshot,
-and telling whether a database is empty. Everything else in services/operations is portable."""
+"""Whole-database copy out and back in (SQLite online backup API; PostgreSQL pg_dump/pg_restore custom format),
+reading it as of one snapshot, and telling whether a database is empty: the database-specific half of
+services/operations/backup and health, which stay portable."""
 
 from __future__ import annotations
 
