@@ -106,23 +106,53 @@ class _Ctx:
                                [f for f in self.before if keep(f)], year, today)
 
 
-def series_forecast(this: list[LineFact], last: list[LineFact], before: list[LineFact], year: int,
-                    today: date) -> dict | None:
-    """Forecast of cumulative execution for the months after the last complete one, in basis points of the
-    budget: {"model", "rate" (year end), "months", "mid", "low", "high"}."""
+def _series(this: list[LineFact], last: list[LineFact], before: list[LineFact], year: int, today: date,
+            group: object = None) -> forecast.Series | None:
+    """The forecast input of the lines: months so far (the complete ones), the previous years, the plan; None
+    for a year not under way or without budget."""
     budget = sum(f.amount for f in this)
     if today.year != year or budget <= 0:
         return None
-    k = today.month - 1
-    history = [_months(ys) for ys in (before, last) if ys]
-    plan = [sum(f.plan[m] for f in this) for m in range(12)]
-    f = forecast.forecast(history, _months(this)[:k], budget, plan)
+    return forecast.Series(tuple(tuple(_months(ys)) for ys in (before, last) if ys),
+                           tuple(_months(this)[:today.month - 1]), budget,
+                           tuple(sum(f.plan[m] for f in this) for m in range(12)), group)
 
+
+def _as_rates(f: forecast.Forecast, budget: int) -> dict:
     def bp(values: tuple[int, ...]) -> list[int]:
         return [exec_facts.rate_bp(v, budget) for v in values]
 
     return {"model": f.model, "rate": exec_facts.rate_bp(f.year_end, budget), "year_end": f.year_end,
             "budget": budget, "months": list(f.months), "mid": bp(f.mid), "low": bp(f.low), "high": bp(f.high)}
+
+
+def series_forecast(this: list[LineFact], last: list[LineFact], before: list[LineFact], year: int,
+                    today: date) -> dict | None:
+    """Forecast of cumulative execution for the months after the last complete one, in basis points of the
+    budget: {"model", "rate" (year end), "year_end", "budget", "months", "mid", "low", "high"}."""
+    s = _series(this, last, before, year, today)
+    if s is None:
+        return None
+    return _as_rates(forecast.forecast([list(y) for y in s.history], list(s.observed), s.budget, list(s.plan)),
+                     s.budget)
+
+
+def project_forecasts(this: list[LineFact], last: list[LineFact], before: list[LineFact], year: int,
+                      today: date, basic: bool = True) -> dict[tuple[int, int], dict]:
+    """The forecast of every (org, project) of the lines (基本支出 as project 0 when `basic`), in one batch:
+    the projects of an org form one Holt-Winters group (forecast.forecast_many)."""
+    groups: list[dict] = [defaultdict(list), defaultdict(list), defaultdict(list)]
+    for group, lines in zip(groups, (this, last, before)):
+        for f in lines:
+            if basic or f.project_id:
+                group[(f.org_id, f.project_id)].append(f)
+    keys, batch = [], []
+    for key, fs in sorted(groups[0].items()):
+        s = _series(fs, groups[1].get(key, []), groups[2].get(key, []), year, today, group=key[0])
+        if s is not None:
+            keys.append(key)
+            batch.append(s)
+    return {key: _as_rates(f, s.budget) for key, s, f in zip(keys, batch, forecast.forecast_many(batch))}
 
 
 def _org_crumbs(session, ctx: UserContext, org: Org) -> list[dict]:
@@ -261,14 +291,9 @@ def at_risk(ctx: UserContext, org_id: int, year: int, today: date) -> list[dict]
     the forecast rate is below 90 %: the list a leader acts on."""
     with session_scope() as session:
         c = _Ctx(session, ctx, org_id, year)
-        keys = sorted({(f.org_id, f.project_id) for f in c.this})
-        names = _project_names(session, {p for _, p in keys})
-        out = []
-        for o, p in keys:
-            fc = c.predict(lambda f, o=o, p=p: f.org_id == o and f.project_id == p, year, today)
-            if fc is None:
-                continue
-            out.append({"key": f"org-{o}.project-{p}", "name": names.get(p, str(p)), "org_name": c.orgs[o].name,
-                        "budget": fc["budget"], "year_end": fc["year_end"], "rate": fc["rate"], "model": fc["model"],
-                        "flag": fc["rate"] < LOW_RATE})
+        found = project_forecasts(c.this, c.last, c.before, year, today)
+        names = _project_names(session, {p for _, p in found})
+        out = [{"key": f"org-{o}.project-{p}", "name": names.get(p, str(p)), "org_name": c.orgs[o].name,
+                "budget": fc["budget"], "year_end": fc["year_end"], "rate": fc["rate"], "model": fc["model"],
+                "flag": fc["rate"] < LOW_RATE} for (o, p), fc in found.items()]
         return sorted(out, key=lambda r: (r["rate"], r["name"]))
