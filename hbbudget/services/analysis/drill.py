@@ -16,9 +16,9 @@ from datetime import date
 from sqlmodel import select
 
 from hbbudget.db import session_scope
-from hbbudget.models import BankTransaction, Budget, BudgetLine, Expenditure, FunctionSubject, Org, Project
+from hbbudget.models import BankTransaction, Budget, BudgetLine, Expenditure, FunctionSubject, Org
 from hbbudget.services.analysis import forecast
-from hbbudget.services.analysis.report import scoped_org
+from hbbudget.services.analysis.report import project_names, scoped_org
 from hbbudget.services.errors import PermissionDenied, ValidationError
 from hbbudget.services.execution import facts as exec_facts
 from hbbudget.services.execution.facts import LineFact
@@ -166,8 +166,7 @@ def _org_crumbs(session, ctx: UserContext, org: Org) -> list[dict]:
 def _project_names(session, pids: set[int]) -> dict[int, str]:
     names = {0: "基本支出"}
     if pids - {0}:
-        names.update({p.id: f"{p.name}（{p.code}）"
-                      for p in session.exec(select(Project).where(Project.id.in_(pids - {0})))})
+        names.update({i: f"{n}（{c}）" for i, (c, n) in project_names(session, pids - {0}).items()})
     return names
 
 
@@ -183,9 +182,8 @@ def node(ctx: UserContext, path: str, year: int, today: date) -> dict:
         if project_id is None:
             this, last = c.this, c.last
             children = [o for o in c.orgs.values() if o.parent_id == org_id]
-            sub = {o.id: [p for p in c.orgs.values() if p.path.startswith(o.path)] for o in children}
-            bars = [_bar(f"org-{o.id}", o.name, [f for f in this if c.orgs[f.org_id].path.startswith(o.path)], shown)
-                    for o in children if any(f.org_id in {p.id for p in sub[o.id]} for f in this)]
+            under = _under(c, children)
+            bars = [_bar(f"org-{o.id}", o.name, under[o.id], shown) for o in children if under[o.id]]
             own = defaultdict(list)
             for f in this:
                 if f.org_id == org_id:
@@ -242,6 +240,20 @@ def payments(session, line: LineFact, year: int) -> list[dict]:
             for e, tx in rows]
 
 
+def _under(c: _Ctx, children: list[Org]) -> dict[int, list[LineFact]]:
+    """The lines of each child's subtree (one pass: each org's path names the child it is under)."""
+    ids = {o.id for o in children}
+    child_of = {}
+    for o in c.orgs.values():
+        child_of[o.id] = next((int(x) for x in o.path.strip("/").split("/") if int(x) in ids), None)
+    out: dict[int, list[LineFact]] = {o.id: [] for o in children}
+    for f in c.this:
+        child = child_of.get(f.org_id)
+        if child is not None:
+            out[child].append(f)
+    return out
+
+
 def org_overview(ctx: UserContext, org_id: int, year: int, today: date) -> dict:
     """The org-level charts besides the trend: an org × month heatmap of cumulative execution rate (its direct
     sub-units, or the org itself without any), the composition by 功能分类 (类/款/项: budget and rate), the
@@ -251,13 +263,15 @@ def org_overview(ctx: UserContext, org_id: int, year: int, today: date) -> dict:
         shown = _last_month(year, today)
         children = [o for o in c.orgs.values() if o.parent_id == org_id] or [c.org]
         heat = []
+        under = _under(c, children)
         for o in sorted(children, key=lambda o: o.code):
-            lines = [f for f in c.this if c.orgs[f.org_id].path.startswith(o.path)]
+            lines = under[o.id]
             budget, cum = sum(f.amount for f in lines), _cum(_months(lines))
             heat.append({"key": f"org-{o.id}", "name": o.name,
                          "rates": [exec_facts.rate_bp(cum[m], budget) if m < shown and budget else None
                                    for m in range(12)]})
-        funcs = {s.code: s.name for s in session.exec(select(FunctionSubject).where(FunctionSubject.fiscal_year == year))}
+        funcs = dict(session.exec(select(FunctionSubject.code, FunctionSubject.name)
+                                  .where(FunctionSubject.fiscal_year == year)).all())
         comp: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         for f in c.this:
             for cut in (3, 5, 7):
@@ -277,8 +291,8 @@ def org_overview(ctx: UserContext, org_id: int, year: int, today: date) -> dict:
         laggards = sorted((b for b in projects if b["budget"] > 0 and b["rate"] < progress),
                           key=lambda b: (b["rate"] - progress, b["name"]))[:TOP_N]
         over = [_bar(f"org-{f.org_id}.project-{f.project_id}.line-{f.line_id}", f"{names.get(f.project_id, '')} "
-                     f"{_line_name(c, f)}", [f], shown) for f in c.this]
-        over = sorted((b for b in over if b["spent"] > b["plan"]), key=lambda b: (b["plan"] - b["spent"], b["name"]))
+                     f"{_line_name(c, f)}", [f], shown) for f in c.this if sum(f.spent[:shown]) > sum(f.plan[:shown])]
+        over = sorted(over, key=lambda b: (b["plan"] - b["spent"], b["name"]))
         return {"heat": heat, "composition": composition, "laggards": laggards, "over_plan": over[:TOP_N],
                 "progress": progress}
 

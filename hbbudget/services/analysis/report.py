@@ -273,13 +273,24 @@ def _initial(session, year: int, org_ids: set[int]) -> dict[tuple, int]:
     return out
 
 
+def project_names(session, pids: set[int]) -> dict[int, tuple[str, str]]:
+    """(code, name) of the projects: by id for a few, else every project's three columns filtered here (one
+    plain scan beats binding thousands of ids)."""
+    if not pids:
+        return {}
+    query = select(Project.id, Project.code, Project.name)
+    if len(pids) <= 500:
+        query = query.where(Project.id.in_(pids))
+    return {i: (c, n) for i, c, n in session.exec(query) if i in pids}
+
+
 def _names(session, year: int, found: list[Item]) -> dict:
     pids = {it.project_id for it in found if it.project_id}
-    projects = {p.id: (p.code, p.name) for p in session.exec(select(Project).where(Project.id.in_(pids)))} \
-        if pids else {}
-    funcs = {s.code: s.name for s in session.exec(select(FunctionSubject).where(FunctionSubject.fiscal_year == year))}
-    econs = {s.code: s.name for s in session.exec(select(EconomicSubject).where(
-        EconomicSubject.fiscal_year == year, EconomicSubject.kind == "dept"))}
+    projects = project_names(session, pids)
+    funcs = dict(session.exec(select(FunctionSubject.code, FunctionSubject.name)
+                              .where(FunctionSubject.fiscal_year == year)).all())
+    econs = dict(session.exec(select(EconomicSubject.code, EconomicSubject.name).where(
+        EconomicSubject.fiscal_year == year, EconomicSubject.kind == "dept")).all())
     return {"project": projects, "func": funcs, "econ": econs}
 
 

@@ -1,6 +1,6 @@
 """Execution facts for a fiscal year: every current approved budget line with its amount, monthly plan and
-monthly spending. One aggregate query over the expenditures (12 month ranges on a covering index), cached per
-data version: the dashboards of every watcher and the alert evaluation share it, so one ingest causes one
+monthly spending. One query over the monthly aggregate of the expenditures (ExpenditureMonth, kept by database
+triggers), cached per data version: the dashboards of every watcher and the alert evaluation share it, so one ingest causes one
 aggregate query. Callers filter by the user's org scope (this module has no user: it is not a user API).
 
 Spending = expenditures of kind bank/manual (frozen money is committed, not spent). Money charged to a line of
@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import literal, union_all
+from sqlalchemy import case
 from sqlmodel import func, select
 
 from hbbudget.db import session_scope
-from hbbudget.models import Budget, BudgetLine, Expenditure
+from hbbudget.models import Budget, BudgetLine, ExpenditureMonth
 from hbbudget.models.budget import MONTHS
 from hbbudget.services.core import data_version
 
@@ -48,7 +47,6 @@ class Facts:
 
 
 _lock = threading.Lock()
-_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="exec-facts")
 _cache: dict[int, tuple[float, Facts]] = {}
 stats = {"computed": 0}  # how many times the aggregate query ran (tests and the bench read it)
 
@@ -71,30 +69,14 @@ def forget() -> None:
         _cache.clear()
 
 
-def _month_sums(year: int, months: range = range(1, 13)):
-    """SELECT month, line, sum(amount) … one range per month, each served by ix_expenditure_day_line."""
-    parts = []
-    for m in months:
-        start, end = date(year, m, 1), date(year + (m == 12), m % 12 + 1, 1)
-        parts.append(select(literal(m).label("m"), Expenditure.budget_line_id, func.sum(Expenditure.amount))
-                     .where(Expenditure.spent_on >= start, Expenditure.spent_on < end, Expenditure.kind != "frozen")
-                     .group_by(Expenditure.budget_line_id))
-    return union_all(*parts)
-
-
-def _sums_in(year: int, months: range) -> list:
-    with session_scope() as session:
-        return session.execute(_month_sums(year, months)).all()
-
-
 def _run_sums(session, year: int) -> list:
-    """The month sums. On SQLite the two half-years run on two connections at once (a reader each, WAL): the
-    per-month GROUP BY sorts dominate, and the sqlite3 module releases the GIL while it sorts, so 1,000,000
-    rows take about 150 ms instead of 250 ms (bench/execution.py). PostgreSQL gets the one query."""
-    if session.get_bind().dialect.name != "sqlite":
-        return session.execute(_month_sums(year)).all()
-    halves = list(_pool.map(_sums_in, (year, year), (range(1, 7), range(7, 13))))
-    return halves[0] + halves[1]
+    """(line, 12 monthly sums) of the year from the monthly aggregate (models.ExpenditureMonth, kept by triggers
+    on expenditure in the booking's own transaction): one row per line with spending instead of a scan of the
+    year's expenditures."""
+    m = ExpenditureMonth
+    return session.execute(select(m.budget_line_id, *[func.sum(case((m.spent_month == k, m.amount), else_=0))
+                                                      for k in range(1, 13)])
+                           .where(m.spent_year == year).group_by(m.budget_line_id)).all()
 
 
 def compute(year: int, version: int = 0) -> Facts:
@@ -115,10 +97,12 @@ def compute(year: int, version: int = 0) -> Facts:
         if r[8] is None:
             current.append(r)
     spent: dict[tuple, list[int]] = {}
-    for month, line_id, amount in sums:
+    for line_id, *months in sums:
         key = key_of.get(line_id)
         if key is not None:
-            spent.setdefault(key, [0] * 12)[int(month) - 1] += int(amount or 0)
+            total = spent.setdefault(key, [0] * 12)
+            for k, amount in enumerate(months):
+                total[k] += int(amount or 0)
     empty = (0,) * 12
     lines = tuple(
         LineFact(line_id=r[0], budget_id=r[1], org_id=r[2], project_id=r[3] or 0, econ_code=r[4], amount=int(r[7]),
