@@ -43,9 +43,3 @@ def lock_audit_chain(session: Session) -> None:
     transaction lock. SQLite needs none: the entry's INSERT comes before the tail read and takes the write lock."""
     if name_of(session) == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_CHAIN_LOCK})
-
-
-def parallel_readers(session: Session) -> bool:
-    """True on SQLite (WAL): two connections reading at once beat one query, because the sqlite3 module releases
-    the GIL while it sorts. A server database runs the one query."""
-    return name_of(session) == "sqlite"

@@ -1,6 +1,6 @@
 """SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
 
-from hbbudget.models.analysis import ReportDefinition, ReportSnapshot
+from hbbudget.models.analysis import ExpenditureMonth, ReportDefinition, ReportSnapshot
 from hbbudget.models.approvals import (
     ApprovalAct,
     ApprovalRun,
@@ -40,6 +40,7 @@ __all__ = [
     "FincloudRun",
     "Invoice",
     "ApprovalAct", "ApprovalRun", "ApprovalTemplate", "CollectiveDecision", "OaCallbackSeen", "OaConfig", "OaInstance",
+    "ExpenditureMonth",
     "ReportDefinition",
     "ReportSnapshot",
     "FaqEntry",

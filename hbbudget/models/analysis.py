@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy import BigInteger
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
 from hbbudget.clock import now
@@ -42,3 +43,18 @@ class ReportSnapshot(SQLModel, table=True):
     data: str = Field(default="[]")  # JSON: the report's rows, money in fen, rates in basis points
     created_by: str = Field(default="", max_length=64)  # "" = the scheduled job
     created_at: datetime = Field(default_factory=now)
+
+
+class ExpenditureMonth(SQLModel, table=True):
+    """Spending (kind bank/manual; frozen money is not spending) per budget line and calendar month: the
+    precomputed aggregate behind the execution facts. Kept by database triggers on `expenditure` (insert,
+    update, delete; migration 0016_analysis_month_sums) in the same transaction as the booking, so a late booking
+    or a reversal for a closed month moves its own month at once. Never written by the application."""
+
+    # the key leads with the year (the facts read one year); on SQLite the rows live in the key's b-tree
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    spent_year: int = Field(primary_key=True)
+    budget_line_id: int = Field(primary_key=True)
+    spent_month: int = Field(primary_key=True)  # 1..12
+    amount: int = Field(default=0, sa_type=BigInteger)  # fen

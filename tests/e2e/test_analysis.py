@@ -79,3 +79,28 @@ def test_leader_drills_from_the_dashboard_to_a_payment_and_exports_the_quarter(b
     assert "A3:A4" in {str(r) for r in ws.merged_cells.ranges} and ws["A5"].value == "合计"
     assert ws["C5"].number_format == "#,##0.00" and ws["C5"].value > 0 and ws["A5"].font.bold
     context.close()
+
+
+def test_a_tile_and_a_trend_point_drill_like_the_bars(browser, app_url):
+    """The leader's 趋势与穿透: a 功能分类 tile opens the projects of that class, a point of the trend opens the
+    next level as of that month (the URL carries both, breadcrumbs show them)."""
+    context = browser.new_context(locale="zh-CN", base_url=app_url, viewport={"width": 1440, "height": 1000})
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    login(page, "lingdao", DEMO_PASSWORD)
+    expect(page.locator("#welcome")).to_be_visible()
+    page.goto("/analysis")
+    crumbs = page.locator("#drill-crumbs a")
+    expect(crumbs).to_have_count(1)
+    tile = page.locator("#chart-composition g.slice path.surface")
+    expect(tile.last).to_be_visible()
+    tile.last.click(force=True)
+    expect(page).to_have_url(re.compile(r"/analysis\?p=org-\d+\.func-\d{3,7}&y=\d{4}$"))
+    expect(crumbs).to_have_count(2)
+    expect(page.locator(FIRST_BAR).first).to_be_visible()  # the class's projects
+    point = page.locator("#chart-trend .scatterlayer .points path")
+    expect(point.first).to_be_visible()
+    point.first.click(force=True)  # January of this year's curve
+    expect(page).to_have_url(re.compile(r"/analysis\?p=org-\d+\.func-\d{3,7}&y=\d{4}&m=1$"))
+    expect(crumbs.last).to_have_text("截至1月")
+    context.close()

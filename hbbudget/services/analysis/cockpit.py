@@ -7,7 +7,6 @@ below 90 %. Each figure names the org path its drill-down opens (趋势与穿透
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date
 
 from sqlmodel import func, select
@@ -51,15 +50,8 @@ def figures(ctx: UserContext, today: date, year: int | None = None) -> dict:
     budget = sum(f.amount for f in this)
     spent = sum(sum(f.spent[:shown]) for f in this)
     fc = drill.series_forecast(this, last, before, year, today)
-    groups = [defaultdict(list), defaultdict(list), defaultdict(list)]
-    for group, lines in zip(groups, (this, last, before)):
-        for f in lines:
-            if f.project_id:
-                group[(f.org_id, f.project_id)].append(f)
-    at_risk = 0
-    for key, fs in groups[0].items():
-        pf = drill.series_forecast(fs, groups[1].get(key, []), groups[2].get(key, []), year, today)
-        at_risk += bool(pf and pf["rate"] < drill.LOW_RATE)
+    at_risk = sum(pf["rate"] < drill.LOW_RATE
+                  for pf in drill.project_forecasts(this, last, before, year, today, basic=False).values())
     tops = _tops(orgs)
     path_of = {o.id: o.path for o in orgs}
     children = [o for o in orgs if any(o.parent_id == t.id for t in tops)] or tops

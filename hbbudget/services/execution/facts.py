@@ -1,6 +1,6 @@
 """Execution facts for a fiscal year: every current approved budget line with its amount, monthly plan and
-monthly spending. One aggregate query over the expenditures (12 month ranges on a covering index), cached per
-data version: the dashboards of every watcher and the alert evaluation share it, so one ingest causes one
+monthly spending. One query over the monthly aggregate of the expenditures (ExpenditureMonth, kept by database
+triggers), cached per data version: the dashboards of every watcher and the alert evaluation share it, so one ingest causes one
 aggregate query. Callers filter by the user's org scope (this module has no user: it is not a user API).
 
 Spending = expenditures of kind bank/manual (frozen money is committed, not spent). Money charged to a line of
@@ -15,12 +15,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import literal, union_all
+from sqlalchemy import case
 from sqlmodel import func, select
 
-from hbbudget import dialect
 from hbbudget.db import session_scope
-from hbbudget.models import Budget, BudgetLine, Expenditure
+from hbbudget.models import Budget, BudgetLine, ExpenditureMonth
 from hbbudget.models.budget import MONTHS
 from hbbudget.services.core import data_version
 
@@ -72,42 +71,32 @@ def forget() -> None:
         _cache.clear()
 
 
-def _month_sums(year: int, months: range = range(1, 13)):
-    """SELECT month, line, sum(amount) … one range per month, each served by ix_expenditure_day_line."""
-    parts = []
-    for m in months:
-        start, end = date(year, m, 1), date(year + (m == 12), m % 12 + 1, 1)
-        parts.append(select(literal(m).label("m"), Expenditure.budget_line_id, func.sum(Expenditure.amount))
-                     .where(Expenditure.spent_on >= start, Expenditure.spent_on < end, Expenditure.kind != "frozen")
-                     .group_by(Expenditure.budget_line_id))
-    return union_all(*parts)
-
-
-def _sums_in(year: int, months: range) -> list:
-    with session_scope() as session:
-        return session.execute(_month_sums(year, months)).all()
-
-
 def _run_sums(session, year: int) -> list:
-    """The month sums. On SQLite the two half-years run on two connections at once (a reader each, WAL): the
-    per-month GROUP BY sorts dominate, and the sqlite3 module releases the GIL while it sorts, so 1,000,000
-    rows take about 150 ms instead of 250 ms (bench/execution.py). PostgreSQL gets the one query."""
-    if not dialect.parallel_readers(session):
-        return session.execute(_month_sums(year)).all()
-    halves = list(_pool.map(_sums_in, (year, year), (range(1, 7), range(7, 13))))
-    return halves[0] + halves[1]
+    """(line, 12 monthly sums) of the year from the monthly aggregate (models.ExpenditureMonth, kept by triggers
+    on expenditure in the booking's own transaction): one row per line with spending instead of a scan of the
+    year's expenditures."""
+    m = ExpenditureMonth
+    return session.execute(select(m.budget_line_id, *[func.sum(case((m.spent_month == k, m.amount), else_=0))
+                                                      for k in range(1, 13)])
+                           .where(m.spent_year == year).group_by(m.budget_line_id)).all()
+
+
+def _sums(year: int) -> list:
+    with session_scope() as session:
+        return _run_sums(session, year)
 
 
 def compute(year: int, version: int = 0) -> Facts:
     stats["computed"] += 1
     month_cols = [getattr(BudgetLine, m) for m in MONTHS]
+    sums_of = _pool.submit(_sums, year)  # on its own connection, while this one reads the lines
     with session_scope() as session:
         rows = session.exec(
             select(BudgetLine.id, BudgetLine.budget_id, Budget.org_id, BudgetLine.project_id, BudgetLine.econ_code,
                    BudgetLine.func_code, BudgetLine.source, BudgetLine.amount, Budget.superseded_by_id, *month_cols)
             .join(Budget, Budget.id == BudgetLine.budget_id)
             .where(Budget.fiscal_year == year, Budget.status == "已批复")).all()
-        sums = _run_sums(session, year)
+    sums = sums_of.result()
     key_of: dict[int, tuple] = {}
     current = []
     for r in rows:
@@ -116,10 +105,12 @@ def compute(year: int, version: int = 0) -> Facts:
         if r[8] is None:
             current.append(r)
     spent: dict[tuple, list[int]] = {}
-    for month, line_id, amount in sums:
+    for line_id, *months in sums:
         key = key_of.get(line_id)
         if key is not None:
-            spent.setdefault(key, [0] * 12)[int(month) - 1] += int(amount or 0)
+            total = spent.setdefault(key, [0] * 12)
+            for k, amount in enumerate(months):
+                total[k] += int(amount or 0)
     empty = (0,) * 12
     lines = tuple(
         LineFact(line_id=r[0], budget_id=r[1], org_id=r[2], project_id=r[3] or 0, econ_code=r[4], amount=int(r[7]),

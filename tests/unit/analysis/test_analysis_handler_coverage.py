@@ -66,6 +66,8 @@ CASES = {
     "TrendState.open": Case(lambda w: (f"org-{w['other']}",), R),
     "TrendState.bar_click": Case(lambda w: ([{"pointIndex": 50}],), R),
     "TrendState.heat_click": Case(lambda w: ([{"pointNumber": [50, 1]}],), R),
+    "TrendState.tile_click": Case(lambda w: ([{"pointNumber": 50}],), R),
+    "TrendState.trend_click": Case(lambda w: ([{"curveNumber": 4, "pointIndex": 1, "x": "13月"}],), R),
     "TrendState.choose_year": Case(lambda w: (str(clock.today().year - 1),), H),
     # 领导驾驶舱 (the head of U: dashboard.view over U's subtree)
     "CockpitState.load": Case(expect=L, shows="信息学院", prep=lambda w: []),
@@ -166,3 +168,19 @@ async def test_cockpit_recomputes_when_the_feed_moves(world):
         assert next(c for c in state.cards if c["id"] == "kpi-spent")["value"] != spent
     finally:
         restore(before)
+
+
+async def test_a_tile_and_a_trend_point_drill_like_bars(world):
+    from tests.unit.business_coverage import fresh
+
+    state = await fresh(world, "kuaiji", TrendState, PREP["TrendState"](world))
+    assert state.level == "org"
+    tile = str(await state.tile_click([{"pointNumber": 0}]))
+    assert f"p=org-{world['unit']}.func-" in tile
+    path = tile.split("p=")[1].split("&")[0]
+    state = await fresh(world, "kuaiji", TrendState, [(f"{routes.ANALYSIS}?p={path}", "load", ())])
+    assert state.level == "func" and state._bar_keys and "他方" not in repr(state.fig_bars)
+    point = str(await state.trend_click([{"curveNumber": 2, "pointIndex": 2, "x": "3月"}]))
+    assert f"p={path}&" in point and "m=3" in point
+    state = await fresh(world, "kuaiji", TrendState, [(f"{routes.ANALYSIS}?p={path}&m=3", "load", ())])
+    assert state.month == "3" and state.crumbs[-1]["label"] == "截至3月"

@@ -6,6 +6,7 @@ step (a shared link opens only within the user's scope)."""
 from datetime import date
 
 import pytest
+from sqlmodel import select
 
 from hbbudget.services.analysis import drill
 from hbbudget.services.errors import PermissionDenied, ValidationError
@@ -108,3 +109,65 @@ def test_breadcrumbs_run_from_the_top_of_the_scope(world):  # noqa: F811
     assert [c["label"] for c in crumbs] == ["省财政厅", "市财政局", "示范大学", "信息学院"]
     assert [c["label"] for c in drill.node(world["head"], f"org-{world['dept']}", YEAR, AUG)["crumbs"]] == [
         "示范大学", "信息学院"]  # nothing above the user's scope
+
+
+def test_a_tile_opens_the_projects_of_its_class(world):  # noqa: F811
+    """Every fixture line is 2050205: the 类 tile 205 of 示范大学 holds its 基本支出, P-LAB and 信息学院's
+    基本支出 (by the project's own org); a class the subtree does not use is refused."""
+    overview = drill.org_overview(world["head"], world["unit"], YEAR, AUG)
+    assert [r["key"] for r in overview["composition"]] == [
+        f"org-{world['unit']}.func-{c}" for c in ("205", "20502", "2050205")]
+    data = drill.node(world["head"], f"org-{world['unit']}.func-205", YEAR, AUG)
+    assert data["level"] == "func" and data["crumbs"][-1]["path"] == f"org-{world['unit']}.func-205"
+    assert [(b["name"], b["rate"], b["key"]) for b in data["bars"]] == [
+        ("基本支出（示范大学）", 1500, f"org-{world['unit']}.project-0"),
+        ("基本支出（信息学院）", 3000, f"org-{world['dept']}.project-0"),
+        ("实验室建设（P-LAB）", 4545, f"org-{world['unit']}.project-{world['lab']}")]
+    assert data["trend"]["spent"] == 560_000 * 100
+    with pytest.raises(PermissionDenied):
+        drill.node(world["head"], f"org-{world['unit']}.func-206", YEAR, AUG)
+    with pytest.raises(PermissionDenied):
+        drill.node(world["outsider"], f"org-{world['unit']}.func-205", YEAR, AUG)
+
+
+def test_a_trend_point_opens_the_month(world):  # noqa: F811
+    """March: P-LAB had spent 300 000 of 1 100 000, U's 基本支出 20 000 of 200 000, 信息学院 nothing; the line of
+    P-LAB in May shows May's payment only."""
+    data = drill.node(world["head"], f"org-{world['unit']}", YEAR, AUG, month="3")
+    assert data["month"] == 3
+    assert sorted((b["name"], b["rate"]) for b in data["bars"]) == [
+        ("信息学院", 0), ("基本支出", 1000), ("实验室建设（P-LAB）", 2727)]
+    line = drill.node(world["head"], f"org-{world['unit']}.project-{world['lab']}.line-{world['l1']}", YEAR, AUG,
+                      month=5)
+    assert [(p["date"], p["amount"] // 100) for p in line["transactions"]] == [("2027-05-20", 200_000)]
+    for bad in ("0", "13", "x"):
+        with pytest.raises(ValidationError):
+            drill.node(world["head"], f"org-{world['unit']}", YEAR, AUG, month=bad)
+
+
+def test_a_payment_opens_its_invoices(world):  # noqa: F811
+    """The manual payment of 20 May carries an e-invoice: the line lists it (1 张), its step shows the invoice;
+    a payment of another line, or the step for a user without the scope, is refused."""
+    from hbbudget.db import session_scope
+    from hbbudget.models import Expenditure, Invoice
+
+    line_path = f"org-{world['unit']}.project-{world['lab']}.line-{world['l1']}"
+    with session_scope() as session:
+        may = session.exec(select(Expenditure).where(Expenditure.spent_on == date(YEAR, 5, 20))).one()
+        other = session.exec(select(Expenditure).where(Expenditure.spent_on == date(YEAR, 7, 3))).one()  # l2's
+        session.add(Invoice(key="011002200111-12345678", org_id=world["unit"], expenditure_id=may.id, kind="增值税电子普通发票",
+                            code="011002200111", number="12345678", issued_on=date(YEAR, 5, 18),
+                            seller_name="仪器公司", amount=17_699_115, tax=2_300_885, total=20_000_000))
+        may_id, other_id = may.id, other.id
+    rows = drill.node(world["head"], line_path, YEAR, AUG)["transactions"]
+    assert [(p["date"], p["invoices"], p["key"]) for p in rows] == [
+        ("2027-05-20", 1, f"{line_path}.pay-{may_id}"), ("2027-03-10", 0, f"{line_path}.pay-{rows[1]['id']}")]
+    step = drill.node(world["head"], f"{line_path}.pay-{may_id}", YEAR, AUG)
+    assert step["level"] == "payment" and len(step["crumbs"]) == 4
+    assert [(i["number"], i["seller"], i["total"] // 100, i["status"]) for i in step["invoices"]] == [
+        ("12345678", "仪器公司", 200_000, "未查验")]
+    assert drill.node(world["head"], f"{line_path}.pay-{rows[1]['id']}", YEAR, AUG)["invoices"] == []
+    with pytest.raises(PermissionDenied):  # a payment of another line
+        drill.node(world["head"], f"{line_path}.pay-{other_id}", YEAR, AUG)
+    with pytest.raises(PermissionDenied):
+        drill.node(world["outsider"], f"{line_path}.pay-{may_id}", YEAR, AUG)
