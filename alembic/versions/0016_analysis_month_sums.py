@@ -2,7 +2,7 @@
 delete), backfilled from the expenditures there are
 
 Revision ID: 0016_analysis_month_sums
-Revises: 0013
+Revises: 0016_perf_monitor
 Create Date: 2026-12-06 04:10:00
 """
 from typing import Sequence, Union
@@ -10,65 +10,13 @@ from typing import Sequence, Union
 from alembic import op
 import sqlalchemy as sa
 
+from hbbudget.dialect import month_sums
+
 
 revision: str = '0016_analysis_month_sums'
-down_revision: Union[str, None] = '0013'
+down_revision: Union[str, None] = '0016_perf_monitor'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
-
-# SQLite keeps a DATE as 'YYYY-MM-DD' text
-_Y = "CAST(substr({r}.spent_on, 1, 4) AS INTEGER)"
-_M = "CAST(substr({r}.spent_on, 6, 2) AS INTEGER)"
-_UPSERT = ("ON CONFLICT (spent_year, budget_line_id, spent_month) DO UPDATE "
-           "SET amount = expendituremonth.amount + excluded.amount")
-
-SQLITE = [
-    f"""CREATE TRIGGER expendituremonth_insert AFTER INSERT ON expenditure WHEN NEW.kind != 'frozen'
-BEGIN
-  INSERT INTO expendituremonth (budget_line_id, spent_year, spent_month, amount)
-  VALUES (NEW.budget_line_id, {_Y.format(r='NEW')}, {_M.format(r='NEW')}, NEW.amount) {_UPSERT};
-END""",
-    f"""CREATE TRIGGER expendituremonth_delete AFTER DELETE ON expenditure WHEN OLD.kind != 'frozen'
-BEGIN
-  UPDATE expendituremonth SET amount = amount - OLD.amount WHERE budget_line_id = OLD.budget_line_id
-    AND spent_year = {_Y.format(r='OLD')} AND spent_month = {_M.format(r='OLD')};
-END""",
-    f"""CREATE TRIGGER expendituremonth_update AFTER UPDATE OF budget_line_id, amount, spent_on, kind ON expenditure
-BEGIN
-  UPDATE expendituremonth SET amount = amount - OLD.amount WHERE OLD.kind != 'frozen'
-    AND budget_line_id = OLD.budget_line_id AND spent_year = {_Y.format(r='OLD')} AND spent_month = {_M.format(r='OLD')};
-  INSERT INTO expendituremonth (budget_line_id, spent_year, spent_month, amount)
-  SELECT NEW.budget_line_id, {_Y.format(r='NEW')}, {_M.format(r='NEW')}, NEW.amount WHERE NEW.kind != 'frozen'
-  {_UPSERT};
-END""",
-]
-
-POSTGRESQL = [
-    f"""CREATE FUNCTION expendituremonth_sync() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.kind <> 'frozen' THEN
-    UPDATE expendituremonth SET amount = amount - OLD.amount WHERE budget_line_id = OLD.budget_line_id
-      AND spent_year = EXTRACT(YEAR FROM OLD.spent_on)::int AND spent_month = EXTRACT(MONTH FROM OLD.spent_on)::int;
-  END IF;
-  IF TG_OP IN ('UPDATE', 'INSERT') AND NEW.kind <> 'frozen' THEN
-    INSERT INTO expendituremonth (budget_line_id, spent_year, spent_month, amount)
-    VALUES (NEW.budget_line_id, EXTRACT(YEAR FROM NEW.spent_on)::int, EXTRACT(MONTH FROM NEW.spent_on)::int,
-            NEW.amount) {_UPSERT};
-  END IF;
-  RETURN NULL;
-END $$""",
-    """CREATE TRIGGER expendituremonth_sync AFTER INSERT OR UPDATE OR DELETE ON expenditure
-FOR EACH ROW EXECUTE FUNCTION expendituremonth_sync()""",
-]
-
-BACKFILL = {
-    "sqlite": f"""INSERT INTO expendituremonth (budget_line_id, spent_year, spent_month, amount)
-SELECT e.budget_line_id, {_Y.format(r='e')}, {_M.format(r='e')}, SUM(e.amount) FROM expenditure e
-WHERE e.kind != 'frozen' GROUP BY 1, 2, 3""",
-    "postgresql": """INSERT INTO expendituremonth (budget_line_id, spent_year, spent_month, amount)
-SELECT e.budget_line_id, EXTRACT(YEAR FROM e.spent_on)::int, EXTRACT(MONTH FROM e.spent_on)::int, SUM(e.amount)
-FROM expenditure e WHERE e.kind <> 'frozen' GROUP BY 1, 2, 3""",
-}
 
 
 def upgrade() -> None:
@@ -79,17 +27,11 @@ def upgrade() -> None:
                     sa.Column('amount', sa.BigInteger(), nullable=False),
                     sa.PrimaryKeyConstraint('spent_year', 'budget_line_id', 'spent_month'),
                     sqlite_with_rowid=False)
-    name = op.get_bind().dialect.name
-    op.execute(BACKFILL[name])
-    for statement in (POSTGRESQL if name == "postgresql" else SQLITE):
+    for statement in month_sums.create(op.get_bind().dialect.name):
         op.execute(statement)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS expendituremonth_sync ON expenditure")
-        op.execute("DROP FUNCTION IF EXISTS expendituremonth_sync()")
-    else:
-        for t in ("insert", "delete", "update"):
-            op.execute(f"DROP TRIGGER IF EXISTS expendituremonth_{t}")
+    for statement in month_sums.drop(op.get_bind().dialect.name):
+        op.execute(statement)
     op.drop_table('expendituremonth')

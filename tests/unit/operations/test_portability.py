@@ -16,7 +16,7 @@ import hbbudget.models  # noqa: F401
 from hbbudget.settings import ROOT
 
 # the only place allowed database-specific SQL: the dialect package (engine set-up, the audit chain's lock, the
-# execution facts' parallel readers, whole-database backup and restore)
+# monthly sums triggers, whole-database backup and restore)
 DIALECT_PACKAGE = "hbbudget/dialect/"
 SPECIFIC = re.compile(r"PRAGMA|sqlite_master|sqlite_sequence|\bpg_[a-z_]+\(|dialect\.name|on_conflict_do|"
                       r"\bON CONFLICT\b|INSERT OR (REPLACE|IGNORE)|\bILIKE\b|\bRETURNING\b|"
