@@ -3,7 +3,8 @@
 import reflex as rx
 
 from components import text, tokens
-from hbbudget import routes
+from components.native_form import native_form
+from hbbudget import routes, web
 from state.exec_feed import AlertBadgeState
 from state.notifications import BellState
 from state.session import SessionState
@@ -59,7 +60,8 @@ def header() -> rx.Component:
             rx.text(SessionState.user_name, weight="bold", id="shell-user"),
             rx.text(SessionState.org_name, id="shell-org"),
             rx.badge(SessionState.role_text, variant="surface", id="shell-roles"),
-            rx.button(text.LOGOUT, on_click=SessionState.logout, variant="soft", color_scheme="gray", id="logout"),
+            native_form(rx.button(text.LOGOUT, type="submit", variant="soft", color_scheme="gray", id="logout"),
+                        action=web.LOGOUT),  # HTTP: ends the session and clears the HttpOnly cookie
             align="center", spacing="4")),
         align="center",
         spacing="4",

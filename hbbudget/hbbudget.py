@@ -8,7 +8,7 @@ from hbbudget.pages.analysis import cockpit, reports, trends  # noqa: F401
 
 # every page module, imported so that its page decorator registers the route
 from hbbudget.pages.approvals import flows, matters  # noqa: F401
-from hbbudget.pages.budgeting import budgets, editor, projects, review, rules, templates  # noqa: F401
+from hbbudget.pages.budgeting import budgets, carryover, editor, projects, review, rules, templates  # noqa: F401
 from hbbudget.pages.core import orgs, subjects  # noqa: F401
 from hbbudget.pages.execution import alerts, counterparty_rules, interfaces, ledger, matching, monitor  # noqa: F401
 from hbbudget.pages.integrations import fincloud, invoices  # noqa: F401

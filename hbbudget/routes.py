@@ -14,6 +14,7 @@ SECURITY = "/security"
 PROJECTS = "/projects"
 PROJECT = "/projects/[project_id]"
 BUDGETS = "/budgets"
+CARRYOVER = "/carryover"  # 结转: unspent 指标 of 延续 projects into next year
 BUDGET_EDITOR = "/budgets/[budget_id]"
 REVIEW = "/review"
 RULES = "/rules"
@@ -69,8 +70,9 @@ def ledger(budget_id: int) -> str:
 
 # The side menu's order. Each entry (label, route, permission or None for any signed-in user, lucide icon) is
 # declared by its page with app_page(..., menu=icon) (hbbudget/pages/shell/base.py).
-MENU_ORDER = (HOME, PROJECTS, BUDGETS, REVIEW, FINCLOUD, RULES, TEMPLATES, APPROVAL_FLOWS, MATTERS, MONITOR, LEDGER,
-              MATCHING, EXEC_ALERTS, INVOICES, EVALUATION, PERF_MONITOR, INDICATORS, PERF_SETTINGS, COCKPIT, REPORTS, ANALYSIS, SUBJECTS,
+MENU_ORDER = (HOME, PROJECTS, BUDGETS, REVIEW, CARRYOVER, FINCLOUD, RULES, TEMPLATES, APPROVAL_FLOWS, MATTERS, MONITOR,
+              LEDGER, MATCHING, EXEC_ALERTS, INVOICES, EVALUATION, PERF_MONITOR, INDICATORS, PERF_SETTINGS, COCKPIT, REPORTS,
+              ANALYSIS, SUBJECTS,
               SUBJECT_UPDATE, ADMIN, ORGS, INTERFACES, BACKUPS, HISTORY_IMPORT, HEALTH, TICKETS, ROLES, SECURITY, AUDIT,
               NOTIFICATIONS)
 MENU: list[tuple[str, str, str | None, str]] = []

@@ -1,4 +1,10 @@
-"""The login session: the bearer token cookie, who is signed in, and the menu they may see."""
+"""The login session: who is signed in (from the HttpOnly token cookie), and the menu they may see.
+
+The browser logs in and out with plain HTTP form posts (hbbudget/web.py), which set and clear the HttpOnly
+`hbb_sid` cookie. The backend reads the token from the Cookie header of this tab's websocket handshake
+(`router.headers`, taken by Reflex from the connection, not from the event a client sends; Reflex 0.10
+leaves the Cookie header out of the headers it sends to the browser). The token is never a frontend var.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,10 @@ import asyncio
 
 import reflex as rx
 
-from hbbudget import routes
+from hbbudget import routes, web
 from hbbudget.services.core import notifications
 from hbbudget.services.errors import AuthError, ServiceError
-from hbbudget.services.security import auth
+from hbbudget.services.security import auth, login_codes
 from hbbudget.services.security.permissions import UserContext
 from hbbudget.settings import get_settings
 
@@ -19,8 +25,7 @@ _settings = get_settings()
 class SessionState(rx.State):
     """Identity lives on the server: the cookie only carries an opaque token (see services.auth)."""
 
-    sid: str = rx.Cookie("", name="hbb_sid", same_site="strict", secure=_settings.cookie_secure,
-                         max_age=24 * 3600)  # the server-side policy decides; 24 h is its upper bound
+    _sid: str = ""  # backend-only; a token set by server code (tests sign a state in this way)
     user_name: str = ""
     org_name: str = ""
     role_text: str = ""
@@ -30,6 +35,15 @@ class SessionState(rx.State):
     must_change_password: bool = False
     login_error: str = ""
     unread: int = 0  # notifications not yet read (the bell in the shell header)
+
+    @property
+    def sid(self) -> str:
+        """The session token: the handshake's `hbb_sid` cookie, else one set on the server."""
+        return web.session_token(self.router.headers.cookie) or self._sid
+
+    @sid.setter
+    def sid(self, token: str) -> None:
+        self._sid = token
 
     def _show(self, ctx: UserContext) -> None:
         """Refresh what the shell shows; only changed fields are sent to the browser."""
@@ -46,7 +60,7 @@ class SessionState(rx.State):
                 setattr(self, name, value)
 
     def _clear(self) -> None:
-        self.sid = ""
+        self._sid = ""
         self.user_name = self.org_name = self.role_text = ""
         self.menu = []
         self.signed_in = False
@@ -57,44 +71,15 @@ class SessionState(rx.State):
         return str(self.router.session.client_ip or "")[:64]
 
     @rx.event
-    async def login(self, form_data: dict):
-        """Public: the login form. Validates its own input."""
-        if not isinstance(form_data, dict):
-            self.login_error = "请求无效"
-            return
-        username = str(form_data.get("username") or "").strip()
-        password = str(form_data.get("password") or "")
-        if not username or not password:
-            self.login_error = "请输入用户名和密码"
-            return
-        try:
-            token, ctx = await asyncio.to_thread(auth.login, username, password, self._client_addr())
-        except AuthError as err:
-            self.login_error = err.message
-            return
-        self.login_error = ""
-        self.sid = token
-        self._show(ctx)
-        if ctx.must_change_password:
-            return rx.redirect(routes.PASSWORD)
-        return rx.redirect(routes.HOME)
-
-    @rx.event
-    async def logout(self):
-        """Public: ends the server-side session whatever state it is in."""
-        if self.sid:
-            await asyncio.to_thread(auth.logout, self.sid, self._client_addr())
-        self._clear()
-        return rx.redirect(routes.LOGIN)
-
-    @rx.event
     async def open_login(self):
-        """Public: on_load of the login page; a signed-in user goes straight to the workbench.
-
-        It leaves login_error alone: Reflex queues on_load after any event the user already fired,
-        so a fast first submit would otherwise have its error wiped.
-        """
+        """Public: on_load of the login page: the refusal named by the address (the HTTP login's redirect);
+        a signed-in user goes straight to the workbench."""
+        message = login_codes.message_of(self.router.url.query_parameters.get("error", ""))
+        if message != self.login_error:
+            self.login_error = message
         if not self.sid:
+            if self.signed_in:  # logged out over HTTP: this tab's state still shows the old shell
+                self._clear()
             return
         try:
             ctx = await asyncio.to_thread(auth.resolve, self.sid, self._client_addr())

@@ -25,6 +25,7 @@ class World:
     head: UserContext  # 处长 over U's subtree (the university)
     fin: UserContext  # 财政审核 over C's subtree (the city finance bureau)
     other: UserContext  # 经办 at O (another unit under C)
+    lead: UserContext | None = None  # 校长 at U: signs before a budget leaves the university (set by world())
 
 
 @lru_cache(maxsize=1)
@@ -58,7 +59,8 @@ def world() -> World:
     return World(org, add_user("op", "operator", org["dept"], subtree=False),
                  add_user("head", "division_head", org["unit"]),
                  add_user("fin", "finance_reviewer", org["city"]),
-                 add_user("other", "operator", org["other"], subtree=False))
+                 add_user("other", "operator", org["other"], subtree=False),
+                 add_user("lead", "unit_leader", org["unit"]))
 
 
 def library_project(w: World, name: str = "实验室建设", org_key: str = "dept", user: UserContext | None = None,

@@ -12,7 +12,15 @@ from hbbudget.models.approvals import (
 )
 from hbbudget.models.audit import AuditEntry
 from hbbudget.models.auth import LoginSession, Role, RoleDefaultOffered, RolePermission, User, UserRole
-from hbbudget.models.budget import Budget, BudgetLine, BudgetSetting, BudgetVersion, ControlNumber
+from hbbudget.models.budget import (
+    Budget,
+    BudgetLine,
+    BudgetSetting,
+    BudgetVersion,
+    CarryOver,
+    CarryOverLine,
+    ControlNumber,
+)
 from hbbudget.models.exec_alert import DataVersion, ExecAlert, ProjectAlertSetting
 from hbbudget.models.execution import BankAccount, BankTransaction, CounterpartyRule, Expenditure, SyncRun
 from hbbudget.models.integrations import EvidenceAnchor, FincloudImport, FincloudRun, Invoice
@@ -35,6 +43,7 @@ from hbbudget.models.subject import EconomicMapping, EconomicSubject, FunctionSu
 from hbbudget.models.template import CategoryTemplate, CategoryTemplateItem
 
 __all__ = [
+    "CarryOver", "CarryOverLine",
     "EvidenceAnchor",
     "FincloudImport",
     "FincloudRun",

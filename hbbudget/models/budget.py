@@ -101,3 +101,30 @@ class BudgetSetting(SQLModel, table=True):
     require_targets: bool = True
     code_pattern: str = Field(default="{region}{year}P{seq:06}", max_length=64)
     finance_bureau: bool | None = None  # None: decided by the org code (\d{6}000)
+
+
+class CarryOver(SQLModel, table=True):
+    """结转: a unit proposes to carry unspent 指标 of lines of an approved budget (year Y) into year Y + 1 as
+    结转资金; the finance bureau of its review chain approves (a 结转 budget of Y + 1 appears) or returns it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="org.id", index=True)
+    budget_id: int = Field(foreign_key="budget.id", index=True)  # the approved budget of year Y
+    to_year: int  # Y + 1
+    reviewer_org_id: int = Field(foreign_key="org.id", index=True)  # the finance bureau that decides
+    status: str = Field(default="待审核", max_length=8)  # 待审核 已批准 退回
+    total: int = Field(default=0, sa_type=BigInteger)
+    reason: str = Field(default="", max_length=500)
+    comment: str = Field(default="", max_length=500)  # the reviewer's
+    proposed_by: str = Field(default="", max_length=64)
+    decided_by: str = Field(default="", max_length=64)
+    result_budget_id: int | None = Field(default=None, foreign_key="budget.id")  # the 结转 budget of Y + 1
+    created_at: datetime = Field(default_factory=now)
+    decided_at: datetime | None = None
+
+
+class CarryOverLine(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    carry_id: int = Field(foreign_key="carryover.id", index=True)
+    line_id: int = Field(foreign_key="budgetline.id", index=True)  # the line of year Y
+    amount: int = Field(default=0, sa_type=BigInteger)  # fen, ≤ the line's unspent 指标 when proposed

@@ -1,7 +1,8 @@
 """预算编制 in a real browser: a unit operator builds a project and a budget, the reviewers above return and
 approve it, and the consolidated view shows the new total.
 
-Review chain of the operator's org (河北示范大学信息工程学院): 河北示范大学 (chuzhang) → 石家庄市财政局 (caizheng).
+Review chain of the operator's org (河北示范大学信息工程学院): 河北示范大学 (chuzhang), its head (xiaozhang: a budget
+leaves the unit only with the unit head's signature) → 石家庄市财政局 (caizheng).
 Set E2E_SHOTS=/some/dir to keep screenshots of each page."""
 
 from __future__ import annotations
@@ -203,11 +204,17 @@ def test_operator_builds_budget_reviewers_return_then_approve(browser, app_env, 
     expect(op.locator("#budget-status")).to_have_text("审核中")
     total = op.locator("#budget-total").inner_text()
 
-    # ---- both reviewers approve ----
+    # ---- the 处长, then the 校长 (before it leaves the university), then the city approve ----
     head.goto("/review")
     head.locator(f"#approve-budget-{budget_id}").click()
     head.locator("#review-confirm").click()
     expect(head.locator(f"#pending-budget-{budget_id}")).to_have_count(0)
+    lead = _as(browser, app_url, "xiaozhang")
+    lead.goto("/review")
+    lead.locator(f"#approve-budget-{budget_id}").click()
+    lead.locator("#review-confirm").click()
+    expect(lead.locator(f"#pending-budget-{budget_id}")).to_have_count(0)
+    lead.context.close()
     fin = _as(browser, app_url, "caizheng")
     fin.goto("/review")
     fin.locator(f"#approve-budget-{budget_id}").click()

@@ -283,3 +283,30 @@ def test_the_apps_assets_are_served(app_url):
     for path, kind in (("/logo.svg", "svg"), ("/favicon.ico", "icon"), ("/print.css", "css")):
         response = httpx.get(app_url + path)
         assert response.status_code == 200 and kind in response.headers["content-type"], path
+
+
+def test_the_session_cookie_is_httponly_and_never_reaches_the_page(watched):
+    """Issue 11 item 29: the token is set by the HTTP login as an HttpOnly cookie; scripts cannot read it, the
+    websocket never carries it back to the page, and the app still works (navigation, events)."""
+    page = watched
+    frames: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(str(payload))))
+    login(page, "kuaiji", DEMO_PASSWORD)
+    expect(page.locator("#welcome")).to_contain_text("李会计")  # the backend resolved the cookie
+    cookie = next(c for c in page.context.cookies() if c["name"] == "hbb_sid")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and len(cookie["value"]) >= 40
+    assert "hbb_sid" not in page.evaluate("document.cookie")
+    page.locator("#menu-\\/notifications").click()  # client-side navigation, a guarded on_load
+    expect(page).to_have_url(re.compile(r"/notifications/?$"))
+    expect(page.locator("#mark-all-read")).to_be_visible()
+    page.locator("#mark-all-read").click()  # a guarded event
+    expect(page.locator("#bell-count")).to_have_count(0)
+    expect(page).to_have_url(re.compile(r"/notifications/?$"))
+    page.reload()  # a new websocket: the handshake carries the cookie again
+    expect(page.locator("#shell-user")).to_have_text("李会计")
+    assert frames and not any(cookie["value"] in f for f in frames)
+    assert "hbb_sid" not in page.evaluate("document.cookie")
+    page.locator("#logout").click()
+    expect(page.locator("#login-submit")).to_be_visible()
+    assert not any(c["name"] == "hbb_sid" and c["value"] for c in page.context.cookies())
+

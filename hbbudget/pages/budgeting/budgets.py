@@ -1,4 +1,5 @@
-"""预算编制: the budgets the user may see, one page at a time; start a new one (blank or carried forward)."""
+"""预算编制: the budgets the user may see, one page at a time; start a new one (blank, or 按上年预算生成: a copy of
+last year's approved budget; real 结转 of unspent money is pages/budgeting/carryover.py)."""
 
 import asyncio
 
@@ -126,18 +127,18 @@ class BudgetsState(rx.State):
         self.carry_skipped = [{"project": f"{s.get('project_code', '')} {s.get('project_name', '')}",
                                "reason": str(s.get("reason", ""))} for s in (result.get("skipped") or [])[:50]]
         self.carry_summary = (f"上年合计 {display.amount(result.get('total_before', 0), self.unit)}，"
-                              f"结转后 {display.amount(result.get('total_after', 0), self.unit)}；"
+                              f"生成后 {display.amount(result.get('total_after', 0), self.unit)}；"
                               f"{len(result.get('rows') or [])} 行，跳过 {len(result.get('skipped') or [])} 个项目")
 
     @rx.event
     @guarded("budget.edit")
     async def create_carry(self, ctx: UserContext):
         if not self.carry_summary:
-            return rx.toast.error("请先预览结转结果")
+            return rx.toast.error("请先预览按上年预算生成的结果")
         year = args.as_year(self.create_year)
         header = await asyncio.to_thread(templates.carry_forward_create, ctx, ctx.org_id, year, self._growth or None)
         self.create_open = False
-        return [rx.toast.success("已按上年预算结转"), rx.redirect(routes.budget_editor(header["id"]))]
+        return [rx.toast.success("已按上年预算生成"), rx.redirect(routes.budget_editor(header["id"]))]
 
 
 def _row(r: rx.Var) -> rx.Component:
@@ -171,7 +172,7 @@ def _create_dialog() -> rx.Component:
             on_submit=S.create_blank, reset_on_submit=False,
         ),
         rx.divider(margin_y="1em"),
-        rx.text("按上年已批复预算结转：项目须已入库、科目须在新年度有效，可按经济分类（类）设置增长率（%）。", size="2"),
+        rx.text("按上年预算生成（复制上年已批复预算为新年度草稿，不是结转资金）：项目须已入库、科目须在新年度有效，可按经济分类（类）设置增长率（%）。", size="2"),
         rx.form(
             rx.vstack(
                 rx.hstack(
@@ -180,8 +181,8 @@ def _create_dialog() -> rx.Component:
                                                            width="6em")) for code, label in GROWTH_CLASSES],
                     style=tokens.TOOLBAR,
                 ),
-                rx.hstack(rx.button("预览结转", type="submit", variant="soft"),
-                          rx.button("按预览结转", type="button", on_click=S.create_carry,
+                rx.hstack(rx.button("预览按上年预算生成", type="submit", variant="soft"),
+                          rx.button("按预览生成", type="button", on_click=S.create_carry,
                                     disabled=S.carry_summary == ""), spacing="2"),
                 spacing="3",
             ),

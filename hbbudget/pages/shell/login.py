@@ -1,9 +1,12 @@
-"""登录 page: uncontrolled inputs in a form (safe for Chinese IME), no shell."""
+"""登录 page: a plain HTML form posted to the HTTP login (hbbudget/web.py), which sets the HttpOnly session
+cookie; a refusal comes back as /login?error=<code>, shown by SessionState.open_login. No shell. It works before
+the page has hydrated, too."""
 
 import reflex as rx
 
 from components import text
-from hbbudget import routes
+from components.native_form import native_form
+from hbbudget import routes, web
 from state.session import SessionState
 
 
@@ -11,7 +14,7 @@ from state.session import SessionState
 def login_page() -> rx.Component:
     return rx.center(
         rx.card(
-            rx.form(
+            native_form(
                 rx.vstack(
                     rx.hstack(rx.image(src=text.LOGO, alt="", height="2em", width="2em", id="login-logo"),
                               rx.heading(text.APP_NAME, size="5"), align="center", spacing="2"),
@@ -26,8 +29,8 @@ def login_page() -> rx.Component:
                     rx.cond(SessionState.demo_mode, rx.text("演示账号见 README", size="1", color_scheme="gray")),
                     spacing="3",
                 ),
-                on_submit=SessionState.login,
-                reset_on_submit=False,
+                action=web.LOGIN,
+                id="login-form",
             ),
             width="22em",
         ),

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from hbbudget import money
 from hbbudget.clock import now, to_local_text
-from hbbudget.models import ApprovalAct, ApprovalRun, CollectiveDecision, Org
+from hbbudget.models import ApprovalAct, ApprovalRun, CollectiveDecision, Org, Role, User, UserRole
 from hbbudget.services.approvals import templates
 from hbbudget.services.budgeting import flows
 from hbbudget.services.core import notifications, orgs
@@ -43,7 +43,36 @@ def _orgs_for(session: Session, actor: str, org: Org) -> list[Org]:
         return chain[:1]
     if actor == "finance":
         return chain[-1:]
+    if actor in ("inner", "unit_head", "outer"):
+        unit = flows.budget_unit(session, org)
+        if actor == "unit_head":
+            return [unit]
+        inside = [o for o in chain if o.path.startswith(unit.path)]
+        return inside if actor == "inner" else [o for o in chain if o not in inside]
     return chain
+
+
+def role_holders(session: Session, org_id: int, role_code: str) -> list[int]:
+    """Active users holding the role granted at the org itself (who sign a role step there)."""
+    return sorted(session.exec(
+        select(UserRole.user_id).distinct().join(Role, Role.id == UserRole.role_id)
+        .join(User, User.id == UserRole.user_id)
+        .where(Role.code == role_code, UserRole.org_id == org_id, User.active == True)).all())  # noqa: E712
+
+
+def stop_users(session: Session, object_type: str, object_id: int) -> list[int] | None:
+    """Who signs the current stop of the matter's open run when it names a role; None: every reviewer there."""
+    run = _open_run(session, object_type, object_id)
+    if run is None:
+        return None
+    stop = json.loads(run.stops)[run.position]
+    return role_holders(session, stop["org_id"], stop["role"]) if stop.get("role") else None
+
+
+def may_sign(session: Session, ctx: UserContext, object_type: str, object_id: int) -> bool:
+    """False when the matter's current stop names a role `ctx` does not hold there (its reviewers' lists skip it)."""
+    users = stop_users(session, object_type, object_id)
+    return users is None or ctx.user_id in users
 
 
 def expand(session: Session, org: Org, steps: list[dict], facts: dict) -> list[dict]:
@@ -54,7 +83,7 @@ def expand(session: Session, org: Org, steps: list[dict], facts: dict) -> list[d
         for o in _orgs_for(session, step["actor"], org):
             stops.append({"step": n, "name": step["name"], "org_id": o.id, "org_name": o.name, "mode": step["mode"],
                           "days": step.get("days", 0), "collective": step.get("collective", False),
-                          "skipped": why})
+                          "skipped": why, "role": templates.HEAD_ROLE if step["actor"] == "unit_head" else ""})
     threshold = orgs.effective_thresholds(session, org)["major_threshold_fen"]
     if threshold is not None and int(facts.get("amount", 0)) >= threshold and not any(
             s["collective"] and not s["skipped"] for s in stops):
@@ -89,9 +118,13 @@ def begin(session: Session, ctx: UserContext, object_type: str, object_id: int, 
         old.status, old.finished_at = "退回", now()
         session.add(old)
     template = templates.effective(session, org, kind)
-    stops = expand(session, org, templates.steps_of(template), facts)
-    if _next_active(stops, 0) is None:  # every step skipped: the org-tree review still applies
-        stops += expand(session, org, templates.DEFAULT_STEPS, {**facts, "amount": 0})
+    stops = expand(session, org, templates.steps_of(template, kind), facts)
+    if _next_active(stops, 0) is None:  # every step skipped: the default review still applies
+        stops += expand(session, org, templates.default_steps(kind), {**facts, "amount": 0})
+    for s in stops:  # a step nobody can sign would strand the matter: say so now
+        if s.get("role") and not s["skipped"] and not role_holders(session, s["org_id"], s["role"]):
+            raise ValidationError(f"{s['org_name']} 没有单位负责人（校长/单位负责人）账号，“{s['name']}”无人审批，"
+                                  "不能提交：请系统管理员授予该角色，或调整审批流")
     run = ApprovalRun(object_type=object_type, object_id=object_id, org_id=org.id, kind=kind,
                       template_id=template.id if template else None,
                       template_version=template.version if template else 0, amount=int(facts.get("amount", 0)),
@@ -122,6 +155,9 @@ def advance(session: Session, ctx: UserContext, object_type: str, object_id: int
     stop = stops[run.position]
     if stop["org_id"] != step_org_id:
         raise ValidationError("审批步骤已变化，请刷新后再试")
+    if stop.get("role") and ctx.user_id is not None and ctx.user_id not in role_holders(
+            session, stop["org_id"], stop["role"]):  # an OA system's decision (no user) is the step's
+        raise ValidationError(f"“{stop['name']}”须由{stop['org_name']}的单位负责人（校长/单位负责人）审批")
     if stop["collective"]:
         decision = decision_of(session, run)
         if decision is None:
@@ -132,7 +168,8 @@ def advance(session: Session, ctx: UserContext, object_type: str, object_id: int
     session.flush()
     if stop["mode"] == "all" and ctx.user_id is not None:  # an OA system's decision (no user) is the whole step's
         step_org = session.get(Org, stop["org_id"])
-        needed = set(notifications.holders(session, step_org, permission, exact=True))
+        needed = set(role_holders(session, step_org.id, stop["role"]) if stop.get("role")
+                     else notifications.holders(session, step_org, permission, exact=True))
         done = set(session.exec(select(ApprovalAct.user_id).where(
             ApprovalAct.run_id == run.id, ApprovalAct.stop == run.position, ApprovalAct.action == "通过")).all())
         if needed - done:

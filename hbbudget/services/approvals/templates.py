@@ -1,10 +1,15 @@
 """审批流模板: per org (inherited down the tree) and matter kind, versioned; the org-tree review is the default.
 
 A template's steps (JSON list), each:
-  {"name": "校长审批", "actor": "unit" | "parent" | "finance" | "chain", "mode": "any" | "all", "days": 0..365,
+  {"name": "校长审批", "actor": "unit" | "parent" | "finance" | "chain" | "inner" | "unit_head" | "outer",
+   "mode": "any" | "all", "days": 0..365,
    "collective": bool (三重一大 集体决策 step), "min_amount": 元 in, fen stored, or null, "category": "" or a project category,
    "first_time": bool (only first-time (新增) projects)}
-"chain" is the org-tree review: every level above the unit up to the nearest finance bureau, one stop each.
+"chain" is the org-tree review: every level above the unit up to the nearest finance bureau, one stop each;
+"inner" is the part of it inside the budget unit (a college's university), "outer" the rest (主管部门, finance);
+"unit_head" is the budget unit's head (校长/单位负责人 role granted at that unit): the budget leaves the unit only
+with that signature. Without a template, budgets (预算上报, 调整, 调剂) go inner → unit_head → outer; other
+matters (项目申报, …) go up the chain.
 """
 
 from __future__ import annotations
@@ -22,11 +27,20 @@ from hbbudget.services.security import scope
 from hbbudget.services.security.permissions import UserContext
 
 KINDS = ("项目申报", "预算上报", "调整", "调剂", "大额支出", "绩效自评")
-ACTORS = {"chain": "逐级上级审核（至财政部门）", "unit": "本单位", "parent": "上级单位", "finance": "财政部门"}
+ACTORS = {"chain": "逐级上级审核（至财政部门）", "unit": "本单位", "parent": "上级单位", "finance": "财政部门",
+          "inner": "预算单位内逐级审核", "unit_head": "预算单位负责人（校长/单位负责人）",
+          "outer": "预算单位以上逐级审核（至财政部门）"}
+HEAD_ROLE = "unit_leader"  # the role whose holder at the budget unit signs a unit_head step
 MODES = {"any": "任一人同意", "all": "全部人同意"}
 CATEGORIES = ("1", "21", "22", "3")
 DEFAULT_STEPS = [{"name": "逐级审核", "actor": "chain", "mode": "any", "days": 0, "collective": False,
                   "min_amount": None, "category": "", "first_time": False}]
+_STEP = {"mode": "any", "days": 0, "collective": False, "min_amount": None, "category": "", "first_time": False}
+# a budget leaves its unit only with the unit head's signature (issue 11 item 11)
+BUDGET_DEFAULT_STEPS = [{"name": "单位内逐级审核", "actor": "inner", **_STEP},
+                        {"name": "单位负责人审批", "actor": "unit_head", **_STEP},
+                        {"name": "上级逐级审核（至财政部门）", "actor": "outer", **_STEP}]
+BUDGET_KINDS = ("预算上报", "调整", "调剂")
 PERMISSION = "budget.rules"  # who maintains templates: those who configure the rules for their subtree
 
 
@@ -43,7 +57,7 @@ def _check_step(n: int, raw: object) -> dict:
     name = scope.text(raw.get("name", ""), f"第 {n} 步名称", 32, required=True)
     actor, mode = raw.get("actor", ""), raw.get("mode", "any") or "any"
     if actor not in ACTORS:
-        raise ValidationError(f"第 {n} 步：请选择审批人（本单位、上级单位、财政部门或逐级上级）")
+        raise ValidationError(f"第 {n} 步：请选择审批人（本单位、上级单位、财政部门、逐级上级或单位负责人）")
     if mode not in MODES:
         raise ValidationError(f"第 {n} 步：会签方式只能是任一人同意或全部人同意")
     try:
@@ -80,8 +94,13 @@ def effective(session: Session, org: Org, kind: str) -> ApprovalTemplate | None:
     return None
 
 
-def steps_of(template: ApprovalTemplate | None) -> list[dict]:
-    return json.loads(template.steps) if template is not None else [dict(s) for s in DEFAULT_STEPS]
+def default_steps(kind: str) -> list[dict]:
+    """The flow of `kind` when no template is set."""
+    return [dict(s) for s in (BUDGET_DEFAULT_STEPS if kind in BUDGET_KINDS else DEFAULT_STEPS)]
+
+
+def steps_of(template: ApprovalTemplate | None, kind: str) -> list[dict]:
+    return json.loads(template.steps) if template is not None else default_steps(kind)
 
 
 def describe(step: dict) -> str:
@@ -99,9 +118,9 @@ def describe(step: dict) -> str:
 def _view(session: Session, org: Org, kind: str) -> dict:
     t = effective(session, org, kind)
     owner = session.get(Org, t.org_id) if t else None
-    steps = steps_of(t)
+    steps = steps_of(t, kind)
     return {"kind": kind, "version": t.version if t else 0, "template_id": t.id if t else 0,
-            "source": ("默认（逐级审核）" if t is None else "本单位" if t.org_id == org.id else f"继承自{owner.name}"),
+            "source": ("默认" if t is None else "本单位" if t.org_id == org.id else f"继承自{owner.name}"),
             "steps": [{**s, "n": i + 1, "actor_name": ACTORS[s["actor"]], "mode_name": MODES[s["mode"]],
                        "condition": describe(s)} for i, s in enumerate(steps)]}
 

@@ -35,7 +35,7 @@ from hbbudget.services.execution import line_ledger
 from hbbudget.services.security import scope
 from hbbudget.services.security.permissions import UserContext
 
-SOURCES = lines.SOURCES
+SOURCES = lines.ENTERED_SOURCES  # 结转资金 comes only from a 结转 approval
 ADJUST_KINDS = ("调整", "调剂")
 
 

@@ -9,11 +9,12 @@ EVENTS = {
     "project.terminate": "终止项目",
     "budget.create": "新建预算", "budget.line.add": "新增预算行", "budget.line.update": "修改预算行",
     "budget.line.delete": "删除预算行", "budget.import": "导入预算", "budget.export": "导出预算",
-    "budget.template": "按模板生成预算行", "budget.carry_forward": "按上年预算结转", "budget.transfer": "行间调剂",
+    "budget.template": "按模板生成预算行", "budget.carry_forward": "按上年预算生成", "budget.transfer": "行间调剂",
     "budget.settings": "修改编制设置", "budget.control": "下达控制数",
     # budget.<transition> (flows.BUDGET_FLOW) and the move to the next round
     "budget.submit": "上报预算", "budget.approve": "预算审核通过", "budget.return": "退回预算",
     "budget.round": "预算转入下一轮次",
+    "budget.carryover.propose": "申请结转", "budget.carryover.approve": "批准结转", "budget.carryover.return": "退回结转申请",
     "rule.create": "新增校验规则", "rule.update": "修改校验规则", "rule.delete": "删除校验规则",
     "template.create": "新建编制模板", "template.update": "修改编制模板", "template.delete": "删除编制模板",
 }

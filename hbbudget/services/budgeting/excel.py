@@ -78,9 +78,9 @@ def _workbook(session: Session, org: Org, year: int, rows: list[dict]) -> bytes:
     ws.freeze_panes = "A2"
     codes = wb.create_sheet(CODES)
     codes.append(["经济分类编码", "经济分类名称", "", "功能分类编码", "功能分类名称", "", "资金来源", "", "项目编码", "项目名称"])
-    for i in range(max(len(econ), len(funcs), len(projs), len(lines.SOURCES))):
+    for i in range(max(len(econ), len(funcs), len(projs), len(lines.ENTERED_SOURCES))):
         codes.append([*(econ[i] if i < len(econ) else ("", "")), "", *(funcs[i] if i < len(funcs) else ("", "")), "",
-                      lines.SOURCES[i] if i < len(lines.SOURCES) else "", "",
+                      lines.ENTERED_SOURCES[i] if i < len(lines.ENTERED_SOURCES) else "", "",
                       *(projs[i] if i < len(projs) else ("", ""))])
     codes.protection.sheet = True  # 代码表 is read-only; it stays visible (hidden sheets are refused on import)
     last = _VALIDATION_ROWS
@@ -91,7 +91,7 @@ def _workbook(session: Session, org: Org, year: int, rows: list[dict]) -> bytes:
                                 showErrorMessage=True, errorTitle="编码无效", error="请从下拉列表中选择编码")
             dv.add(f"{col}2:{col}{last}")
             ws.add_data_validation(dv)
-    dv = DataValidation(type="list", formula1='"' + ",".join(lines.SOURCES) + '"', allow_blank=False,
+    dv = DataValidation(type="list", formula1='"' + ",".join(lines.ENTERED_SOURCES) + '"', allow_blank=False,
                         showErrorMessage=True, errorTitle="资金来源无效", error="请从下拉列表中选择资金来源")
     dv.add(f"G2:G{last}")
     ws.add_data_validation(dv)
@@ -183,8 +183,8 @@ def _parse(session: Session, budget: Budget, filename: str, data: bytes) -> tupl
             elif line[key] in problems_of:
                 bad(col, problems_of[line[key]])
         line["source"] = text.get("资金来源", "")
-        if line["source"] not in lines.SOURCES:
-            bad("资金来源", f"须为：{'、'.join(lines.SOURCES)}")
+        if line["source"] not in lines.ENTERED_SOURCES:
+            bad("资金来源", f"须为：{'、'.join(lines.ENTERED_SOURCES)}")
         try:
             line["amount"] = money.parse_yuan(cells["金额（元）"][0], "金额")
         except ValidationError as err:

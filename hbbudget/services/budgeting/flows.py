@@ -94,6 +94,17 @@ def review_chain(session: Session, org: Org) -> list[Org]:
     return chain
 
 
+def budget_unit(session: Session, org: Org) -> Org:
+    """The budget unit `org` belongs to: itself, or the highest org above it in its review chain of the same unit
+    type (a college's university); the last reviewer (the finance bureau, or the root) is never part of it."""
+    unit = org
+    for o in review_chain(session, org)[:-1]:
+        if o.unit_type != org.unit_type:
+            break
+        unit = o
+    return unit
+
+
 def next_step(session: Session, org: Org, current_step_id: int | None) -> Org | None:
     """The reviewer after `current_step_id` (None: the first); None when the chain is done."""
     chain = review_chain(session, org)

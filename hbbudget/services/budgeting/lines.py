@@ -18,7 +18,9 @@ from hbbudget.models.budget import MONTHS
 from hbbudget.services.errors import ValidationError
 from hbbudget.services.security import scope
 
-SOURCES = ("财政拨款", "事业收入", "经营收入", "其他")
+CARRY_SOURCE = "结转资金"  # only a 结转 approval writes it (services.budgeting.carryover)
+SOURCES = ("财政拨款", "事业收入", "经营收入", "其他", CARRY_SOURCE)
+ENTERED_SOURCES = SOURCES[:-1]  # what a user or an import may choose
 FIELDS = {"project_id", "econ_code", "func_code", "source", "amount", "months", "note", "spread"}
 NOTE_MAX = 200
 
@@ -118,8 +120,8 @@ def parse_changes(session: Session, budget: Budget, changes: object) -> dict:
         out["func_code"] = code
     if "source" in changes:
         src = scope.text(changes["source"], "资金来源", 8, required=True)
-        if src not in SOURCES:
-            raise ValidationError(f"资金来源须为：{'、'.join(SOURCES)}")
+        if src not in ENTERED_SOURCES:
+            raise ValidationError(f"资金来源须为：{'、'.join(ENTERED_SOURCES)}（结转资金由结转审批生成）")
         out["source"] = src
     if "amount" in changes:
         out["amount"] = money.parse_yuan(changes["amount"], "金额")

@@ -78,7 +78,8 @@ def submit(ctx: UserContext, budget_id: int, reason: str = "") -> dict:
                 f"上报 {_title(budget, org)}" + (f"；警告说明：{reason}" if warnings else ""))
         notifications.notify(session, step_org, "budget.review", f"待审核预算：{org.name}",
                              f"{_title(budget, org)} 已上报，待您审核", link=routes.budget_editor(budget.id),
-                             object_type="budget", object_id=budget.id, skip_user=ctx.user_id, exact=True)
+                             object_type="budget", object_id=budget.id, skip_user=ctx.user_id, exact=True,
+                             only=runs.stop_users(session, "budget", budget.id))
         return budgets._header(session, ctx, budget, org)
 
 
@@ -100,7 +101,7 @@ def approve(ctx: UserContext, budget_id: int, comment: str = "") -> dict:
             notifications.notify(session, nxt, "budget.review", f"待审核预算：{org.name}",
                                  f"{_title(budget, org)} 已经 {step_org.name} 审核通过，待您审核",
                                  link=routes.budget_editor(budget.id), object_type="budget", object_id=budget.id,
-                                 skip_user=ctx.user_id, exact=True)
+                                 skip_user=ctx.user_id, exact=True, only=runs.stop_users(session, "budget", budget.id))
         else:
             _finish(session, ctx, budget, org)
         session.add(budget)
@@ -158,9 +159,10 @@ def pending_budgets(ctx: UserContext, offset: int = 0, limit: int = 50) -> tuple
     with session_scope() as session:
         q = select(Budget).join(Org, Org.id == Budget.step_org_id).where(
             Budget.status == "审核中", scope.step_filter(ctx, "budget.review"))
-        total = session.exec(select(func.count()).select_from(q.subquery())).one()
-        found = session.exec(q.order_by(Budget.updated_at).offset(offset).limit(limit)).all()
-        return budgets._list_rows(session, list(found)), total
+        # a stop that names a role (the unit head's) is listed only to its holders
+        found = [b for b in session.exec(q.order_by(Budget.updated_at)).all()
+                 if runs.may_sign(session, ctx, "budget", b.id)]
+        return budgets._list_rows(session, found[offset:offset + limit]), len(found)
 
 
 # ---- 一下: control numbers ----

@@ -46,7 +46,7 @@ def _plan(months: list[int], amount: int) -> list[int]:
 def _carry(session: Session, org: Org, year: int, growth: dict[str, Decimal]) -> dict:
     source = rules.approved_budget(session, org.id, year - 1)
     if source is None:
-        raise ValidationError(f"{org.name} {year - 1} 年度没有已批复的预算，无法结转生成")
+        raise ValidationError(f"{org.name} {year - 1} 年度没有已批复的预算，无法按上年预算生成")
     old = session.exec(select(BudgetLine).where(BudgetLine.budget_id == source.id).order_by(BudgetLine.id)).all()
     pids = {ln.project_id for ln in old if ln.project_id}
     projs = {p.id: p for p in session.exec(select(Project).where(Project.id.in_(pids))).all()} if pids else {}
@@ -100,7 +100,7 @@ def carry_forward_create(ctx: UserContext, org_id: int, year: int, growth: dict 
                                    **dict(zip(MONTHS, r["months"]))))
         session.flush()
         audit.record(session, "budget.carry_forward", actor=ctx, object_type="budget", object_id=budget.id,
-                     org_id=org.id, detail=f"由 {year - 1} 年度批复预算结转生成",
+                     org_id=org.id, detail=f"按 {year - 1} 年度批复预算生成",
                      after={"source": plan["source_budget_id"], "lines": len(plan["rows"]),
                             "growth": {k: str(v) for k, v in pct.items()}, "total": plan["total_after"]})
         return budgets._header(session, ctx, budget, org)

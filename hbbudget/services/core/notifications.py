@@ -28,9 +28,11 @@ def holders(session: Session, org: Org, permission: str, exact: bool = False) ->
 
 
 def notify(session: Session, org: Org, permission: str, title: str, body: str = "", *, link: str = "",
-           object_type: str = "", object_id: int = 0, skip_user: int | None = None, exact: bool = False) -> int:
-    """One notification per holder of `permission` over `org` (in the caller's transaction)."""
-    users = [u for u in holders(session, org, permission, exact) if u != skip_user]
+           object_type: str = "", object_id: int = 0, skip_user: int | None = None, exact: bool = False,
+           only: list[int] | None = None) -> int:
+    """One notification per holder of `permission` over `org` (in the caller's transaction); `only`: these users
+    instead (a review stop that names a role)."""
+    users = [u for u in (holders(session, org, permission, exact) if only is None else only) if u != skip_user]
     session.add_all(Notification(user_id=u, title=title[:100], body=body[:500], link=link[:200],
                                  object_type=object_type[:32], object_id=object_id) for u in users)
     return len(users)

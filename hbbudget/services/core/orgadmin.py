@@ -48,7 +48,7 @@ def _percent(value: object, label: str, high: int) -> int | None:
 
 LIMITS = {"limit_manual": "手工支出超限", "limit_freeze": "冻结超限", "limit_bank": "银行付款超限"}
 LIMIT_MODES = {"refuse": "拒绝", "alert": "允许并预警"}
-SOURCES = ("财政拨款", "事业收入", "经营收入", "其他")  # as services.budgeting.lines.SOURCES
+SOURCES = ("财政拨款", "事业收入", "经营收入", "其他", "结转资金")  # as services.budgeting.lines.SOURCES
 
 
 def _limit(value: object, label: str) -> str | None:

@@ -38,6 +38,7 @@ def _date(value: object, label: str) -> date | None:
 # object type -> Chinese name shown on the page and in the export; the filter takes either
 OBJECT_NAMES = {"user": "用户", "role": "角色", "org": "单位", "policy": "安全策略", "audit": "审计日志",
                 "action": "操作", "subject": "科目", "project": "项目", "budget": "预算", "budgetline": "预算明细",
+                "carryover": "结转申请",
                 "rule": "校验规则", "template": "编制模板", "bank_account": "银行账户",
                 "bank_transaction": "银行交易", "bank_poll": "银行定时同步", "expenditure": "支出记录", "counterparty_rule": "对方户名规则",
                 "exec_alert": "执行预警", "alert": "安全告警",

@@ -69,7 +69,7 @@ def test_drop_downs_cover_every_row_an_import_accepts(db):
     last = excel.MAX_ROWS + 1  # the header is row 1
     ranges = {str(dv.sqref): dv.formula1 for dv in ws.data_validations.dataValidation}
     assert set(ranges) == {f"C2:C{last}", f"E2:E{last}", f"A2:A{last}", f"G2:G{last}"}
-    assert last == 20_001 and ranges[f"G2:G{last}"] == '"' + ",".join(lines.SOURCES) + '"'
+    assert last == 20_001 and ranges[f"G2:G{last}"] == '"' + ",".join(lines.ENTERED_SOURCES) + '"'
     assert ranges[f"C2:C{last}"].startswith("'代码表'!$A$2:$A$")
 
 

@@ -48,6 +48,7 @@ def world(db):
     make_user("op2", "operator", tree["dept"], subtree=False)
     make_user("other", "operator", tree["other"], subtree=False)
     make_user("head", "division_head", tree["unit"])
+    make_user("lead", "unit_leader", tree["unit"])  # the unit head signs before a budget leaves the unit
     make_user("sys", "sys_admin", tree["city"])
     make_user("sec", "sec_admin", tree["prov"])
     make_user("aud", "audit_admin", tree["prov"])

@@ -6,11 +6,11 @@ import pytest
 from sqlmodel import select
 
 from hbbudget.db import session_scope
-from hbbudget.models import AuditEntry, Budget, BudgetLine
+from hbbudget.models import ApprovalRun, AuditEntry, Budget, BudgetLine, UserRole
 from hbbudget.services.budgeting import budgets, flows, projects, review, rollup
 from hbbudget.services.core import notifications
 from hbbudget.services.errors import PermissionDenied, ValidationError
-from tests.budget_world import YEAR, budget_with, library_project, line, world
+from tests.budget_world import YEAR, add_user, budget_with, library_project, line, world
 
 
 def _titles(ctx) -> list[str]:
@@ -19,6 +19,7 @@ def _titles(ctx) -> list[str]:
 
 def _approve_all(w, bid):
     review.approve(w.head, bid)
+    review.approve(w.lead, bid)  # the 校长 signs before the budget leaves the university
     return review.approve(w.fin, bid)
 
 
@@ -33,6 +34,15 @@ def test_two_up_two_down_with_control_numbers(db):
     with pytest.raises(PermissionDenied):  # the city may not skip the university's step
         review.approve(w.fin, bid)
     h = review.approve(w.head, bid, "同意")
+    # the 处长's approval keeps it in the university: the 校长 (and only the 校长) signs before it leaves
+    assert h["step_org_name"] == "示范大学" and "待审核预算：信息学院" not in _titles(w.fin)
+    assert _titles(w.lead)[0] == "待审核预算：信息学院"
+    assert review.pending_budgets(w.head)[1] == 0 and review.pending_budgets(w.lead)[1] == 1
+    with pytest.raises(ValidationError, match="单位负责人"):
+        review.approve(w.head, bid)
+    with pytest.raises(PermissionDenied):
+        review.approve(w.fin, bid)
+    h = review.approve(w.lead, bid, "同意上报")
     assert h["step_org_name"] == "市财政局" and _titles(w.fin)[0] == "待审核预算：信息学院"
     h = review.approve(w.fin, bid)
     assert (h["round"], h["status"]) == ("一上", "已审核")
@@ -66,6 +76,7 @@ def test_old_comments_are_cleared_on_submit_and_on_approval_without_comment(db):
     h = review.submit(w.op, bid)
     assert (h["status"], h["last_comment"]) == ("审核中", "")
     assert review.approve(w.head, bid, "同意上报")["last_comment"] == "同意上报"
+    assert review.approve(w.lead, bid)["last_comment"] == ""
     h = review.approve(w.fin, bid)
     assert (h["status"], h["last_comment"]) == ("已审核", "")
     with session_scope() as session:
@@ -253,4 +264,43 @@ def test_every_transition_is_audited(db):
         events = session.exec(select(AuditEntry.event_type).where(AuditEntry.object_type == "budget",
                                                                   AuditEntry.event_type != "budget.create")
                               .order_by(AuditEntry.id)).all()
-    assert events == ["budget.submit", "budget.return", "budget.submit", "budget.approve", "budget.approve"]
+    assert events == ["budget.submit", "budget.return", "budget.submit", "budget.approve", "budget.approve",
+                      "budget.approve"]
+
+
+
+def _stops(bid: int) -> list[tuple[str, str]]:
+    with session_scope() as session:
+        run = session.exec(select(ApprovalRun).where(ApprovalRun.object_type == "budget", ApprovalRun.object_id == bid)
+                           .order_by(ApprovalRun.id.desc())).first()
+        return [(s["name"], s["org_name"]) for s in json.loads(run.stops)]
+
+
+def test_the_unit_head_signs_before_a_budget_leaves_the_unit(db):
+    """Issue 11 item 11: by default a budget passes the unit's reviewers, then its head, then the levels above."""
+    w = world()
+    college = budget_with(w, {"30201": "100"})
+    review.submit(w.op, college)
+    assert _stops(college) == [("单位内逐级审核", "示范大学"), ("单位负责人审批", "示范大学"),
+                               ("上级逐级审核（至财政部门）", "市财政局")]
+    # the university's own budget: nobody inside the unit reviews it, the 校长 signs, then the city
+    uop = add_user("uop", "operator", w.org["unit"], subtree=False)
+    own = budget_with(w, {"30201": "100"}, org_key="unit", user=uop)
+    h = review.submit(uop, own)
+    assert h["step_org_name"] == "示范大学" and _stops(own) == [("单位负责人审批", "示范大学"),
+                                                               ("上级逐级审核（至财政部门）", "市财政局")]
+    with pytest.raises(ValidationError, match="单位负责人"):
+        review.approve(w.head, own)  # a 处长 of the unit is not its head
+    assert budgets.get_budget(uop, own)["step_org_name"] == "示范大学"
+    assert review.approve(w.lead, own)["step_org_name"] == "市财政局"
+    assert review.approve(w.fin, own)["status"] == "已审核"
+
+
+def test_a_unit_without_a_head_cannot_send_a_budget_up(db):
+    w = world()
+    with session_scope() as session:
+        session.delete(session.exec(select(UserRole).where(UserRole.user_id == w.lead.user_id)).one())
+    bid = budget_with(w, {"30201": "100"})
+    with pytest.raises(ValidationError, match="没有单位负责人"):
+        review.submit(w.op, bid)
+    assert budgets.get_budget(w.op, bid)["status"] == "草稿"

@@ -11,6 +11,7 @@ import pytest
 
 from hbbudget import routes
 from hbbudget.pages.budgeting.budgets import BudgetsState
+from hbbudget.pages.budgeting.carryover import CarryOverState
 from hbbudget.pages.budgeting.editor_actions import EditorActionState, EditorTransferState
 from hbbudget.pages.budgeting.editor_excel import EditorImportState
 from hbbudget.pages.budgeting.editor_pickers import EditorCodeState, EditorProjectState
@@ -44,7 +45,7 @@ from tests.unit.security import test_handler_coverage
 EDITOR_DIALOGS = (EditorProjectState, EditorCodeState, EditorPlanState, EditorImportState, EditorActionState,
                   EditorTemplateState, EditorTransferState, EditorVersionsState)
 STATES = (BudgetEditorState, *EDITOR_DIALOGS, BudgetsState, ProjectsState, ProjectDetailState, ReviewState, RulesState,
-          TemplatesState, SubjectsState)
+          TemplatesState, SubjectsState, CarryOverState)
 PATHS = {"BudgetEditorState": lambda w: routes.budget_editor(w["o_budget"]),
          "ProjectDetailState": lambda w: routes.project_detail(w["o_project"])}
 
@@ -62,7 +63,7 @@ def _editor_prep(w: dict) -> list:
 PREP = {"BudgetEditorState": _editor_prep, **{s.__name__: _editor_prep for s in EDITOR_DIALOGS},
         "ProjectDetailState": lambda w: [(routes.project_detail(w["o_project"]), "load", ())],
         **{s: lambda w: [(None, "load", ())] for s in ("BudgetsState", "ProjectsState", "ReviewState", "RulesState",
-                                                       "TemplatesState", "SubjectsState")}}
+                                                       "TemplatesState", "SubjectsState", "CarryOverState")}}
 async def _held(root, budget_id: int) -> None:
     grid = await root.get_state(BudgetEditorState)
     grid.bid, grid.editable = budget_id, True
@@ -175,6 +176,14 @@ CASES = {
     "ProjectDetailState.cancel_delete": Case(expect=H),
     "ProjectDetailState.confirm_delete": Case(expect=NC),
     # 预算审核 (head of U)
+    # 结转 (op of D: its unit's budgets to carry from; head of U reviews at U, not the finance bureau)
+    "CarryOverState.load": Case(expect=L),
+    "CarryOverState.choose_budget": Case(lambda w: (str(w["o_approved"]),), R),
+    "CarryOverState.propose": Case(lambda w: ({"a1": "1", "reason": "越权"},), NC),  # no budget chosen
+    "CarryOverState.open_review": Case(lambda w: (str(w["o_budget"]),), R),
+    "CarryOverState.close_review": Case(expect=H),
+    "CarryOverState.approve_carry": Case(lambda w: ({"comment": "越权"},), NC),  # no proposal open
+    "CarryOverState.return_carry": Case(lambda w: ({"comment": "越权"},), NC),
     "ReviewState.load": Case(expect=L),
     "ReviewState.choose_tab": Case(lambda w: ("subs",), L, "信息学院"),
     "ReviewState.choose_year": Case(lambda w: (str(YEAR),), L),

@@ -14,6 +14,7 @@ from tests.budget_world import YEAR, budget_with, library_project, line, world
 
 def _approve_all(w, bid):
     review.approve(w.head, bid)
+    review.approve(w.lead, bid)
     return review.approve(w.fin, bid)
 
 
@@ -77,6 +78,7 @@ def test_spending_during_review_blocks_the_approval_of_a_reduction(db):
     budgets.update_line(w.op, a["id"], {"amount": "20"}, a["version"])
     review.submit(w.op, adj["id"])
     review.approve(w.head, adj["id"])
+    review.approve(w.lead, adj["id"])
     _spend(w, base, "30201", 5000)  # paid while the 调整 waits at the finance bureau
     with pytest.raises(ValidationError, match="低于已执行"):
         review.approve(w.fin, adj["id"])

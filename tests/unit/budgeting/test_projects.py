@@ -211,7 +211,7 @@ def test_notifications_are_per_user(db):
     assert notifications.mark_read(w.op, [rows[0]["id"]]) == 0  # not the operator's
     assert notifications.mark_read(w.head, [rows[0]["id"]]) == 1
     assert notifications.unread_count(w.head) == 0
-    assert _count(Notification) == 1
+    assert _count(Notification) == 2  # the 处长 and the 校长 who review at the university
 
 
 def test_the_test_contexts_match_what_login_resolves(db):

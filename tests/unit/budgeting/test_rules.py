@@ -68,10 +68,12 @@ def _violating(w, kind) -> int:
         base = budget_with(w, {"30201": "100"})
         review.submit(w.op, base)
         review.approve(w.head, base)
+        review.approve(w.lead, base)
         review.approve(w.fin, base)
         review.issue_control_numbers(w.head, w.org["unit"], YEAR, {w.org["dept"]: "100"})
         review.submit(w.op, base)
         review.approve(w.head, base)
+        review.approve(w.lead, base)
         review.approve(w.fin, base)
         matching_line = budgets.fetch_lines(w.op, base)["rows"][0]["id"]
         with session_scope() as session:

@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[3]
 MENU = (
     ("工作台", "/", None, "layout-dashboard"), ("项目库", "/projects", "project.view", "folder-kanban"),
     ("预算编制", "/budgets", "budget.view", "table"), ("预算审核", "/review", "budget.review", "clipboard-check"),
+    ("结转", "/carryover", "budget.view", "forward"),
     ("财政云指标", "/fincloud-indicators", "budget.review", "cloud-download"),
     ("校验规则", "/rules", "budget.rules", "list-checks"), ("编制模板", "/templates", "budget.templates", "layout-template"),
     ("审批流", "/approval-flows", "budget.rules", "git-branch"), ("审批事项", "/matters", "report.view", "gavel"),

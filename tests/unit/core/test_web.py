@@ -99,3 +99,47 @@ async def test_public_upload_folder_is_not_served(client, tmp_path, monkeypatch)
     assert (await client.get("/_upload/a.txt")).status_code == 404
     monkeypatch.setenv("HBB_VAR_DIR", str(tmp_path))
     assert web.private_dir() == tmp_path / "private" and web.private_dir().is_dir()
+
+
+# ---- the HTTP login and logout (issue 11 item 29: the session cookie is HttpOnly) ----
+
+@pytest.fixture
+def login_client(monkeypatch, db):
+    from tests.factories import make_tree, make_user
+
+    make_user("kuaiji", "accountant", make_tree()["unit"])
+    monkeypatch.setenv("HBB_PORT", "3999")
+    transport = httpx.ASGITransport(app=web.security_middleware(_app()), client=("127.0.0.1", 5000))
+    return httpx.AsyncClient(transport=transport, base_url="http://localhost:3999")
+
+
+async def test_the_http_login_sets_an_httponly_cookie_and_logout_clears_it(login_client):
+    from hbbudget.services.security import auth
+    from tests.factories import PASSWORD
+
+    bad = await login_client.post(web.LOGIN, data={"username": "kuaiji", "password": "Wrong@pass1"})
+    assert bad.status_code == 303 and bad.headers["location"] == "/login?error=left-4"
+    assert "set-cookie" not in bad.headers
+    empty = await login_client.post(web.LOGIN, data={"username": "kuaiji"})
+    assert empty.headers["location"] == "/login?error=empty"
+    assert (await login_client.get(web.LOGIN)).status_code == 405
+    ok = await login_client.post(web.LOGIN, data={"username": "kuaiji", "password": PASSWORD})
+    assert ok.status_code == 303 and ok.headers["location"] == "/"
+    cookie = ok.headers["set-cookie"]
+    assert cookie.startswith("hbb_sid=") and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert "Path=/" in cookie and "Secure" not in cookie  # HBB_COOKIE_SECURE unset
+    token = web.session_token(cookie.split(";")[0])
+    assert auth.resolve(token).username == "kuaiji"
+    out = await login_client.post(web.LOGOUT, headers={"Cookie": f"hbb_sid={token}"})
+    assert out.status_code == 303 and out.headers["location"] == "/login"
+    assert out.headers["set-cookie"].startswith("hbb_sid=; Max-Age=0")
+    with pytest.raises(Exception, match="会话已失效"):
+        auth.resolve(token)
+
+
+async def test_a_login_from_another_site_is_refused(login_client):
+    from tests.factories import PASSWORD
+
+    r = await login_client.post(web.LOGIN, data={"username": "kuaiji", "password": PASSWORD},
+                                headers={"Origin": "http://evil.example"})
+    assert r.status_code == 403 and "set-cookie" not in r.headers

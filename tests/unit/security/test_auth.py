@@ -189,18 +189,34 @@ def test_password_equal_to_username_is_refused():
     assert "密码不能与用户名相同" in auth.password_problems("Admin@2026", "admin@2026")
 
 
-async def test_login_error_survives_the_late_on_load(tree):
-    """Reflex runs the login page's on_load after a submit the user fired before hydration finished."""
+async def test_the_login_page_shows_only_the_refusals_auth_gives(tree):
+    """The HTTP login redirects a refusal to /login?error=<code>; the page rebuilds the same text, and a crafted
+    address cannot put other text there."""
     import reflex as rx
+    from reflex.istate.data import RouterData
 
+    from hbbudget.services.security import login_codes
     from state.session import SessionState
 
+    make_user("xiaozhang", "unit_leader", tree["unit"])
+    messages = []
+    for _ in range(5):
+        with pytest.raises(AuthError) as err:
+            auth.login("xiaozhang", "Wrong@pass1")
+        messages.append(err.value.message)
+    with pytest.raises(AuthError) as err:
+        auth.login("xiaozhang", PASSWORD)
+    messages.append(err.value.message)
+    for message in [*messages, auth.BAD_CREDENTIALS, login_codes.EMPTY]:
+        assert login_codes.code_of(message), message
+        assert login_codes.message_of(login_codes.code_of(message)) == message
     state = await rx.State().get_state(SessionState)
-    await state.login({"username": "xiaozhang_missing", "password": "Wrong@pass1"})
-    message = state.login_error
-    assert message
-    await state.open_login()
-    assert state.login_error == message
+    for code, shown in (("left-3", "用户名或密码错误，还可尝试 3 次"), ("系统升级请访问evil", login_codes.FALLBACK),
+                        ("", "")):
+        state.router = RouterData.from_router_data({"pathname": "/login", "asPath": f"/login?error={code}",
+                                                    "query": {"error": code} if code else {}, "headers": {}})
+        await state.open_login()
+        assert state.login_error == shown
 
 
 async def test_demo_mode_exempts_only_the_three_admins_from_the_first_login_change(tree, monkeypatch):
@@ -209,7 +225,6 @@ async def test_demo_mode_exempts_only_the_three_admins_from_the_first_login_chan
     import reflex as rx
 
     import hbbudget.hbbudget  # noqa: F401  (imports every page and state)
-    from hbbudget import routes
     from hbbudget.pages.budgeting.budgets import BudgetsState
     from hbbudget.services.core import setup
     from state.session import SessionState
@@ -222,8 +237,7 @@ async def test_demo_mode_exempts_only_the_three_admins_from_the_first_login_chan
     assert not auth.login("sysadmin", PASSWORD)[1].must_change_password
     root = rx.State()
     session = await root.get_state(SessionState)
-    result = await session.login({"username": "xinren", "password": PASSWORD})
-    assert routes.PASSWORD in str(result)
+    session._sid = auth.login("xinren", PASSWORD)[0]
     result = await (await root.get_state(BudgetsState)).load()  # a crafted event before changing it
     assert "请先修改初始密码" in str(result)
     monkeypatch.setenv("HBB_DEMO", "0")

@@ -23,8 +23,7 @@ from state.session import SessionState
 from tests.factories import PASSWORD, make_tree, make_user
 
 # Handlers a signed-out browser must be able to call; each validates its own input.
-PUBLIC = {("SessionState", "login"), ("SessionState", "logout"), ("SessionState", "open_login"),
-          ("SessionState", "heartbeat")}
+PUBLIC = {("SessionState", "open_login"), ("SessionState", "heartbeat")}  # login/logout: HTTP (hbbudget/web.py)
 # Reflex's own handlers: hydration, on_load dispatch, client-storage sync, frontend error reports,
 # and setvar, refused on every state (state.guard.refuse_setvar; tested below).
 FRAMEWORK = {"setvar", "hydrate", "set_is_hydrated", "hydrate_and_load", "on_load_internal",
