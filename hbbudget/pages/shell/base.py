@@ -14,6 +14,7 @@ import reflex as rx
 from components.shell import shell
 from components.text import APP_SHORT
 from hbbudget import routes
+from hbbudget.services.security import auditlog
 from state.guard import GUARD_ATTR
 
 
@@ -44,6 +45,8 @@ def app_page(route: str, title: str, permission: str | None, *, menu: str | None
     if load_permissions(page) - {permission}:
         raise ValueError(f"{route}: on_load guarded by {load_permissions(page)}, the page declares {permission!r}")
     PAGES[route] = page
+    for handler in handlers:  # the audit page names a refused request by its page
+        auditlog.ACTION_PAGES.setdefault(handler.fn.__qualname__.split(".")[0], title)
     if menu:
         routes.add_menu(title, route, permission, menu)
 

@@ -45,9 +45,11 @@ OBJECT_NAMES = {"user": "用户", "role": "角色", "org": "单位", "policy": "
                 "invoice": "电子发票", "fincloud_run": "财政云交换", "fincloud_import": "财政云指标",
                 "evidence": "存证",
                 "approval_template": "审批流模板", "collective_decision": "三重一大决策",
-                "indicator": "绩效指标", "perf_evaluation": "绩效自评", "report_definition": "报告定义",
+                "indicator": "绩效指标", "perf_evaluation": "绩效自评", "perf_monitor": "绩效监控报告",
+                "perf_setting": "绩效设置", "report_definition": "报告定义",
                 "backup": "数据库备份", "health": "系统巡检", "faq": "知识库条目", "ticket": "用户反馈"}
 _OBJECT_CODES = {name: code for code, name in OBJECT_NAMES.items()}
+ACTION_PAGES: dict[str, str] = {}  # a page state's class name -> the page's title (filled by pages.shell.base.app_page)
 SYSTEM = "系统"  # the user column of an entry written by a job (no person)
 ACTORS = {"people": "只看人员操作", "system": "只看系统任务"}  # the 操作方 filter: hide the jobs' entries, or only them
 
@@ -60,7 +62,7 @@ def clean_filters(data: object) -> dict[str, str]:
         raise ValidationError("事件类型无效")
     result = str(data.get("result") or "")
     actor = str(data.get("actor") or "")
-    filters = {"actor": actor if actor in ACTORS else "","username": str(data.get("username") or "").strip()[:64], "event_type": event_type,
+    filters = {"actor": actor if actor in ACTORS else "", "username": str(data.get("username") or "").strip()[:64], "event_type": event_type,
                "date_from": str(data.get("date_from") or "").strip()[:10],
                "date_to": str(data.get("date_to") or "").strip()[:10],
                "object": str(data.get("object") or "").strip()[:64],
@@ -97,10 +99,19 @@ def _query(filters: dict[str, str]):
     return query
 
 
+def _object_text(e: AuditEntry) -> str:
+    """The 对象 column in Chinese. A refused request names a handler (BudgetsState.load): shown as its page."""
+    if e.object_type == "action":
+        page = ACTION_PAGES.get((e.object_id or "").split(".")[0])
+        name = f"{page}页面" if page else EVENT_NAMES.get(e.object_id or "", "页面请求")
+        return f"{OBJECT_NAMES['action']} {name}"
+    return f"{OBJECT_NAMES.get(e.object_type, e.object_type)} {e.object_id}".strip()
+
+
 def _row(e: AuditEntry) -> dict[str, str]:
     return {"id": str(e.id), "time": to_local_text(e.created_at, seconds=True), "username": e.username or SYSTEM,
             "event": EVENT_NAMES.get(e.event_type, e.event_type), "result": "成功" if e.success else "失败",
-            "object": f"{OBJECT_NAMES.get(e.object_type, e.object_type)} {e.object_id}".strip(), "detail": e.detail, "before": e.before,
+            "object": _object_text(e), "detail": e.detail, "before": e.before,
             "after": e.after, "client": e.client_addr}
 
 

@@ -163,3 +163,19 @@ def test_every_object_type_written_has_a_chinese_name():
     written = {m for path in source.rglob("*.py")
                for m in re.findall(r'object_type="([a-z_]+)"', path.read_text(encoding="utf-8"))}
     assert written and written <= set(auditlog.OBJECT_NAMES), written - set(auditlog.OBJECT_NAMES)
+
+
+def test_a_refused_request_shows_its_page_in_chinese(aud):
+    """Issue 11 item 15: the 对象 column named the handler (操作 BudgetsState.load); it names the page."""
+    import re
+
+    import hbbudget.hbbudget  # noqa: F401  (declares every page)
+
+    assert auditlog.ACTION_PAGES["BudgetsState"] == "预算编制"
+    for action in ("BudgetsState.load", "NoSuchState.save", "history.import"):
+        with session_scope() as session:
+            audit.record(session, "permission.denied", object_type="action", object_id=action, success=False)
+    rows, _ = auditlog.search(aud, {"event_type": "permission.denied"})
+    shown = {r["object"] for r in rows}
+    assert "操作 预算编制页面" in shown and "操作 页面请求" in shown
+    assert not any(re.search(r"[A-Za-z]", text) for text in shown), shown
