@@ -55,6 +55,7 @@ NUMBER = "130101000000001"
 # handler -> arguments (from the world)
 CASES = {
     "MonitorState.load": lambda w: (),
+    "MonitorState.refresh": lambda w: (),
     "LedgerState.load_list": lambda w: (),
     "LedgerState.load": lambda w: (),
     "LedgerState.choose_unit": lambda w: ("wan",),
@@ -373,22 +374,21 @@ async def test_ledger_pages_in_and_out_of_scope(world):
 
 async def test_live_vars_follow_the_signed_in_user(world):
     badge = await _state("head", AlertBadgeState)
-    assert await badge.count == 0  # not refreshed yet: nothing shown
+    assert badge.count == 0  # not refreshed yet: nothing shown
     await badge.refresh()
-    assert await badge.count == alerts.open_count(auth.login("head", PASSWORD)[1]) > 0
+    assert badge.count == alerts.open_count(auth.login("head", PASSWORD)[1]) > 0
     leader_badge = await _state("leader", AlertBadgeState)
     await leader_badge.refresh()
-    assert await leader_badge.count == 0  # no execution.view: no badge
+    assert leader_badge.count == 0  # no execution.view: no badge
     monitor = await _state("head", MonitorState)
-    assert await monitor.cards == []
+    assert monitor.cards == [] and monitor.updated == ""
     await monitor.load()
-    cards = {c["label"]: c["value"] for c in await monitor.cards}
+    cards = {c["label"]: c["value"] for c in monitor.cards}
     assert cards["预算总额"] == "0.10 万元" and cards["已支出"] == "0.00 万元"
-    assert isinstance(await monitor.fig_cumulative, go.Figure)
-    assert (await monitor.fig_orgs).data[0].y == ("示范大学",)
+    assert isinstance(monitor.fig_cumulative, go.Figure) and monitor.updated
+    assert monitor.fig_orgs.data[0].y == ("示范大学",)
     signed_out = await _state(None, MonitorState)
-    signed_out._watching, signed_out._uid = True, 1  # even a crafted backend state shows nothing without a session
-    assert await signed_out.cards == []
+    assert "请先登录" in str(await signed_out.refresh()) and signed_out.cards == []
 
 
 async def test_a_narrowed_grant_narrows_the_dashboard_at_once(world):
@@ -397,7 +397,7 @@ async def test_a_narrowed_grant_narrows_the_dashboard_at_once(world):
 
     monitor = await _state("leader", MonitorState)
     await monitor.load()
-    assert {c["label"]: c["value"] for c in await monitor.cards}["预算总额"] == "0.10 万元"
+    assert {c["label"]: c["value"] for c in monitor.cards}["预算总额"] == "0.10 万元"
     with session_scope() as session:  # the grant moves from the province to another unit; no data version bump
         uid = session.exec(select(User.id).where(User.username == "leader")).one()
         grant = session.exec(select(UserRole).where(UserRole.user_id == uid)).one()
@@ -405,4 +405,4 @@ async def test_a_narrowed_grant_narrows_the_dashboard_at_once(world):
         session.add(grant)
     again = await _state("leader", MonitorState)
     await again.load()
-    assert {c["label"]: c["value"] for c in await again.cards}["预算总额"] == "0.00 万元"
+    assert {c["label"]: c["value"] for c in again.cards}["预算总额"] == "0.00 万元"
