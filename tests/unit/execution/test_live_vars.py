@@ -27,7 +27,7 @@ YEAR = 2027
 def world(db):
     setup.init_reference_data()
     tree = make_tree()
-    make_user("op", "operator", tree["dept"], subtree=False)
+    make_user("op", "accountant", tree["dept"], subtree=False)  # 会计: edits budgets and sees 执行监控
     op = auth.login("op", PASSWORD)[1]
     header = budgets.create_budget(op, tree["dept"], YEAR)
     line = budgets.add_line(op, header["id"], {"econ_code": "30201", "func_code": "2050205", "source": "财政拨款",
@@ -85,7 +85,7 @@ async def test_the_monitor_redraws_once_per_feed_version(world, counted):
     root = rx.State()
     (await root.get_state(SessionState)).sid, _ = auth.login("op", PASSWORD)
     monitor = await root.get_state(MonitorState)
-    await monitor.load()
+    assert await monitor.load() is None
     assert counted.count("overview_cached") == 1 and monitor.cards and monitor.updated
     counted.clear()
     await monitor.refresh()  # the same version (a remount without a bump): nothing is read or drawn
@@ -93,3 +93,24 @@ async def test_the_monitor_redraws_once_per_feed_version(world, counted):
     (await root.get_state(ExecFeed)).version += 1
     await monitor.refresh()
     assert counted.count("overview_cached") == 1 and counted.count("cumulative") == 1
+
+
+async def test_a_refused_page_says_so_at_once_and_the_accountant_has_the_monitor(world):
+    """Issue 11 item 21: 会计 opens 执行监控 for its scope; a page the user may not open shows the refusal as soon
+    as the shell knows the user (no empty charts waiting for the on_load refusal)."""
+    from hbbudget import routes
+    from hbbudget.pages.execution.monitor import monitor_page
+
+    rendered = str(monitor_page())
+    assert 'id:"page-refused"' in rendered and "没有权限：查看驾驶舱".encode("unicode_escape").decode() in rendered
+    assert '"dashboard.view"' in rendered  # the condition names the page's permission
+    make_user("jingban", "operator", world["dept"], subtree=False)
+    for username, allowed in (("op", True), ("jingban", False)):
+        root = rx.State()
+        session = await root.get_state(SessionState)
+        session.sid, _ = auth.login(username, PASSWORD)
+        monitor = await root.get_state(MonitorState)
+        result = await monitor.load()
+        assert session.signed_in and ("dashboard.view" in session.permissions) is allowed
+        assert (routes.MONITOR in [m["route"] for m in session.menu]) is allowed
+        assert (result is None and monitor.cards != []) if allowed else ("没有权限" in str(result))
