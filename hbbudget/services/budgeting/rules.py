@@ -289,10 +289,10 @@ def _unique(ev: Eval, p: dict) -> tuple[bool, str, list[int]]:
     if not ev.facts.duplicate_keys:
         return True, "明细均不重复", []
     key = (BudgetLine.project_id, BudgetLine.func_code, BudgetLine.econ_code, BudgetLine.source)
-    twins = select(*key).where(BudgetLine.budget_id == ev.budget.id).group_by(*key).having(func.count() > 1)
+    twins = {tuple(t) for t in ev.session.exec(select(*key).where(BudgetLine.budget_id == ev.budget.id)
+                                              .group_by(*key).having(func.count() > 1)).all()}  # once, not per line
     ids = [i for i, *k in ev.session.exec(select(BudgetLine.id, *key).where(BudgetLine.budget_id == ev.budget.id)
-                                          .order_by(BudgetLine.id)).all()
-           if tuple(k) in {tuple(t) for t in ev.session.exec(twins).all()}][:_MAX_IDS]
+                                          .order_by(BudgetLine.id)).all() if tuple(k) in twins][:_MAX_IDS]
     return (False, f"有 {ev.facts.duplicate_keys} 组明细的项目、功能分类、经济分类和资金来源相同，请合并或修改其中一行",
             ids)
 
