@@ -139,6 +139,12 @@ _cache_lock = threading.Lock()
 stats = {"hits": 0, "misses": 0}  # read by tests and the bench
 
 
+def forget() -> None:
+    """Drop every cached session (a restored database, tests)."""
+    with _cache_lock:
+        _cache.clear()
+
+
 def _expired(row: LoginSession, rules: policy.Policy, current) -> bool:
     return (row.expires_at <= current or current - row.created_at > timedelta(hours=rules.session_lifetime_hours)
             or current - row.last_seen_at > timedelta(minutes=rules.idle_timeout_minutes))
