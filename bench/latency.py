@@ -23,10 +23,11 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(os.environ.get("HBB_BENCH_APP_ROOT") or Path(__file__).resolve().parents[1])  # another checkout: before
 BIN = Path(sys.executable).parent
 CHROMIUM = "/usr/bin/chromium"
 CLICKS, EDITS = 40, 30
+SEGMENTS = "#unit-switch [role=radio], #unit-switch button"
 BIG_LINES = 2000
 PASSWORD = "Demo@2026"
 
@@ -58,7 +59,8 @@ TIMED = """([target, kind, arg, value]) => new Promise((done) => {
   if (kind === "click") {
     document.querySelector(arg).click();
   } else if (kind === "button") {
-    [...document.querySelectorAll(arg)].find((b) => b.textContent.trim() === value).click();
+    // a Radix segmented item repeats its label (active and inactive copies): match the start
+    [...document.querySelectorAll(arg)].find((b) => b.textContent.trim().startsWith(value)).click();
   } else {  // type into an input, then leave it (the save)
     const input = document.getElementById(arg);
     input.focus();
@@ -210,7 +212,7 @@ def _edits(page, base: str, budget_id: int) -> tuple[list[float], list[float], l
     switches = []
     for i in range(CLICKS):
         label = "万元" if i % 2 == 0 else "元"
-        switches.append(page.evaluate(TIMED, ["#budget-total", "button", "#unit-switch button", label]))
+        switches.append(page.evaluate(TIMED, ["#budget-total", "button", SEGMENTS, label]))
     return edits, switches, frames
 
 
@@ -228,6 +230,10 @@ def _menu_pages(page, base: str) -> list[tuple[str, float]]:
             pass
         found.append((label.strip(), (time.perf_counter() - began) * 1000))
     return found
+
+
+def _progress(label: str, values: list[float]) -> None:
+    print(f"bench.latency {label}: p50 {_pct(values, 0.5):.1f} ms, p95 {_pct(values, 0.95):.1f} ms", flush=True)
 
 
 def _measure(folder: Path) -> list[dict]:
@@ -262,9 +268,15 @@ def _measure(folder: Path) -> list[dict]:
             logins = [_login(page, base, "jingban")]
             demo_edit, demo_switch, demo_frames = _edits(page, base, small)
             floor = _blank(context, f"http://localhost:{blank_port}")
+            _progress("blank", floor)
+            _progress("demo edit", demo_edit)
+            _progress("demo switch", demo_switch)
             big_edit, big_switch, big_frames = _edits(page, base, big)
             floor += _blank(context, f"http://localhost:{blank_port}")
+            _progress(f"{BIG_LINES} edit", big_edit)
+            _progress(f"{BIG_LINES} switch", big_switch)
             pages = _menu_pages(page, base)
+            print("bench.latency pages", pages, flush=True)
             for _ in range(2):
                 fresh = browser.new_context(locale="zh-CN")
                 logins.append(_login(fresh.new_page(), base, "jingban"))
