@@ -193,11 +193,14 @@ def _login(page, base: str, username: str) -> float:
 
 
 def _edits(page, base: str, budget_id: int) -> tuple[list[float], list[float], list[int]]:
+    sizes: list[int] = []
+
+    def frames(ws) -> None:  # the page's websocket (a new one per full navigation)
+        ws.on("framereceived", lambda f: sizes.append(len(f.encode() if isinstance(f, str) else f)))
+
+    page.on("websocket", frames)
     page.goto(f"{base}/budgets/{budget_id}")
     page.locator("#budget-grid input[id^='amount-']").first.wait_for(timeout=120_000)
-    sizes: list[int] = []
-    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: sizes.append(len(f) if isinstance(f, str | bytes)
-                                                                                  else 0)))
     ids = page.eval_on_selector_all("#budget-grid input[id^='amount-']", "els => els.map(e => e.id)")[:10]
     edits, frames = [], []
     for i in range(EDITS + 3):
@@ -208,27 +211,32 @@ def _edits(page, base: str, budget_id: int) -> tuple[list[float], list[float], l
         page.wait_for_timeout(50)  # the rest of the update's frames (their size only; the time is taken)
         if i >= 3:
             edits.append(ms)
+            assert sizes, "no websocket frame seen"
             frames.append(max(sizes) if sizes else 0)
     switches = []
     for i in range(CLICKS):
         label = "万元" if i % 2 == 0 else "元"
         switches.append(page.evaluate(TIMED, ["#budget-total", "button", SEGMENTS, label]))
+    page.remove_listener("websocket", frames)
     return edits, switches, frames
 
 
-def _menu_pages(page, base: str) -> list[tuple[str, float]]:
+def _menu_pages(page, base: str) -> list[tuple[str, float, bool]]:
+    """(label, ms, whether data was seen): a page whose list is empty shows no row, chart or card; its heading
+    and its last network-free render are taken then (marked)."""
     routes = page.eval_on_selector_all("#menu a", "els => els.map(e => [e.getAttribute('href'), e.textContent])")
     found = []
     for href, label in routes:
         began = time.perf_counter()
         page.locator(f"#menu a[href='{href}']").click()
         page.locator("#shell-content h1, #shell-content .rt-Heading").filter(has_text=label.strip()).first.wait_for()
+        heading = (time.perf_counter() - began) * 1000
         try:
             page.locator("#shell-content").locator("tbody tr, .js-plotly-plot, .rt-Card, #page-refused").first \
-                .wait_for(timeout=10_000)
-        except Exception:  # a page without any of those: its heading is its first paint
-            pass
-        found.append((label.strip(), (time.perf_counter() - began) * 1000))
+                .wait_for(timeout=3_000)
+            found.append((label.strip(), (time.perf_counter() - began) * 1000, True))
+        except Exception:  # no row, chart or card within 3 s: an empty page; its heading is what we can time
+            found.append((label.strip(), heading, False))
     return found
 
 
@@ -305,9 +313,9 @@ def _measure(folder: Path) -> list[dict]:
     worst_login = max(logins)
     rows.append({"name": f"login to a usable 工作台 (worst of {len(logins)})", "target": "≤ 1000 ms",
                  "measured": f"{worst_login:.0f} ms", "pass": worst_login <= 1000})
-    for label, ms in pages:
-        rows.append({"name": f"first useful paint: {label}", "target": "≤ 1000 ms", "measured": f"{ms:.0f} ms",
-                     "pass": ms <= 1000})
+    for label, ms, data in pages:
+        rows.append({"name": f"first useful paint: {label}" + ("" if data else " (empty page: heading)"),
+                     "target": "≤ 1000 ms", "measured": f"{ms:.0f} ms", "pass": ms <= 1000})
     rows.append({"name": "(info) all edits p50", "target": "(info)",
                  "measured": f"{statistics.median(demo_edit + big_edit):.0f} ms", "pass": True})
     return rows
