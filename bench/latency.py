@@ -195,10 +195,10 @@ def _login(page, base: str, username: str) -> float:
 def _edits(page, base: str, budget_id: int) -> tuple[list[float], list[float], list[int]]:
     sizes: list[int] = []
 
-    def frames(ws) -> None:  # the page's websocket (a new one per full navigation)
+    def watch(ws) -> None:  # the page's websocket (a new one per full navigation)
         ws.on("framereceived", lambda f: sizes.append(len(f.encode() if isinstance(f, str) else f)))
 
-    page.on("websocket", frames)
+    page.on("websocket", watch)
     page.goto(f"{base}/budgets/{budget_id}")
     page.locator("#budget-grid input[id^='amount-']").first.wait_for(timeout=120_000)
     ids = page.eval_on_selector_all("#budget-grid input[id^='amount-']", "els => els.map(e => e.id)")[:10]
@@ -217,7 +217,7 @@ def _edits(page, base: str, budget_id: int) -> tuple[list[float], list[float], l
     for i in range(CLICKS):
         label = "万元" if i % 2 == 0 else "元"
         switches.append(page.evaluate(TIMED, ["#budget-total", "button", SEGMENTS, label]))
-    page.remove_listener("websocket", frames)
+    page.remove_listener("websocket", watch)
     return edits, switches, frames
 
 
