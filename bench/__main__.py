@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-MODULES = ["bench.foundation", "bench.budgeting", "bench.execution", "bench.performance", "bench.analysis"]
+MODULES = ["bench.foundation", "bench.budgeting", "bench.execution", "bench.performance", "bench.analysis", "bench.latency"]
 
 
 def main(names: list[str]) -> int:

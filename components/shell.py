@@ -5,7 +5,7 @@ import reflex as rx
 from components import text, tokens
 from components.native_form import native_form
 from hbbudget import routes, web
-from state.exec_feed import AlertBadgeState
+from state.exec_feed import AlertBadgeState, ExecFeed
 from state.notifications import BellState
 from state.session import SessionState
 
@@ -37,7 +37,8 @@ def bell() -> rx.Component:
 def alert_badge() -> rx.Component:
     """Open execution warnings (预警), live: the count follows the shared feed (state/exec_feed.py)."""
     return rx.fragment(
-        rx.box(display="none", on_mount=AlertBadgeState.refresh),
+        # remounted when the feed version moves: the count is read again once per version (state/exec_feed.py)
+        rx.fragment(rx.box(display="none", on_mount=AlertBadgeState.refresh), key=ExecFeed.version.to_string()),
         rx.cond(AlertBadgeState.count > 0, rx.link(
             rx.box(rx.icon("siren", size=20),
                    rx.badge(AlertBadgeState.count, color_scheme="yellow", variant="solid", high_contrast=True, size="1", radius="full",

@@ -4,9 +4,11 @@ How a newly booked payment reaches an open page (no reload, no polling): the sch
 and calls `bump()` (registered with jobs.ON_EXECUTION_CHANGE by `install`), which increments `ExecFeed.version`
 through `app.modify_state` on the shared token; Reflex sends the change to every linked client and
 re-evaluates, per client, the computed vars that read the feed (the header count here, the dashboard's figures
-in pages/monitor.py). Those vars resolve the user from the login session *without* counting as activity
-(auth.resolve touch=False: an open dashboard does not defeat the idle timeout) and read the aggregates from
-services.exec_facts, which computes them once per data version however many clients watch.
+in pages/execution/monitor.py, 领导驾驶舱). No computed var reads the feed: each live element holds a hidden box in a
+fragment keyed by `ExecFeed.version`; the bump remounts it and its on_mount event refreshes that client's plain
+vars once per version (issue 12: computed vars reading a linked shared state are re-run at every event of every
+linked client). The aggregates come from services.exec_facts, computed once per data version however many
+clients watch.
 
 The feed holds only a number: never per-user data."""
 
@@ -19,12 +21,9 @@ import reflex as rx
 from reflex_base.utils.exceptions import ReflexRuntimeError
 
 from hbbudget import jobs
-from hbbudget.services.errors import ServiceError
 from hbbudget.services.execution import alerts
-from hbbudget.services.security import auth
 from hbbudget.services.security.permissions import UserContext
 from state.guard import guarded
-from state.session import SessionState
 
 log = logging.getLogger("hbbudget.feed")
 FEED = "exec-feed"  # a link token may not contain "_"
@@ -81,45 +80,30 @@ def install(app: rx.App) -> None:
         logging.getLogger("reflex.app").addFilter(_FeedIsNoClient())
 
 
-async def quiet_context(state: rx.State) -> UserContext | None:
-    """The signed-in user for a live refresh, without counting as activity; None when signed out."""
-    session = await state.get_state(SessionState)
-    sid = session.sid
-    if not sid:
-        return None
-    try:
-        return await asyncio.to_thread(auth.resolve, sid, "", False)
-    except ServiceError:
-        return None
-
-
 class AlertBadgeState(rx.State):
-    """The open execution-alert count beside the bell (users with execution.view only)."""
+    """The 未处理预警 count beside the bell (users with execution.view only): a plain var, read on mount and again
+    when the feed version moves (a fragment keyed by it remounts the box that calls `refresh`), never on the
+    events of other pages."""
 
-    _active: bool = False
-    _uid: int = 0  # who the count is for (set by refresh): another sign-in in this tab recomputes it
-
-    @rx.var
-    async def count(self) -> int:
-        feed = await self.get_state(ExecFeed)
-        _ = feed.version  # dependency: recomputed for each linked client on every bump
-        if not self._active:
-            return 0
-        ctx = await quiet_context(self)
-        if ctx is None or ctx.user_id != self._uid:
-            return 0
-        try:
-            return await asyncio.to_thread(alerts.open_count, ctx)
-        except Exception:  # a live refresh never raises into the client
-            log.exception("alert count failed")
-            return 0
+    count: int = 0
+    _seen: int = -1  # the feed version the count was read at
+    _uid: int = 0  # who it was read for: another sign-in in this tab reads it again
 
     @rx.event
-    @guarded(None, during_password_change=True)
+    @guarded(None, during_password_change=True, quiet=True)
     async def refresh(self, ctx: UserContext):
-        """on_mount of the header badge: link to the feed and show the count (0 without execution.view)."""
-        if ctx.scope_paths("execution.view"):
+        """on_mount of the header badge (and at each feed version): link to the feed and read the count."""
+        if not ctx.scope_paths("execution.view"):
+            self._seen, self._uid = -1, ctx.user_id
+            if self.count:
+                self.count = 0
+            return
+        version = (await self.get_state(ExecFeed)).version
+        if self._seen == -1 or self._uid != ctx.user_id:
             await link(self)
-            self._uid, self._active = ctx.user_id, True
-        elif self._active:
-            self._active = False
+        elif version == self._seen:
+            return
+        self._seen, self._uid = version, ctx.user_id
+        count = await asyncio.to_thread(alerts.open_count, ctx)
+        if count != self.count:
+            self.count = count

@@ -32,8 +32,9 @@ log = logging.getLogger("hbbudget.guard")
 GUARD_ATTR = "_hbb_permission"
 
 
-def guarded(permission: str | None, *, during_password_change: bool = False) -> Callable:
-    """Guard a handler; `permission=None` means any signed-in user."""
+def guarded(permission: str | None, *, during_password_change: bool = False, quiet: bool = False) -> Callable:
+    """Guard a handler; `permission=None` means any signed-in user. `quiet=True`: the check does not count as
+    activity (live refreshes fired by a feed bump must not keep an idle session alive)."""
     if permission is not None and permission not in PERMISSIONS:
         raise ValueError(f"unknown permission {permission}")
 
@@ -51,7 +52,7 @@ def guarded(permission: str | None, *, during_password_change: bool = False) -> 
                 session_state._clear()
                 return rx.redirect(routes.LOGIN)
             try:
-                ctx = await asyncio.to_thread(auth.resolve, session_state.sid, client)
+                ctx = await asyncio.to_thread(auth.resolve, session_state.sid, client, not quiet)
             except AuthError as err:
                 session_state._clear()
                 return [rx.toast.error(err.message), rx.redirect(routes.LOGIN)]

@@ -35,6 +35,7 @@ class SessionState(rx.State):
     must_change_password: bool = False
     login_error: str = ""
     unread: int = 0  # notifications not yet read (the bell in the shell header)
+    permissions: list[str] = []  # the codes the user holds somewhere: a page the user may not open says so at once
 
     @property
     def sid(self) -> str:
@@ -52,6 +53,7 @@ class SessionState(rx.State):
             "org_name": ctx.org_name,
             "role_text": "、".join(ctx.role_names) or "（无角色）",
             "menu": routes.menu_for(ctx.permissions),
+            "permissions": sorted(ctx.permissions),
             "signed_in": True,
             "must_change_password": ctx.must_change_password,
         }
@@ -63,6 +65,7 @@ class SessionState(rx.State):
         self._sid = ""
         self.user_name = self.org_name = self.role_text = ""
         self.menu = []
+        self.permissions = []
         self.signed_in = False
         self.must_change_password = False
         self.unread = 0

@@ -2,3 +2,5 @@
 
 Services never import reflex.
 """
+
+from hbbudget.services.security import access_version  # noqa: F401  (registers the access-version bump)

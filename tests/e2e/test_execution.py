@@ -44,6 +44,8 @@ def test_open_dashboard_follows_a_newly_booked_payment_without_reload(browser, a
     count = page.locator("#alert-count")
     count_before = count.inner_text() if count.count() else "0"
     page.evaluate("() => { window.__noReload = 'still here'; }")
+    expect(page.locator("#monitor-updated")).to_contain_text("最后更新")  # issue 11 item 23: when the data last moved
+    updated_before = page.locator("#monitor-updated").inner_text()
 
     classroom = f"130100{current_fiscal_year()}P000004"  # 智慧教室改造: one line of 60 万 in the demo budget
     booked = httpx.post(f"{bank_sim}/admin/book", json={
@@ -55,6 +57,7 @@ def test_open_dashboard_follows_a_newly_booked_payment_without_reload(browser, a
     page.wait_for_function(f"({MONTHLY_SPENT})() > {chart_before} + 69", timeout=30_000)  # +70 万元 this month
     expect(page.locator("#alert-count")).to_be_visible()
     expect(page.locator("#alert-count")).not_to_have_text(count_before)
+    expect(page.locator("#monitor-updated")).not_to_have_text(updated_before)
     elapsed = time.monotonic() - began
     print(f"\n执行监控 updated {elapsed:.1f} s after the booking (poll interval 2 s)")
     assert elapsed <= 2 + 5, f"live update took {elapsed:.1f} s: more than 5 s after the 2 s poll picked it up"

@@ -25,8 +25,8 @@ def test_accountant_sees_only_allowed_menu(page):
     expect(page.locator("#shell-org")).to_have_text("河北示范大学")
     expect(page.locator("#shell-roles")).to_have_text("会计")
     menu = page.locator("#menu a")
-    expect(menu).to_have_text(["工作台", "项目库", "预算编制", "结转", "审批事项", "执行台账", "待匹配", "预警中心", "电子发票", "执行报告",
-                               "趋势与穿透", "基础数据", "消息"])
+    expect(menu).to_have_text(["工作台", "项目库", "预算编制", "结转", "审批事项", "执行监控", "执行台账", "待匹配", "预警中心",
+                               "电子发票", "领导驾驶舱", "执行报告", "趋势与穿透", "基础数据", "消息"])  # 执行监控: issue 11 item 21
     page.locator("#menu-\\/subjects").click()
     expect(page.locator("#subjects-table tbody tr").first).to_be_visible()
     expect(page.locator("#subjects-table")).to_contain_text("一般公共服务支出")
@@ -37,7 +37,8 @@ def test_accountant_opening_admin_url_is_refused(page, app_env):
     expect(page.locator("#shell-user")).to_have_text("李会计")
     before = _audit_rows(app_env, "permission.denied", "kuaiji")
     page.goto("/admin")
-    expect(page.get_by_text("没有权限：用户管理")).to_be_visible()
+    expect(page.locator("#page-refused")).to_contain_text("没有权限：用户管理")  # the page says so itself
+    expect(page.get_by_text("没有权限：用户管理", exact=True)).to_be_visible()  # and the server refused (toast)
     expect(page.locator("#users-table tbody tr")).to_have_count(0)
     assert _audit_rows(app_env, "permission.denied", "kuaiji") == before + 1
 

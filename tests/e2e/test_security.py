@@ -112,7 +112,8 @@ def test_system_admin_cannot_open_the_audit_log(watched, app_env, admins):
     before = _sql(app_env, "SELECT count(*) FROM auditentry WHERE event_type='permission.denied' AND username=?",
                   admins["sys"])[0][0]
     page.goto("/audit")
-    expect(page.get_by_text("没有权限：查看审计日志")).to_be_visible()
+    expect(page.locator("#page-refused")).to_contain_text("没有权限：查看审计日志")  # the page says so itself
+    expect(page.get_by_text("没有权限：查看审计日志", exact=True)).to_be_visible()  # and the server refused (toast)
     expect(page.locator("#audit-table tbody tr")).to_have_count(0)
     after = _sql(app_env, "SELECT count(*) FROM auditentry WHERE event_type='permission.denied' AND username=?",
                  admins["sys"])[0][0]

@@ -51,7 +51,7 @@ LACKING = {"subject.view": ("sys", "sec", "aud", "leader"), "project.view": ("sy
            "budget.edit": ("sys", "sec", "aud", "head"), "budget.review": ("sys", "sec", "aud", "kuaiji"),
            "budget.rules": ("sys", "sec", "aud", "head"), "budget.templates": ("sys", "sec", "aud", "op"),
            "execution.view": ("sys", "sec", "aud", "leader"), "execution.match": ("sys", "sec", "aud", "op"),
-           "dashboard.view": ("sys", "sec", "aud", "kuaiji"), "admin.settings": ("sec", "aud", "head", "kuaiji"),
+           "dashboard.view": ("sys", "sec", "aud", "op"), "admin.settings": ("sec", "aud", "head", "kuaiji"),
            "performance.view": ("sys", "sec", "aud", "kuaiji"), "performance.library": ("sys", "sec", "aud", "head"),
            "performance.edit": ("sys", "sec", "aud", "kuaiji"), "performance.review": ("sys", "sec", "aud", "head"),
            "report.view": ("sys", "sec", "aud"),  # every business role may see reports

@@ -22,6 +22,7 @@ import httpx
 from hbbudget.integrations.bank.camt import parse_camt
 from hbbudget.integrations.bank.jsonapi import parse_page
 from hbbudget.integrations.bank.records import MAX_BYTES, BankError, BankFormatError, Statement
+from hbbudget.integrations.http import client as http_client
 
 MAX_PAGES = 1000
 MESSAGES = ("camt.053", "camt.052", "camt.054")
@@ -42,7 +43,7 @@ class BankClient:
         self._timeout = timeout
         self._max_pages = max_pages
         self._max_bytes = max_bytes
-        self._http = httpx.Client(base_url=base_url, timeout=timeout, transport=transport)
+        self._http = http_client(base_url=base_url, timeout=timeout, transport=transport)
 
     def __enter__(self) -> BankClient:
         return self

@@ -15,6 +15,8 @@ import httpx
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from hbbudget.integrations.http import client as http_client
+
 
 class EvidenceError(Exception):
     """Talking to the evidence service failed (Chinese message)."""
@@ -35,8 +37,8 @@ def signature_ok(public_key: str, signature: str, text: bytes) -> bool:
 
 def anchor(base_url: str, kind: str, ref: str, sha256: str, timeout: float = 10.0) -> dict:
     try:
-        response = httpx.post(f"{base_url}/anchor", json={"kind": kind, "ref": ref, "sha256": sha256},
-                              timeout=timeout)
+        with http_client(timeout=timeout) as http:
+            response = http.post(f"{base_url}/anchor", json={"kind": kind, "ref": ref, "sha256": sha256})
     except httpx.TimeoutException:
         raise EvidenceError("存证平台响应超时") from None
     except httpx.HTTPError as exc:

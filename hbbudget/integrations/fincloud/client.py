@@ -11,6 +11,7 @@ from __future__ import annotations
 import httpx
 
 from hbbudget.integrations.fincloud.records import MAX_BODY, Ack, FincloudError, parse_ack
+from hbbudget.integrations.http import client as http_client
 
 
 def send_page(http: httpx.Client, page: dict) -> Ack:
@@ -32,5 +33,5 @@ def send_page(http: httpx.Client, page: dict) -> Ack:
 
 def send_batch(base_url: str, batch: list[dict], timeout: float = 10.0,
                transport: httpx.BaseTransport | None = None) -> list[Ack]:
-    with httpx.Client(base_url=base_url, timeout=timeout, transport=transport) as http:
+    with http_client(base_url=base_url, timeout=timeout, transport=transport) as http:
         return [send_page(http, page) for page in batch]

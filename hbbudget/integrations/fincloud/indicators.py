@@ -16,6 +16,7 @@ from decimal import Decimal
 import httpx
 
 from hbbudget.integrations.fincloud.records import FUND_TYPES, MAX_BODY, FincloudError, valid_amount
+from hbbudget.integrations.http import client as http_client
 
 MAX_PAGES = 500
 FUNDS = {code: name for name, code in FUND_TYPES.items()}
@@ -86,7 +87,7 @@ def fetch(base_url: str, year: int, timeout: float = 10.0,
           transport: httpx.BaseTransport | None = None) -> tuple[list[Indicator], list[dict]]:
     seen: dict[str, Indicator] = {}
     rejected: list[dict] = []
-    with httpx.Client(base_url=base_url, timeout=timeout, transport=transport) as http:
+    with http_client(base_url=base_url, timeout=timeout, transport=transport) as http:
         page_no, count = 1, 1
         while page_no <= count:
             try:

@@ -12,6 +12,8 @@ import json
 
 import httpx
 
+from hbbudget.integrations.http import client as http_client
+
 STATUSES = ("正常", "作废", "红冲", "不存在", "信息不符")
 MAX_BODY = 64 * 1024
 
@@ -24,7 +26,7 @@ def verify(base_url: str, code: str, number: str, issued: str, total: str, *, ti
            transport: httpx.BaseTransport | None = None) -> str:
     payload = {"code": code, "number": number, "date": issued, "total": total}
     try:
-        with httpx.Client(base_url=base_url, timeout=timeout, transport=transport) as http:
+        with http_client(base_url=base_url, timeout=timeout, transport=transport) as http:
             with http.stream("POST", "/verify", json=payload) as response:
                 body = b""
                 for chunk in response.iter_bytes():

@@ -15,7 +15,9 @@ from components.shell import shell
 from components.text import APP_SHORT
 from hbbudget import routes
 from hbbudget.services.security import auditlog
+from hbbudget.services.security.permissions import PERMISSIONS
 from state.guard import GUARD_ATTR
+from state.session import SessionState
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,13 @@ class Page:
 
 
 PAGES: dict[str, Page] = {}  # route -> declaration
+
+
+def refused(permission: str) -> rx.Component:
+    """What a page shows instead of its empty content to a signed-in user without its permission (the on_load
+    handler still refuses on the server, with its audit entry)."""
+    return rx.callout(f"没有权限：{PERMISSIONS[permission][1]}。请联系系统管理员分配权限。", icon="shield-x",
+                      color_scheme="red", id="page-refused")
 
 
 def load_permissions(page: Page) -> set[str | None]:
@@ -54,7 +63,11 @@ def app_page(route: str, title: str, permission: str | None, *, menu: str | None
         @rx.page(route=route, title=f"{title} · {APP_SHORT}", on_load=on_load)
         @functools.wraps(content)
         def page_fn() -> rx.Component:
-            return shell(rx.vstack(rx.heading(title, size="6"), content(), spacing="4", width="100%"))
+            body = content()
+            if permission is not None:  # known without a round trip once signed in (issue 11 item 21)
+                body = rx.cond(SessionState.signed_in & ~SessionState.permissions.contains(permission),
+                               refused(permission), body)
+            return shell(rx.vstack(rx.heading(title, size="6"), body, spacing="4", width="100%"))
 
         return page_fn
 

@@ -1,5 +1,5 @@
 """领导驾驶舱: the KPI figures over the user's dashboard scope (dashboard.view): budget, spent, execution rate
-against 序时进度, open execution alerts by kind, the forecast year-end rate and how many projects are forecast
+against 序时进度, 未处理 execution alerts by kind (services/execution/alerts.unhandled_by_kind), the forecast year-end rate and how many projects are forecast
 below 90 %. Each figure names the org path its drill-down opens (趋势与穿透). From the shared execution facts
 (cached per data version) and one grouped alert count; money fen, rates basis points.
 
@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlmodel import func, select
+from sqlmodel import select
 
 from hbbudget.db import session_scope
-from hbbudget.models import ExecAlert, Org
+from hbbudget.models import Org
 from hbbudget.services.analysis import drill
 from hbbudget.services.core.orgs import scope_filter
 from hbbudget.services.errors import PermissionDenied
+from hbbudget.services.execution import alerts as exec_alerts
 from hbbudget.services.execution import facts as exec_facts
-from hbbudget.services.execution.alerts import KINDS, OPEN
+from hbbudget.services.execution.alerts import KINDS
 from hbbudget.services.security.permissions import UserContext
 
 PERMISSION = "dashboard.view"
@@ -39,9 +40,7 @@ def figures(ctx: UserContext, today: date, year: int | None = None) -> dict:
     with session_scope() as session:
         orgs = list(session.exec(select(Org).where(scope_filter(paths))).all())
         ids = {o.id for o in orgs}
-        counts = session.exec(select(ExecAlert.kind, func.count()).where(
-            ExecAlert.org_id.in_(select(Org.id).where(scope_filter(paths))), ExecAlert.status.in_(OPEN))
-            .group_by(ExecAlert.kind)).all()
+    counts = exec_alerts.unhandled_by_kind(ctx, PERMISSION).items()  # the one source of 未处理预警 (issue 11 item 22)
     this = [f for f in exec_facts.facts(year).lines if f.org_id in ids]
     last = [f for f in exec_facts.facts(year - 1).lines if f.org_id in ids]
     before = [f for f in exec_facts.facts(year - 2).lines if f.org_id in ids]

@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 from hbbudget import money
 from hbbudget.clock import now, to_local_text
 from hbbudget.db import session_scope
+from hbbudget.integrations import http
 from hbbudget.integrations.oa import ADAPTERS, OaError, verify
 from hbbudget.models import ApprovalRun, Budget, OaCallbackSeen, OaConfig, OaInstance, Org, Project
 from hbbudget.services.budgeting import projects, review
@@ -41,7 +42,7 @@ ClientFactory = Callable[[], httpx.Client]
 
 
 def _client() -> httpx.Client:
-    return httpx.Client(timeout=httpx.Timeout(10.0))
+    return http.client(timeout=httpx.Timeout(10.0))
 
 
 # ---- configuration ----

@@ -27,7 +27,7 @@ from hbbudget.models import (
     Project,
 )
 from hbbudget.models.budget import MONTHS
-from hbbudget.services.budgeting import flows, lines, rules
+from hbbudget.services.budgeting import flows, lines, rules_delta
 from hbbudget.services.budgeting.lines import LineRow, Subtotals, Totals
 from hbbudget.services.core import audit
 from hbbudget.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -184,11 +184,13 @@ def _new_main_budget(session: Session, ctx: UserContext, org: Org, year: int) ->
 
 # ---- the grid ----
 
-def _result(session: Session, budget: Budget, row: LineRow | None) -> EditResult:
-    """What every edit returns: the row, totals, subtotals and rule results of the whole budget."""
-    f = lines.facts(session, budget.id)
+def _result(session: Session, budget: Budget, row: LineRow | None,
+            change: tuple[rules_delta.Part, rules_delta.Part] | None = None) -> EditResult:
+    """What every edit returns: the row, totals, subtotals and rule results of the whole budget (after a change
+    of one line, updated incrementally: services/budgeting/rules_delta.py)."""
+    f, results = rules_delta.after_edit(session, budget, *change) if change else rules_delta.full(session, budget)
     return {"row": row, "totals": lines.totals(f), "subtotals": lines.subtotals(session, budget.fiscal_year, f),
-            "rules": rules.evaluate(session, budget, f)}
+            "rules": results}
 
 
 def fetch_lines(ctx: UserContext, budget_id: int, *, offset: int = 0, limit: int = 50, econ: str = "",
@@ -214,10 +216,10 @@ def fetch_lines(ctx: UserContext, budget_id: int, *, offset: int = 0, limit: int
             conds.append(or_(BudgetLine.note.contains(text, autoescape=True), BudgetLine.project_id.in_(pids)))
         count = session.exec(select(func.count()).select_from(BudgetLine).where(*conds)).one()
         page = session.exec(select(BudgetLine).where(*conds).order_by(BudgetLine.id).offset(offset).limit(limit)).all()
-        f = lines.facts(session, budget.id)
+        f, results = rules_delta.full(session, budget) if with_rules else (lines.facts(session, budget.id), [])
         return {"rows": lines.rows(session, budget.fiscal_year, list(page)), "count": count,
                 "totals": lines.totals(f), "subtotals": lines.subtotals(session, budget.fiscal_year, f),
-                "rules": rules.evaluate(session, budget, f) if with_rules else []}
+                "rules": results}
 
 
 def _version(value: object) -> int:
@@ -251,7 +253,7 @@ def update_line(ctx: UserContext, line_id: int, changes: dict, expected_version:
         values = lines.parse_changes(session, budget, changes)
         if line.version != expected:
             raise _conflict(session, budget, line.id)
-        before = _audit_line(line)
+        before, was = _audit_line(line), rules_delta.part(line)
         if "amount" in values and "m01" not in values and lines.months_of(line) == money.spread(line.amount):
             values["spread"] = True  # an even plan follows the amount; a hand-made plan is left to the user
         lines.apply_spread(values, values.get("amount", line.amount))
@@ -265,7 +267,8 @@ def update_line(ctx: UserContext, line_id: int, changes: dict, expected_version:
         _touch(session, budget)
         audit.record(session, "budget.line.update", actor=ctx, object_type="budgetline", object_id=line.id,
                      org_id=org.id, before=before, after=_audit_line(line))
-        return _result(session, budget, lines.rows(session, budget.fiscal_year, [line])[0])
+        return _result(session, budget, lines.rows(session, budget.fiscal_year, [line])[0],
+                       (was, rules_delta.part(line)))
 
 
 def _touch(session: Session, budget: Budget) -> None:

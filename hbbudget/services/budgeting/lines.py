@@ -5,7 +5,7 @@ Shared by budgeting (the grid), rules, templates, Excel and the roll-up.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import NotRequired, TypedDict
 
@@ -224,9 +224,46 @@ class Facts:
     nonpositive: int = 0
     plan_mismatch: int = 0
     duplicate_keys: int = 0  # keys (project, econ, func, source) held by more than one line
+    # lines per key, code, source and project: what an incremental update (rules_delta) needs to drop a code
+    # or a project when its last line goes, and to count twin keys
+    lines_by: dict[tuple, int] = field(default_factory=dict)
 
     def econ_prefix(self, prefix: str) -> int:
         return sum(v for k, v in self.by_econ.items() if k.startswith(prefix))
+
+    def copy(self) -> Facts:
+        return replace(self, by_source=dict(self.by_source), by_econ=dict(self.by_econ), by_func=dict(self.by_func),
+                       project_ids=set(self.project_ids), lines_by=dict(self.lines_by))
+
+    def _count(self, name: str, value: object, step: int) -> int:
+        """Lines of `value` in dimension `name` after adding `step` (0 removes the entry)."""
+        n = self.lines_by.get((name, value), 0) + step
+        if n:
+            self.lines_by[(name, value)] = n
+        else:
+            self.lines_by.pop((name, value), None)
+        return n
+
+    def add_line(self, key: tuple, amount: int, plan_ok: bool, sign: int = 1) -> None:
+        """Count one line in (sign=1) or out (sign=-1): key = (project id, econ, func, source)."""
+        pid, econ, fn, src = key
+        self.total += sign * amount
+        self.count += sign
+        self.nonpositive += sign * (amount <= 0)
+        self.plan_mismatch += sign * (not plan_ok)
+        n = self._count("key", key, sign)
+        self.duplicate_keys += (n == 2) if sign > 0 else -(n == 1)
+        for name, code, sums in (("source", src, self.by_source), ("econ", econ, self.by_econ),
+                                 ("func", fn, self.by_func)):
+            if self._count(name, code, sign):
+                sums[code] = sums.get(code, 0) + sign * amount
+            else:
+                sums.pop(code, None)
+        if pid:
+            if self._count("project", pid, sign):
+                self.project_ids.add(pid)
+            else:
+                self.project_ids.discard(pid)
 
 
 def _plan_sum():
@@ -250,6 +287,10 @@ def facts(session: Session, budget_id: int) -> Facts:
         f.total += amount
         f.count += n
         f.duplicate_keys += n > 1
+        for name, value in (("key", (pid, econ, fn, src)), ("source", src), ("econ", econ), ("func", fn),
+                            ("project", pid)):
+            if name != "project" or pid:
+                f.lines_by[(name, value)] = f.lines_by.get((name, value), 0) + n
         f.by_source[src] = f.by_source.get(src, 0) + amount
         f.by_econ[econ] = f.by_econ.get(econ, 0) + amount
         f.by_func[fn] = f.by_func.get(fn, 0) + amount

@@ -289,10 +289,10 @@ def _unique(ev: Eval, p: dict) -> tuple[bool, str, list[int]]:
     if not ev.facts.duplicate_keys:
         return True, "明细均不重复", []
     key = (BudgetLine.project_id, BudgetLine.func_code, BudgetLine.econ_code, BudgetLine.source)
-    twins = select(*key).where(BudgetLine.budget_id == ev.budget.id).group_by(*key).having(func.count() > 1)
+    twins = {tuple(t) for t in ev.session.exec(select(*key).where(BudgetLine.budget_id == ev.budget.id)
+                                              .group_by(*key).having(func.count() > 1)).all()}  # once, not per line
     ids = [i for i, *k in ev.session.exec(select(BudgetLine.id, *key).where(BudgetLine.budget_id == ev.budget.id)
-                                          .order_by(BudgetLine.id)).all()
-           if tuple(k) in {tuple(t) for t in ev.session.exec(twins).all()}][:_MAX_IDS]
+                                          .order_by(BudgetLine.id)).all() if tuple(k) in twins][:_MAX_IDS]
     return (False, f"有 {ev.facts.duplicate_keys} 组明细的项目、功能分类、经济分类和资金来源相同，请合并或修改其中一行",
             ids)
 
@@ -386,16 +386,32 @@ def effective_rules(session: Session, org: Org, year: int) -> list[Rule]:
     return configured + builtins
 
 
-def evaluate(session: Session, budget: Budget, facts: lines.Facts | None = None) -> list[dict]:
-    """Every effective rule's result for `budget` (errors first)."""
+def rule_key(rule: Rule) -> tuple:
+    """What a rule's result depends on besides the data (a cached result is reused only under the same key)."""
+    return rule.id or 0, rule.kind, rule.severity, rule.name, rule.params
+
+
+def evaluate(session: Session, budget: Budget, facts: lines.Facts | None = None,
+             reuse: Callable[[Rule, dict], dict | None] | None = None,
+             keep: dict[tuple, dict] | None = None) -> list[dict]:
+    """Every effective rule's result for `budget` (errors first).
+
+    rules_delta's incremental path: `reuse(rule, params)` returns the rule's previous result when the edit cannot
+    have changed it (None: evaluate); `keep` receives each rule's result by `rule_key`."""
     org = session.get(Org, budget.org_id)
     ev = Eval(session, budget, org, facts or lines.facts(session, budget.id))
     results = []
     for rule in effective_rules(session, org, budget.fiscal_year):
-        ok, message, ids = EVALUATORS[rule.kind](ev, json.loads(rule.params or "{}"))
-        results.append({"rule_id": rule.id or 0, "kind": rule.kind, "name": rule.name or KINDS[rule.kind].label,
-                        "severity": rule.severity, "severity_label": SEVERITIES[rule.severity], "ok": ok,
-                        "message": message, "line_ids": ids})
+        params = json.loads(rule.params or "{}")
+        result = reuse(rule, params) if reuse else None
+        if result is None:
+            ok, message, ids = EVALUATORS[rule.kind](ev, params)
+            result = {"rule_id": rule.id or 0, "kind": rule.kind, "name": rule.name or KINDS[rule.kind].label,
+                      "severity": rule.severity, "severity_label": SEVERITIES[rule.severity], "ok": ok,
+                      "message": message, "line_ids": ids}
+        if keep is not None:
+            keep[rule_key(rule)] = result
+        results.append(result)
     if budget.round == "调剂":
         results.append(_transfer_balance(session, budget, ev.facts))
     results.sort(key=lambda r: (r["ok"], r["severity"] != "error"))

@@ -333,13 +333,22 @@ def can_handle(ctx: UserContext, org_path: str) -> bool:
     return ctx.can("execution.match", org_path) or ctx.can("budget.review", org_path)
 
 
-def open_count(ctx: UserContext) -> int:
-    """Open alerts in the user's scope (0 for users who may not see alerts: the header shows nothing)."""
-    if not ctx.scope_paths("execution.view"):
-        return 0
+def unhandled_by_kind(ctx: UserContext, permission: str = "execution.view") -> dict[str, int]:
+    """The one source of the 未处理预警 count (header badge, 执行监控, 领导驾驶舱): alerts nobody has acknowledged
+    or closed yet, in the user's scope for `permission`, by kind ({} without that permission). One query, read
+    at each refresh, never from a data-version cache: acknowledging one lowers the count at once."""
+    if not ctx.scope_paths(permission):
+        return {}
     with session_scope() as session:
-        return session.exec(select(func.count()).select_from(ExecAlert)
-                            .where(_visible(ctx), ExecAlert.status.in_(OPEN))).one()
+        rows = session.exec(select(ExecAlert.kind, func.count())
+                            .where(scope.org_condition(ctx, permission, ExecAlert.org_id),
+                                   ExecAlert.status == "未处理").group_by(ExecAlert.kind)).all()
+    return {kind: int(n) for kind, n in sorted(rows)}
+
+
+def open_count(ctx: UserContext, permission: str = "execution.view") -> int:
+    """未处理预警 in the user's scope (0 for users who may not see alerts: the header shows nothing)."""
+    return sum(unhandled_by_kind(ctx, permission).values())
 
 
 def _row(a: ExecAlert, org: Org, ctx: UserContext) -> dict:

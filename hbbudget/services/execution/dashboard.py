@@ -15,8 +15,8 @@ from hbbudget.db import session_scope
 from hbbudget.models import Org, Project
 from hbbudget.services.core.orgs import scope_filter
 from hbbudget.services.errors import PermissionDenied
-from hbbudget.services.execution import alerts, thresholds
 from hbbudget.services.execution import facts as exec_facts
+from hbbudget.services.execution import thresholds
 from hbbudget.services.security.permissions import UserContext
 
 PERMISSION = "dashboard.view"
@@ -46,7 +46,7 @@ def scope_key(ctx: UserContext) -> tuple:
 def overview(ctx: UserContext, today: date | None = None, year: int | None = None) -> dict:
     """Everything the page draws, for the orgs in the user's dashboard scope:
 
-    {"year", "progress" (bp), "budget", "spent", "rate" (bp), "open_alerts",
+    {"year", "progress" (bp), "budget", "spent", "rate" (bp),
      "months": [{"month", "plan", "spent", "cum_spent", "cum_rate" (bp, -1 = future), "cum_progress" (bp)}] × 12,
      "by_org": [{"id", "name", "budget", "spent", "rate", "level"}] sorted by rate, descending,
      "by_project": [{"id", "name", "org_name", "budget", "spent", "rate", "level"}] (largest budgets, by rate)}"""
@@ -96,7 +96,7 @@ def overview(ctx: UserContext, today: date | None = None, year: int | None = Non
     by_project = [{"id": pid, "name": projects.get(pid, ""), "org_name": orgs[oid],
                    **bar(b, s, th.over_pct(oid, pid), th.behind_points(oid, pid))} for (oid, pid), (b, s) in biggest]
     return {"year": year, "progress": progress, "budget": budget, "spent": spent,
-            "rate": exec_facts.rate_bp(spent, budget), "open_alerts": alerts.open_count(ctx),
+            "rate": exec_facts.rate_bp(spent, budget),
             "months": months, "by_org": sorted(by_org, key=lambda r: (-r["rate"], r["name"])),
             "by_project": sorted(by_project, key=lambda r: (-r["rate"], r["name"]))}
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from passlib.context import CryptContext
@@ -11,10 +15,10 @@ from sqlmodel import Session, select
 
 from hbbudget.clock import now, to_local_text
 from hbbudget.db import session_scope
-from hbbudget.models import LoginSession, Org, PasswordHistory, Role, RolePermission, User, UserRole
+from hbbudget.models import DataVersion, LoginSession, Org, PasswordHistory, Role, RolePermission, User, UserRole
 from hbbudget.services.core import audit
 from hbbudget.services.errors import AuthError, ValidationError
-from hbbudget.services.security import policy
+from hbbudget.services.security import access_version, policy
 from hbbudget.services.security.permissions import Grant, UserContext
 from hbbudget.settings import get_settings
 
@@ -117,17 +121,67 @@ def login(username: str, password: str, client_addr: str = "") -> tuple[str, Use
     return token, context
 
 
+@dataclass(frozen=True)
+class _Resolved:
+    """A resolved login session, valid while the access version stays `version` (and for CACHE_SECONDS at most:
+    password expiry moves with the clock)."""
+
+    version: int
+    user_id: int
+    context: UserContext
+    rules: policy.Policy
+    at: float
+
+
+CACHE_SECONDS = 60.0
+CACHE_SIZE = 5000
+_cache: OrderedDict[str, _Resolved] = OrderedDict()  # token hash -> resolved context (per process)
+_cache_lock = threading.Lock()
+stats = {"hits": 0, "misses": 0}  # read by tests and the bench
+
+
+def forget() -> None:
+    """Drop every cached session (a restored database, tests)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+def _expired(row: LoginSession, rules: policy.Policy, current) -> bool:
+    return (row.expires_at <= current or current - row.created_at > timedelta(hours=rules.session_lifetime_hours)
+            or current - row.last_seen_at > timedelta(minutes=rules.idle_timeout_minutes))
+
+
 def resolve(token: str, client_addr: str = "", touch: bool = True) -> UserContext:
     """The user behind a bearer token, checked against idle and absolute expiry. Raises AuthError.
 
-    `touch=False` checks without counting as activity (the idle-timeout timer)."""
+    `touch=False` checks without counting as activity (the idle-timeout timer). Every call reads the login session
+    and the access version in one indexed query; the user, roles, grants, orgs and policy are re-read only when
+    the access version moved since this session was last resolved (services/security/access_version.py), so a
+    revoked role applies at the next event."""
     if not token or not isinstance(token, str) or len(token) > 128:
         raise AuthError("请先登录")
+    key = token_hash(token)
     error: str | None = None
     with session_scope() as session:
-        row = session.exec(select(LoginSession).where(LoginSession.token_hash == token_hash(token))).first()
-        user = session.get(User, row.user_id) if row else None
+        found = session.exec(select(LoginSession, DataVersion.version)
+                             .join(DataVersion, DataVersion.name == access_version.NAME, isouter=True)
+                             .where(LoginSession.token_hash == key)).first()
+        row, version = found if found else (None, None)
+        version = version or 0
         current = now()
+        with _cache_lock:
+            hit = _cache.get(key)
+        if (hit is not None and row is not None and row.revoked_at is None and hit.version == version
+                and hit.user_id == row.user_id and time.monotonic() - hit.at < CACHE_SECONDS
+                and not _expired(row, hit.rules, current)):
+            stats["hits"] += 1
+            if touch and current - row.last_seen_at > TOUCH_EVERY:
+                row.last_seen_at = current
+                session.add(row)
+            return hit.context if hit.context.client_addr == client_addr else \
+                replace(hit.context, client_addr=client_addr)
+        stats["misses"] += 1
+        user = session.get(User, row.user_id) if row else None
         rules = policy.current(session)
         if row is None or row.revoked_at is not None:
             error = "会话已失效，请重新登录"
@@ -135,8 +189,7 @@ def resolve(token: str, client_addr: str = "", touch: bool = True) -> UserContex
             row.revoked_at = current
             session.add(row)
             error = "账号已停用，请联系系统管理员"
-        elif (row.expires_at <= current or current - row.created_at > timedelta(hours=rules.session_lifetime_hours)
-              or current - row.last_seen_at > timedelta(minutes=rules.idle_timeout_minutes)):
+        elif _expired(row, rules, current):
             row.revoked_at = current
             session.add(row)
             audit.record(session, "session.expired", username=user.username, user_id=user.id,
@@ -148,7 +201,14 @@ def resolve(token: str, client_addr: str = "", touch: bool = True) -> UserContex
                 session.add(row)
             context = _context(session, user, client_addr, rules)
     if error:
+        with _cache_lock:
+            _cache.pop(key, None)
         raise AuthError(error)
+    with _cache_lock:
+        _cache[key] = _Resolved(version, user.id, context, rules, time.monotonic())
+        _cache.move_to_end(key)
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
     return context
 
 

@@ -43,7 +43,7 @@ DEFAULT_ROLES: dict[str, tuple[str, str | None, set[str]]] = {
         "execution.view", "performance.view", "performance.edit", "report.view"}),
     "accountant": ("会计", None, {
         "subject.view", "project.view", "budget.view", "budget.edit", "execution.view", "execution.match",
-        "report.view"}),
+        "report.view", "dashboard.view"}),  # 执行监控 for its scope (issue 11 item 21)
     "division_head": ("处长", None, {
         "subject.view", "project.view", "project.review", "budget.view", "budget.review", "execution.view",
         "performance.view", "report.view", "dashboard.view"}),

@@ -7,6 +7,7 @@ from hbbudget.db import session_scope
 from hbbudget.models import ExecAlert
 from hbbudget.services.analysis import cockpit
 from hbbudget.services.errors import PermissionDenied
+from tests.budget_world import add_user
 from tests.unit.analysis.test_report import AUG, YEAR, world  # noqa: F401  (the hand-computed fixture)
 
 
@@ -32,5 +33,7 @@ def test_figures_within_the_scope(world):  # noqa: F811
     leader = cockpit.figures(world["leader"], AUG)
     assert leader["budget"] == 140_000_000 + 77_700_000 and leader["alerts_total"] == 7  # the unit's six and one elsewhere
     assert [o["name"] for o in leader["by_org"]] == ["市财政局"]  # the province's direct sub-unit
+    outsider = cockpit.figures(world["outsider"], AUG)  # 会计 of another unit: its own scope (issue 11 item 21)
+    assert world["unit"] not in [org_id for org_id, _ in outsider["roots"]] and outsider["budget"] != data["budget"]
     with pytest.raises(PermissionDenied):
-        cockpit.figures(world["outsider"], AUG)
+        cockpit.figures(add_user("jingban", "operator", world["unit"]), AUG)

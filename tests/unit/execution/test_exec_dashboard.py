@@ -93,8 +93,10 @@ def test_per_org_and_per_project_sorted_with_alert_levels(world):
 def test_scope_and_permission(world):
     assert {o["name"] for o in dashboard.overview(world["leader"], today=JULY_1)["by_org"]} == {
         "示范大学", "信息学院", "另一单位"}
+    # 会计 sees 执行监控 for its own scope (issue 11 item 21): its unit and the unit's subtree, not the others
+    assert {o["name"] for o in dashboard.overview(world["kuaiji"], today=JULY_1)["by_org"]} == {"示范大学", "信息学院"}
     with pytest.raises(PermissionDenied):
-        dashboard.overview(world["kuaiji"], today=JULY_1)  # 会计: no dashboard.view
+        dashboard.overview(add_user("jingban", "operator", world["unit"]), today=JULY_1)  # 经办人: no dashboard.view
 
 
 def test_one_aggregate_query_per_data_version_however_many_watch(world):
@@ -129,4 +131,4 @@ def test_the_live_page_overview_is_kept_per_user_and_data_version(world):
     assert fresh is not first and fresh == dashboard.overview(world["head"])
     assert dashboard.overview_cached(world["head"], 8) is fresh
     with pytest.raises(PermissionDenied):
-        dashboard.overview_cached(world["kuaiji"], 8)
+        dashboard.overview_cached(add_user("jingban", "operator", world["unit"]), 8)

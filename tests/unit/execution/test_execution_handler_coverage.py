@@ -27,8 +27,8 @@ H, R, NC, L = "harmless", "rejected", "no_context", "list"
 
 
 async def _charts(state) -> str:
-    """The dashboard's computed figures: the KPI cards and the per-unit and per-project bars."""
-    return repr([await state.cards, (await state.fig_orgs).data, (await state.fig_projects).data])
+    """The dashboard's figures: the KPI cards and the per-unit and per-project bars."""
+    return repr([state.cards, state.fig_orgs.data, state.fig_projects.data])
 
 
 def _day() -> str:
@@ -38,6 +38,7 @@ def _day() -> str:
 CASES = {
     # 执行监控 (head of U)
     "MonitorState.load": Case(expect=L, prep=lambda w: [], probe=_charts),
+    "MonitorState.refresh": Case(expect=L, probe=_charts),
     # 执行台账 (the accountant of U); the ledger of O's budget is refused
     "LedgerState.load_list": Case(expect=L, shows="示范大学"),
     "LedgerState.load": Case(prep=lambda w: [(routes.ledger(w["o_approved"]), "", ())]),

@@ -217,16 +217,16 @@ def test_a_new_release_default_reaches_built_in_roles_once_and_removals_stay(tre
     sec = ctx_for("sec")
     roles.set_permission(sec, _role_id("accountant"), "execution.match", False)  # the admin's choice
     name, kind, perms = DEFAULT_ROLES["accountant"]
-    monkeypatch.setitem(DEFAULT_ROLES, "accountant", (name, kind, perms | {"dashboard.view"}))  # a new release
+    monkeypatch.setitem(DEFAULT_ROLES, "accountant", (name, kind, perms | {"performance.view"}))  # a new release
     with session_scope() as session:
         assert roles.ensure_default_roles(session) == 0
     held = _accountant_permissions()
-    assert "dashboard.view" in held and "execution.match" not in held
-    assert _defaults_added() == ['{"permissions": ["dashboard.view"]}']
-    assert ctx_for("kuaiji").has("dashboard.view")
+    assert "performance.view" in held and "execution.match" not in held
+    assert _defaults_added() == ['{"permissions": ["performance.view"]}']
+    assert ctx_for("kuaiji").has("performance.view")
 
-    roles.set_permission(sec, _role_id("accountant"), "dashboard.view", False)
+    roles.set_permission(sec, _role_id("accountant"), "performance.view", False)
     with session_scope() as session:
         roles.ensure_default_roles(session)  # the next start: nothing given back
-    assert "dashboard.view" not in _accountant_permissions()
+    assert "performance.view" not in _accountant_permissions()
     assert len(_defaults_added()) == 1
