@@ -73,7 +73,7 @@ class CockpitState(rx.State):
         await self._compute(ctx, (await self.get_state(ExecFeed)).version)
 
     @rx.event
-    @guarded(PERMISSION)
+    @guarded(PERMISSION, quiet=True)  # a timer, not the user: does not hold off the idle timeout
     async def refresh(self, ctx: UserContext):
         """The feed moved (a booking): recompute once per version."""
         version = (await self.get_state(ExecFeed)).version
