@@ -77,18 +77,20 @@ def loading() -> rx.Component:
                      padding="2em", id="page-loading")
 
 
-def shell(content: rx.Component) -> rx.Component:
+def shell(content: rx.Component, ready=None) -> rx.Component:
     """The page's content shows once the user is known and the page's on_load handlers have run (Reflex's
     `is_hydrated`: false from the start of a navigation until its on_load events are done, also after a
     reconnect), so a list says 无记录 only when it is empty; before that, `loading()`. The user's name and the
-    menu show only once signed in."""
+    menu show only once signed in. `ready`: the page's own "first step is in" flag (a page whose on_load sends
+    its data in steps shows from the first one)."""
+    shown = rx.State.is_hydrated if ready is None else (rx.State.is_hydrated | ready)
     return rx.box(
         header(),
         rx.cond(SessionState.demo_mode, rx.text(text.DEMO_BANNER, size="2", style=tokens.BANNER)),
         rx.hstack(
             rx.vstack(rx.cond(SessionState.signed_in, rx.foreach(SessionState.menu, _menu_item)),
                       spacing="1", style=tokens.SIDEBAR, id="menu"),
-            rx.box(rx.cond(SessionState.signed_in & rx.State.is_hydrated, content, loading()),
+            rx.box(rx.cond(SessionState.signed_in & shown, content, loading()),
                    style=tokens.CONTENT, id="shell-content"),
             align="stretch",  # the menu's column runs the content's full height
             spacing="0",

@@ -71,18 +71,11 @@ def guarded(permission: str | None, *, during_password_change: bool = False, qui
                 return rx.toast.error("请求参数无效")
             try:
                 result = fn(self, ctx, *bound.args[1:], **bound.kwargs)
+                if inspect.isasyncgen(result):  # a handler that sends its page in steps (first paint early)
+                    return _stream(result, ctx, permission, action)
                 return await result if inspect.isawaitable(result) else result
-            except PermissionDenied as err:
-                await asyncio.to_thread(audit.record_denied, ctx, permission or "", action, err.message)
-                return rx.toast.error(err.message)
-            except NotOffered as err:  # a crafted request or a stale page: the same message, and an entry
-                await asyncio.to_thread(audit.record_rejected, ctx, action, err.message)
-                return rx.toast.error(err.message)
-            except ServiceError as err:
-                return rx.toast.error(err.message)
-            except Exception:  # no stack trace or SQL reaches the user
-                log.exception("handler %s failed", action)
-                return rx.toast.error(GENERIC)
+            except Exception as err:
+                return await _refusal(err, ctx, permission, action)
 
         wrapper.__signature__ = public_sig
         wrapper.__annotations__ = {k: v for k, v in getattr(fn, "__annotations__", {}).items()
@@ -91,6 +84,30 @@ def guarded(permission: str | None, *, during_password_change: bool = False, qui
         return wrapper
 
     return decorate
+
+
+async def _refusal(err: Exception, ctx, permission: str | None, action: str):
+    """What the user sees when a guarded handler's service refuses or fails (audited where it is a refusal)."""
+    if isinstance(err, PermissionDenied):
+        await asyncio.to_thread(audit.record_denied, ctx, permission or "", action, err.message)
+        return rx.toast.error(err.message)
+    if isinstance(err, NotOffered):  # a crafted request or a stale page: the same message, and an entry
+        await asyncio.to_thread(audit.record_rejected, ctx, action, err.message)
+        return rx.toast.error(err.message)
+    if isinstance(err, ServiceError):
+        return rx.toast.error(err.message)
+    log.exception("handler %s failed", action, exc_info=err)  # no stack trace or SQL reaches the user
+    return rx.toast.error(GENERIC)
+
+
+async def _stream(steps, ctx, permission: str | None, action: str):
+    """An async-generator handler under the guard: each step's changes go out as it yields; a refusal or failure
+    in any step ends it the same way as in a plain handler."""
+    try:
+        async for event in steps:
+            yield event
+    except Exception as err:
+        yield await _refusal(err, ctx, permission, action)
 
 
 # ---- setvar: refused on every state ----

@@ -10,6 +10,7 @@ every call, so a call that wrongly changes something cannot spoil the cases afte
 
 from __future__ import annotations
 
+import inspect
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -277,6 +278,15 @@ def _at(state, path: str) -> None:
     state.router = RouterData.from_router_data({"pathname": path, "asPath": path, "headers": {}})
 
 
+async def call(handler: Callable, *args):
+    """A guarded handler's result; one that sends its page in steps (an async generator) is run to the end, and
+    its steps' events are the result."""
+    result = await handler(*args)
+    if inspect.isasyncgen(result):
+        return [event async for event in result]
+    return result
+
+
 async def fresh(w: dict, username: str, cls: type, steps: list[Step], path: str = "/"):
     """A new client of `username` on the page of `cls`, after the preparation steps (their results ignored)."""
     root = rx.State()
@@ -293,7 +303,7 @@ async def fresh(w: dict, username: str, cls: type, steps: list[Step], path: str 
         if callable(name):  # page states set up directly (what a client could have held earlier)
             await name(root)
         elif name:  # "" only moves the client to the path
-            await getattr(target, name)(*step_args)
+            await call(getattr(target, name), *step_args)
     return state
 
 
@@ -311,7 +321,7 @@ async def check_lacking(w: dict, handler: str, case: Case, states: tuple, path: 
         state = await fresh(w, username, cls, [], path(w))
         db_before, count, shown = snapshot(), denied(username), page_vars(state)
         try:
-            result = await getattr(state, name)(*case.args(w))
+            result = await call(getattr(state, name), *case.args(w))
             assert "没有权限" in str(result), (handler, username, result)
             assert denied(username) == count + 1, (handler, username, "no permission.denied entry")
             assert page_vars(state) == shown, (handler, username, "the page state changed")
@@ -329,7 +339,7 @@ async def check_out_of_scope(w: dict, handler: str, case: Case, states: tuple,
     state = await fresh(w, username, cls, steps)
     db_before, count, audited = snapshot(), denied(username), denied(username, AUDITED)
     try:
-        result = await getattr(state, name)(*case.args(w))
+        result = await call(getattr(state, name), *case.args(w))
         written = changes(db_before, snapshot())
         shown = repr(page_vars(state)) + (await case.probe(state) if case.probe else "")
         leaked = [m for m in OTHER_MARKS if m in shown]

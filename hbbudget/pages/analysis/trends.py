@@ -73,6 +73,8 @@ class TrendState(rx.State):
     payments: list[dict[str, str]] = []
     invoices: list[dict[str, str]] = []
     month: str = ""
+    ready: bool = False  # the first step (trend and bars) is in: the page shows before the later steps end
+    risk_pending: bool = False
     _bar_keys: list[str] = []
     _heat_keys: list[str] = []
     _tile_keys: list[str] = []
@@ -81,9 +83,13 @@ class TrendState(rx.State):
     @rx.event
     @guarded(PERMISSION)
     async def load(self, ctx: UserContext):
+        """In steps, each sent as it is ready: the trend and bars (first paint), the org's heatmap and composition,
+        then the year-end risk list (a forecast per project)."""
         self.level, self.crumbs, self.payments, self.laggards, self.over_plan, self.at_risk = "", [], [], [], [], []
         self.invoices, self.month = [], ""
         self._bar_keys, self._heat_keys, self._tile_keys, self._offered = [], [], [], []
+        self.ready, self.risk_pending, self.fig_heat, self.fig_comp = False, False, charts.empty(), charts.empty()
+        yield  # the loading state replaces what an earlier visit showed
         today = clock.today()
         self.years = [str(y) for y in range(today.year, today.year - 3, -1)]
         query = self.router.url.query_parameters
@@ -123,8 +129,14 @@ class TrendState(rx.State):
                           "status": i["status"]} for i in data["invoices"]]
         self._offered = [c["path"] for c in data["crumbs"]] + self._bar_keys + [
             p["key"] for p in data["transactions"] if p["invoices"] or self.level == "payment"]
+        self.ready, self.risk_pending = True, self.level == "org"
         if self.level == "org":
-            await self._org_charts(ctx, int(path.split(".")[0][4:]), year, today)
+            yield
+            org_id = int(path.split(".")[0][4:])
+            await self._org_charts(ctx, org_id, year, today)
+            yield
+            await self._risk(ctx, org_id, year, today)
+            self.risk_pending = False
 
     async def _org_charts(self, ctx: UserContext, org_id: int, year: int, today) -> None:
         data = await asyncio.to_thread(drill.org_overview, ctx, org_id, year, today)
@@ -140,10 +152,13 @@ class TrendState(rx.State):
 
         self.laggards = [item(b) for b in data["laggards"]]
         self.over_plan = [item(b) for b in data["over_plan"]]
+        self._offered += self._heat_keys + self._tile_keys + [b["key"] for b in data["laggards"] + data["over_plan"]]
+
+    async def _risk(self, ctx: UserContext, org_id: int, year: int, today) -> None:
         risky = [r for r in await asyncio.to_thread(drill.at_risk, ctx, org_id, year, today) if r["flag"]][:RISK_N]
         self.at_risk = [{"key": r["key"], "name": f"{r['org_name']} · {r['name']}", "rate": f"{r['rate'] / 100:.2f}%",
                          "year_end": money.fmt(r["year_end"], "wan"), "model": r["model"]} for r in risky]
-        self._offered += self._heat_keys + self._tile_keys + [b["key"] for b in data["laggards"] + data["over_plan"] + risky]
+        self._offered += [r["key"] for r in risky]
 
     @rx.event
     @guarded(PERMISSION)
@@ -234,7 +249,8 @@ def _invoices() -> rx.Component:
         style=tokens.PANEL, width="100%", id="drill-invoices")
 
 
-@app_page(routes.ANALYSIS, "趋势与穿透", "report.view", menu="chart-column", on_load=TrendState.load)
+@app_page(routes.ANALYSIS, "趋势与穿透", "report.view", menu="chart-column", on_load=TrendState.load,
+          ready=TrendState.ready)
 def trends_page() -> rx.Component:
     return rx.vstack(
         rx.hstack(
@@ -254,7 +270,10 @@ def trends_page() -> rx.Component:
             _chart("功能分类构成（万元，点击穿透）", S.fig_comp, "chart-composition", S.tile_click),
             _item_list("执行滞后的项目", S.laggards, "budget", "drill-laggards"),
             _item_list("超用款计划的预算明细", S.over_plan, "spent", "drill-over-plan"),
-            _item_list("预计年末执行率低于 90% 的项目", S.at_risk, "year_end", "drill-at-risk"),
+            rx.cond(S.risk_pending,
+                     rx.hstack(rx.spinner(size="2"), rx.text("正在计算年末执行预测…", color_scheme="gray"),
+                               id="drill-at-risk-pending"),
+                     _item_list("预计年末执行率低于 90% 的项目", S.at_risk, "year_end", "drill-at-risk")),
             columns=rx.breakpoints(initial="1", lg="2"), spacing="4", width="100%")),
         spacing="3", width="100%",
     )

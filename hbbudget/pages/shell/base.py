@@ -48,7 +48,10 @@ def load_permissions(page: Page) -> set[str | None]:
     return out
 
 
-def app_page(route: str, title: str, permission: str | None, *, menu: str | None = None, on_load=None) -> Callable:
+def app_page(route: str, title: str, permission: str | None, *, menu: str | None = None, on_load=None,
+             ready=None) -> Callable:
+    """`ready`: a state var that is true once the page's on_load has sent its first step (a handler that yields),
+    so the page shows before the later steps are done; without it, once every on_load handler has run."""
     handlers = tuple(on_load) if isinstance(on_load, list | tuple) else (() if on_load is None else (on_load,))
     page = Page(route, title, permission, menu, handlers)
     if load_permissions(page) - {permission}:
@@ -67,7 +70,7 @@ def app_page(route: str, title: str, permission: str | None, *, menu: str | None
             if permission is not None:  # known without a round trip once signed in (issue 11 item 21)
                 body = rx.cond(SessionState.signed_in & ~SessionState.permissions.contains(permission),
                                refused(permission), body)
-            return shell(rx.vstack(rx.heading(title, size="6"), body, spacing="4", width="100%"))
+            return shell(rx.vstack(rx.heading(title, size="6"), body, spacing="4", width="100%"), ready)
 
         return page_fn
 

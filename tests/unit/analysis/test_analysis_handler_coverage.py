@@ -145,6 +145,22 @@ async def test_drill_down_from_the_org_to_a_payment(world):
     assert f"p=org-{world['unit']}&" in str(await state.open(f"org-{world['unit']}"))  # back by the breadcrumb
 
 
+async def test_the_drill_page_shows_its_first_step_before_the_forecast(world):
+    """Issue 12 (first useful paint): TrendState.load sends the page in steps; the trend and bars are shown
+    (ready) while the year-end risk list, a forecast per project, is still being computed."""
+    from tests.unit.business_coverage import fresh
+
+    state = await fresh(world, "kuaiji", TrendState, [(routes.ANALYSIS, "", ())])
+    state.ready, state.level = True, "stale"  # what an earlier visit left
+    steps = await state.load()
+    seen = []
+    async for _ in steps:
+        seen.append((state.ready, state.risk_pending, state.level, bool(state.crumbs), len(state.at_risk)))
+    assert seen[0] == (False, False, "", False, 0)  # the earlier visit's page is gone first
+    assert seen[1][:4] == (True, True, "org", True)  # first paint: the trend and bars, the forecast still pending
+    assert (state.ready, state.risk_pending, state.level) == (True, False, "org")
+
+
 async def test_cockpit_recomputes_when_the_feed_moves(world):
     from hbbudget.services.execution import facts, matching
     from state.exec_feed import ExecFeed
