@@ -1,7 +1,7 @@
 """结转: carry-over proposals (carryover) and their lines (carryoverline)
 
 Revision ID: 0016_money_carryover
-Revises: 0013
+Revises: 0016_analysis_month_sums
 Create Date: 2026-12-06 04:15:00
 """
 from typing import Sequence, Union
@@ -12,7 +12,7 @@ import sqlmodel
 
 
 revision: str = '0016_money_carryover'
-down_revision: Union[str, None] = '0013'
+down_revision: Union[str, None] = '0016_analysis_month_sums'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -15,7 +15,7 @@ from reflex.istate.data import RouterData
 from sqlmodel import func, select
 
 import hbbudget.hbbudget  # noqa: F401  (imports every page and state)
-from hbbudget import clock
+from hbbudget import clock, routes
 from hbbudget.db import session_scope
 from hbbudget.integrations.bank.records import Entry, Statement
 from hbbudget.models import (
@@ -416,7 +416,8 @@ async def test_live_vars_follow_the_signed_in_user(world):
     assert isinstance(monitor.fig_cumulative, go.Figure) and monitor.updated
     assert monitor.fig_orgs.data[0].y == ("示范大学",)
     signed_out = await _state(None, MonitorState)
-    assert "请先登录" in str(await signed_out.refresh()) and signed_out.cards == []
+    refused = str(await signed_out.refresh())  # a visitor without a session: to the login page, no data
+    assert "_redirect" in refused and routes.LOGIN in refused and signed_out.cards == []
 
 
 async def test_a_narrowed_grant_narrows_the_dashboard_at_once(world):
