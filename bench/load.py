@@ -32,8 +32,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, CloseConnection, Message, Ping, RejectConnection, Request, TextMessage
+
+from hbbudget import web
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "Load@2027x"
@@ -54,9 +57,8 @@ def _handler_names() -> dict[str, str]:
 
     import hbbudget.hbbudget  # noqa: F401  (registers the page states)
     from hbbudget.pages.budgeting.editor_state import BudgetEditorState
-    from state.session import SessionState
 
-    return {"login": format_event_handler(SessionState.login), "load": format_event_handler(BudgetEditorState.load),
+    return {"load": format_event_handler(BudgetEditorState.load),
             "save": format_event_handler(BudgetEditorState.save_amount)}
 
 
@@ -213,6 +215,18 @@ class Tally:
     unacked: dict[int, list[str]] = field(default_factory=dict)  # sent after the last ack, no answer
 
 
+async def sign_in(port: int, username: str, cookie: str = "") -> str:
+    """The browser's login: the form posted over HTTP; the answer sets the HttpOnly session cookie ("hbb_sid=…")."""
+    host = f"localhost:{port}"
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+        answer = await http.post(web.LOGIN, data={"username": username, "password": PASSWORD},
+                                 headers={"host": host, "origin": f"http://{host}", **({"cookie": cookie} if cookie else {})})
+    token = answer.cookies.get(web.COOKIE)
+    if answer.status_code not in (302, 303) or not token:
+        raise RuntimeError(f"登录失败：HTTP {answer.status_code} {answer.headers.get('location', '')}")
+    return f"{web.COOKIE}={token}"
+
+
 async def run_client(port: int, names: dict, user: dict, until: float, tally: Tally, index: int, salt: int,
                      delay: float, cookie: str = "") -> None:
     """Sign in, open the user's budget in the editor, save amounts until `until` (or the connection drops)."""
@@ -221,12 +235,11 @@ async def run_client(port: int, names: dict, user: dict, until: float, tally: Ta
     rnd = random.Random(index)
     try:
         await asyncio.sleep(delay)  # people do not all sign in within the same second
+        client.cookie = "; ".join(c for c in (cookie, await sign_in(port, user["username"], cookie)) if c)
         await client.connect()
-        login = await client.event("login", {"form_data": {"username": user["username"], "password": PASSWORD}},
-                                   "/login")
-        if '"signed_in_rx_state_": true' not in json.dumps(login.get("delta", {})):
-            raise RuntimeError(f"登录失败：{json.dumps(login, ensure_ascii=False)[:200]}")
-        await client.event("load", {}, path)
+        loaded = await client.event("load", {}, path)
+        if '"signed_in_rx_state_": true' not in json.dumps(loaded.get("delta", {})):
+            raise RuntimeError(f"登录失败：{json.dumps(loaded, ensure_ascii=False)[:200]}")
         n = 0
         while time.monotonic() < until:
             n += 1
