@@ -88,17 +88,33 @@ def _header_bar() -> rx.Component:
     )
 
 
-def _code_cell(row: rx.Var, column: str) -> rx.Component:
-    code, name = row[f"{column}_code"], row[f"{column}_name"]
+# The grid row and its cells are memoized React components (rx.memo) whose props are plain strings (and the page's
+# editable flag and source list): React compares props and renders again only what changed. A save renders the
+# saved row's changed cells, not the page's 50 rows; the 元/万元 switch renders each row's amount text only.
+# (Without this every change of BudgetEditorState rendered every Radix component of every row.)
+
+@rx.memo
+def project_cell(row_id: rx.Var[str], project: rx.Var[str], editable: rx.Var[bool]) -> rx.Component:
+    return rx.table.cell(rx.hstack(
+        rx.text(project, size="2"),
+        rx.cond(editable, rx.icon_button(rx.icon("search", size=14), size="1", variant="ghost", title="选择项目",
+                                         on_click=EditorProjectState.open_project_picker(row_id),
+                                         id="project-" + row_id)),
+        spacing="1", align="center",
+    ))
+
+
+def _code_cell(row_id: rx.Var, row_key: rx.Var, code: rx.Var, name: rx.Var, editable: rx.Var,
+               column: str) -> rx.Component:
     return rx.table.cell(
         rx.cond(
-            S.editable,
+            editable,
             rx.vstack(
                 rx.hstack(
-                    edit_input(row["key"], code, lambda v: S.save_code(row["id"], column, v), width="6em",
-                               max_length=7, element_id=f"{column}-" + row["id"], grid_column=column),
+                    edit_input(row_key, code, lambda v: S.save_code(row_id, column, v), width="6em",
+                               max_length=7, element_id=f"{column}-" + row_id, grid_column=column),
                     rx.icon_button(rx.icon("search", size=14), size="1", variant="ghost",
-                                   on_click=EditorCodeState.open_picker(column, row["id"]), title="查找科目"),
+                                   on_click=EditorCodeState.open_picker(column, row_id), title="查找科目"),
                     spacing="1", align="center",
                 ),
                 rx.text(name, size="1", color_scheme="gray"),
@@ -109,47 +125,101 @@ def _code_cell(row: rx.Var, column: str) -> rx.Component:
     )
 
 
-def _grid_row(row: rx.Var) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(rx.hstack(
-            rx.text(row["project"], size="2"),
-            rx.cond(S.editable, rx.icon_button(rx.icon("search", size=14), size="1", variant="ghost", title="选择项目",
-                                               on_click=EditorProjectState.open_project_picker(row["id"]),
-                                               id="project-" + row["id"])),
-            spacing="1", align="center",
-        )),
-        _code_cell(row, "econ"),
-        _code_cell(row, "func"),
-        rx.table.cell(rx.cond(
-            S.editable,
-            rx.select(S.sources, value=row["source"], on_change=lambda v: S.save_source(row["id"], v), size="1"),
-            rx.text(row["source"]),
-        )),
-        rx.table.cell(rx.cond(
-            S.editable,
-            edit_input(row["key"], row["amount_yuan"], lambda v: S.save_amount(row["id"], v), amount=True,
-                       max_length=32, element_id="amount-" + row["id"], grid_column="amount"),
-            money_text(row["amount"]),
-        ), rx.cond(S.editable, money_text(row["amount"], size="1", color_scheme="gray"))),
-        rx.table.cell(rx.button(rx.cond(row["plan_ok"] == "1", "已平衡", "不平衡"), size="1", variant="soft",
-                                color_scheme=rx.cond(row["plan_ok"] == "1", "gray", "red"),
-                                on_click=EditorPlanState.open_plan(row["id"]), id="plan-" + row["id"])),
-        rx.table.cell(rx.cond(
-            S.editable,
-            edit_input(row["key"], row["note"], lambda v: S.save_note(row["id"], v), width="10em",
-                       element_id="note-" + row["id"], grid_column="note"),
-            rx.text(row["note"], size="2"),
-        )),
-        rx.table.cell(rx.text(row["updated"], size="1", color_scheme="gray")),
-        rx.table.cell(rx.cond(S.editable, rx.hstack(
+@rx.memo
+def econ_cell(row_id: rx.Var[str], row_key: rx.Var[str], code: rx.Var[str], name: rx.Var[str],
+              editable: rx.Var[bool]) -> rx.Component:
+    return _code_cell(row_id, row_key, code, name, editable, "econ")
+
+
+@rx.memo
+def func_cell(row_id: rx.Var[str], row_key: rx.Var[str], code: rx.Var[str], name: rx.Var[str],
+              editable: rx.Var[bool]) -> rx.Component:
+    return _code_cell(row_id, row_key, code, name, editable, "func")
+
+
+@rx.memo
+def source_cell(row_id: rx.Var[str], source: rx.Var[str], editable: rx.Var[bool],
+                sources: rx.Var[list[str]]) -> rx.Component:
+    return rx.table.cell(rx.cond(
+        editable,
+        rx.select(sources, value=source, on_change=lambda v: S.save_source(row_id, v), size="1"),
+        rx.text(source),
+    ))
+
+
+@rx.memo
+def amount_input(row_id: rx.Var[str], row_key: rx.Var[str], amount_yuan: rx.Var[str],
+                 editable: rx.Var[bool]) -> rx.Component:
+    return rx.cond(editable, edit_input(row_key, amount_yuan, lambda v: S.save_amount(row_id, v), amount=True,
+                                        max_length=32, element_id="amount-" + row_id, grid_column="amount"))
+
+
+@rx.memo
+def amount_text(amount: rx.Var[str], editable: rx.Var[bool]) -> rx.Component:
+    """The amount in the display unit: alone under the input when editable, else the cell's text."""
+    return rx.cond(editable, money_text(amount, size="1", color_scheme="gray"), money_text(amount))
+
+
+@rx.memo
+def plan_cell(row_id: rx.Var[str], plan_ok: rx.Var[str]) -> rx.Component:
+    return rx.table.cell(rx.button(rx.cond(plan_ok == "1", "已平衡", "不平衡"), size="1", variant="soft",
+                                   color_scheme=rx.cond(plan_ok == "1", "gray", "red"),
+                                   on_click=EditorPlanState.open_plan(row_id), id="plan-" + row_id))
+
+
+@rx.memo
+def note_cell(row_id: rx.Var[str], row_key: rx.Var[str], note: rx.Var[str], editable: rx.Var[bool]) -> rx.Component:
+    return rx.table.cell(rx.cond(
+        editable,
+        edit_input(row_key, note, lambda v: S.save_note(row_id, v), width="10em",
+                   element_id="note-" + row_id, grid_column="note"),
+        rx.text(note, size="2"),
+    ))
+
+
+@rx.memo
+def tail_cells(row_id: rx.Var[str], updated: rx.Var[str], editable: rx.Var[bool]) -> rx.Component:
+    return rx.fragment(
+        rx.table.cell(rx.text(updated, size="1", color_scheme="gray")),
+        rx.table.cell(rx.cond(editable, rx.hstack(
             rx.icon_button(rx.icon("copy", size=14), size="1", variant="ghost", title="复制",
-                           on_click=S.copy_line(row["id"])),
+                           on_click=S.copy_line(row_id)),
             rx.icon_button(rx.icon("trash-2", size=14), size="1", variant="ghost", color_scheme="red", title="删除",
-                           on_click=S.ask_delete(row["id"]), id="delete-" + row["id"]),
+                           on_click=S.ask_delete(row_id), id="delete-" + row_id),
             spacing="1",
         ))),
-        style=rx.match(S.flags[row["id"]].to(str), ("error", tokens.ROW_ERROR), ("warning", tokens.ROW_WARNING), {}),
-        id="line-" + row["id"],
+    )
+
+
+@rx.memo
+def grid_row(row_id: rx.Var[str], row_key: rx.Var[str], project: rx.Var[str], econ_code: rx.Var[str],
+             econ_name: rx.Var[str], func_code: rx.Var[str], func_name: rx.Var[str], source: rx.Var[str],
+             amount: rx.Var[str], amount_yuan: rx.Var[str], note: rx.Var[str], plan_ok: rx.Var[str],
+             updated: rx.Var[str], flag: rx.Var[str], editable: rx.Var[bool],
+             sources: rx.Var[list[str]]) -> rx.Component:
+    """One grid row (see the comment above)."""
+    return rx.table.row(
+        project_cell(row_id=row_id, project=project, editable=editable),
+        econ_cell(row_id=row_id, row_key=row_key, code=econ_code, name=econ_name, editable=editable),
+        func_cell(row_id=row_id, row_key=row_key, code=func_code, name=func_name, editable=editable),
+        source_cell(row_id=row_id, source=source, editable=editable, sources=sources),
+        rx.table.cell(amount_input(row_id=row_id, row_key=row_key, amount_yuan=amount_yuan, editable=editable),
+                      amount_text(amount=amount, editable=editable)),
+        plan_cell(row_id=row_id, plan_ok=plan_ok),
+        note_cell(row_id=row_id, row_key=row_key, note=note, editable=editable),
+        tail_cells(row_id=row_id, updated=updated, editable=editable),
+        style=rx.match(flag, ("error", tokens.ROW_ERROR), ("warning", tokens.ROW_WARNING), {}),
+        id="line-" + row_id,
+    )
+
+
+def _grid_row(row: rx.Var) -> rx.Component:
+    return grid_row(
+        row_id=row["id"].to(str), row_key=row["key"].to(str), project=row["project"].to(str),
+        econ_code=row["econ_code"].to(str), econ_name=row["econ_name"].to(str), func_code=row["func_code"].to(str),
+        func_name=row["func_name"].to(str), source=row["source"].to(str), amount=row["amount"].to(str),
+        amount_yuan=row["amount_yuan"].to(str), note=row["note"].to(str), plan_ok=row["plan_ok"].to(str),
+        updated=row["updated"].to(str), flag=S.flags[row["id"]].to(str), editable=S.editable, sources=S.sources,
     )
 
 

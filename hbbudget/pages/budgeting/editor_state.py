@@ -108,11 +108,14 @@ class BudgetEditorState(rx.State):
         if getattr(self, name) != value:
             setattr(self, name, value)
 
-    def _format(self, only: int = 0) -> None:
-        """Display vars from the backend vars; `only`: just that line changed (its row is formatted again)."""
+    def _format(self, only: int = 0, rows: bool = True) -> None:
+        """Display vars from the backend vars; `only`: just that line changed (its row is formatted again);
+        `rows=False`: the rows are left as they are (the caller updated them)."""
         keys = self._keys or {}
         order = [i for i in self._order if i in self._raw]
-        if only in order:
+        if not rows:
+            pass
+        elif only in order:
             pos = order.index(only)
             name = ROW_VARS[pos // ROW_CHUNK]
             chunk = [dict(r) for r in getattr(self, name)]
@@ -121,10 +124,10 @@ class BudgetEditorState(rx.State):
                 self._put(name, chunk)
             else:  # the chunks do not match the page (not expected): format them all
                 only = 0
-        if not only:
-            rows = [display.grid_line(self._raw[i], self.unit, keys.get(i, "")) for i in order]
+        if rows and not only:
+            shown = [display.grid_line(self._raw[i], self.unit, keys.get(i, "")) for i in order]
             for n, name in enumerate(ROW_VARS):
-                self._put(name, rows[n * ROW_CHUNK:(n + 1) * ROW_CHUNK])
+                self._put(name, shown[n * ROW_CHUNK:(n + 1) * ROW_CHUNK])
         flags = display.flags(self._rule_results)
         self._put("flags", {str(i): flags[i] for i in self._order if flags.get(i)})
         totals = self._totals or {}
@@ -137,6 +140,18 @@ class BudgetEditorState(rx.State):
         self._put("rule_summary", display.rule_summary(self._rule_results))
         self._put("has_errors", any(not r.get("ok") and r.get("severity") == "error" for r in self._rule_results))
         self._put("has_warnings", any(not r.get("ok") and r.get("severity") != "error" for r in self._rule_results))
+
+    def _reunit_rows(self) -> bool:
+        """The unit changed: only each row's amount text changes (the rows are not formatted again). False when
+        the shown rows do not match the backend vars (not expected: the caller formats them all)."""
+        chunks = [[dict(r) for r in getattr(self, name)] for name in ROW_VARS]
+        if [r.get("id") for chunk in chunks for r in chunk] != [str(i) for i in self._order if i in self._raw]:
+            return False
+        for name, chunk in zip(ROW_VARS, chunks):
+            for r in chunk:
+                r["amount"] = display.amount(self._raw[int(r["id"])].get("amount", 0), self.unit)
+            self._put(name, chunk)
+        return True
 
     def _set_header(self, header: dict) -> None:
         self.header = display.editor_header(header, self.unit)
@@ -322,9 +337,10 @@ class BudgetEditorState(rx.State):
         self.unit = args.as_unit(unit)
         if self.header:
             self.header = {**self.header, "total": display.amount((self._totals or {}).get("total", 0), self.unit)}
-        self._format()
-        for dialog in await self._dialogs():
-            dialog._unit_changed(self.unit)
+        self._format(rows=not self._reunit_rows())
+        for cls in EditorDialog.get_substates():  # only the dialogs that show amounts (the others stay unloaded)
+            if cls._unit_changed is not EditorDialog._unit_changed:
+                (await self.get_state(cls))._unit_changed(self.unit)
 
     @rx.event
     @guarded("budget.view")

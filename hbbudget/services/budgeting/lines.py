@@ -27,10 +27,7 @@ NOTE_MAX = 200
 
 # ---- subjects of a fiscal year ----
 
-def econ_problem(session: Session, year: int, code: str) -> str:
-    """'' when `code` is an active leaf (款) economic subject of `year`; else why not."""
-    row = session.exec(select(EconomicSubject).where(
-        EconomicSubject.fiscal_year == year, EconomicSubject.kind == "dept", EconomicSubject.code == code)).first()
+def _econ_why(code: str, year: int, row: EconomicSubject | None) -> str:
     if row is None:
         return f"经济分类科目 {code} 在 {year} 年度不存在"
     if row.level != 2:
@@ -40,9 +37,7 @@ def econ_problem(session: Session, year: int, code: str) -> str:
     return ""
 
 
-def func_problem(session: Session, year: int, code: str) -> str:
-    row = session.exec(select(FunctionSubject).where(
-        FunctionSubject.fiscal_year == year, FunctionSubject.code == code)).first()
+def _func_why(code: str, year: int, row: FunctionSubject | None) -> str:
     if row is None:
         return f"功能分类科目 {code} 在 {year} 年度不存在"
     if row.level != 3:
@@ -52,16 +47,30 @@ def func_problem(session: Session, year: int, code: str) -> str:
     return ""
 
 
+def econ_problem(session: Session, year: int, code: str) -> str:
+    """'' when `code` is an active leaf (款) economic subject of `year`; else why not."""
+    row = session.exec(select(EconomicSubject).where(
+        EconomicSubject.fiscal_year == year, EconomicSubject.kind == "dept", EconomicSubject.code == code)).first()
+    return _econ_why(code, year, row)
+
+
+def func_problem(session: Session, year: int, code: str) -> str:
+    row = session.exec(select(FunctionSubject).where(
+        FunctionSubject.fiscal_year == year, FunctionSubject.code == code)).first()
+    return _func_why(code, year, row)
+
+
 def bad_codes(session: Session, year: int, econ: set[str], funcs: set[str]) -> tuple[dict[str, str], dict[str, str]]:
-    """Problems of many codes at once: ({econ code: why}, {func code: why})."""
-    ok_e = set(session.exec(select(EconomicSubject.code).where(
-        EconomicSubject.fiscal_year == year, EconomicSubject.kind == "dept", EconomicSubject.level == 2,
-        EconomicSubject.active == True, EconomicSubject.code.in_(econ))).all()) if econ else set()  # noqa: E712
-    ok_f = set(session.exec(select(FunctionSubject.code).where(
-        FunctionSubject.fiscal_year == year, FunctionSubject.level == 3, FunctionSubject.active == True,  # noqa: E712
-        FunctionSubject.code.in_(funcs))).all()) if funcs else set()
-    return ({c: econ_problem(session, year, c) for c in econ - ok_e},
-            {c: func_problem(session, year, c) for c in funcs - ok_f})
+    """Problems of many codes at once: ({econ code: why}, {func code: why}); one query per kind (the rules read
+    this on every edit: a query per bad code cost a round trip each)."""
+    e_rows = {r.code: r for r in session.exec(select(EconomicSubject).where(
+        EconomicSubject.fiscal_year == year, EconomicSubject.kind == "dept", EconomicSubject.code.in_(econ))).all()} \
+        if econ else {}
+    f_rows = {r.code: r for r in session.exec(select(FunctionSubject).where(
+        FunctionSubject.fiscal_year == year, FunctionSubject.code.in_(funcs))).all()} if funcs else {}
+    bad_e = {c: _econ_why(c, year, e_rows.get(c)) for c in econ}
+    bad_f = {c: _func_why(c, year, f_rows.get(c)) for c in funcs}
+    return {c: why for c, why in bad_e.items() if why}, {c: why for c, why in bad_f.items() if why}
 
 
 def names(session: Session, year: int, econ: set[str], funcs: set[str]) -> tuple[dict[str, str], dict[str, str]]:
