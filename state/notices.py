@@ -77,12 +77,16 @@ class NoticeState(rx.State):
     def relay(self, key: str):
         """Public: shows a notice the server queued under `key` (an unknown key does nothing; no text comes
         from the client)."""
-        now = time.monotonic()
-        for old in [k for k, (at, _) in _PENDING.items() if now - at > 60]:
-            _PENDING.pop(old, None)
+        _forget_old()
         entry = _PENDING.pop(str(key)[:40], None)
         if entry is not None:
             self._add([entry[1]])
+
+
+def _forget_old() -> None:
+    now = time.monotonic()
+    for key in [k for k, (at, _) in _PENDING.items() if now - at > 60]:  # never relayed (the client left)
+        _PENDING.pop(key, None)
 
 
 def _split(events: Any) -> tuple[Any, list[Notice]]:
@@ -105,6 +109,7 @@ async def chain_updates(events: Any, handler_name: str, root_state: Any = None) 
         if root_state is not None:  # the state lock is held: the notices go out in this delta
             (await root_state.get_state(NoticeState))._add([_item(n) for n in notices])
         else:
+            _forget_old()
             relays = []
             for notice in notices:
                 key = uuid.uuid4().hex
