@@ -32,11 +32,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-import httpx
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, CloseConnection, Message, Ping, RejectConnection, Request, TextMessage
-
-from hbbudget import web
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "Load@2027x"
@@ -198,7 +195,12 @@ class Client:
 
 
 def _toast(update: dict) -> str:
-    """The message of an error toast among an update's frontend events ('' when none)."""
+    """The message of an error toast in an update ('' when none): a new notice in NoticeState's delta
+    (state/notices.py), or a toast among its frontend events."""
+    for name, changes in (update.get("delta") or {}).items():
+        if name.endswith("notice_state") and (notices := changes.get("notices_rx_state_")):
+            if notices[-1].get("kind") == "error":
+                return str(notices[-1].get("text", ""))[:120]
     for event in update.get("events") or []:
         code = str((event.get("payload") or {}).get("function", ""))
         if "__toast" in code:
@@ -215,31 +217,33 @@ class Tally:
     unacked: dict[int, list[str]] = field(default_factory=dict)  # sent after the last ack, no answer
 
 
-async def sign_in(port: int, username: str, cookie: str = "") -> str:
-    """The browser's login: the form posted over HTTP; the answer sets the HttpOnly session cookie ("hbb_sid=…")."""
+async def _login(port: int, username: str, cookie: str = "") -> str:
+    """POST /api/session/login; the session token of the HttpOnly cookie it sets."""
+    import httpx
+
     host = f"localhost:{port}"
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
-        answer = await http.post(web.LOGIN, data={"username": username, "password": PASSWORD},
-                                 headers={"host": host, "origin": f"http://{host}", **({"cookie": cookie} if cookie else {})})
-    token = answer.cookies.get(web.COOKIE)
-    if answer.status_code not in (302, 303) or not token:
-        raise RuntimeError(f"登录失败：HTTP {answer.status_code} {answer.headers.get('location', '')}")
-    return f"{web.COOKIE}={token}"
+    headers = {"origin": f"http://{host}", **({"cookie": cookie} if cookie else {})}
+    async with httpx.AsyncClient(base_url=f"http://{host}", timeout=60) as http:
+        answer = await http.post("/api/session/login", data={"username": username, "password": PASSWORD},
+                                 headers=headers)
+    sid = answer.cookies.get("hbb_sid")
+    if not sid:
+        raise RuntimeError(f"登录失败：{answer.status_code} {answer.headers.get('location', '')}")
+    return sid
 
 
 async def run_client(port: int, names: dict, user: dict, until: float, tally: Tally, index: int, salt: int,
                      delay: float, cookie: str = "") -> None:
     """Sign in, open the user's budget in the editor, save amounts until `until` (or the connection drops)."""
-    client = Client(port, names, cookie)
     path = f"/budgets/{user['budget_id']}"
     rnd = random.Random(index)
+    client = None
     try:
         await asyncio.sleep(delay)  # people do not all sign in within the same second
-        client.cookie = "; ".join(c for c in (cookie, await sign_in(port, user["username"], cookie)) if c)
+        sid = await _login(port, user["username"], cookie)  # the HTTP form post, as the login page does
+        client = Client(port, names, "; ".join(c for c in (cookie, f"hbb_sid={sid}") if c))
         await client.connect()
-        loaded = await client.event("load", {}, path)
-        if '"signed_in_rx_state_": true' not in json.dumps(loaded.get("delta", {})):
-            raise RuntimeError(f"登录失败：{json.dumps(loaded, ensure_ascii=False)[:200]}")
+        await client.event("load", {}, path)
         n = 0
         while time.monotonic() < until:
             n += 1
@@ -266,7 +270,8 @@ async def run_client(port: int, names: dict, user: dict, until: float, tally: Ta
     except Exception as err:  # a refused or dropped connection counts as an error
         tally.errors.append(f"{user['username']}: {type(err).__name__}: {str(err)[:200]}")
     finally:
-        await client.close()
+        if client is not None:
+            await client.close()
 
 
 def lost_edits(database_url: str, tally: Tally) -> list[str]:

@@ -23,9 +23,11 @@ from hbbudget.pages.security import audit, policy, roles, users  # noqa: F401
 from hbbudget.pages.shell import home, login, notifications, password  # noqa: F401
 from state import exec_feed
 from state.errors import backend_error
+from state.notices import notice_toaster
 
 # assets/ (top level) is copied to the served root by `reflex run`/export: /logo.svg, /favicon.ico, /print.css
 app = rx.App(html_lang="zh-CN", style={"font_family": "'PingFang SC', 'Microsoft YaHei', 'Noto Sans CJK SC', sans-serif"},
-             stylesheets=[PRINT_CSS], api_transformer=web.security_middleware, backend_exception_handler=backend_error)
+             stylesheets=[PRINT_CSS], api_transformer=web.security_middleware, backend_exception_handler=backend_error,
+             extra_app_wraps={(6, "Notices"): notice_toaster})  # toasts without eval (state/notices.py)
 app.register_lifespan_task(jobs.scheduler_lifespan)
 exec_feed.install(app)  # scheduled bank polls push to the open dashboards

@@ -20,10 +20,10 @@ from urllib.parse import parse_qs, quote, urlsplit
 from hbbudget.settings import get_settings
 
 # What the Reflex 0.10 build needs: 'unsafe-inline' for the React Router bootstrap script and Emotion/Radix
-# styles, 'unsafe-eval' because every server-sent rx.toast arrives as a `_call_function` that state.js evals
-# (reflex_base/.templates/web/utils/state.js: `eval(event.payload.function)()`; a nonce does not allow eval).
+# styles. No 'unsafe-eval': server-sent toasts are state (state/notices.py), not a `_call_function` that
+# state.js would eval, and no page uses rx.call_script (the print button is assets/print_button.js).
 # No third-party origins, no plugins, no framing, no <base> tricks. React's escaping is the XSS defence.
-CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
        "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 HEADERS = (

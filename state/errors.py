@@ -6,6 +6,8 @@ import traceback
 import reflex as rx
 from reflex_base.event import EventSpec
 
+from state import notices  # noqa: F401  (rx.toast.* become notices: no eval in the browser)
+
 log = logging.getLogger("hbbudget.errors")
 GENERIC = "系统内部错误，请稍后重试或联系管理员"
 

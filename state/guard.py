@@ -25,6 +25,7 @@ from hbbudget.services.core import audit
 from hbbudget.services.errors import AuthError, NotOffered, PermissionDenied, ServiceError
 from hbbudget.services.security import auth
 from hbbudget.services.security.permissions import PERMISSIONS
+from state import notices  # noqa: F401  (rx.toast.* become notices: no eval in the browser)
 from state.errors import GENERIC
 from state.session import SessionState
 

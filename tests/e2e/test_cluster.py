@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -193,11 +194,17 @@ def test_browsers_on_two_workers_follow_a_payment_and_survive_the_lease_holder_b
 
 
 def _alive(worker: tuple[int, int, int]) -> bool:
+    """The worker's process group exists and its port answers (a worker killed by an earlier test may linger
+    as a zombie that killpg(…, 0) still finds)."""
     try:
         os.killpg(worker[2], 0)
-        return True
     except ProcessLookupError:
         return False
+    try:
+        socket.create_connection(("127.0.0.1", worker[1]), timeout=5).close()
+    except OSError:
+        return False
+    return True
 
 
 def test_a_worker_killed_mid_request_loses_no_acknowledged_edit(cluster, monkeypatch):

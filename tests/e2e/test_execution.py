@@ -25,6 +25,15 @@ MONTHLY_SPENT = """() => {
 }"""
 
 
+def _wait_until(page, expression: str, timeout: float = 30) -> None:
+    """Poll a page expression until it is true. (page.wait_for_function re-evaluates its string inside the page
+    with eval, which the CSP without 'unsafe-eval' refuses; page.evaluate runs through the debugger protocol.)"""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"not true within {timeout} s: {expression[-60:]}"
+        page.wait_for_timeout(200)
+
+
 def _as(browser, app_url: str, username: str):
     context = browser.new_context(locale="zh-CN", base_url=app_url, viewport={"width": 1440, "height": 1000})
     context.set_default_timeout(30_000)
@@ -38,7 +47,7 @@ def test_open_dashboard_follows_a_newly_booked_payment_without_reload(browser, a
     page = _as(browser, app_url, "chuzhang")
     page.goto("/monitor")
     expect(page.locator("#kpi-spent")).to_be_visible()
-    page.wait_for_function(f"({MONTHLY_SPENT})() !== null")
+    _wait_until(page, f"({MONTHLY_SPENT})() !== null")
     spent_text = page.locator("#kpi-spent").inner_text()
     chart_before = page.evaluate(MONTHLY_SPENT)
     count = page.locator("#alert-count")
@@ -54,7 +63,7 @@ def test_open_dashboard_follows_a_newly_booked_payment_without_reload(browser, a
     assert booked.status_code == 200
     began = time.monotonic()
     expect(page.locator("#kpi-spent")).not_to_have_text(spent_text)
-    page.wait_for_function(f"({MONTHLY_SPENT})() > {chart_before} + 69", timeout=30_000)  # +70 万元 this month
+    _wait_until(page, f"({MONTHLY_SPENT})() > {chart_before} + 69")  # +70 万元 this month
     expect(page.locator("#alert-count")).to_be_visible()
     expect(page.locator("#alert-count")).not_to_have_text(count_before)
     expect(page.locator("#monitor-updated")).not_to_have_text(updated_before)

@@ -23,7 +23,8 @@ from state.session import SessionState
 from tests.factories import PASSWORD, make_tree, make_user
 
 # Handlers a signed-out browser must be able to call; each validates its own input.
-PUBLIC = {("SessionState", "open_login"), ("SessionState", "heartbeat")}  # login/logout: HTTP (hbbudget/web.py)
+# login/logout: HTTP (hbbudget/web.py); relay shows a notice the server queued under a key (state/notices.py)
+PUBLIC = {("SessionState", "open_login"), ("SessionState", "heartbeat"), ("NoticeState", "relay")}
 # Reflex's own handlers: hydration, on_load dispatch, client-storage sync, frontend error reports,
 # and setvar, refused on every state (state.guard.refuse_setvar; tested below).
 FRAMEWORK = {"setvar", "hydrate", "set_is_hydrated", "hydrate_and_load", "on_load_internal",
