@@ -248,3 +248,28 @@ def test_operator_builds_budget_reviewers_return_then_approve(browser, app_env, 
     expect(op.locator("#notifications-list")).to_contain_text("退回")
     _shot(op, "12-notifications")
     op.context.close()
+
+
+def test_finance_reviewer_sets_control_numbers_below_the_university_after_confirming(browser, app_env, app_url):
+    """Issue 11 item 5: the city's 财政审核 picks an org of its subtree (the university), fills a college's
+    control number, sees the change in a confirmation, and only then issues it."""
+    fin = _as(browser, app_url, "caizheng")
+    fin.goto("/review")
+    fin.locator("#tab-controls").click()
+    expect(fin.locator("#control-org")).to_contain_text("石家庄市财政局")
+    fin.locator("#control-org").click()
+    fin.get_by_role("option", name=re.compile("^河北示范大学（")).click()
+    row = fin.locator("#controls-table tbody tr").filter(has_text="河北示范大学经济管理学院")
+    expect(row).to_have_count(1)
+    row.locator("input").fill("1234.5")
+    fin.locator("#issue-controls").click()
+    confirm = fin.locator("#confirm-controls-table tbody tr").filter(has_text="河北示范大学经济管理学院")
+    expect(confirm).to_contain_text("¥1,234.50")
+    assert _sql(app_env, "SELECT c.amount FROM controlnumber c JOIN org o ON o.id = c.org_id "
+                         "WHERE o.code = 'DEMO-U01-02' AND c.fiscal_year = ?", int(YEAR)) == []  # not yet
+    fin.locator("#confirm-controls").click()
+    expect(fin.get_by_text("控制数已下达").first).to_be_visible()
+    expect(row).to_contain_text("¥1,234.50")
+    assert _sql(app_env, "SELECT c.amount FROM controlnumber c JOIN org o ON o.id = c.org_id "
+                         "WHERE o.code = 'DEMO-U01-02' AND c.fiscal_year = ?", int(YEAR)) == [(123450,)]
+    fin.context.close()

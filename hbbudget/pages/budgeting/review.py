@@ -98,7 +98,14 @@ def _cons_tab() -> rx.Component:
 def _controls_tab() -> rx.Component:
     return rx.form(
         rx.vstack(
-            rx.text("一下：向直属下级单位下达控制数（元）。下级一上审核通过后，下达控制数即转入二上编制。", size="2"),
+            rx.text("一下：向所选单位的直属下级单位下达控制数（元），确认后下达。下级一上审核通过后，下达控制数即转入二上编制。",
+                    size="2"),
+            rx.hstack(rx.text("下达单位", size="2"),
+                      rx.select.root(rx.select.trigger(id="control-org"),
+                                     rx.select.content(rx.foreach(S.control_orgs, lambda o: rx.select.item(
+                                         o["name"], value=o["id"]))),
+                                     value=S.control_org, on_change=S.choose_control_org),
+                      align="center", spacing="2"),
             row_table(("单位", "已上报（控制数口径）", "状态", "已下达", "控制数（元）"), S.controls, lambda c: rx.table.row(
                     rx.table.cell(c["org_name"]), money_cell(c["total"]),
                     rx.table.cell(status_badge(c["status"])), money_cell(c["amount"]),
@@ -107,10 +114,28 @@ def _controls_tab() -> rx.Component:
                                            style=tokens.AMOUNT_INPUT, id="control-" + c["org_id"])),
                 ), "controls-table"),
             rx.button("下达控制数", type="submit", id="issue-controls"),
+            _confirm_controls(),
             spacing="3", width="100%",
         ),
         on_submit=S.issue_controls, reset_on_submit=False,
     )
+
+
+def _confirm_controls() -> rx.Component:
+    """The changes 下达 would make, confirmed before anything is issued."""
+    return rx.dialog.root(rx.dialog.content(
+        rx.dialog.title("确认下达控制数"),
+        rx.vstack(
+            row_table(("单位", "原控制数", "新控制数", "已上报（控制数口径）"), S.confirm_rows, lambda c: rx.table.row(
+                rx.table.cell(c["org_name"]), money_cell(c["before"]), money_cell(c["after"]),
+                money_cell(c["total"])), "confirm-controls-table"),
+            rx.hstack(rx.button("确认下达", type="button", on_click=S.confirm_controls, id="confirm-controls"),
+                      rx.button("取消", type="button", variant="soft", color_scheme="gray", on_click=S.cancel_controls,
+                                id="cancel-controls"),
+                      spacing="2"),
+            spacing="3",
+        ),
+    ), open=S.confirm_rows.length() > 0)
 
 
 def _dialog() -> rx.Component:

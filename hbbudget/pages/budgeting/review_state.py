@@ -11,6 +11,7 @@ from hbbudget.clock import current_fiscal_year
 from hbbudget.pages import display
 from hbbudget.services.budgeting import projects, review, rollup
 from hbbudget.services.errors import NotOffered, ValidationError
+from hbbudget.services.security import scope
 from hbbudget.services.security.permissions import UserContext
 from state import args
 from state.guard import guarded
@@ -54,6 +55,9 @@ class ReviewState(rx.State):
     # control numbers
     controls: list[dict[str, str]] = []
     control_key: int = 0
+    control_org: str = ""  # the org whose direct children the 一下 tab shows (any in the caller's 审核 scope)
+    control_orgs: list[dict[str, str]] = []
+    confirm_rows: list[dict[str, str]] = []  # 下达 waits for this confirmation
 
     _pending_ids: list[int] = []
     _project_ids: list[int] = []
@@ -61,6 +65,8 @@ class ReviewState(rx.State):
     _raw: dict = {}
     _drill: dict = {}
     _control_ids: list[int] = []
+    _control_org_ids: list[int] = []
+    _pending_controls: dict = {}
 
     @rx.var
     def subs_label(self) -> str:
@@ -124,7 +130,14 @@ class ReviewState(rx.State):
         self._raw = {**self._raw, "drill": rows}
 
     async def _load_controls(self, ctx: UserContext) -> None:
-        rows = await asyncio.to_thread(review.control_numbers, ctx, ctx.org_id, self._y())
+        if not self._control_org_ids:
+            parents = await asyncio.to_thread(review.control_parents, ctx)
+            self.control_orgs = [{"id": str(p["id"]), "name": f"{p['name']}（{p['code']}）"} for p in parents]
+            self._control_org_ids = [p["id"] for p in parents]
+        if not self.control_org or int(self.control_org) not in self._control_org_ids:
+            self.control_org = str(self._control_org_ids[0] if self._control_org_ids else ctx.org_id)
+        self._close_confirm()
+        rows = await asyncio.to_thread(review.control_numbers, ctx, int(self.control_org), self._y())
         self._raw = {**self._raw, "controls": rows}
         self._control_ids = [int(r["org_id"]) for r in rows]
         self.control_key += 1
@@ -282,11 +295,47 @@ class ReviewState(rx.State):
                 amounts[org_id] = value
         if not amounts:
             raise ValidationError("请至少填写一个下级单位的控制数")
-        rows = await asyncio.to_thread(review.issue_control_numbers, ctx, ctx.org_id, self._y(), amounts)
+        changes = await asyncio.to_thread(review.preview_control_numbers, ctx, int(self.control_org or ctx.org_id),
+                                          self._y(), amounts)
+        if not changes:
+            raise ValidationError("控制数没有变化")
+        self._pending_controls = {str(c["org_id"]): amounts[c["org_id"]] for c in changes}
+        self.confirm_rows = [{"org_name": c["org_name"], "total": display.amount(c["total"], self.unit),
+                              "before": display.amount(c["before"], self.unit) if c["before"] is not None else "未下达",
+                              "after": display.amount(c["after"], self.unit)} for c in changes]
+
+    def _close_confirm(self) -> None:
+        self._pending_controls, self.confirm_rows = {}, []
+
+    @rx.event
+    @guarded("budget.review")
+    async def confirm_controls(self, ctx: UserContext):
+        """下达 after the confirmation: the amounts shown there, checked again by the service."""
+        if not self._pending_controls:
+            raise ValidationError("没有待确认的控制数，请重新填写")
+        amounts, org_id = dict(self._pending_controls), int(self.control_org or ctx.org_id)
+        rows = await asyncio.to_thread(review.issue_control_numbers, ctx, org_id, self._y(), amounts)
+        self._close_confirm()
         self._raw = {**self._raw, "controls": rows}
         self.control_key += 1
         self._format()
         return rx.toast.success("控制数已下达")
+
+    @rx.event
+    @guarded("budget.review")
+    async def cancel_controls(self, ctx: UserContext):
+        self._close_confirm()
+
+    @rx.event
+    @guarded("budget.review")
+    async def choose_control_org(self, ctx: UserContext, org_id: str):
+        """Another org of the caller's 审核 scope: its direct children's control numbers."""
+        chosen = scope.int_id(org_id, "单位")
+        if chosen not in self._control_org_ids:
+            raise NotOffered("该单位不在可选范围内，请刷新")
+        self.control_org = str(chosen)
+        await self._load_controls(ctx)
+        self._format()
 
 
 # ------------------------------------------------------------------ layout

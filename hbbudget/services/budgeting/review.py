@@ -207,36 +207,67 @@ def control_numbers(ctx: UserContext, org_id: int, year: int) -> list[dict]:
         return _control_rows(session, org, year)
 
 
-def issue_control_numbers(ctx: UserContext, org_id: int, year: int, amounts: dict) -> list[dict]:
-    """Issue (or change) control numbers to direct children; their 一上 budgets move on to 二上 草稿."""
-    year = scope.year(year)
+def control_parents(ctx: UserContext, limit: int = 500) -> list[dict]:
+    """The orgs the caller may issue control numbers from (一下): those in the 审核 scope that have units below,
+    the caller's own org first, then by code."""
+    with session_scope() as session:
+        below = select(Org.parent_id).where(Org.active == True)  # noqa: E712
+        rows = session.exec(select(Org).where(scope.orgs_filter(ctx, "budget.review"), Org.active == True,  # noqa: E712
+                                              Org.id.in_(below)).order_by(Org.code).limit(limit)).all()
+        out = [{"id": o.id, "name": o.name, "code": o.code} for o in rows]
+    return sorted(out, key=lambda r: r["id"] != ctx.org_id)
+
+
+def _checked_controls(session: Session, ctx: UserContext, org_id: int, year: int, amounts: dict):
+    """The org issuing, its children, their numbers so far and main budgets, and the parsed amounts: refused
+    (nothing written) beyond the org's own number, to an org that is not a direct child, or during review."""
     if not isinstance(amounts, dict) or not amounts or len(amounts) > 1000:
         raise ValidationError("请填写要下达的控制数")
     parsed = {scope.int_id(k, "下级单位"): money.parse_yuan(v, "控制数") for k, v in amounts.items()}
+    org = scope.org_for(session, ctx, org_id, "budget.review")
+    kids = {k.id: k for k in _children(session, org)}
+    for kid_id in parsed:
+        if kid_id not in kids:
+            other = session.get(Org, kid_id)
+            if other is not None and not ctx.can("budget.review", other.path):  # another unit: audited
+                raise PermissionDenied("没有权限：只能向直属下级单位下达控制数")
+            raise ValidationError("只能向直属下级单位下达控制数")
+    existing = {c.org_id: c for c in session.exec(select(ControlNumber).where(
+        ControlNumber.org_id.in_(list(kids)), ControlNumber.fiscal_year == year)).all()} if kids else {}
+    own = session.exec(select(ControlNumber).where(ControlNumber.org_id == org.id,
+                                                   ControlNumber.fiscal_year == year)).first()
+    after_sum = sum(parsed.get(k, existing[k].amount if k in existing else 0) for k in kids)
+    if own is not None and after_sum > own.amount:
+        raise ValidationError(f"下达给下级的控制数合计 {money.fmt(after_sum)} 超过本单位控制数 {money.fmt(own.amount)}")
+    mains = {b.org_id: b for b in session.exec(select(Budget).where(
+        Budget.org_id.in_(list(parsed)), Budget.fiscal_year == year, Budget.seq == 0).with_for_update()).all()}
+    for kid_id in parsed:
+        b = mains.get(kid_id)
+        if b is not None and b.status == "审核中":
+            raise ValidationError(f"{kids[kid_id].name} 的预算正在审核中，请审核完成后再下达控制数")
+        if b is not None and b.status == "已批复":
+            raise ValidationError(f"{kids[kid_id].name} 的预算已批复，控制数不能再变更（请走预算调整）")
+    return org, kids, existing, mains, parsed
+
+
+def preview_control_numbers(ctx: UserContext, org_id: int, year: int, amounts: dict) -> list[dict]:
+    """What issuing would change, for the confirmation (nothing written): per child, its number before and after
+    and what it has submitted."""
+    year = scope.year(year)
     with session_scope() as session:
-        org = scope.org_for(session, ctx, org_id, "budget.review")
-        kids = {k.id: k for k in _children(session, org)}
-        for kid_id in parsed:
-            if kid_id not in kids:
-                other = session.get(Org, kid_id)
-                if other is not None and not ctx.can("budget.review", other.path):  # another unit: audited
-                    raise PermissionDenied("没有权限：只能向直属下级单位下达控制数")
-                raise ValidationError("只能向直属下级单位下达控制数")
-        existing = {c.org_id: c for c in session.exec(select(ControlNumber).where(
-            ControlNumber.org_id.in_(list(kids)), ControlNumber.fiscal_year == year)).all()} if kids else {}
-        own = session.exec(select(ControlNumber).where(ControlNumber.org_id == org.id,
-                                                       ControlNumber.fiscal_year == year)).first()
-        after_sum = sum(parsed.get(k, existing[k].amount if k in existing else 0) for k in kids)
-        if own is not None and after_sum > own.amount:
-            raise ValidationError(f"下达给下级的控制数合计 {money.fmt(after_sum)} 超过本单位控制数 {money.fmt(own.amount)}")
-        mains = {b.org_id: b for b in session.exec(select(Budget).where(
-            Budget.org_id.in_(list(parsed)), Budget.fiscal_year == year, Budget.seq == 0).with_for_update()).all()}
+        org, kids, existing, _, parsed = _checked_controls(session, ctx, org_id, year, amounts)
+        return [{"org_id": k, "org_name": kids[k].name, "before": existing[k].amount if k in existing else None,
+                 "after": amount, "total": _submitted(session, kids[k], year)}
+                for k, amount in parsed.items() if k not in existing or existing[k].amount != amount]
+
+
+def issue_control_numbers(ctx: UserContext, org_id: int, year: int, amounts: dict) -> list[dict]:
+    """Issue (or change) control numbers to direct children; their 一上 budgets move on to 二上 草稿."""
+    year = scope.year(year)
+    with session_scope() as session:
+        org, kids, existing, mains, parsed = _checked_controls(session, ctx, org_id, year, amounts)
         for kid_id, amount in parsed.items():
             kid, b = kids[kid_id], mains.get(kid_id)
-            if b is not None and b.status == "审核中":
-                raise ValidationError(f"{kid.name} 的预算正在审核中，请审核完成后再下达控制数")
-            if b is not None and b.status == "已批复":
-                raise ValidationError(f"{kid.name} 的预算已批复，控制数不能再变更（请走预算调整）")
             cn = existing.get(kid_id) or ControlNumber(org_id=kid_id, fiscal_year=year, issued_by_org_id=org.id)
             before = cn.amount if cn.id else None
             cn.amount, cn.issued_by_org_id, cn.issued_by, cn.issued_at = amount, org.id, ctx.full_name[:64], now()

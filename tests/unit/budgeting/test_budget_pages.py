@@ -622,3 +622,32 @@ async def test_another_users_save_is_announced_and_refresh_shows_it(world):
     await editor.refresh()
     assert editor.seen == feed.version and page_rows(editor)[0]["amount_yuan"] == "2500.00"
     assert editor.total_text == "¥2,500.00"
+
+
+async def test_control_numbers_are_confirmed_before_they_are_issued(world):
+    """Issue 11 item 5: 下达 shows the changes first; only 确认下达 writes; the org picker offers the caller's
+    审核 scope only."""
+    from hbbudget.models import ControlNumber
+
+    make_user("fin", "finance_reviewer", world["city"])
+    root = await _root_with("fin")
+    page = await root.get_state(ReviewState)
+    await page.load()
+    await page.choose_tab("controls")
+    assert page.control_org == str(world["city"]) and str(world["unit"]) in [o["id"] for o in page.control_orgs]
+    result = await page.choose_control_org(str(world["other"] + 999))
+    assert "不在可选范围" in str(result) and page.control_org == str(world["city"])
+    await page.choose_control_org(str(world["unit"]))
+    assert [c["org_id"] for c in page.controls] == [str(world["dept"])]
+    await page.issue_controls({f"c{world['dept']}": "1200"})
+    assert [(c["before"], c["after"]) for c in page.confirm_rows] == [("未下达", "¥1,200.00")]
+    with session_scope() as session:
+        assert session.exec(select(ControlNumber)).all() == []  # nothing issued yet
+    await page.cancel_controls()
+    assert page.confirm_rows == []
+    assert "没有待确认" in str(await page.confirm_controls())
+    await page.issue_controls({f"c{world['dept']}": "1200"})
+    assert "已下达" in str(await page.confirm_controls())
+    with session_scope() as session:
+        assert [(c.org_id, c.amount) for c in session.exec(select(ControlNumber)).all()] == [(world["dept"], 120000)]
+    assert page.confirm_rows == [] and page.controls[0]["amount"] == "¥1,200.00"

@@ -304,3 +304,25 @@ def test_a_unit_without_a_head_cannot_send_a_budget_up(db):
     with pytest.raises(ValidationError, match="没有单位负责人"):
         review.submit(w.op, bid)
     assert budgets.get_budget(w.op, bid)["status"] == "草稿"
+
+
+def test_a_finance_reviewer_issues_for_any_org_of_the_subtree_after_a_preview(db):
+    """Issue 11 item 5: the city's 财政审核 sets control numbers for the departments below the university (not only
+    for its direct children), and sees what would change before anything is issued."""
+    from hbbudget.models import ControlNumber
+
+    w = world()
+    parents = review.control_parents(w.fin)
+    assert parents[0]["id"] == w.org["city"] and w.org["unit"] in [p["id"] for p in parents]
+    assert w.org["dept"] not in [p["id"] for p in parents]  # nothing below it
+    assert [p["id"] for p in review.control_parents(w.op)] == []  # no 审核 permission
+    changes = review.preview_control_numbers(w.fin, w.org["unit"], YEAR, {w.org["dept"]: "800"})
+    assert changes == [{"org_id": w.org["dept"], "org_name": changes[0]["org_name"], "before": None,
+                        "after": 80000, "total": 0}]
+    with session_scope() as session:  # the preview wrote nothing
+        assert session.exec(select(ControlNumber)).all() == []
+    rows = review.issue_control_numbers(w.fin, w.org["unit"], YEAR, {w.org["dept"]: "800"})
+    assert [r["amount"] for r in rows if r["org_id"] == w.org["dept"]] == [80000]
+    assert review.preview_control_numbers(w.fin, w.org["unit"], YEAR, {w.org["dept"]: "800"}) == []  # unchanged
+    with pytest.raises(PermissionDenied):  # the university's 处长 cannot issue from the city
+        review.preview_control_numbers(w.head, w.org["city"], YEAR, {w.org["unit"]: "1"})

@@ -199,6 +199,10 @@ CASES = {
     "ReviewState.drill_prev": Case(expect=H),
     "ReviewState.issue_controls": Case(lambda w: ({f"c{w['other']}": "100"},), R,
                                        more=lambda w: [(None, "choose_tab", ("controls",))]),
+    "ReviewState.choose_control_org": Case(lambda w: (str(w["other"]),), R,
+                                           more=lambda w: [(None, "choose_tab", ("controls",))]),
+    "ReviewState.confirm_controls": Case(expect=NC, more=lambda w: [(None, "choose_tab", ("controls",))]),
+    "ReviewState.cancel_controls": Case(expect=H),
     # 校验规则 (a finance reviewer over U)
     "RulesState.load": Case(expect=L, shows="本方规则"),
     "RulesState.choose_year": Case(lambda w: (str(YEAR),), L, "本方规则"),
