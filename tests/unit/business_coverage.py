@@ -307,7 +307,14 @@ async def fresh(w: dict, username: str, cls: type, steps: list[Step], path: str 
     return state
 
 
-# ------------------------------------------------------------------ the two checks
+# ------------------------------------------------------------------ the checks
+
+def check_cases_cover(states: tuple, cases: dict) -> None:
+    """Every guarded handler of `states` has a case, and every case names a handler that exists."""
+    missing = sorted(set(guarded_handlers(states)) - set(cases))
+    assert not missing, f"guarded handlers without a case: {missing}"
+    assert not set(cases) - set(guarded_handlers(states)), "cases of handlers that no longer exist"
+
 
 def _split(handler: str, states: tuple) -> tuple[type, str]:
     cls_name, name = handler.split(".")
