@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,5 +89,10 @@ class Settings:
 
 
 def get_settings() -> Settings:
-    """Fresh settings from the environment (cheap; tests change the environment)."""
+    """The settings of the current HBB_* environment (tests change it; built once per distinct environment)."""
+    return _settings_for(tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("HBB_"))))
+
+
+@lru_cache(maxsize=32)
+def _settings_for(env: tuple) -> Settings:
     return Settings()

@@ -42,11 +42,9 @@ def db(database_url: str) -> str:
             for t in tables:
                 conn.execute(text(f'DELETE FROM "{t}"'))
             conn.execute(text("DELETE FROM sqlite_sequence")) if _has_sqlite_sequence(conn) else None
-    from hbbudget.services.budgeting import rules_delta
-    from hbbudget.services.security import auth
+    from hbbudget.services import caches
 
-    rules_delta.forget()  # per-process caches of the previous test's rows (ids restart with the tables)
-    auth.forget()
+    caches.forget()  # per-process caches of the previous test's rows (ids and versions restart with the tables)
     return database_url
 
 

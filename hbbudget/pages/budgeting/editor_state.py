@@ -105,51 +105,58 @@ class BudgetEditorState(rx.State):
 
     def _put(self, name: str, value: object) -> None:
         """Assign a display var only when its value changes: an assignment sends the whole value."""
-        if getattr(self, name) != value:
+        if self._plain(name) != value:
             setattr(self, name, value)
+
+    def _plain(self, name: str):
+        """A var's value without Reflex's change-tracking proxy (reading through it costs a wrapper per item)."""
+        value = getattr(self, name)
+        return getattr(value, "__wrapped__", value)
 
     def _format(self, only: int = 0, rows: bool = True) -> None:
         """Display vars from the backend vars; `only`: just that line changed (its row is formatted again);
         `rows=False`: the rows are left as they are (the caller updated them)."""
-        keys = self._keys or {}
-        order = [i for i in self._order if i in self._raw]
+        keys, raw = self._plain("_keys") or {}, self._plain("_raw")
+        results = self._plain("_rule_results")
+        order = [i for i in self._plain("_order") if i in raw]
         if not rows:
             pass
         elif only in order:
             pos = order.index(only)
             name = ROW_VARS[pos // ROW_CHUNK]
-            chunk = [dict(r) for r in getattr(self, name)]
+            chunk = [dict(r) for r in self._plain(name)]
             if len(chunk) > pos % ROW_CHUNK and chunk[pos % ROW_CHUNK].get("id") == str(only):
-                chunk[pos % ROW_CHUNK] = display.grid_line(self._raw[only], self.unit, keys.get(only, ""))
+                chunk[pos % ROW_CHUNK] = display.grid_line(raw[only], self.unit, keys.get(only, ""))
                 self._put(name, chunk)
             else:  # the chunks do not match the page (not expected): format them all
                 only = 0
         if rows and not only:
-            shown = [display.grid_line(self._raw[i], self.unit, keys.get(i, "")) for i in order]
+            shown = [display.grid_line(raw[i], self.unit, keys.get(i, "")) for i in order]
             for n, name in enumerate(ROW_VARS):
                 self._put(name, shown[n * ROW_CHUNK:(n + 1) * ROW_CHUNK])
-        flags = display.flags(self._rule_results)
-        self._put("flags", {str(i): flags[i] for i in self._order if flags.get(i)})
-        totals = self._totals or {}
+        flags = display.flags(results)
+        self._put("flags", {str(i): flags[i] for i in order if flags.get(i)})
+        totals = self._plain("_totals") or {}
         self._put("total_text", display.amount(totals.get("total", 0), self.unit))
         self._put("source_text", display.by_source(totals, self.unit))
-        sub = self._subtotals or {}
+        sub = self._plain("_subtotals") or {}
         self._put("econ_subtotals", display.subtotals(sub.get("economic") or [], self.unit))
         self._put("func_subtotals", display.subtotals(sub.get("function") or [], self.unit))
-        self._put("rules", display.rules(self._rule_results))
-        self._put("rule_summary", display.rule_summary(self._rule_results))
-        self._put("has_errors", any(not r.get("ok") and r.get("severity") == "error" for r in self._rule_results))
-        self._put("has_warnings", any(not r.get("ok") and r.get("severity") != "error" for r in self._rule_results))
+        self._put("rules", display.rules(results))
+        self._put("rule_summary", display.rule_summary(results))
+        self._put("has_errors", any(not r.get("ok") and r.get("severity") == "error" for r in results))
+        self._put("has_warnings", any(not r.get("ok") and r.get("severity") != "error" for r in results))
 
     def _reunit_rows(self) -> bool:
         """The unit changed: only each row's amount text changes (the rows are not formatted again). False when
         the shown rows do not match the backend vars (not expected: the caller formats them all)."""
-        chunks = [[dict(r) for r in getattr(self, name)] for name in ROW_VARS]
-        if [r.get("id") for chunk in chunks for r in chunk] != [str(i) for i in self._order if i in self._raw]:
+        chunks = [[dict(r) for r in self._plain(name)] for name in ROW_VARS]
+        raw = self._plain("_raw")
+        if [r.get("id") for chunk in chunks for r in chunk] != [str(i) for i in self._plain("_order") if i in raw]:
             return False
         for name, chunk in zip(ROW_VARS, chunks):
             for r in chunk:
-                r["amount"] = display.amount(self._raw[int(r["id"])].get("amount", 0), self.unit)
+                r["amount"] = display.amount(raw[int(r["id"])].get("amount", 0), self.unit)
             self._put(name, chunk)
         return True
 

@@ -13,8 +13,9 @@ from sqlalchemy import case, func
 from sqlmodel import Session, select
 
 from hbbudget import money
-from hbbudget.models import Budget, BudgetLine, EconomicSubject, FunctionSubject, Project
+from hbbudget.models import Budget, BudgetLine, Project
 from hbbudget.models.budget import MONTHS
+from hbbudget.services.budgeting import reference
 from hbbudget.services.errors import ValidationError
 from hbbudget.services.security import scope
 
@@ -27,7 +28,7 @@ NOTE_MAX = 200
 
 # ---- subjects of a fiscal year ----
 
-def _econ_why(code: str, year: int, row: EconomicSubject | None) -> str:
+def _econ_why(code: str, year: int, row: reference.Subject | None) -> str:
     if row is None:
         return f"经济分类科目 {code} 在 {year} 年度不存在"
     if row.level != 2:
@@ -37,7 +38,7 @@ def _econ_why(code: str, year: int, row: EconomicSubject | None) -> str:
     return ""
 
 
-def _func_why(code: str, year: int, row: FunctionSubject | None) -> str:
+def _func_why(code: str, year: int, row: reference.Subject | None) -> str:
     if row is None:
         return f"功能分类科目 {code} 在 {year} 年度不存在"
     if row.level != 3:
@@ -49,46 +50,32 @@ def _func_why(code: str, year: int, row: FunctionSubject | None) -> str:
 
 def econ_problem(session: Session, year: int, code: str) -> str:
     """'' when `code` is an active leaf (款) economic subject of `year`; else why not."""
-    row = session.exec(select(EconomicSubject).where(
-        EconomicSubject.fiscal_year == year, EconomicSubject.kind == "dept", EconomicSubject.code == code)).first()
-    return _econ_why(code, year, row)
+    return _econ_why(code, year, reference.subjects(session, year).econ.get(code))
 
 
 def func_problem(session: Session, year: int, code: str) -> str:
-    row = session.exec(select(FunctionSubject).where(
-        FunctionSubject.fiscal_year == year, FunctionSubject.code == code)).first()
-    return _func_why(code, year, row)
+    return _func_why(code, year, reference.subjects(session, year).func.get(code))
 
 
 def bad_codes(session: Session, year: int, econ: set[str], funcs: set[str]) -> tuple[dict[str, str], dict[str, str]]:
-    """Problems of many codes at once: ({econ code: why}, {func code: why}); one query per kind (the rules read
-    this on every edit: a query per bad code cost a round trip each)."""
-    e_rows = {r.code: r for r in session.exec(select(EconomicSubject).where(
-        EconomicSubject.fiscal_year == year, EconomicSubject.kind == "dept", EconomicSubject.code.in_(econ))).all()} \
-        if econ else {}
-    f_rows = {r.code: r for r in session.exec(select(FunctionSubject).where(
-        FunctionSubject.fiscal_year == year, FunctionSubject.code.in_(funcs))).all()} if funcs else {}
-    bad_e = {c: _econ_why(c, year, e_rows.get(c)) for c in econ}
-    bad_f = {c: _func_why(c, year, f_rows.get(c)) for c in funcs}
+    """Problems of many codes at once: ({econ code: why}, {func code: why}) (the year's subjects, cached)."""
+    subjects = reference.subjects(session, year)
+    bad_e = {c: _econ_why(c, year, subjects.econ.get(c)) for c in econ}
+    bad_f = {c: _func_why(c, year, subjects.func.get(c)) for c in funcs}
     return {c: why for c, why in bad_e.items() if why}, {c: why for c, why in bad_f.items() if why}
 
 
 def names(session: Session, year: int, econ: set[str], funcs: set[str]) -> tuple[dict[str, str], dict[str, str]]:
-    e = dict(session.exec(select(EconomicSubject.code, EconomicSubject.name).where(
-        EconomicSubject.fiscal_year == year, EconomicSubject.kind == "dept", EconomicSubject.code.in_(econ))).all()) \
-        if econ else {}
-    f = dict(session.exec(select(FunctionSubject.code, FunctionSubject.name).where(
-        FunctionSubject.fiscal_year == year, FunctionSubject.code.in_(funcs))).all()) if funcs else {}
-    return e, f
+    subjects = reference.subjects(session, year)
+    return ({c: subjects.econ[c].name for c in econ if c in subjects.econ},
+            {c: subjects.func[c].name for c in funcs if c in subjects.func})
 
 
 def class_names(session: Session, year: int) -> tuple[dict[str, str], dict[str, str]]:
     """类 names: ({econ 类: name}, {function 类: name})."""
-    e = dict(session.exec(select(EconomicSubject.code, EconomicSubject.name).where(
-        EconomicSubject.fiscal_year == year, EconomicSubject.kind == "dept", EconomicSubject.level == 1)).all())
-    f = dict(session.exec(select(FunctionSubject.code, FunctionSubject.name).where(
-        FunctionSubject.fiscal_year == year, FunctionSubject.level == 1)).all())
-    return e, f
+    subjects = reference.subjects(session, year)
+    return ({c: s.name for c, s in subjects.econ.items() if s.level == 1},
+            {c: s.name for c, s in subjects.func.items() if s.level == 1})
 
 
 # ---- typed values → column values ----
@@ -229,6 +216,7 @@ class Facts:
     by_source: dict[str, int] = field(default_factory=dict)
     by_econ: dict[str, int] = field(default_factory=dict)  # 款 code → fen
     by_func: dict[str, int] = field(default_factory=dict)  # 项 code → fen
+    by_project: dict[int, int] = field(default_factory=dict)  # project id → fen
     project_ids: set[int] = field(default_factory=set)
     nonpositive: int = 0
     plan_mismatch: int = 0
@@ -242,6 +230,7 @@ class Facts:
 
     def copy(self) -> Facts:
         return replace(self, by_source=dict(self.by_source), by_econ=dict(self.by_econ), by_func=dict(self.by_func),
+                       by_project=dict(self.by_project),
                        project_ids=set(self.project_ids), lines_by=dict(self.lines_by))
 
     def _count(self, name: str, value: object, step: int) -> int:
@@ -271,8 +260,10 @@ class Facts:
         if pid:
             if self._count("project", pid, sign):
                 self.project_ids.add(pid)
+                self.by_project[pid] = self.by_project.get(pid, 0) + sign * amount
             else:
                 self.project_ids.discard(pid)
+                self.by_project.pop(pid, None)
 
 
 def _plan_sum():
@@ -305,6 +296,7 @@ def facts(session: Session, budget_id: int) -> Facts:
         f.by_func[fn] = f.by_func.get(fn, 0) + amount
         if pid:
             f.project_ids.add(pid)
+            f.by_project[pid] = f.by_project.get(pid, 0) + amount
         f.nonpositive += int(nonpos or 0)
         f.plan_mismatch += int(mismatch or 0)
     return f

@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 from hbbudget import money
 from hbbudget.db import session_scope
 from hbbudget.models import Budget, BudgetLine, ControlNumber, Org, Project, Rule
-from hbbudget.services.budgeting import flows, lines
+from hbbudget.services.budgeting import flows, lines, reference
 from hbbudget.services.core import audit, orgs
 from hbbudget.services.errors import NotFound, ValidationError
 from hbbudget.services.execution import line_ledger
@@ -297,20 +297,12 @@ def _unique(ev: Eval, p: dict) -> tuple[bool, str, list[int]]:
             ids)
 
 
-def project_sums(session: Session, budget_id: int) -> dict[int, int]:
-    """{project id: sum of its lines} in one budget."""
-    return {pid: int(total) for pid, total in session.exec(
-        select(BudgetLine.project_id, func.sum(BudgetLine.amount))
-        .where(BudgetLine.budget_id == budget_id, BudgetLine.project_id.is_not(None))
-        .group_by(BudgetLine.project_id)).all()}
-
-
 def _project_total(ev: Eval, p: dict) -> tuple[bool, str, list[int]]:
     """A project's lines in this budget plus its lines in the budgets in force of its other years stay within
     the project's total: what this year may hold is the total less what the other years hold."""
     if not ev.facts.project_ids:
         return True, "未使用项目", []
-    here = project_sums(ev.session, ev.budget.id)
+    here = {pid: ev.facts.by_project.get(pid, 0) for pid in ev.facts.project_ids}
     # the budget in force of each other year (approved_budget's choice: the highest seq), in one query, and
     # their project sums in one more (this rule runs on every edit: a pair of queries per year before)
     in_force: dict[int, int] = {}
@@ -324,7 +316,8 @@ def _project_total(ev: Eval, p: dict) -> tuple[bool, str, list[int]]:
         .where(BudgetLine.budget_id.in_(list(in_force.values())), BudgetLine.project_id.is_not(None))
         .group_by(BudgetLine.project_id)).all()} if in_force else {}
     bad = []
-    for project in ev.session.exec(select(Project).where(Project.id.in_(list(here))).order_by(Project.code)):
+    for project in ev.session.exec(select(Project.id, Project.code, Project.total)  # columns: no ORM objects
+                                   .where(Project.id.in_(list(here))).order_by(Project.code)):
         room = project.total - others.get(project.id, 0)
         if here[project.id] > room:
             bad.append((project, room))
@@ -372,31 +365,30 @@ EVALUATORS: dict[str, Callable[[Eval, dict], tuple[bool, str, list[int]]]] = {
 }
 
 
-def effective_rules(session: Session, org: Org, year: int) -> list[Rule]:
+def effective_rules(session: Session, org: Org, year: int) -> list[reference.RuleSpec]:
     """Active rules of the org's chain for `year`, plus built-ins for integrity kinds nobody configured.
 
     An integrity kind is evaluated once, always as an error: a stored warning of such a kind is ignored."""
     configured = []
     have: set[str] = set()
-    for r in session.exec(select(Rule).where(Rule.org_id.in_(scope.ancestor_ids(org)),
-                                             Rule.fiscal_year == year, Rule.active == True)  # noqa: E712
-                          .order_by(Rule.id)).all():
+    for r in reference.rules(session, scope.ancestor_ids(org), year):
         if r.kind in INTEGRITY and (r.severity != "error" or r.kind in have):
             continue
         configured.append(r)
         have.add(r.kind)
-    builtins = [Rule(id=0, org_id=org.id, fiscal_year=year, kind=k, name=v.label, severity="error", params="{}")
-                for k, v in KINDS.items() if v.builtin and k not in have]
-    return configured + builtins
+    return configured + [b for b in _BUILTINS if b.kind not in have]
 
 
-def rule_key(rule: Rule) -> tuple:
+_BUILTINS = [reference.RuleSpec(0, k, v.label, "error", "{}") for k, v in KINDS.items() if v.builtin]
+
+
+def rule_key(rule: reference.RuleSpec) -> tuple:
     """What a rule's result depends on besides the data (a cached result is reused only under the same key)."""
     return rule.id or 0, rule.kind, rule.severity, rule.name, rule.params
 
 
 def evaluate(session: Session, budget: Budget, facts: lines.Facts | None = None,
-             reuse: Callable[[Rule, dict], dict | None] | None = None,
+             reuse: Callable[[reference.RuleSpec, dict], dict | None] | None = None,
              keep: dict[tuple, dict] | None = None) -> list[dict]:
     """Every effective rule's result for `budget` (errors first).
 

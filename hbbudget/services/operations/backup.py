@@ -21,9 +21,10 @@ from hbbudget.clock import CHINA, now, to_local_text
 from hbbudget.db import get_engine, session_scope
 from hbbudget.dialect import backup as dialect
 from hbbudget.models import AuditEntry
+from hbbudget.services import caches
 from hbbudget.services.core import audit
 from hbbudget.services.errors import ValidationError
-from hbbudget.services.security import auth, scope
+from hbbudget.services.security import scope
 from hbbudget.services.security.permissions import UserContext
 from hbbudget.settings import ROOT, get_settings
 
@@ -246,7 +247,7 @@ def restore(path: Path, operator: str = "cli") -> dict:
     if not dialect.is_empty(engine):
         raise ValidationError("目标数据库不是空库，拒绝恢复（请先准备一个空数据库）")
     dialect.copy_in(engine, path)
-    auth.forget()  # this process's cached sessions belong to the database before
+    caches.forget()  # this process's cached sessions and data belong to the database before
     found = live_content()
     wrong = sorted(n for n in set(manifest["tables"]) | set(found["tables"])
                    if manifest["tables"].get(n) != found["tables"].get(n))

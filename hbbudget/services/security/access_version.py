@@ -3,15 +3,14 @@ what: users (except login bookkeeping), role grants, roles, role permissions, or
 
 `auth.resolve` caches the resolved `UserContext` per login session and re-reads it only when this number moved,
 so the guard costs one indexed read per event while a revoked role still applies at the next event. The bump is
-a SQLAlchemy `before_flush` hook on every ORM session: no service can forget it."""
+data_version's `before_flush` hook on every ORM session: no service can forget it."""
 
 from __future__ import annotations
 
-from sqlalchemy import event, insert, inspect, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import inspect
 
-from hbbudget.models import DataVersion, Org, Role, RolePermission, SecurityPolicy, User, UserRole
+from hbbudget.models import Org, Role, RolePermission, SecurityPolicy, User, UserRole
+from hbbudget.services.core import data_version
 
 NAME = "access"
 WATCHED = (User, UserRole, Role, RolePermission, Org, SecurityPolicy)
@@ -29,29 +28,4 @@ def _changes_access(obj: object, deleted: bool) -> bool:
     return any(attr.history.has_changes() for attr in state.attrs if attr.key not in USER_BOOKKEEPING)
 
 
-def bump(connection) -> None:
-    """+1 on the caller's connection (inside its transaction); the row is created on first use."""
-    table = DataVersion.__table__
-    if connection.execute(update(table).where(table.c.name == NAME).values(version=table.c.version + 1)).rowcount:
-        return
-    try:
-        with connection.begin_nested():
-            connection.execute(insert(table).values(name=NAME, version=1))
-    except IntegrityError:  # created meanwhile by another transaction
-        connection.execute(update(table).where(table.c.name == NAME).values(version=table.c.version + 1))
-
-
-@event.listens_for(Session, "before_flush")
-def _before_flush(session: Session, flush_context, instances) -> None:
-    if session.info.get("access_bumped"):
-        return
-    if any(_changes_access(o, False) for o in (*session.new, *session.dirty)) or \
-            any(_changes_access(o, True) for o in session.deleted):
-        session.info["access_bumped"] = True
-        bump(session.connection())
-
-
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _reset(session: Session) -> None:
-    session.info.pop("access_bumped", None)
+data_version.watch(NAME, _changes_access)
