@@ -3,7 +3,7 @@
 import reflex as rx
 
 from components.text import PRINT_CSS
-from hbbudget import jobs, web
+from hbbudget import jobs, warmup, web
 from hbbudget.pages.analysis import cockpit, reports, trends  # noqa: F401
 
 # every page module, imported so that its page decorator registers the route
@@ -30,4 +30,5 @@ app = rx.App(html_lang="zh-CN", style={"font_family": "'PingFang SC', 'Microsoft
              stylesheets=[PRINT_CSS], api_transformer=web.security_middleware, backend_exception_handler=backend_error,
              extra_app_wraps={(6, "Notices"): notice_toaster})  # toasts without eval (state/notices.py)
 app.register_lifespan_task(jobs.scheduler_lifespan)
+app.register_lifespan_task(warmup.lifespan)  # heavy imports before the first user needs them
 exec_feed.install(app)  # scheduled bank polls push to the open dashboards
