@@ -7,8 +7,10 @@ peak memory per process (backend workers, Redis, PostgreSQL, from /proc).
 
 Runs against `make run-cluster` started here (hbbudget/cluster.py, its own folder and ports) with HBB_LOAD_WORKERS
 backends (default 3), then the same load on one worker. Environment: HBB_LOAD_CLIENTS (default 100),
-HBB_LOAD_SECONDS (default 120; e.g. 15 for a quick run), HBB_LOAD_VAR (reuse a cluster folder and its built
-frontend), HBB_LOAD_PORT (the proxy port the build is for). Target: p95 ≤ 250 ms, 0 errors, 0 lost edits.
+HBB_LOAD_SECONDS (default 120; e.g. 15 for a quick run), HBB_LOAD_THINK (seconds between a client's answer and
+its next edit, "low,high", default "1,3": a person typing the next amount of 5-9 digits and leaving the cell; "0.2,0.6"
+is a bot's pace), HBB_LOAD_VAR (reuse a cluster folder and its built frontend), HBB_LOAD_PORT (the proxy port the
+build is for). Target: p95 ≤ 250 ms, 0 errors, 0 lost edits. The rows say the edits per second served.
 
     .venv/bin/python -m bench bench.load        (or python -m bench.load)
 """
@@ -40,6 +42,7 @@ PASSWORD = "Load@2027x"
 LINES = 20
 RAMP = 20.0  # seconds over which the clients sign in (argon2 per login), before the editing period
 NS = "/_event"
+THINK = tuple(float(x) for x in os.environ.get("HBB_LOAD_THINK", "1,3").split(","))
 
 
 def _free_port() -> int:
@@ -266,7 +269,7 @@ async def run_client(port: int, names: dict, user: dict, until: float, tally: Ta
                 continue
             tally.acked[line] = value
             tally.unacked[line] = []
-            await asyncio.sleep(rnd.uniform(0.2, 0.6))  # a person typing the next amount
+            await asyncio.sleep(rnd.uniform(*THINK))  # a person typing the next amount
     except Exception as err:  # a refused or dropped connection counts as an error
         tally.errors.append(f"{user['username']}: {type(err).__name__}: {str(err)[:200]}")
     finally:
@@ -428,7 +431,7 @@ def measure(workers: int, clients: int, seconds: float, var: Path, port: int) ->
         lost = lost_edits(url, tally)
     finally:
         stop_cluster(proc)
-    label = f"{workers} worker{'s' if workers > 1 else ''}, {clients} clients, {seconds:.0f} s"
+    label = f"{workers} worker{'s' if workers > 1 else ''}, {clients} clients, {seconds:.0f} s, think {THINK[0]:g}–{THINK[1]:g} s"
     p95 = _p95(tally.rtt)
     for err in tally.errors[:5]:
         print(f"  error: {err}", file=sys.stderr)
@@ -438,6 +441,8 @@ def measure(workers: int, clients: int, seconds: float, var: Path, port: int) ->
              "measured": f"{p95:.0f} ms", "unit": "ms", "pass": p95 <= 250 and bool(tally.rtt)},
             {"name": f"load {label}: errors", "target": "0", "measured": str(len(tally.errors)), "unit": "",
              "pass": not tally.errors},
+            {"name": f"load {label}: edits served per second", "target": "(info)",
+             "measured": f"{len(tally.rtt) / (seconds + min(RAMP, seconds / 4)):.1f}", "unit": "/s", "pass": True},
             {"name": f"load {label}: lost edits (acknowledged, not stored)", "target": "0",
              "measured": f"{len(lost)} of {len(tally.acked)}", "unit": "", "pass": not lost}]
     for name in sorted(sampler.cpu):
