@@ -105,8 +105,8 @@ def cockpit_page() -> rx.Component:
         rx.text("随银行流水入账自动更新。点击卡片或柱条查看明细。", size="2", color_scheme="gray"),
         rx.hstack(rx.foreach(S.cards, _card), spacing="3", wrap="wrap", id="cockpit-kpis"),
         rx.box(rx.text("各单位执行率（点击穿透）", weight="bold", size="3"),
-               rx.plotly(data=S.fig_orgs, locale="zh-CN", config={"displaylogo": False, "responsive": True},
-                         width="100%", on_click=S.org_click),
+               rx.plotly.basic(data=S.fig_orgs, locale="zh-CN",  # bars: the basic bundle (see trends._chart)
+                               config={"displaylogo": False, "responsive": True}, width="100%", on_click=S.org_click),
                style=tokens.PANEL, width="100%", id="chart-cockpit-orgs"),
         spacing="4", width="100%",
     )

@@ -265,10 +265,12 @@ def update_line(ctx: UserContext, line_id: int, changes: dict, expected_version:
             raise _conflict(session, budget, line.id)
         session.refresh(line)
         _touch(session, budget)
+        out = _result(session, budget, lines.rows(session, budget.fiscal_year, [line])[0],
+                      (was, rules_delta.part(line)))
+        # the audit entry last: on PostgreSQL it holds the audit chain's lock until the commit (all edits wait on it)
         audit.record(session, "budget.line.update", actor=ctx, object_type="budgetline", object_id=line.id,
                      org_id=org.id, before=before, after=_audit_line(line))
-        return _result(session, budget, lines.rows(session, budget.fiscal_year, [line])[0],
-                       (was, rules_delta.part(line)))
+        return out
 
 
 def _touch(session: Session, budget: Budget) -> None:
@@ -294,9 +296,10 @@ def add_line(ctx: UserContext, budget_id: int, data: dict) -> EditResult:
         session.add(line)
         session.flush()
         _touch(session, budget)
+        out = _result(session, budget, lines.rows(session, budget.fiscal_year, [line])[0])
         audit.record(session, "budget.line.add", actor=ctx, object_type="budgetline", object_id=line.id,
-                     org_id=org.id, after=_audit_line(line))
-        return _result(session, budget, lines.rows(session, budget.fiscal_year, [line])[0])
+                     org_id=org.id, after=_audit_line(line))  # last (see update_line)
+        return out
 
 
 def copy_line(ctx: UserContext, line_id: int) -> EditResult:
@@ -308,9 +311,10 @@ def copy_line(ctx: UserContext, line_id: int) -> EditResult:
         session.add(line)
         session.flush()
         _touch(session, budget)
+        out = _result(session, budget, lines.rows(session, budget.fiscal_year, [line])[0])
         audit.record(session, "budget.line.add", actor=ctx, object_type="budgetline", object_id=line.id,
-                     org_id=org.id, detail=f"复制第 {src.id} 行", after=_audit_line(line))
-        return _result(session, budget, lines.rows(session, budget.fiscal_year, [line])[0])
+                     org_id=org.id, detail=f"复制第 {src.id} 行", after=_audit_line(line))  # last (see update_line)
+        return out
 
 
 def delete_line(ctx: UserContext, line_id: int, expected_version: int) -> EditResult:
@@ -323,9 +327,10 @@ def delete_line(ctx: UserContext, line_id: int, expected_version: int) -> EditRe
             raise _conflict(session, budget, line.id, "删除")
         session.expunge(line)
         _touch(session, budget)
+        out = {**_result(session, budget, None), "deleted_id": line.id}
         audit.record(session, "budget.line.delete", actor=ctx, object_type="budgetline", object_id=line.id,
-                     org_id=org.id, before=before)
-        return {**_result(session, budget, None), "deleted_id": line.id}
+                     org_id=org.id, before=before)  # last (see update_line)
+        return out
 
 
 # ---- pickers ----
