@@ -30,16 +30,23 @@ from hbbudget.services.core import audit, orgs, refdata
 COLLEGE, FINANCE = "DEMO-U01-01", "130100000"
 FUNC = "2050205"  # 高等教育
 
-# key, name, category, kind, start offset, end offset, status, total 元 (all years: rules.project_total), targets
+# key, name, category, kind, start offset, end offset, status, total 元 (all years: rules.project_total), targets:
+# (indicator, unit, direction, target, weight, 一级, 二级), weights 产出 50 / 效益 30 / 满意度 10 (+ 预算执行率 10 = 100)
 PROJECTS = (
     ("staff", "人员经费", "1", "延续", -5, 5, "执行中", "90000000", []),
     ("office", "公用经费", "21", "延续", -5, 5, "执行中", "9000000", []),
     ("lab", "智能计算实验室建设", "3", "延续", -1, 1, "执行中", "5000000",
-     [("新增计算节点", "台", "≥", "40", 50), ("设备验收合格率", "%", "≥", "100", 30), ("师生满意度", "%", "≥", "90", 20)]),
-    ("classroom", "智慧教室改造", "3", "新增", 0, 0, "已完成", "600000", [("改造教室数量", "间", "≥", "12", 100)]),
+     [("新增计算节点", "台", "≥", "40", 35, "产出", "数量指标"), ("设备验收合格率", "%", "≥", "100", 15, "产出", "质量指标"),
+      ("支撑科研项目数", "项", "≥", "20", 30, "效益", "社会效益指标"), ("师生满意度", "%", "≥", "90", 10, "满意度", "服务对象满意度指标")]),
+    ("classroom", "智慧教室改造", "3", "新增", 0, 0, "已完成", "600000",
+     [("改造教室数量", "间", "≥", "12", 50, "产出", "数量指标"), ("智慧教学课时占比", "%", "≥", "60", 30, "效益", "社会效益指标"),
+      ("师生满意度", "%", "≥", "90", 10, "满意度", "服务对象满意度指标")]),
     ("ai", "人工智能课程建设", "3", "新增", 1, 2, "已入库", "600000",
-     [("新建课程", "门", "≥", "6", 60), ("课程建设按期完成", "", "定性", "按期完成", 40)]),
-    ("contest", "学科竞赛支持", "3", "新增", 1, 1, "草稿", "150000", [("获省级以上奖项", "项", "≥", "5", 100)]),
+     [("新建课程", "门", "≥", "6", 30, "产出", "数量指标"), ("课程建设按期完成", "", "定性", "按期完成", 20, "产出", "时效指标"),
+      ("选课学生人次", "人次", "≥", "500", 30, "效益", "社会效益指标"), ("学生满意度", "%", "≥", "90", 10, "满意度", "服务对象满意度指标")]),
+    ("contest", "学科竞赛支持", "3", "新增", 1, 1, "草稿", "150000",
+     [("获省级以上奖项", "项", "≥", "5", 50, "产出", "数量指标"), ("参赛学生人次", "人次", "≥", "200", 30, "效益", "社会效益指标"),
+      ("学生满意度", "%", "≥", "90", 10, "满意度", "服务对象满意度指标")]),
 )
 
 # project key → [(econ code, 元)]: last year's approved budget; next year's draft applies GROWTH per 类
@@ -74,8 +81,8 @@ def _projects(session: Session, college: Org, user: User, year: int) -> tuple[di
                         status=status, created_by_id=user.id, description=f"{name}（演示数据）")
             session.add(p)
             session.flush()
-            session.add_all(ProjectTarget(project_id=p.id, indicator=i, unit=u, direction=d, target_value=v, weight=w)
-                            for i, u, d, v, w in targets)
+            session.add_all(ProjectTarget(project_id=p.id, indicator=i, unit=u, direction=d, target_value=v, weight=w,
+                                          level1=l1, level2=l2) for i, u, d, v, w, l1, l2 in targets)
             added += 1
         out[key] = p
     return out, added

@@ -15,7 +15,8 @@ from hbbudget.services.core import audit, orgs
 from hbbudget.services.demo.budget import COLLEGE, FINANCE
 from hbbudget.services.performance import evaluation
 
-ACTUALS = {"新增计算节点": ("36", "验收单 2 份"), "设备验收合格率": ("100", "验收报告"), "师生满意度": ("88", "问卷汇总 312 份")}
+ACTUALS = {"新增计算节点": ("36", "验收单 2 份"), "设备验收合格率": ("100", "验收报告"), "支撑科研项目数": ("18", "项目清单"),
+           "师生满意度": ("88", "问卷汇总 312 份")}
 
 
 def seed() -> dict[str, int]:
