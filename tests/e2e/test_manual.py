@@ -87,6 +87,7 @@ def patient():
 
 def _shot(page, shots: dict, name: str) -> None:
     assert name in {s[0] for s in STEPS}, name
+    expect(page.locator("[data-sonner-toast]")).to_have_count(0)  # an earlier step's toast gone from the picture
     page.mouse.move(0, 0)  # no hover highlight in the picture
     page.screenshot(path=str(shots["folder"] / f"{name}.jpg"), type="jpeg", quality=70)
     shots["taken"].append(name)
