@@ -14,7 +14,7 @@ export REFLEX_CHECK_LATEST_VERSION := false
 export REFLEX_HTTP_CLIENT_BIND_ADDRESS := 0.0.0.0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run run-cluster test venv sysdeps bench clean
+.PHONY: run run-cluster test manual venv sysdeps bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -52,6 +52,11 @@ run-cluster: venv sysdeps
 # The whole suite: SQLite, then PostgreSQL, then the browser tests (installs what it needs first).
 test: venv sysdeps
 	bash .ci/suite.sh
+
+# The 操作手册's screenshots (docs/manual.md): the browser walk of tests/e2e/test_manual.py on a fresh demo database,
+# writing docs/manual/*.jpg.
+manual: venv sysdeps
+	HBB_MANUAL_DIR=docs/manual $(BIN)/python -m pytest -m browser -q -p no:cacheprovider tests/e2e/test_manual.py
 
 sysdeps:
 	bash .ci/sysdeps.sh

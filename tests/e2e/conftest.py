@@ -9,6 +9,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -53,9 +55,8 @@ def bank_sim():
         yield url
 
 
-@pytest.fixture(scope="session")
-def app_env(tmp_path_factory: pytest.TempPathFactory, bank_sim: str) -> dict[str, str]:
-    folder = tmp_path_factory.mktemp("e2e")
+def make_env(folder: Path, bank_url: str) -> dict[str, str]:
+    """The environment of an app instance whose database, builds and backups live in `folder`."""
     port = _free_port()
     env = dict(os.environ)
     env.update({
@@ -63,7 +64,7 @@ def app_env(tmp_path_factory: pytest.TempPathFactory, bank_sim: str) -> dict[str
         "HBB_DEMO": "0",
         "HBB_PORT": str(port),
         "HBB_SCHEDULER": "1",
-        "HBB_BANK_URL": bank_sim,
+        "HBB_BANK_URL": bank_url,
         "HBB_BANK_POLL_SECONDS": "2",
         "HBB_OA_POLL_SECONDS": "2",
         "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
@@ -81,24 +82,25 @@ def app_env(tmp_path_factory: pytest.TempPathFactory, bank_sim: str) -> dict[str
     return env
 
 
-@pytest.fixture(scope="session")
-def app_url(app_env: dict[str, str]):
+@contextmanager
+def serve(env: dict[str, str]) -> Iterator[str]:
+    """Seed the demo data, serve the production build with `env`, yield its base URL; stopped on exit."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed (apt-get install chromium)")
     # `python -m hbbudget.cli` from ROOT: this checkout's code and migrations (the `hbbudget` script may belong to
     # another checkout of the shared editable install)
-    subprocess.run([sys.executable, "-m", "hbbudget.cli", "seed-demo"], env=app_env, cwd=ROOT, check=True,
+    subprocess.run([sys.executable, "-m", "hbbudget.cli", "seed-demo"], env=env, cwd=ROOT, check=True,
                    timeout=300)
-    registry = subprocess.run([str(BIN / "npm"), "config", "get", "registry"], env=app_env,
+    registry = subprocess.run([str(BIN / "npm"), "config", "get", "registry"], env=env,
                               capture_output=True, text=True).stdout.strip()
     if registry:
-        app_env["NPM_CONFIG_REGISTRY"] = registry
-    port = app_env["HBB_PORT"]
-    log = Path(app_env["E2E_FOLDER"]) / "reflex.log"
+        env["NPM_CONFIG_REGISTRY"] = registry
+    port = env["HBB_PORT"]
+    log = Path(env["E2E_FOLDER"]) / "reflex.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
             [str(BIN / "reflex"), "run", "--env", "prod", "--frontend-port", port, "--backend-port", port],
-            cwd=ROOT, env=app_env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://localhost:{port}"
     try:
         _wait_ready(base, proc, log)
@@ -109,6 +111,17 @@ def app_url(app_env: dict[str, str]):
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def app_env(tmp_path_factory: pytest.TempPathFactory, bank_sim: str) -> dict[str, str]:
+    return make_env(tmp_path_factory.mktemp("e2e"), bank_sim)
+
+
+@pytest.fixture(scope="session")
+def app_url(app_env: dict[str, str]):
+    with serve(app_env) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")
