@@ -8,7 +8,6 @@ nothing (its rows may still be rolled back)."""
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import dataclass
 
@@ -32,7 +31,7 @@ class Subject:
 
 @dataclass(frozen=True)
 class Subjects:
-    econ: dict[str, Subject]  # 部门预算支出经济分类 of the year
+    econ: dict[str, Subject]  # 部门预算支出经济分类 of the year (shared by every caller: read only)
     func: dict[str, Subject]  # 功能分类 of the year
 
 
@@ -44,10 +43,7 @@ class RuleSpec:
     kind: str
     name: str
     severity: str
-    params: str
-
-    def parsed(self) -> dict:
-        return json.loads(self.params or "{}")
+    params: str  # JSON
 
 
 _cache: dict[tuple, object] = {}
@@ -80,12 +76,12 @@ def subjects(session: Session, year: int) -> Subjects:
     return _cached(session, ("subjects", year), load)
 
 
-def rules(session: Session, org_ids: list[int], year: int) -> list[RuleSpec]:
-    """Active stored rules of the orgs `org_ids` for `year`, in id order."""
-    def load() -> list[RuleSpec]:
+def rules(session: Session, org_ids: list[int], year: int) -> tuple[RuleSpec, ...]:
+    """Active stored rules of the orgs `org_ids` for `year`, in id order (shared: a tuple)."""
+    def load() -> tuple[RuleSpec, ...]:
         found = session.exec(select(Rule).where(Rule.org_id.in_(org_ids), Rule.fiscal_year == year,
                                                 Rule.active == True).order_by(Rule.id)).all()  # noqa: E712
-        return [RuleSpec(r.id, r.kind, r.name, r.severity, r.params) for r in found]
+        return tuple(RuleSpec(r.id, r.kind, r.name, r.severity, r.params) for r in found)
     return _cached(session, ("rules", tuple(org_ids), year), load)
 
 
