@@ -163,7 +163,7 @@ def amount_text(amount: rx.Var[str], editable: rx.Var[bool]) -> rx.Component:
 @rx.memo
 def plan_cell(row_id: rx.Var[str], plan_ok: rx.Var[str]) -> rx.Component:
     return rx.table.cell(rx.button(rx.cond(plan_ok == "1", "已平衡", "不平衡"), size="1", variant="soft",
-                                   color_scheme=rx.cond(plan_ok == "1", "gray", "red"),
+                                   color_scheme=rx.cond(plan_ok == "1", "gray", "red"), white_space="nowrap",
                                    on_click=EditorPlanState.open_plan(row_id), id="plan-" + row_id))
 
 
@@ -227,7 +227,7 @@ def _grid() -> rx.Component:
     headers = ["项目", "经济分类", "功能分类", "资金来源", "金额（元）", "用款计划", "备注", "最后修改", ""]
     return rx.box(
         rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, white_space="nowrap") for h in headers])),
             rx.table.body(*[rx.foreach(getattr(S, name), _grid_row) for name in ROW_VARS]),
             variant="surface", size="1", width="100%", id="budget-grid",
         ),
