@@ -216,8 +216,7 @@ class Facts:
     by_source: dict[str, int] = field(default_factory=dict)
     by_econ: dict[str, int] = field(default_factory=dict)  # 款 code → fen
     by_func: dict[str, int] = field(default_factory=dict)  # 项 code → fen
-    by_project: dict[int, int] = field(default_factory=dict)  # project id → fen
-    project_ids: set[int] = field(default_factory=set)
+    by_project: dict[int, int] = field(default_factory=dict)  # project id → fen (every project with a line)
     nonpositive: int = 0
     plan_mismatch: int = 0
     duplicate_keys: int = 0  # keys (project, econ, func, source) held by more than one line
@@ -225,13 +224,16 @@ class Facts:
     # or a project when its last line goes, and to count twin keys
     lines_by: dict[tuple, int] = field(default_factory=dict)
 
+    @property
+    def project_ids(self) -> set[int]:
+        return set(self.by_project)
+
     def econ_prefix(self, prefix: str) -> int:
         return sum(v for k, v in self.by_econ.items() if k.startswith(prefix))
 
     def copy(self) -> Facts:
         return replace(self, by_source=dict(self.by_source), by_econ=dict(self.by_econ), by_func=dict(self.by_func),
-                       by_project=dict(self.by_project),
-                       project_ids=set(self.project_ids), lines_by=dict(self.lines_by))
+                       by_project=dict(self.by_project), lines_by=dict(self.lines_by))
 
     def _count(self, name: str, value: object, step: int) -> int:
         """Lines of `value` in dimension `name` after adding `step` (0 removes the entry)."""
@@ -259,10 +261,8 @@ class Facts:
                 sums.pop(code, None)
         if pid:
             if self._count("project", pid, sign):
-                self.project_ids.add(pid)
                 self.by_project[pid] = self.by_project.get(pid, 0) + sign * amount
             else:
-                self.project_ids.discard(pid)
                 self.by_project.pop(pid, None)
 
 
@@ -295,7 +295,6 @@ def facts(session: Session, budget_id: int) -> Facts:
         f.by_econ[econ] = f.by_econ.get(econ, 0) + amount
         f.by_func[fn] = f.by_func.get(fn, 0) + amount
         if pid:
-            f.project_ids.add(pid)
             f.by_project[pid] = f.by_project.get(pid, 0) + amount
         f.nonpositive += int(nonpos or 0)
         f.plan_mismatch += int(mismatch or 0)

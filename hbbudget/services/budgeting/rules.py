@@ -262,8 +262,7 @@ def _perf_grade(ev: Eval, p: dict) -> tuple[bool, str, list[int]]:
               if g in ("差", "中")}
     if not grades:
         return True, "所用项目上年绩效均非“中”“差”", []
-    now = dict(ev.session.exec(select(BudgetLine.project_id, func.sum(BudgetLine.amount)).where(
-        BudgetLine.budget_id == ev.budget.id, BudgetLine.project_id.in_(grades)).group_by(BudgetLine.project_id)).all())
+    now = ev.facts.by_project  # this budget's sums per project
     last = approved_budget(ev.session, ev.budget.org_id, year - 1)
     before = {} if last is None else dict(ev.session.exec(select(BudgetLine.project_id, func.sum(BudgetLine.amount))
                                                           .where(BudgetLine.budget_id == last.id,
@@ -302,7 +301,7 @@ def _project_total(ev: Eval, p: dict) -> tuple[bool, str, list[int]]:
     the project's total: what this year may hold is the total less what the other years hold."""
     if not ev.facts.project_ids:
         return True, "未使用项目", []
-    here = {pid: ev.facts.by_project.get(pid, 0) for pid in ev.facts.project_ids}
+    here = ev.facts.by_project
     # the budget in force of each other year (approved_budget's choice: the highest seq), in one query, and
     # their project sums in one more (this rule runs on every edit: a pair of queries per year before)
     in_force: dict[int, int] = {}
