@@ -71,7 +71,7 @@ def library_project(w: World, name: str = "实验室建设", org_key: str = "dep
         "name": name, "category": "3", "kind": extra.pop("kind", "新增"), "start_year": extra.pop("start_year", YEAR),
         "end_year": extra.pop("end_year", YEAR), "total": "100000", "func_code": "2050205", **extra})
     projects.set_targets(user, p["id"], [{"indicator": "设备数量", "unit": "台", "direction": "≥",
-                                          "target_value": "10", "weight": 100}])
+                                          "target_value": "10", "weight": 90}])
     projects.transition(user, p["id"], "declare")
     reviewers = [w.head, w.fin] if org_key == "dept" else [w.fin]
     for r in reviewers:

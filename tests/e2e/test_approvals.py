@@ -85,7 +85,7 @@ def test_a_major_project_needs_the_meeting_and_the_oa_approval_moves_it_on(brows
     op.locator("#add-target").click()
     op.locator(".target-indicator input, input.target-indicator").first.fill("计算节点数量")
     op.locator(".target-value input, input.target-value").first.fill("20")
-    op.locator(".target-weight input, input.target-weight").first.fill("100")  # free targets sum to 100
+    op.locator(".target-weight input, input.target-weight").first.fill("90")  # free targets: 90 + 预算执行率 10 = 100
     op.locator("#save-targets").click()
     expect(op.get_by_text("绩效目标已保存")).to_be_visible()
     op.locator("#project-action-declare").click()

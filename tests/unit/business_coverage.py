@@ -148,7 +148,7 @@ def build_world() -> dict:
             "name": f"{mark}项目", "category": "3", "kind": "新增", "start_year": YEAR, "end_year": YEAR,
             "total": "100000", "func_code": "2050205", "description": f"{mark}项目说明"})
         projects.set_targets(ctx, p["id"], [{"indicator": f"{mark}指标", "unit": "台", "direction": "≥",
-                                             "target_value": "10", "weight": 100}])
+                                             "target_value": "10", "weight": 90}])
         a = projects.add_attachment(ctx, p["id"], f"{mark}附件.txt", f"{mark}附件内容".encode())
         b = budgets.create_budget(ctx, org[key], YEAR)
         line = budgets.add_line(ctx, b["id"], {"econ_code": "30201", "func_code": "2050205", "source": "财政拨款",

@@ -173,6 +173,8 @@ def project_detail_page() -> rx.Component:
                 "添加自定义目标", size="1", variant="soft", type="button", on_click=D.add_target, id="add-target"))),
                 align="center", spacing="3"),
             picker_dialog(),
+            rx.text("各目标权重加预算执行率权重（默认 10 分）合计 100 分，自评总分也按 100 分计。", size="1",
+                    color_scheme="gray"),
             rx.table.root(
                 rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
                                                ("指标名称", "计量单位", "方向", "目标值", "权重（分）", "")])),

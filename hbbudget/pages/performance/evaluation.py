@@ -68,7 +68,7 @@ class EvaluationState(rx.State):
                        "status": detail["status"], "total": detail["total"], "grade": detail["grade"],
                        "exec": f"{money.fmt(detail['spent_fen'])} / {money.fmt(detail['budget_fen'])}",
                        "exec_score": detail["exec_score"], "exec_formula": detail["exec_formula"],
-                       "problems": detail["problems"], "comment": detail["comment"],
+                       "scale_note": detail["scale_note"], "problems": detail["problems"], "comment": detail["comment"],
                        "editable": "1" if detail["status"] in evaluation.EDITABLE else ""}
             self.targets = [{k: str(v) for k, v in r.items()} for r in detail["rows"]]
             self._target_ids = [r["target_id"] for r in detail["rows"]]
@@ -224,6 +224,8 @@ def _evaluation() -> rx.Component:
         rx.cond(S.ev["comment"] != "", rx.callout(S.ev["comment"], color_scheme="orange", size="1")),
         rx.text("预算执行（执行台账）：", S.ev["exec"], "　得分 ", S.ev["exec_score"], "（", S.ev["exec_formula"], "）",
                 size="2"),
+        rx.cond(S.ev["scale_note"] != "", rx.text(S.ev["scale_note"], size="2", color_scheme="orange",
+                                                  id="eval-scale")),
         rx.form(rx.vstack(
             rx.table.root(rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
                 "一级", "指标", "目标", "权重", "实际值", "佐证材料", "得分")])),

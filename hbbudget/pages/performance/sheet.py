@@ -37,7 +37,7 @@ class EvaluationSheetState(rx.State):
         self.head = {"title": f"{d['year']} 年度项目支出绩效自评表", "project": f"{d['project_code']} {d['project_name']}",
                      "org": d["org_name"], "status": d["status"], "budget": money.fmt(d["budget_fen"]),
                      "spent": money.fmt(d["spent_fen"]), "rate": rate, "exec_weight": str(d["exec_weight"]),
-                     "exec_score": d["exec_score"], "total": d["total"], "grade": d["grade"],
+                     "exec_score": d["exec_score"], "scale_note": d["scale_note"], "total": d["total"], "grade": d["grade"],
                      "problems": d["problems"] or "无", "comment": d["comment"] or "—"}
         self.rows = [{k: str(r[k]) for k in ("level1", "level2", "indicator", "direction", "target_value", "unit",
                                             "weight", "actual", "score", "reason")} for r in d["rows"]]
@@ -88,6 +88,8 @@ def evaluation_sheet_page() -> rx.Component:
                     _cell(r["score"]), _cell(r["reason"])))),
                 style={"border_collapse": "collapse", "width": "100%"}, id="sheet-targets"),
             rx.el.table(rx.el.tbody(
+                rx.cond(h["scale_note"] != "", rx.el.tr(_head_cell("目标得分折算"),
+                                                        _cell(h["scale_note"], col_span=3, id="sheet-scale"))),
                 rx.el.tr(_head_cell("总分"), _cell(h["total"], id="sheet-total"), _head_cell("评价等级"),
                          _cell(h["grade"], id="sheet-grade")),
                 rx.el.tr(_head_cell("存在问题及整改措施"), _cell(h["problems"], col_span=3)),

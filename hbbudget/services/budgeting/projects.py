@@ -382,13 +382,17 @@ def set_targets(ctx: UserContext, project_id: int, targets: list[dict]) -> list[
     if not isinstance(targets, list) or len(targets) > MAX_TARGETS:
         raise ValidationError(f"绩效目标最多 {MAX_TARGETS} 个")
     clean = [_check_target(i + 1, t) for i, t in enumerate(targets)]
-    # free targets (no 一级 dimension) sum to 100 here; targets placed in the 绩效 framework sum to 100 together with
-    # the org's 预算执行率 weight, checked at declaration (services.performance.targets.problems)
     placed = any(t["level1"] or t["indicator_id"] for t in clean)
-    if clean and not placed and sum(t["weight"] for t in clean) != 100:
-        raise ValidationError(f"绩效目标权重合计须为 100，当前为 {sum(t['weight'] for t in clean)}")
     with session_scope() as session:
         project, org = _editable(session, ctx, project_id)
+        # every target set makes 100 points together with the org's 预算执行率 weight (the self-evaluation's total):
+        # free targets (no 一级 dimension) are checked here, placed ones at declaration (performance.targets.problems)
+        if clean and not placed:
+            exec_weight = perf_targets.effective(session, org).exec
+            room, got = 100 - exec_weight, sum(t["weight"] for t in clean)
+            if got != room:
+                raise ValidationError(f"绩效目标权重合计须为 {room} 分（另 {exec_weight} 分为预算执行率，合计 100 分），"
+                                      f"当前为 {got} 分")
         for t in clean:  # a library pick keeps the library's levels
             if t["indicator_id"]:
                 row = library.get_visible(session, ctx, t["indicator_id"])

@@ -75,7 +75,7 @@ def _scores(session: Session, ev: PerfEvaluation) -> list[tuple[PerfScore, Proje
 def rescore(session: Session, ev: PerfEvaluation, org: Org) -> None:
     """Automatic scores from the actual values, the execution rate from the ledger, the total and the grade."""
     setting = targets.effective(session, org)
-    total = Decimal(0)
+    raw, weight_sum = Decimal(0), 0
     for s, t in _scores(session, ev):
         auto = Decimal(0)
         if s.actual:
@@ -85,11 +85,12 @@ def rescore(session: Session, ev: PerfEvaluation, org: Org) -> None:
                 auto = Decimal(0)
         s.auto_score = scoring.to_cents(auto)
         session.add(s)
-        total += scoring.from_cents(s.override_score if s.override_score is not None else s.auto_score)
+        raw += scoring.from_cents(s.override_score if s.override_score is not None else s.auto_score)
+        weight_sum += t.weight
     ev.budget_fen, ev.spent_fen = ledger_execution(ev.project_id, ev.fiscal_year)
     exec_points, _ = scoring.exec_score(ev.exec_weight, ev.budget_fen, ev.spent_fen)
     ev.exec_score = scoring.to_cents(exec_points)
-    total += exec_points
+    total = scoring.target_points(raw, weight_sum, ev.exec_weight)[0] + exec_points
     ev.total_score = scoring.to_cents(total)
     ev.grade = scoring.grade(scoring.from_cents(ev.total_score), setting.bands)
     ev.updated_at = now()
@@ -99,6 +100,7 @@ def rescore(session: Session, ev: PerfEvaluation, org: Org) -> None:
 def _detail(session: Session, ev: PerfEvaluation, project: Project, org: Org) -> dict:
     setting = targets.effective(session, org)
     rows = []
+    raw, weight_sum = Decimal(0), 0
     for s, t in _scores(session, ev):
         formula = ""
         if s.actual:
@@ -107,16 +109,19 @@ def _detail(session: Session, ev: PerfEvaluation, project: Project, org: Org) ->
             except ValueError as exc:
                 formula = str(exc)
         final = s.override_score if s.override_score is not None else s.auto_score
+        raw, weight_sum = raw + scoring.from_cents(final), weight_sum + t.weight
         rows.append({"target_id": t.id, "level1": t.level1, "level2": t.level2, "indicator": t.indicator,
                      "unit": t.unit, "direction": t.direction, "target_value": t.target_value, "weight": t.weight,
                      "actual": s.actual, "evidence": s.evidence, "auto": str(scoring.from_cents(s.auto_score)),
                      "override": "" if s.override_score is None else str(scoring.from_cents(s.override_score)),
                      "reason": s.override_reason, "score": str(scoring.from_cents(final)), "formula": formula})
     _, exec_formula = scoring.exec_score(ev.exec_weight, ev.budget_fen, ev.spent_fen)
+    target_points, scale_note = scoring.target_points(raw, weight_sum, ev.exec_weight)
     return {"id": ev.id, "project_id": project.id, "project_code": project.code, "project_name": project.name,
             "org_id": org.id, "org_name": org.name, "year": ev.fiscal_year, "status": ev.status,
             "budget_fen": ev.budget_fen, "spent_fen": ev.spent_fen, "exec_weight": ev.exec_weight,
             "exec_score": str(scoring.from_cents(ev.exec_score)), "exec_formula": exec_formula,
+            "target_points": str(target_points), "scale_note": scale_note,
             "total": str(scoring.from_cents(ev.total_score)), "grade": ev.grade, "problems": ev.problems,
             "comment": ev.comment, "rows": rows}
 
@@ -168,7 +173,8 @@ def save_actuals(ctx: UserContext, evaluation_id: object, actuals: dict, problem
 
 
 def override(ctx: UserContext, evaluation_id: object, target_id: object, points: object, reason: object) -> dict:
-    """A manual score for one target (0 … its weight, two places) with a written reason; "" points clears it."""
+    """A manual score for one target (0 … its weight, two places) with a written reason; "" points clears it. Like
+    the automatic score it is on the target's own weight; scoring.target_points scales the targets' sum."""
     reason = scope.text(reason, "调整理由", 500)
     with session_scope() as session:
         ev, org = _editable(session, ctx, evaluation_id)
@@ -303,6 +309,7 @@ def rescore_all(year: int) -> int:
                             .where(PerfEvaluation.fiscal_year == year, PerfEvaluation.status.in_(EDITABLE))).all()
         by_ev = {e.id: e for e in evs}
         totals = {e.id: Decimal(0) for e in evs}
+        weight_sums = dict.fromkeys(by_ev, 0)
         score_updates = []
         for sid, eid, actual, override_cents, direction, weight, target in rows:
             auto = Decimal(0)
@@ -315,11 +322,12 @@ def rescore_all(year: int) -> int:
             cents = scoring.to_cents(auto)
             score_updates.append({"b_id": sid, "b_auto": cents})
             totals[eid] += scoring.from_cents(override_cents if override_cents is not None else cents)
+            weight_sums[eid] += weight
         ev_updates = []
         for e in evs:
             b, s = budget.get(e.project_id, 0), spent.get(e.project_id, 0)
             exec_points, _ = scoring.exec_score(e.exec_weight, b, s)
-            total = totals[e.id] + exec_points
+            total = scoring.target_points(totals[e.id], weight_sums[e.id], e.exec_weight)[0] + exec_points
             ev_updates.append({"b_id": e.id, "b_budget": b, "b_spent": s, "b_exec": scoring.to_cents(exec_points),
                                "b_total": scoring.to_cents(total),
                                "b_grade": scoring.grade(total, settings_of[e.org_id].bands)})

@@ -1,5 +1,6 @@
 """Automatic scores of a self-evaluation: plain Decimal arithmetic, no database. A score is weight × ratio,
-rounded half up to two places; every score comes with the formula that produced it."""
+rounded half up to two places; every score comes with the formula that produced it. The total is out of 100: the
+targets' points (scaled by target_points when their weights and 预算执行率 do not make 100) plus the 执行率 points."""
 
 from __future__ import annotations
 
@@ -79,6 +80,19 @@ def exec_score(weight: int, budget_fen: int, spent_fen: int) -> tuple[Decimal, s
         return Decimal("0.00"), f"{weight} × 0（无预算）"
     ratio = min(Decimal(max(spent_fen, 0)) / Decimal(budget_fen), Decimal(1))
     return points(Decimal(weight) * ratio), f"{weight} × min({from_cents(spent_fen)} ÷ {from_cents(budget_fen)}, 1)"
+
+
+def target_points(raw: Decimal, weight_sum: int, exec_weight: int) -> tuple[Decimal, str]:
+    """The targets' share of the 100 points, and the note that explains it ("" when nothing is scaled). Targets whose
+    weights plus 预算执行率 make 100 count as scored; otherwise (free targets weighing 100 on their own, or a 执行率
+    weight changed since declaration) their points are scaled by (100 − 执行率 weight) ÷ (their weight sum), rounded
+    once, so a total never passes 100."""
+    room = 100 - exec_weight
+    if weight_sum <= 0 or weight_sum == room:
+        return points(raw), ""
+    scaled = points(raw * room / weight_sum)
+    return scaled, (f"目标权重合计 {weight_sum} 分，按 {room} 分折算（另 {exec_weight} 分为预算执行率）："
+                    f"{points(raw)} × {room} ÷ {weight_sum} = {scaled}")
 
 
 def grade(total: Decimal, bands: Bands = Bands()) -> str:

@@ -1,6 +1,6 @@
 """绩效自评表 as xlsx, in the layout of the HTML print view (pages/performance/sheet.py): title; 基本情况 and 预算执行
 (label/value pairs over two merged columns each); 绩效目标及完成情况 (一级, 二级, 三级, 年度目标值, 权重, 实际完成值,
-得分, 偏差原因/调整理由); 总分 and 评价等级; 存在问题及整改措施; 复核意见. A4 portrait, thin borders, grey labels,
+得分, 偏差原因/调整理由); 目标得分折算 when the targets are scaled; 总分 and 评价等级; 存在问题及整改措施; 复核意见. A4 portrait, thin borders, grey labels,
 money in 元 with two places (exact Decimal), scores with two places."""
 
 from __future__ import annotations
@@ -99,6 +99,8 @@ def build(d: dict) -> bytes:
             s.cell(col, value, fmt="0.00" if col == 7 else "")
         s.row += 1
     s.row += 1
+    if d["scale_note"]:  # targets whose weights and 预算执行率 do not make 100 (scoring.target_points)
+        s.pair_row(("目标得分折算", d["scale_note"]))
     s.pair_row(("总分", Decimal(d["total"]), "0.00"), ("评价等级", d["grade"]))
     s.pair_row(("存在问题及整改措施", d["problems"] or "无"))
     s.pair_row(("复核意见", d["comment"] or "—"))

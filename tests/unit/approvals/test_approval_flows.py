@@ -22,7 +22,7 @@ def _declared(w, total: str = "100000", name: str = "实验室建设", **extra) 
         "name": name, "category": extra.pop("category", "3"), "kind": extra.pop("kind", "新增"), "start_year": YEAR,
         "end_year": YEAR, "total": total, "func_code": "2050205"})
     projects.set_targets(w.op, p["id"], [{"indicator": "设备数量", "unit": "台", "direction": "≥",
-                                          "target_value": "10", "weight": 100}])
+                                          "target_value": "10", "weight": 90}])
     return projects.transition(w.op, p["id"], "declare")
 
 

@@ -40,7 +40,7 @@ async def test_a_crafted_approval_of_a_major_project_is_refused_until_the_meetin
         "name": "大型设备", "category": "3", "kind": "新增", "start_year": YEAR, "end_year": YEAR,
         "total": "600000", "func_code": "2050205"})
     projects.set_targets(w.op, p["id"], [{"indicator": "设备数量", "unit": "台", "direction": "≥",
-                                          "target_value": "1", "weight": 100}])
+                                          "target_value": "1", "weight": 90}])
     assert projects.transition(w.op, p["id"], "declare")["step_org_name"] == "信息学院"
 
     page = await _client("leader", ProjectDetailState, routes.project_detail(p["id"]))

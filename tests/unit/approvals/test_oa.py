@@ -52,7 +52,7 @@ def _declare(w, total: str = "1000", name: str = "实验室建设") -> int:
         "name": name, "category": "3", "kind": "新增", "start_year": YEAR, "end_year": YEAR, "total": total,
         "func_code": "2050205"})
     projects.set_targets(w.op, p["id"], [{"indicator": "设备数量", "unit": "台", "direction": "≥",
-                                          "target_value": "10", "weight": 100}])
+                                          "target_value": "10", "weight": 90}])
     assert projects.transition(w.op, p["id"], "declare")["step_org_name"] == "信息学院"
     return p["id"]
 

@@ -19,7 +19,7 @@ from tests.unit.business_coverage import Upload
 
 BASE = {"name": "实验室建设", "category": "3", "start_year": YEAR, "end_year": YEAR, "total": "1000",
         "func_code": "2050205"}
-TARGET = {"indicator": "新增设备", "unit": "台", "direction": "≥", "target_value": "10", "weight": 100}
+TARGET = {"indicator": "新增设备", "unit": "台", "direction": "≥", "target_value": "10", "weight": 90}
 
 
 def _form(**changes: str) -> dict:

@@ -4,7 +4,7 @@ import pytest
 from sqlmodel import func, select
 
 from hbbudget.db import session_scope
-from hbbudget.models import AuditEntry, Notification, Project, ProjectAttachment
+from hbbudget.models import AuditEntry, Notification, PerfSetting, Project, ProjectAttachment
 from hbbudget.services.budgeting import flows, projects, settings
 from hbbudget.services.core import notifications
 from hbbudget.services.errors import PermissionDenied, ValidationError
@@ -12,7 +12,7 @@ from tests.budget_world import YEAR, add_user, library_project, world
 
 BASE = {"name": "实验室建设", "category": "3", "start_year": YEAR, "end_year": YEAR + 1, "total": "1,000,000.00",
         "func_code": "2050205"}
-TARGET = {"indicator": "新增设备", "unit": "台", "direction": "≥", "target_value": "10", "weight": 100}
+TARGET = {"indicator": "新增设备", "unit": "台", "direction": "≥", "target_value": "10", "weight": 90}
 
 
 def _count(model) -> int:
@@ -113,19 +113,31 @@ def test_bad_targets_are_refused(db, bad):
     p = projects.create_project(w.op, w.org["dept"], BASE)
     with pytest.raises(ValidationError):
         projects.set_targets(w.op, p["id"], [{**TARGET, **bad}])
-    with pytest.raises(ValidationError, match="100"):
-        projects.set_targets(w.op, p["id"], [TARGET, TARGET, TARGET])  # 300 points
+    with pytest.raises(ValidationError, match="当前为 270 分"):
+        projects.set_targets(w.op, p["id"], [TARGET, TARGET, TARGET])  # 270 points
     assert projects.get_project(w.op, p["id"])["targets"] == []
 
 
-def test_target_weights_sum_to_exactly_100(db):
+def test_free_target_weights_make_100_with_the_execution_rate(db):
+    """Free targets weigh 100 − the org's 预算执行率 weight (default 10), like placed ones: the self-evaluation's
+    total is out of 100."""
     w = world()
     p = projects.create_project(w.op, w.org["dept"], BASE)
-    with pytest.raises(ValidationError, match="权重合计须为 100，当前为 90"):
-        projects.set_targets(w.op, p["id"], [{**TARGET, "weight": 60}, {**TARGET, "weight": 30}])
+    with pytest.raises(ValidationError, match="权重合计须为 90 分（另 10 分为预算执行率，合计 100 分），当前为 100 分"):
+        projects.set_targets(w.op, p["id"], [{**TARGET, "weight": 60}, {**TARGET, "weight": 40}])
     assert projects.get_project(w.op, p["id"])["targets"] == []
-    done = projects.set_targets(w.op, p["id"], [{**TARGET, "weight": 60}, {**TARGET, "weight": 40}])
-    assert [t["weight"] for t in done] == [60, 40]
+    done = projects.set_targets(w.op, p["id"], [{**TARGET, "weight": 60}, {**TARGET, "weight": 30}])
+    assert [t["weight"] for t in done] == [60, 30]
+
+
+def test_free_target_weights_follow_the_orgs_execution_weight(db):
+    w = world()
+    with session_scope() as session:
+        session.add(PerfSetting(org_id=w.org["city"], weight_output=45, weight_exec=15))
+    p = projects.create_project(w.op, w.org["dept"], BASE)
+    with pytest.raises(ValidationError, match="须为 85 分（另 15 分为预算执行率"):
+        projects.set_targets(w.op, p["id"], [TARGET])
+    assert [t["weight"] for t in projects.set_targets(w.op, p["id"], [{**TARGET, "weight": 85}])] == [85]
 
 
 def _put(project_id: int, status: str) -> None:
