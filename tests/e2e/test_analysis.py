@@ -81,8 +81,8 @@ def test_leader_drills_from_the_dashboard_to_a_payment_and_exports_the_quarter(b
     context.close()
 
 
-def test_a_tile_and_a_trend_point_drill_like_the_bars(browser, app_url):
-    """The leader's 趋势与穿透: a 功能分类 tile opens the projects of that class, a point of the trend opens the
+def test_a_composition_bar_and_a_trend_point_drill_like_the_bars(browser, app_url):
+    """The leader's 趋势与穿透: a 功能分类 bar opens the projects of that class, a point of the trend opens the
     next level as of that month (the URL carries both, breadcrumbs show them)."""
     context = browser.new_context(locale="zh-CN", base_url=app_url, viewport={"width": 1440, "height": 1000})
     context.set_default_timeout(30_000)
@@ -92,9 +92,9 @@ def test_a_tile_and_a_trend_point_drill_like_the_bars(browser, app_url):
     page.goto("/analysis")
     crumbs = page.locator("#drill-crumbs a")
     expect(crumbs).to_have_count(1)
-    tile = page.locator("#chart-composition g.slice path.surface")
-    expect(tile.last).to_be_visible()
-    tile.last.click(force=True)
+    bar = page.locator("#chart-composition .barlayer .point path")  # 类, 款, 项 in code order: the last is a 项
+    expect(bar.last).to_be_visible()
+    bar.last.click(force=True)
     expect(page).to_have_url(re.compile(r"/analysis\?p=org-\d+\.func-\d{3,7}&y=\d{4}$"))
     expect(crumbs).to_have_count(2)
     expect(page.locator(FIRST_BAR).first).to_be_visible()  # the class's projects

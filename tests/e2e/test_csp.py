@@ -1,6 +1,6 @@
 """The Content-Security-Policy has no 'unsafe-eval' (issue 11 item 29), and the app still works under it: server
 toasts (state/notices.py, no eval), a toast that comes with a redirect, the Plotly charts (bars, heatmap,
-treemap, scatter) and the evaluation sheet's print button. Every page opened records `securitypolicyviolation`
+scatter) and the evaluation sheet's print button. Every page opened records `securitypolicyviolation`
 events and console errors; there must be none."""
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def test_charts_and_the_print_button_need_no_eval(browser, app_url):
     _leave(page, seen)
     page.goto("/analysis")
     expect(page.locator("#chart-trend .scatterlayer .points path").first).to_be_visible()
-    expect(page.locator("#chart-composition g.slice path.surface").last).to_be_visible()
+    expect(page.locator("#chart-composition .barlayer .point path").last).to_be_visible()
     expect(page.locator("#chart-heat .heatmaplayer image, #chart-heat .heatmaplayer .hm").first).to_be_attached()
     _leave(page, seen)
     # the sheet's 打印 button (assets/print_button.js); an id that does not exist: the service's refusal toasts

@@ -1,5 +1,5 @@
 """Plotly figures of 趋势与穿透, built from services.analysis.drill: small (template "none", a few dozen points),
-Chinese labels, money in 万元, rates in %. The bars, heatmap rows and treemap tiles are in the order of the keys
+Chinese labels, money in 万元, rates in %. The bars, heatmap rows and composition bars are in the order of the keys
 the page keeps, so a click's point index names the next drill step."""
 
 from __future__ import annotations
@@ -68,15 +68,21 @@ def heatmap(rows: list[dict]) -> go.Figure:
                    margin={"l": 160, "r": 16, "t": 12, "b": 32})
 
 
-def treemap(rows: list[dict]) -> go.Figure:
-    """Budget by 功能分类 (类 → 款 → 项), coloured by execution rate."""
-    fig = go.Figure(go.Treemap(
-        ids=[r["code"] for r in rows], labels=[r["name"] for r in rows], parents=[r["parent"] for r in rows],
-        values=[_wan(r["budget"]) for r in rows], branchvalues="total",
-        marker={"colors": [_pct(r["rate"]) for r in rows], "colorscale": "Blues", "cmin": 0, "cmax": 100},
+def composition(rows: list[dict]) -> go.Figure:
+    """Budget by 功能分类, 类 → 款 → 项 in code order (each level indented), a bar's length its budget and its
+    colour its execution rate. Bars, not a treemap: Plotly's treemap is only in its full bundle, whose first
+    evaluation cost this page up to a second (issue 12); bars also read more exactly."""
+    indent = {3: "", 5: "\u3000", 7: "\u3000\u3000"}
+    fig = go.Figure(go.Bar(
+        x=[_wan(r["budget"]) for r in rows], y=[indent.get(len(r["code"]), "") + r["name"] for r in rows],
+        orientation="h", text=[f"{r['rate'] / 100:.1f}%" for r in rows], textposition="auto",
+        marker={"color": [_pct(r["rate"]) for r in rows], "colorscale": "Blues", "cmin": 0, "cmax": 100,
+                "colorbar": {"ticksuffix": "%", "title": {"text": "执行率"}}},
         customdata=[_pct(r["rate"]) for r in rows],
-        hovertemplate="%{label}<br>预算 %{value:,.2f} 万元<br>执行率 %{customdata:.2f}%<extra></extra>"))
-    return layout(fig, height=360, margin={"l": 8, "r": 8, "t": 8, "b": 8})
+        hovertemplate="%{y}<br>预算 %{x:,.2f} 万元<br>执行率 %{customdata:.2f}%<extra>点击穿透</extra>"))
+    return layout(fig, height=min(120 + 26 * max(len(rows), 1), 640), showlegend=False,
+                  xaxis={"rangemode": "tozero"}, yaxis={"autorange": "reversed"},
+                  margin={"l": 200, "r": 16, "t": 12, "b": 32})
 
 
 def empty() -> go.Figure:

@@ -1,6 +1,6 @@
 """趋势与穿透: the trend of an org (or project, or budget line) against 序时进度 and last year, and the next
-level's bars; click a bar, a heatmap cell, a 功能分类 tile or a listed item to go down (org → project → budget
-line → payments → a payment's e-invoices; a tile opens the projects of that class), a point of the trend to see
+level's bars; click a bar, a heatmap cell, a 功能分类 bar or a listed item to go down (org → project → budget
+line → payments → a payment's e-invoices; a 功能分类 bar opens the projects of that class), a point of the trend to see
 the next level as of that month (at a line: that month's payments); breadcrumbs to go back up. The URL carries the path (?p=org-3.project-5), so a link can be shared with a
 colleague who has the scope: `load` renders the URL's path, and the service checks every step of it.
 
@@ -142,7 +142,7 @@ class TrendState(rx.State):
         data = await asyncio.to_thread(drill.org_overview, ctx, org_id, year, today)
         self.fig_heat = charts.heatmap(data["heat"])
         self._heat_keys = [h["key"] for h in data["heat"]]
-        self.fig_comp = charts.treemap(data["composition"]) if data["composition"] else charts.empty()
+        self.fig_comp = charts.composition(data["composition"]) if data["composition"] else charts.empty()
         self._tile_keys = [r["key"] for r in data["composition"]]
 
         def item(b: dict) -> dict[str, str]:
@@ -207,15 +207,14 @@ def data_crumbs(crumbs: list, month: str) -> list:
     return crumbs[:-1] if month else crumbs
 
 
-def _chart(title: str, figure: rx.Var, element_id: str, on_click=None, full: bool = False) -> rx.Component:
-    """A chart panel. Scatter and bar charts use Plotly's basic bundle (about a quarter of the full one, and the
-    one 执行监控 already loaded): the first paint does not wait for the full bundle, which only the heatmap and
-    the treemap of the org step need (issue 12: the full bundle's first evaluation cost this page 1.2 s)."""
+def _chart(title: str, figure: rx.Var, element_id: str, on_click=None) -> rx.Component:
+    """A chart panel. Every chart of this page uses Plotly's cartesian bundle (scatter, bar, heatmap; about a
+    third of the full one, which the treemap needed): one bundle for the page, and no full-bundle evaluation that
+    cost this page, or the next one, up to a second (issue 12)."""
     extra = {"on_click": on_click} if on_click is not None else {}
-    plot = rx.plotly if full else rx.plotly.basic
     return rx.box(rx.text(title, weight="bold", size="3"),
-                  plot(data=figure, locale="zh-CN", config={"displaylogo": False, "responsive": True},
-                       width="100%", **extra),
+                  rx.plotly.cartesian(data=figure, locale="zh-CN", config={"displaylogo": False, "responsive": True},
+                                      width="100%", **extra),
                   style=tokens.PANEL, width="100%", id=element_id)
 
 
@@ -270,8 +269,8 @@ def trends_page() -> rx.Component:
                 _chart("下一级执行率（点击穿透）", S.fig_bars, "chart-drill", S.bar_click)),
         rx.cond(S.level == "payment", _invoices()),
         rx.cond(S.level == "org", rx.grid(
-            _chart("各单位逐月累计执行率（点击穿透）", S.fig_heat, "chart-heat", S.heat_click, full=True),
-            _chart("功能分类构成（万元，点击穿透）", S.fig_comp, "chart-composition", S.tile_click, full=True),
+            _chart("各单位逐月累计执行率（点击穿透）", S.fig_heat, "chart-heat", S.heat_click),
+            _chart("功能分类构成（万元，颜色为执行率，点击穿透）", S.fig_comp, "chart-composition", S.tile_click),
             _item_list("执行滞后的项目", S.laggards, "budget", "drill-laggards"),
             _item_list("超用款计划的预算明细", S.over_plan, "spent", "drill-over-plan"),
             rx.cond(S.risk_pending,
