@@ -6,6 +6,8 @@ Time from the action until the page shows the result (a MutationObserver on the 
 - 预算编辑: type an amount, leave the cell, the total updated — on the demo budget and on a 2,000-line budget;
   the websocket update's size (frames received after the blur);
 - 元/万元 switch (a guarded event that writes nothing);
+- the floor rows: the blank app's handler doing only what the project's rules demand of every event (the guard's
+  session check) and of every edit (that check plus an audited versioned write: bench/floor.py), no page work;
 - login to a usable 工作台 (the menu and the welcome line shown) and the first paint of every menu page (its
   heading and its first table row, chart, card or refusal).
 Targets (issue 12): edit p50 ≤ 3× and p95 ≤ 6× the blank app; update ≤ 10 KB; no-write event p50 ≤ 2× the blank
@@ -31,7 +33,9 @@ SEGMENTS = "#unit-switch [role=radio], #unit-switch button"
 BIG_LINES = 2000
 PASSWORD = "Demo@2026"
 
-BLANK_APP = '''import reflex as rx
+BLANK_APP = '''import asyncio
+
+import reflex as rx
 
 
 class S(rx.State):
@@ -42,8 +46,30 @@ class S(rx.State):
         self.n += 1
 
 
+class F(rx.State):  # the floor rows: bench/floor.py, imported at the first click (the blank row never loads it)
+    checks: int = 0
+    amount: str = ""
+    n: int = 0
+
+    @rx.event
+    async def check(self):
+        from bench import floor
+
+        await asyncio.to_thread(floor.check)
+        self.checks += 1
+
+    @rx.event
+    async def write(self):
+        from bench import floor
+
+        self.n += 1
+        self.amount = await asyncio.to_thread(floor.write, self.n)
+
+
 def index() -> rx.Component:
-    return rx.vstack(rx.button("+1", on_click=S.inc, id="inc"), rx.text(S.n, id="count"))
+    return rx.vstack(rx.button("+1", on_click=S.inc, id="inc"), rx.text(S.n, id="count"),
+                     rx.button("check", on_click=F.check, id="check"), rx.text(F.checks, id="checks"),
+                     rx.button("write", on_click=F.write, id="write"), rx.text(F.amount, id="amount"))
 
 
 app = rx.App()
@@ -170,6 +196,11 @@ def _budgets(env: dict[str, str]) -> tuple[int, int]:
     return (small[0] if small else big[0]), big[0]
 
 
+def _first_line(env: dict[str, str], budget_id: int) -> int:
+    with sqlite3.connect(env["HBB_DATABASE_URL"].removeprefix("sqlite:///")) as conn:
+        return conn.execute("SELECT min(id) FROM budgetline WHERE budget_id = ?", (budget_id,)).fetchone()[0]
+
+
 def _blank(browser, url: str) -> list[float]:
     page = browser.new_page()
     page.goto(url)
@@ -179,6 +210,21 @@ def _blank(browser, url: str) -> list[float]:
     times = [page.evaluate(TIMED, ["#count", "click", "#inc", ""]) for _ in range(CLICKS)]
     page.close()
     return times
+
+
+def _floor(browser, url: str) -> tuple[list[float], list[float]]:
+    """The blank app's floor buttons (bench/floor.py): a session check, and an audited line write."""
+    page = browser.new_page()
+    page.goto(url)
+    page.locator("#check").wait_for()
+    page.locator("#check").click()  # the websocket is up, bench.floor imported and logged in
+    page.wait_for_function("document.querySelector('#checks').textContent === '1'", timeout=60_000)
+    page.locator("#write").click()
+    page.wait_for_function("document.querySelector('#amount').textContent !== ''", timeout=60_000)
+    checks = [page.evaluate(TIMED, ["#checks", "click", "#check", ""]) for _ in range(CLICKS)]
+    writes = [page.evaluate(TIMED, ["#amount", "click", "#write", ""]) for _ in range(EDITS)]
+    page.close()
+    return checks, writes
 
 
 def _login(page, base: str, username: str) -> float:
@@ -254,10 +300,12 @@ def _measure(folder: Path) -> list[dict]:
     (blank_dir / "blankapp" / "blankapp.py").write_text(BLANK_APP)
     port, blank_port = _free_port(), _free_port()
     env = _env(folder, port)
-    blank_env = {**_env(folder / "blank", blank_port), "REFLEX_WEB_WORKDIR": str(folder / "blank-web"),
-                 "REFLEX_STATES_WORKDIR": str(folder / "blank-states")}
     _prepare(env)
     small, big = _budgets(env)
+    blank_env = {**_env(folder / "blank", blank_port), "REFLEX_WEB_WORKDIR": str(folder / "blank-web"),
+                 "REFLEX_STATES_WORKDIR": str(folder / "blank-states"), "PYTHONPATH": str(ROOT),
+                 "HBB_DATABASE_URL": env["HBB_DATABASE_URL"], "HBB_FLOOR_USER": "jingban",
+                 "HBB_FLOOR_PASSWORD": PASSWORD, "HBB_FLOOR_LINE": str(_first_line(env, big))}
     app = _serve(ROOT, env, port, folder / "app.log", "/login")
     try:
         blank = _serve(blank_dir, blank_env, blank_port, folder / "blank.log", "/")
@@ -287,6 +335,9 @@ def _measure(folder: Path) -> list[dict]:
             floor += _blank(context, f"http://localhost:{blank_port}")
             _progress(f"{BIG_LINES} edit", big_edit)
             _progress(f"{BIG_LINES} switch", big_switch)
+            floor_check, floor_write = _floor(context, f"http://localhost:{blank_port}")
+            _progress("floor check", floor_check)
+            _progress("floor write", floor_write)
             pages = _menu_pages(page, base)
             print("bench.latency pages", pages, flush=True)
             for _ in range(2):
@@ -314,6 +365,12 @@ def _measure(folder: Path) -> list[dict]:
     s50 = _pct(switches, 0.5)
     rows.append({"name": "元/万元 switch (guarded, writes nothing): p50 (× blank)", "target": "≤ 2×",
                  "measured": f"{s50:.0f} ms ({s50 / b50:.1f}×)", "pass": s50 <= 2 * b50})
+    for label, values, target in (("the guard's session check", floor_check, "switch ≤ 2×"),
+                                  ("an audited line write (check, load, update, audit entry)", floor_write,
+                                   "edit ≤ 3×")):
+        p50 = _pct(values, 0.5)
+        rows.append({"name": f"(floor) blank app + {label}, no page work: p50 (× blank)", "target": f"(vs {target})",
+                     "measured": f"{p50:.1f} ms ({p50 / b50:.1f}×)", "pass": True})
     worst_login = max(logins)
     rows.append({"name": f"login to a usable 工作台 (worst of {len(logins)})", "target": "≤ 1000 ms",
                  "measured": f"{worst_login:.0f} ms", "pass": worst_login <= 1000})
