@@ -46,19 +46,29 @@ def severity_badge(severity: rx.Var, label: rx.Var) -> rx.Component:
     return rx.badge(label, color_scheme=rx.cond(severity == "error", "red", "amber"), variant="solid", size="1")
 
 
-def _rule_item(rule: rx.Var) -> rx.Component:
+@rx.memo
+def rule_item(ok: rx.Var[str], severity: rx.Var[str], severity_label: rx.Var[str], name: rx.Var[str],
+              message: rx.Var[str], lines: rx.Var[str]) -> rx.Component:
+    """One rule's result. Memoized with plain-string props: a change elsewhere on the page (a saved amount, the
+    元/万元 switch) does not render the icons and badges of rules whose result did not change."""
     return rx.hstack(
-        rx.cond(rule["ok"] == "1",
+        rx.cond(ok == "1",
                 rx.icon("circle-check", color=rx.color("green", 9), size=16),
-                rx.icon("circle-alert", color=rx.cond(rule["severity"] == "error", rx.color("red", 9),
+                rx.icon("circle-alert", color=rx.cond(severity == "error", rx.color("red", 9),
                                                       rx.color("amber", 9)), size=16)),
-        rx.cond(rule["ok"] == "1", rx.badge(rule["severity_label"], color_scheme="green", variant="soft", size="1"),
-                severity_badge(rule["severity"], rule["severity_label"])),
-        rx.text(rule["name"], weight="bold", size="2"),
-        rx.text(rule["message"], size="2"),
-        rx.cond(rule["lines"] != "", rx.text("涉及行已标色", size="1", color_scheme="gray")),
+        rx.cond(ok == "1", rx.badge(severity_label, color_scheme="green", variant="soft", size="1"),
+                severity_badge(severity, severity_label)),
+        rx.text(name, weight="bold", size="2"),
+        rx.text(message, size="2"),
+        rx.cond(lines != "", rx.text("涉及行已标色", size="1", color_scheme="gray")),
         align="center", spacing="2", wrap="wrap",
     )
+
+
+def _rule_item(rule: rx.Var) -> rx.Component:
+    return rule_item(ok=rule["ok"].to(str), severity=rule["severity"].to(str),
+                     severity_label=rule["severity_label"].to(str), name=rule["name"].to(str),
+                     message=rule["message"].to(str), lines=rule["lines"].to(str))
 
 
 def rule_panel(rules: rx.Var, summary: rx.Var, element_id: str = "rule-panel") -> rx.Component:

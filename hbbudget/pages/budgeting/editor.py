@@ -71,20 +71,27 @@ def _header_bar() -> rx.Component:
         rx.cond(S.header["last_comment"] != "",
                 rx.callout(S.header["last_comment"], icon="message-square", color_scheme="orange",
                            id="budget-comment", size="1")),
-        rx.hstack(
-            rx.foreach(S.actions, lambda a: rx.button(a["label"], on_click=EditorActionState.open_action(a["action"]),
-                                                      id="action-" + a["action"])),
-            rx.button("导出 Excel", variant="soft", on_click=EditorImportState.export_excel, id="export-excel"),
-            rx.cond(S.editable, rx.button("导入 Excel", variant="soft", on_click=EditorImportState.open_import, id="open-import")),
-            rx.cond(S.editable, rx.button("按模板添加", variant="soft", on_click=EditorTemplateState.open_template, id="open-template")),
-            rx.cond(S.can_adjust, rx.button("发起调整", variant="soft", on_click=EditorActionState.start_adjustment("调整"))),
-            rx.cond(S.can_adjust, rx.button("发起调剂", variant="soft", on_click=EditorActionState.start_adjustment("调剂"))),
-            rx.cond(S.can_transfer, rx.button("行间调剂", variant="soft", on_click=EditorTransferState.open_transfer,
-                                              id="open-transfer")),
-            rx.button("重新校验", variant="soft", color_scheme="gray", on_click=S.recheck, id="recheck"),
-            style=tokens.TOOLBAR,
-        ),
+        toolbar(actions=S.actions, editable=S.editable, can_adjust=S.can_adjust, can_transfer=S.can_transfer),
         spacing="3", width="100%",
+    )
+
+
+@rx.memo
+def toolbar(actions: rx.Var[list[dict[str, str]]], editable: rx.Var[bool], can_adjust: rx.Var[bool],
+            can_transfer: rx.Var[bool]) -> rx.Component:
+    """The editor's buttons, memoized with what decides them as props (rendered again only when they change)."""
+    return rx.hstack(
+        rx.foreach(actions, lambda a: rx.button(a["label"], on_click=EditorActionState.open_action(a["action"]),
+                                                id="action-" + a["action"])),
+        rx.button("导出 Excel", variant="soft", on_click=EditorImportState.export_excel, id="export-excel"),
+        rx.cond(editable, rx.button("导入 Excel", variant="soft", on_click=EditorImportState.open_import, id="open-import")),
+        rx.cond(editable, rx.button("按模板添加", variant="soft", on_click=EditorTemplateState.open_template, id="open-template")),
+        rx.cond(can_adjust, rx.button("发起调整", variant="soft", on_click=EditorActionState.start_adjustment("调整"))),
+        rx.cond(can_adjust, rx.button("发起调剂", variant="soft", on_click=EditorActionState.start_adjustment("调剂"))),
+        rx.cond(can_transfer, rx.button("行间调剂", variant="soft", on_click=EditorTransferState.open_transfer,
+                                        id="open-transfer")),
+        rx.button("重新校验", variant="soft", color_scheme="gray", on_click=S.recheck, id="recheck"),
+        style=tokens.TOOLBAR,
     )
 
 
@@ -235,33 +242,42 @@ def _grid() -> rx.Component:
     )
 
 
-def _new_line_form() -> rx.Component:
+@rx.memo
+def new_line_form(project_label: rx.Var[str], econ: rx.Var[str], func: rx.Var[str], sources: rx.Var[list[str]],
+                  form_key: rx.Var[int]) -> rx.Component:
+    """The 新增一行 form. Memoized with its values as props (like the grid rows): a save or the 元/万元 switch
+    does not render its inputs, selects and buttons again."""
     return rx.form(
         rx.hstack(
-            labelled("项目", rx.button(S.new_project_label, rx.icon("search", size=14), type="button", variant="outline",
+            labelled("项目", rx.button(project_label, rx.icon("search", size=14), type="button", variant="outline",
                                       color_scheme="gray", max_width="18em", on_click=EditorProjectState.open_project_picker("new"),
                                       id="new-line-project")),
             labelled("经济分类", rx.hstack(
-                rx.input(name="econ_code", key=S.new_econ, default_value=S.new_econ, placeholder="如 30201",
+                rx.input(name="econ_code", key=econ, default_value=econ, placeholder="如 30201",
                          max_length=7, width="7em", id="new-econ"),
                 rx.icon_button(rx.icon("search", size=14), variant="soft", type="button",
                                on_click=EditorCodeState.open_picker("econ", "0"), id="pick-new-econ"),
                 spacing="1")),
             labelled("功能分类", rx.hstack(
-                rx.input(name="func_code", key=S.new_func, default_value=S.new_func, placeholder="如 2050305",
+                rx.input(name="func_code", key=func, default_value=func, placeholder="如 2050305",
                          max_length=7, width="8em", id="new-func"),
                 rx.icon_button(rx.icon("search", size=14), variant="soft", type="button",
                                on_click=EditorCodeState.open_picker("func", "0"), id="pick-new-func"),
                 spacing="1")),
-            labelled("资金来源", rx.select(S.sources, name="source", default_value="财政拨款", id="new-source")),
+            labelled("资金来源", rx.select(sources, name="source", default_value="财政拨款", id="new-source")),
             labelled("金额（元）", rx.input(name="amount", placeholder="0.00", max_length=32, width="10em",
                                            id="new-amount", style=tokens.AMOUNT_INPUT)),
             labelled("备注", rx.input(name="note", max_length=200, width="12em", id="new-note")),
             rx.button("新增一行", type="submit", id="add-line"),
             align="end", style=tokens.TOOLBAR,
         ),
-        on_submit=S.add_line, reset_on_submit=False, id="new-line-form", key=S.new_form_key,
+        on_submit=S.add_line, reset_on_submit=False, id="new-line-form", key=form_key,
     )
+
+
+def _new_line_form() -> rx.Component:
+    return new_line_form(project_label=S.new_project_label, econ=S.new_econ, func=S.new_func, sources=S.sources,
+                         form_key=S.new_form_key)
 
 
 def _filters() -> rx.Component:
