@@ -17,6 +17,11 @@ def _migrate() -> None:
     cfg = Config(str(ROOT / "alembic.ini"))
     cfg.attributes["skip_logging"] = True
     command.upgrade(cfg, "heads")
+    from hbbudget.services.performance import evaluation
+
+    fixed = evaluation.correct_stored_totals()  # stored data the new code reads differently, with audit entries
+    if fixed:
+        print(f"已更正 {fixed} 份总分超过 100 分的绩效自评（见审计日志“更正绩效自评总分”）")
 
 
 def _seed_faq() -> int:

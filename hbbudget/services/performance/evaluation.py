@@ -342,6 +342,43 @@ def rescore_all(year: int) -> int:
         return len(evs)
 
 
+def correct_stored_totals() -> int:
+    """Self-evaluations stored before free targets were scaled (their target weights plus 预算执行率 do not make 100,
+    so a total could pass 100, e.g. 108.50): total and grade again from their stored scores, in any status (nothing
+    else is re-read or changed), each with an audit entry showing the old and new figures. `hbbudget init-db` and
+    `seed-demo` run it after migrating; it changes nothing the second time. Returns how many were corrected."""
+    changed = 0
+    with session_scope() as session:
+        raw: dict[int, Decimal] = {}
+        weights: dict[int, int] = {}
+        for eid, auto, override_cents, weight in session.exec(
+                select(PerfScore.evaluation_id, PerfScore.auto_score, PerfScore.override_score, ProjectTarget.weight)
+                .join(ProjectTarget, ProjectTarget.id == PerfScore.target_id)).all():
+            raw[eid] = raw.get(eid, Decimal(0)) + scoring.from_cents(override_cents if override_cents is not None
+                                                                     else auto)
+            weights[eid] = weights.get(eid, 0) + weight
+        bands: dict[int, scoring.Bands] = {}
+        for ev in session.exec(select(PerfEvaluation).where(PerfEvaluation.id.in_(list(weights)))
+                               .order_by(PerfEvaluation.id)).all():
+            if weights[ev.id] + ev.exec_weight == 100:
+                continue
+            if ev.org_id not in bands:
+                bands[ev.org_id] = targets.effective(session, session.get(Org, ev.org_id)).bands
+            points, note = scoring.target_points(raw[ev.id], weights[ev.id], ev.exec_weight)
+            total = points + scoring.from_cents(ev.exec_score)
+            grade = scoring.grade(total, bands[ev.org_id])
+            if (scoring.to_cents(total), grade) == (ev.total_score, ev.grade):
+                continue
+            before = {"total": str(scoring.from_cents(ev.total_score)), "grade": ev.grade}
+            ev.total_score, ev.grade = scoring.to_cents(total), grade
+            session.add(ev)
+            audit.record(session, "evaluation.correct", object_type="perf_evaluation", object_id=ev.id,
+                         org_id=ev.org_id, detail=f"总分超过 100 分的更正：{note}", before=before,
+                         after={"total": str(points + scoring.from_cents(ev.exec_score)), "grade": grade})
+            changed += 1
+    return changed
+
+
 def summary(ctx: UserContext, year: object) -> dict:
     """The year's submitted and confirmed evaluations in the caller's scope: how many per grade, the average score,
     and per unit and per industry (the project's 功能分类 类: library.industry_of) the count and average, best

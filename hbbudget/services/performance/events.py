@@ -8,6 +8,7 @@ EVENTS = {
     "evaluation.confirm": "复核确认绩效自评",
     "evaluation.return": "退回绩效自评",
     "evaluation.export": "导出绩效自评表",
+    "evaluation.correct": "更正绩效自评总分（超过 100 分）",
     "monitor.save": "保存绩效监控",
     "monitor.submit": "提交绩效监控",
     "monitor.return": "退回绩效监控",

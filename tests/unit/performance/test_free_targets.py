@@ -1,25 +1,21 @@
 """A self-evaluation is out of 100 even when the project's targets are free ones weighing 100 on their own (stored
 before set_targets required 100 − 预算执行率): the targets' points are scaled by 90 ÷ 100, the scaling is shown
 (detail, print sheet, xlsx), every total agrees (rescore_all, list, summary, last grade) and stored totals over
-100 are put right by migration 0016_freetargets_rescale."""
+100 are put right by `evaluation.correct_stored_totals` (run by init-db), each with an audit entry."""
 
-import importlib.util
 import io
 from datetime import date
 from decimal import Decimal
 
 import pytest
-from alembic.migration import MigrationContext
-from alembic.operations import Operations
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from hbbudget.db import get_engine, session_scope
-from hbbudget.models import Expenditure, PerfEvaluation, PerfScore, PerfSetting, Project, ProjectTarget
+from hbbudget.db import session_scope
+from hbbudget.models import AuditEntry, Expenditure, PerfEvaluation, PerfScore, PerfSetting, Project, ProjectTarget
 from hbbudget.services.errors import ValidationError
 from hbbudget.services.execution import facts
 from hbbudget.services.performance import evaluation, scoring, sheet
-from hbbudget.settings import ROOT
 from tests.budget_world import add_user
 from tests.factories import approved_budget, make_tree
 
@@ -152,15 +148,7 @@ async def test_the_evaluation_page_and_the_print_sheet_show_the_scaling(w):
     assert (printed.head["scale_note"], printed.head["total"]) == (ev["scale_note"], "87.70")
 
 
-def _migration():
-    path = ROOT / "alembic" / "versions" / "0016_freetargets_rescale.py"
-    spec = importlib.util.spec_from_file_location("rescale", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_the_migration_puts_stored_totals_over_100_right(w):
+def test_stored_totals_over_100_are_corrected_with_an_audit_entry(w):
     free = _save(w, w["free"], ["10", "500"])
     placed = _save(w, w["placed"], ["9", "90"])
     with session_scope() as session:
@@ -172,9 +160,14 @@ def test_the_migration_puts_stored_totals_over_100_right(w):
         stored.total_score, stored.grade = 10850, "优"
         session.add(stored)
         assert session.exec(select(PerfScore).where(PerfScore.evaluation_id == free["id"])).all()
-    with get_engine().begin() as conn, Operations.context(MigrationContext.configure(conn)):
-        _migration().upgrade()
+    assert evaluation.correct_stored_totals() == 1
     with session_scope() as session:
         fixed, kept = session.get(PerfEvaluation, free["id"]), session.get(PerfEvaluation, placed["id"])
         assert (fixed.total_score, fixed.grade) == (9850, "良")  # 90.00 + 8.50, the city's bands (良 ≥ 95)
         assert (kept.total_score, kept.grade) == (9250, "优")  # placed targets: untouched
+        entry = session.exec(select(AuditEntry).where(AuditEntry.event_type == "evaluation.correct")).one()
+        assert (entry.object_id, entry.before, entry.after) == (
+            str(free["id"]), '{"grade": "优", "total": "108.50"}', '{"grade": "良", "total": "98.50"}')
+        assert "目标权重合计 100 分，按 90 分折算" in entry.detail
+        assert fixed.status == "已复核"  # corrected, not reopened
+    assert evaluation.correct_stored_totals() == 0  # nothing left to correct: no second entry
