@@ -267,7 +267,6 @@ def update_line(ctx: UserContext, line_id: int, changes: dict, expected_version:
         _touch(session, budget)
         out = _result(session, budget, lines.rows(session, budget.fiscal_year, [line])[0],
                       (was, rules_delta.part(line)))
-        # the audit entry last: on PostgreSQL it holds the audit chain's lock until the commit (all edits wait on it)
         audit.record(session, "budget.line.update", actor=ctx, object_type="budgetline", object_id=line.id,
                      org_id=org.id, before=before, after=_audit_line(line))
         return out
@@ -298,7 +297,7 @@ def add_line(ctx: UserContext, budget_id: int, data: dict) -> EditResult:
         _touch(session, budget)
         out = _result(session, budget, lines.rows(session, budget.fiscal_year, [line])[0])
         audit.record(session, "budget.line.add", actor=ctx, object_type="budgetline", object_id=line.id,
-                     org_id=org.id, after=_audit_line(line))  # last (see update_line)
+                     org_id=org.id, after=_audit_line(line))
         return out
 
 
@@ -313,7 +312,7 @@ def copy_line(ctx: UserContext, line_id: int) -> EditResult:
         _touch(session, budget)
         out = _result(session, budget, lines.rows(session, budget.fiscal_year, [line])[0])
         audit.record(session, "budget.line.add", actor=ctx, object_type="budgetline", object_id=line.id,
-                     org_id=org.id, detail=f"复制第 {src.id} 行", after=_audit_line(line))  # last (see update_line)
+                     org_id=org.id, detail=f"复制第 {src.id} 行", after=_audit_line(line))
         return out
 
 
@@ -329,7 +328,7 @@ def delete_line(ctx: UserContext, line_id: int, expected_version: int) -> EditRe
         _touch(session, budget)
         out = {**_result(session, budget, None), "deleted_id": line.id}
         audit.record(session, "budget.line.delete", actor=ctx, object_type="budgetline", object_id=line.id,
-                     org_id=org.id, before=before)  # last (see update_line)
+                     org_id=org.id, before=before)
         return out
 
 

@@ -1,4 +1,9 @@
-"""The audit log: append an entry in the caller's transaction; verify the hash chain."""
+"""The audit log: append an entry in the caller's transaction; verify the hash chain.
+
+`record` queues the entry on the session; a `before_commit` hook appends the queued entries to the chain just
+before the transaction commits. On PostgreSQL appending takes the chain's lock (an advisory transaction lock that
+every append waits for), so it is held only for the append and the commit, not for the rest of a service's work
+wherever in it the service records. A rolled-back transaction appends nothing."""
 
 from __future__ import annotations
 
@@ -8,7 +13,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, event
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, select
 
 from hbbudget import dialect
@@ -62,8 +68,7 @@ def record(
     after: Any = None,
     client_addr: str = "",
 ) -> AuditEntry:
-    """Append one entry to the chain inside the caller's transaction (the caller commits)."""
-    dialect.lock_audit_chain(session)
+    """One entry for the chain, in the caller's transaction (appended when it commits; see the module's note)."""
     entry = AuditEntry(
         created_at=now(),
         user_id=actor.user_id if actor else user_id,
@@ -78,20 +83,52 @@ def record(
         after=_dump(after),
         client_addr=(actor.client_addr if actor and not client_addr else client_addr)[:64],
     )
-    # Insert first: on SQLite this takes the write lock, so the tail read below cannot go stale.
-    session.add(entry)
-    session.flush()
-    prev = session.exec(
-        select(AuditEntry.hash).where(AuditEntry.id < entry.id).order_by(AuditEntry.id.desc()).limit(1)
-    ).first()
-    if prev is None:  # the first entry, or the first after a purge that emptied the table
-        prev = session.exec(select(AuditCheckpoint.last_hash).where(AuditCheckpoint.kind == "purge")
-                            .order_by(AuditCheckpoint.last_id.desc()).limit(1)).first()
-    entry.prev_hash = prev or ""
-    entry.hash = entry_hash(entry.prev_hash, entry)
-    session.add(entry)
-    session.flush()
+    within = session.get_nested_transaction() or session.get_transaction()  # a savepoint's rollback drops it
+    session.info.setdefault(_PENDING, []).append((within, entry))
     return entry
+
+
+_PENDING = "audit_pending"
+
+
+@event.listens_for(OrmSession, "before_commit")
+def _append(session: OrmSession) -> None:
+    """Append the transaction's queued entries to the chain, in the order they were recorded."""
+    pending = [entry for _, entry in session.info.pop(_PENDING, ())]
+    if not pending:
+        return
+    dialect.lock_audit_chain(session)
+    session.add_all(pending)
+    # Insert first: on SQLite this takes the write lock, so the tail read below cannot go stale.
+    session.flush()
+    pending.sort(key=lambda e: e.id)
+    prev = session.execute(select(AuditEntry.hash).where(AuditEntry.id < pending[0].id)
+                           .order_by(AuditEntry.id.desc()).limit(1)).scalars().first()
+    if prev is None:  # the first entry, or the first after a purge that emptied the table
+        prev = session.execute(select(AuditCheckpoint.last_hash).where(AuditCheckpoint.kind == "purge")
+                               .order_by(AuditCheckpoint.last_id.desc()).limit(1)).scalars().first()
+    prev = prev or ""
+    for entry in pending:
+        entry.prev_hash, entry.hash = prev, entry_hash(prev, entry)
+        prev = entry.hash
+    session.flush()
+
+
+@event.listens_for(OrmSession, "after_soft_rollback")
+def _drop(session: OrmSession, rolled_back) -> None:
+    """Forget the entries recorded in a transaction, or savepoint, that was rolled back (as their rows were)."""
+    while rolled_back.parent is not None and not rolled_back.nested:  # a failed flush: its savepoint, or all
+        rolled_back = rolled_back.parent
+
+    def inside(tx) -> bool:
+        while tx is not None:
+            if tx is rolled_back:
+                return True
+            tx = tx.parent
+        return False
+
+    if session.info.get(_PENDING):
+        session.info[_PENDING] = [(tx, e) for tx, e in session.info[_PENDING] if not inside(tx)]
 
 
 @dataclass

@@ -74,3 +74,47 @@ def test_search_filters_and_pages(db):
     assert total == 1 and rows[0]["username"] == "u3" and rows[0]["result"] == "成功"
     rows, total = auditlog.search(ctx, {"event_type": "test.event"}, offset=0, limit=2)
     assert total == 5 and [r["username"] for r in rows] == ["u4", "u3"]
+
+
+def test_an_open_transaction_that_recorded_does_not_hold_up_other_appends(db):
+    """Entries are appended at commit: a long transaction that recorded early does not keep the chain's lock (or,
+    on SQLite, the write lock) while it works; the chain is in commit order."""
+    import threading
+
+    done = []
+
+    def other() -> None:
+        with session_scope() as session:
+            audit.record(session, "test.event", username="quick")
+        done.append(True)
+
+    with session_scope() as slow:
+        audit.record(slow, "test.event", username="slow")
+        worker = threading.Thread(target=other)
+        worker.start()
+        worker.join(timeout=20)
+        assert done == [True]  # committed while `slow` is still open
+    with session_scope() as session:
+        assert [e.username for e in session.exec(select(AuditEntry).order_by(AuditEntry.id))] == ["quick", "slow"]
+        assert audit.verify(session).ok
+
+
+def test_a_rolled_back_savepoint_drops_its_entries_only(db):
+    from sqlalchemy.exc import IntegrityError
+
+    from hbbudget.models import DataVersion
+
+    with session_scope() as session:
+        audit.record(session, "test.event", username="kept")
+        session.add(DataVersion(name="t", version=1))
+        session.flush()
+        with pytest.raises(IntegrityError):
+            with session.begin_nested():
+                audit.record(session, "test.event", username="dropped")
+                session.add(DataVersion(name="t", version=2))  # the same name: the savepoint fails
+                session.flush()
+        with session.begin_nested():
+            audit.record(session, "test.event", username="kept too")
+    with session_scope() as session:
+        assert [e.username for e in session.exec(select(AuditEntry).order_by(AuditEntry.id))] == ["kept", "kept too"]
+        assert audit.verify(session).ok
