@@ -83,6 +83,7 @@ def record(
         after=_dump(after),
         client_addr=(actor.client_addr if actor and not client_addr else client_addr)[:64],
     )
+    session.flush()  # the caller's writes so far, as when the entry was inserted here (services rely on that order)
     within = session.get_nested_transaction() or session.get_transaction()  # a savepoint's rollback drops it
     session.info.setdefault(_PENDING, []).append((within, entry))
     return entry
