@@ -374,7 +374,7 @@ def correct_stored_totals() -> int:
             session.add(ev)
             audit.record(session, "evaluation.correct", object_type="perf_evaluation", object_id=ev.id,
                          org_id=ev.org_id, detail=f"总分超过 100 分的更正：{note}", before=before,
-                         after={"total": str(points + scoring.from_cents(ev.exec_score)), "grade": grade})
+                         after={"total": str(total), "grade": grade})
             changed += 1
     return changed
 
