@@ -10,7 +10,8 @@ backends (default 3), then the same load on one worker. Environment: HBB_LOAD_CL
 HBB_LOAD_SECONDS (default 120; e.g. 15 for a quick run), HBB_LOAD_THINK (seconds between a client's answer and
 its next edit, "low,high", default "1,3": a person typing the next amount of 5-9 digits and leaving the cell; "0.2,0.6"
 is a bot's pace), HBB_LOAD_VAR (reuse a cluster folder and its built frontend), HBB_LOAD_PORT (the proxy port the
-build is for). Target: p95 ≤ 250 ms, 0 errors, 0 lost edits. The rows say the edits per second served.
+build is for). Target: p95 ≤ 250 ms, 0 errors, 0 lost edits, the audit chain intact afterwards. The rows say the
+edits per second served.
 
     .venv/bin/python -m bench bench.load        (or python -m bench.load)
 """
@@ -277,6 +278,20 @@ async def run_client(port: int, names: dict, user: dict, until: float, tally: Ta
             await client.close()
 
 
+def audit_chain(database_url: str) -> str:
+    """"" when the audit chain verifies after the run (every edit appended its entry concurrently), else why not."""
+    from sqlalchemy import create_engine
+    from sqlmodel import Session
+
+    from hbbudget.services.core import audit
+
+    engine = create_engine(database_url)
+    with Session(engine) as s:
+        result = audit.verify(s)
+    engine.dispose()
+    return "" if result.ok else f"id={result.broken_id}: {result.reason}"
+
+
 def lost_edits(database_url: str, tally: Tally) -> list[str]:
     """Acknowledged amounts that are not in the database (a later unanswered edit may have been stored instead)."""
     from sqlalchemy import create_engine
@@ -429,6 +444,7 @@ def measure(workers: int, clients: int, seconds: float, var: Path, port: int) ->
         names = _handler_names()
         tally, sampler = asyncio.run(drive(port, names, users, seconds, var))
         lost = lost_edits(url, tally)
+        broken = audit_chain(url)
     finally:
         stop_cluster(proc)
     label = f"{workers} worker{'s' if workers > 1 else ''}, {clients} clients, {seconds:.0f} s, think {THINK[0]:g}–{THINK[1]:g} s"
@@ -444,7 +460,9 @@ def measure(workers: int, clients: int, seconds: float, var: Path, port: int) ->
             {"name": f"load {label}: edits served per second", "target": "(info)",
              "measured": f"{len(tally.rtt) / (seconds + min(RAMP, seconds / 4)):.1f}", "unit": "/s", "pass": True},
             {"name": f"load {label}: lost edits (acknowledged, not stored)", "target": "0",
-             "measured": f"{len(lost)} of {len(tally.acked)}", "unit": "", "pass": not lost}]
+             "measured": f"{len(lost)} of {len(tally.acked)}", "unit": "", "pass": not lost},
+            {"name": f"load {label}: audit chain verifies after the run", "target": "intact",
+             "measured": broken or "intact", "unit": "", "pass": not broken}]
     for name in sorted(sampler.cpu):
         rows.append({"name": f"load {label}: {name} CPU / peak memory", "target": "(info)",
                      "measured": f"{sampler.cpu[name]:.1f} s / {sampler.peak[name] / 1024:.0f} MB", "unit": "",

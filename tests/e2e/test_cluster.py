@@ -248,5 +248,6 @@ def test_a_worker_killed_mid_request_loses_no_acknowledged_edit(cluster, monkeyp
     assert len(tally.acked) >= 5
     in_flight = sum(len(v) for v in tally.unacked.values())
     assert load.lost_edits(os.environ["HBB_DATABASE_URL"], tally) == []
+    assert load.audit_chain(os.environ["HBB_DATABASE_URL"]) == ""  # entries appended at commit, concurrently
     print(f"\n{len(tally.rtt)} edits acknowledged ({result['killed_at']} before the kill), all stored; "
           f"{in_flight} in flight when the worker died")
