@@ -23,6 +23,7 @@ from hbbudget.models import AuditCheckpoint, AuditEntry
 from hbbudget.services.errors import ValidationError
 from hbbudget.services.security.permissions import UserContext
 
+_PENDING = "audit_pending"  # session.info key: the transaction's entries not yet appended
 RETENTION_DAYS = 184  # 网络安全法: network logs kept at least six months
 
 
@@ -87,9 +88,6 @@ def record(
     within = session.get_nested_transaction() or session.get_transaction()  # a savepoint's rollback drops it
     session.info.setdefault(_PENDING, []).append((within, entry))
     return entry
-
-
-_PENDING = "audit_pending"
 
 
 @event.listens_for(OrmSession, "before_commit")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, func, update
 from sqlmodel import Session, select
 
 from hbbudget.clock import now
@@ -254,8 +254,6 @@ def last_grades(session: Session, project_ids: list[int], before_year: int | Non
 def list_projects(ctx: UserContext, year: object, offset: int = 0, limit: int = 20) -> tuple[list[dict], int]:
     """Projects in the caller's performance.view scope that can be evaluated for `year` (running or finished, the
     year within their span), with their evaluation's status, score and grade."""
-    from sqlalchemy import func
-
     from hbbudget.services.security import scope
 
     year = scope.year(year)
@@ -349,22 +347,21 @@ def correct_stored_totals() -> int:
     `seed-demo` run it after migrating; it changes nothing the second time. Returns how many were corrected."""
     changed = 0
     with session_scope() as session:
-        raw: dict[int, Decimal] = {}
-        weights: dict[int, int] = {}
-        for eid, auto, override_cents, weight in session.exec(
-                select(PerfScore.evaluation_id, PerfScore.auto_score, PerfScore.override_score, ProjectTarget.weight)
-                .join(ProjectTarget, ProjectTarget.id == PerfScore.target_id)).all():
-            raw[eid] = raw.get(eid, Decimal(0)) + scoring.from_cents(override_cents if override_cents is not None
-                                                                     else auto)
-            weights[eid] = weights.get(eid, 0) + weight
+        # one grouped query: only the evaluations whose target weights and 执行率 weight do not make 100
+        sums = {eid: (scoring.from_cents(int(cents)), int(weights)) for eid, cents, weights in session.exec(
+            select(PerfScore.evaluation_id, func.sum(func.coalesce(PerfScore.override_score, PerfScore.auto_score)),
+                   func.sum(ProjectTarget.weight))
+            .join(ProjectTarget, ProjectTarget.id == PerfScore.target_id)
+            .join(PerfEvaluation, PerfEvaluation.id == PerfScore.evaluation_id)
+            .group_by(PerfScore.evaluation_id, PerfEvaluation.exec_weight)
+            .having(func.sum(ProjectTarget.weight) + PerfEvaluation.exec_weight != 100)).all()}
         bands: dict[int, scoring.Bands] = {}
-        for ev in session.exec(select(PerfEvaluation).where(PerfEvaluation.id.in_(list(weights)))
+        for ev in session.exec(select(PerfEvaluation).where(PerfEvaluation.id.in_(list(sums)))
                                .order_by(PerfEvaluation.id)).all():
-            if weights[ev.id] + ev.exec_weight == 100:
-                continue
+            raw, weight_sum = sums[ev.id]
             if ev.org_id not in bands:
                 bands[ev.org_id] = targets.effective(session, session.get(Org, ev.org_id)).bands
-            points, note = scoring.target_points(raw[ev.id], weights[ev.id], ev.exec_weight)
+            points, note = scoring.target_points(raw, weight_sum, ev.exec_weight)
             total = points + scoring.from_cents(ev.exec_score)
             grade = scoring.grade(total, bands[ev.org_id])
             if (scoring.to_cents(total), grade) == (ev.total_score, ev.grade):
